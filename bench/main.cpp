@@ -1,0 +1,98 @@
+// edgeos benchmarks. Prints Google Benchmark's table, then a summary of ratios against
+// baselines measured in the same run (never against numbers from another machine or run).
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include <sys/utsname.h>
+
+#include <fstream>
+#include <string>
+
+#include "bench.hpp"
+
+namespace edgeos::bench {
+
+std::map<std::string, double>& results() {
+  static std::map<std::string, double> r;
+  return r;
+}
+std::map<std::string, double>& rates() {
+  static std::map<std::string, double> r;
+  return r;
+}
+std::map<std::string, double>& record_rates() {
+  static std::map<std::string, double> r;
+  return r;
+}
+
+namespace {
+
+class Collector : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& run : runs) {
+      if (run.run_type != Run::RT_Iteration || run.iterations == 0) continue;
+      results()[run.benchmark_name()] = run.GetAdjustedCPUTime();  // in the run's time unit: ns
+      for (const auto& [name, counter] : run.counters) {
+        if (name == "items_per_second" || name == "events_per_second") rates()[run.benchmark_name()] = counter.value;
+        if (name == "records_per_second") record_rates()[run.benchmark_name()] = counter.value;
+      }
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+};
+
+double get(const std::string& name) {
+  const auto it = results().find(name);
+  return it == results().end() ? 0.0 : it->second;
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  }
+  return "unknown CPU";
+}
+
+void print_summary() {
+  fmt::print("\n== edgeos benchmark summary ==\n");
+  fmt::print("machine: {}\n", cpu_model());
+  for (const char* policy : {"Fp", "Edf"}) {
+    const std::string base = fmt::format("BM_{}PickAndRelease/", policy);
+    const double at1k = get(base + "1000");
+    const double at100k = get(base + "100000");
+    if (at1k == 0) continue;
+    fmt::print("{:>3} pick-next + release: 10: {:.1f} ns, 1k: {:.1f} ns, 100k: {:.1f} ns; ratio 100k/1k = {:.2f} "
+               "(target: <= 50 ns at 1k; O({}))\n",
+               policy, get(base + "10"), at1k, at100k, at100k / at1k, policy[0] == 'F' ? "1" : "log n");
+  }
+  for (const char* policy : {"Fp", "Edf"}) {
+    const auto it = rates().find(fmt::format("BM_CoreSim{}_100Tasks4Cpus", policy));
+    if (it == rates().end()) continue;
+    fmt::print("core-only simulator, 100 tasks on 4 CPUs, {}: {:.1f} million kernel entries/s (timer, completion,\n"
+               "    arrival), {:.1f} million scheduling events/s (trace records: release, start, preempt, ...);\n"
+               "    target >= 20 million events/s\n",
+               policy, it->second / 1e6, record_rates()[it->first] / 1e6);
+  }
+  const double fwp10 = get("BM_FwpSpawnTerminate/10");
+  const double fwp10k = get("BM_FwpSpawnTerminate/10000");
+  if (fwp10 > 0) {
+    fmt::print("FWP spawn from pool + terminate/recycle: {:.1f} ns with 10 live FWPs, {:.1f} ns with 10k; "
+               "ratio = {:.2f} (O(1) in live FWPs)\n",
+               fwp10, fwp10k, fwp10k / fwp10);
+  }
+}
+
+}  // namespace
+}  // namespace edgeos::bench
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  edgeos::bench::Collector collector;
+  benchmark::RunSpecifiedBenchmarks(&collector);
+  benchmark::Shutdown();
+  edgeos::bench::print_summary();
+  return 0;
+}

@@ -1,0 +1,62 @@
+// Per-tenant and per-thread statistics computed from a trace, identically for every backend:
+// jobs released and completed, deadline misses, and response times (nearest-rank percentiles, in
+// whole nanoseconds, so two backends with the same trace print the same numbers).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "edgeos/core/time.hpp"
+#include "edgeos/core/trace.hpp"
+#include "edgeos/hosted/trace_io.hpp"
+
+namespace edgeos {
+
+struct ResponseStats {
+  uint64_t count = 0;
+  Duration min, p50, p99, max;
+  Duration mean;  // rounded down
+};
+
+// Nearest-rank percentile (0 < p <= 100) of sorted values: the smallest value such that at
+// least p% of the values are <= it.
+Duration percentile(const std::vector<Duration>& sorted, int p);
+ResponseStats response_stats(std::vector<Duration> values);
+
+struct JobStats {
+  std::string name;
+  uint32_t index = kNoIndex;  // thread or FWP index
+  uint64_t released = 0;
+  uint64_t completed = 0;
+  uint64_t misses = 0;
+  Duration cpu_time;  // execution time seen in the trace (sum of its slices)
+  ResponseStats response;
+};
+
+struct CpuStats {
+  uint32_t cpu = 0;
+  Duration busy;
+  double utilisation = 0;  // busy / (end - start)
+};
+
+struct Summary {
+  std::string run;
+  Instant start, end;
+  std::vector<JobStats> tenants;  // one per FWP, in FWP index order
+  std::vector<JobStats> threads;  // one per thread, in thread index order
+  std::vector<CpuStats> cpus;
+  JobStats total;
+};
+
+Summary summarize(const std::vector<TraceRecord>& records, const TraceNames& names, Instant start, Instant end);
+
+// A plain-text table: tenant, jobs, misses, response p50/p99/max.
+std::string format_summary_table(const Summary& s);
+// summary.json contents.
+std::string summary_json(const Summary& s);
+
+// "1.25ms", "830us", "12.3s": three significant decimals at most, for tables.
+std::string format_duration_short(Duration d);
+
+}  // namespace edgeos

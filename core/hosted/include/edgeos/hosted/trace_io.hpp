@@ -1,0 +1,73 @@
+// Hosted trace handling: sinks that collect records, and the CSV and Chrome/Perfetto writers.
+//
+// CSV:      time_ns,cpu,event,fwp,thread,job,value   (one record per line; -1 for "none")
+// Perfetto: Chrome trace-event JSON that ui.perfetto.dev and chrome://tracing open: one track per
+//           CPU, one slice per contiguous execution of a job, instant markers for releases and
+//           deadline misses.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "edgeos/core/time.hpp"
+#include "edgeos/core/trace.hpp"
+
+namespace edgeos {
+
+// Where a backend's records go.
+class TraceSink {
+ public:
+  virtual ~TraceSink() = default;
+  virtual void write(const TraceRecord& r) = 0;
+};
+
+// Keeps every record in memory.
+class TraceBuffer final : public TraceSink {
+ public:
+  void write(const TraceRecord& r) override { records_.push_back(r); }
+  const std::vector<TraceRecord>& records() const { return records_; }
+  std::vector<TraceRecord>& records() { return records_; }
+
+ private:
+  std::vector<TraceRecord> records_;
+};
+
+// Counts records and drops them (benchmarks).
+class CountingSink final : public TraceSink {
+ public:
+  void write(const TraceRecord&) override { ++count_; }
+  uint64_t count() const { return count_; }
+
+ private:
+  uint64_t count_ = 0;
+};
+
+// Human names for the ids in a trace, indexed by thread and FWP index.
+struct TraceNames {
+  std::string run;                   // e.g. "demo (edf)"
+  std::vector<std::string> threads;  // by thread index
+  std::vector<std::string> fwps;     // by FWP index
+  std::vector<std::string> cpus;     // by CPU index; "CPU n" when absent
+
+  std::string thread(uint32_t index) const;
+  std::string fwp(uint32_t index) const;
+  std::string cpu(uint32_t index) const;
+};
+
+std::string trace_csv_header();
+// Appends one CSV line (with '\n').
+void append_csv_line(std::string& out, const TraceRecord& r);
+
+// Writes the records as CSV, atomically. Throws InputError on I/O failure.
+void write_trace_csv(const std::string& path, const std::vector<TraceRecord>& records);
+// Reads a CSV written by write_trace_csv. Throws InputError naming file and line on bad input.
+std::vector<TraceRecord> read_trace_csv(const std::string& path);
+
+// Writes Chrome/Perfetto trace-event JSON, atomically. `end` closes slices still open at the end.
+void write_perfetto_json(const std::string& path, const std::vector<TraceRecord>& records,
+                         const TraceNames& names, Instant end);
+// The same JSON as a string (tests).
+std::string perfetto_json(const std::vector<TraceRecord>& records, const TraceNames& names, Instant end);
+
+}  // namespace edgeos

@@ -1,0 +1,221 @@
+#include "edgeos/hosted/summary.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+
+namespace edgeos {
+
+Duration percentile(const std::vector<Duration>& sorted, int p) {
+  if (sorted.empty()) return Duration::zero();
+  const uint64_t n = sorted.size();
+  const uint64_t rank = (static_cast<uint64_t>(p) * n + 99) / 100;  // ceil(p * n / 100)
+  return sorted[std::max<uint64_t>(rank, 1) - 1];
+}
+
+ResponseStats response_stats(std::vector<Duration> values) {
+  ResponseStats s;
+  s.count = values.size();
+  if (values.empty()) return s;
+  std::sort(values.begin(), values.end());
+  s.min = values.front();
+  s.max = values.back();
+  s.p50 = percentile(values, 50);
+  s.p99 = percentile(values, 99);
+  int128_t sum = 0;
+  for (Duration d : values) sum += d.ns();
+  s.mean = Duration::nanoseconds(static_cast<int64_t>(sum / static_cast<int128_t>(values.size())));
+  return s;
+}
+
+namespace {
+
+struct Acc {
+  JobStats stats;
+  std::vector<Duration> responses;
+};
+
+JobStats finish(Acc& a) {
+  a.stats.response = response_stats(std::move(a.responses));
+  return a.stats;
+}
+
+}  // namespace
+
+Summary summarize(const std::vector<TraceRecord>& records, const TraceNames& names, Instant start, Instant end) {
+  Summary s;
+  s.run = names.run;
+  s.start = start;
+  s.end = end;
+  std::map<uint32_t, Acc> tenants, threads;
+  Acc total;
+  std::map<uint32_t, Duration> busy;
+  struct Open {
+    int64_t since;
+    uint32_t thread;
+    uint32_t fwp;
+  };
+  std::map<uint32_t, Open> running;  // by CPU
+
+  auto close = [&](uint32_t cpu, int64_t at) {
+    auto it = running.find(cpu);
+    if (it == running.end()) return;
+    const Duration d = Duration::nanoseconds(at - it->second.since);
+    busy[cpu] += d;
+    threads[it->second.thread].stats.cpu_time += d;
+    tenants[it->second.fwp].stats.cpu_time += d;
+    total.stats.cpu_time += d;
+    running.erase(it);
+  };
+
+  for (const TraceRecord& r : records) {
+    if (r.thread == kNoIndex) continue;
+    Acc& th = threads[r.thread];
+    Acc& tn = tenants[r.fwp];
+    switch (r.event) {
+      case TraceEvent::kRelease:
+        ++th.stats.released;
+        ++tn.stats.released;
+        ++total.stats.released;
+        break;
+      case TraceEvent::kComplete: {
+        ++th.stats.completed;
+        ++tn.stats.completed;
+        ++total.stats.completed;
+        const Duration rt = Duration::nanoseconds(r.value);
+        th.responses.push_back(rt);
+        tn.responses.push_back(rt);
+        total.responses.push_back(rt);
+        close(r.cpu, r.time_ns);
+        break;
+      }
+      case TraceEvent::kDeadlineMiss:
+        ++th.stats.misses;
+        ++tn.stats.misses;
+        ++total.stats.misses;
+        break;
+      case TraceEvent::kStart:
+      case TraceEvent::kResume:
+        close(r.cpu, r.time_ns);
+        running[r.cpu] = Open{r.time_ns, r.thread, r.fwp};
+        break;
+      case TraceEvent::kPreempt:
+      case TraceEvent::kBlock:
+      case TraceEvent::kThreadExit:
+      case TraceEvent::kBudgetExhausted:
+        close(r.cpu, r.time_ns);
+        break;
+      default:
+        break;
+    }
+  }
+  std::vector<uint32_t> open_cpus;
+  for (const auto& [cpu, o] : running) open_cpus.push_back(cpu);
+  for (uint32_t cpu : open_cpus) close(cpu, end.ns());
+
+  for (auto& [index, a] : tenants) {
+    a.stats.index = index;
+    a.stats.name = names.fwp(index);
+    s.tenants.push_back(finish(a));
+  }
+  for (auto& [index, a] : threads) {
+    a.stats.index = index;
+    a.stats.name = names.thread(index);
+    s.threads.push_back(finish(a));
+  }
+  total.stats.name = "total";
+  s.total = finish(total);
+  const int64_t span = (end - start).ns();
+  for (const auto& [cpu, b] : busy) {
+    s.cpus.push_back(CpuStats{cpu, b, span > 0 ? static_cast<double>(b.ns()) / static_cast<double>(span) : 0.0});
+  }
+  return s;
+}
+
+std::string format_duration_short(Duration d) {
+  const int64_t ns = d.ns();
+  if (ns < 1'000) return fmt::format("{}ns", ns);
+  struct Scale {
+    double ns;
+    const char* name;
+  };
+  constexpr Scale kScales[] = {{1e9, "s"}, {1e6, "ms"}, {1e3, "us"}};
+  for (const Scale& s : kScales) {
+    if (static_cast<double>(ns) >= s.ns) {
+      std::string text = fmt::format("{:.3f}", static_cast<double>(ns) / s.ns);
+      while (text.back() == '0') text.pop_back();
+      if (text.back() == '.') text.pop_back();
+      return text + s.name;
+    }
+  }
+  return fmt::format("{}ns", ns);
+}
+
+std::string format_summary_table(const Summary& s) {
+  std::string out;
+  auto it = std::back_inserter(out);
+  size_t width = 6;
+  for (const JobStats& t : s.tenants) width = std::max(width, t.name.size());
+  fmt::format_to(it, "{:<{}}  {:>8} {:>8} {:>7} {:>10} {:>10} {:>10}\n", "tenant", width, "released", "complete",
+                 "misses", "resp p50", "resp p99", "resp max");
+  auto row = [&](const JobStats& t) {
+    const bool any = t.response.count > 0;
+    fmt::format_to(it, "{:<{}}  {:>8} {:>8} {:>7} {:>10} {:>10} {:>10}\n", t.name, width, t.released, t.completed,
+                   t.misses, any ? format_duration_short(t.response.p50) : "-",
+                   any ? format_duration_short(t.response.p99) : "-",
+                   any ? format_duration_short(t.response.max) : "-");
+  };
+  for (const JobStats& t : s.tenants) row(t);
+  row(s.total);
+  for (const CpuStats& c : s.cpus) {
+    fmt::format_to(it, "CPU {}: busy {} of {} ({:.1f}%)\n", c.cpu, format_duration_short(c.busy),
+                   format_duration_short(s.end - s.start), 100.0 * c.utilisation);
+  }
+  return out;
+}
+
+namespace {
+nlohmann::ordered_json to_json(const JobStats& t) {
+  nlohmann::ordered_json j;
+  j["name"] = t.name;
+  j["index"] = t.index;
+  j["released"] = t.released;
+  j["completed"] = t.completed;
+  j["deadline_misses"] = t.misses;
+  j["cpu_time_ns"] = t.cpu_time.ns();
+  nlohmann::ordered_json r;
+  r["count"] = t.response.count;
+  r["min_ns"] = t.response.min.ns();
+  r["p50_ns"] = t.response.p50.ns();
+  r["p99_ns"] = t.response.p99.ns();
+  r["max_ns"] = t.response.max.ns();
+  r["mean_ns"] = t.response.mean.ns();
+  j["response_time"] = r;
+  return j;
+}
+}  // namespace
+
+std::string summary_json(const Summary& s) {
+  nlohmann::ordered_json j;
+  j["run"] = s.run;
+  j["start_ns"] = s.start.ns();
+  j["end_ns"] = s.end.ns();
+  j["total"] = to_json(s.total);
+  j["tenants"] = nlohmann::ordered_json::array();
+  for (const JobStats& t : s.tenants) j["tenants"].push_back(to_json(t));
+  j["threads"] = nlohmann::ordered_json::array();
+  for (const JobStats& t : s.threads) j["threads"].push_back(to_json(t));
+  j["cpus"] = nlohmann::ordered_json::array();
+  for (const CpuStats& c : s.cpus) {
+    nlohmann::ordered_json cj;
+    cj["cpu"] = c.cpu;
+    cj["busy_ns"] = c.busy.ns();
+    cj["utilisation"] = c.utilisation;
+    j["cpus"].push_back(cj);
+  }
+  return j.dump(2) + "\n";
+}
+
+}  // namespace edgeos

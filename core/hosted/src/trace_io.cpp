@@ -1,0 +1,262 @@
+#include "edgeos/hosted/trace_io.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <fstream>
+#include <map>
+#include <string_view>
+
+#include "edgeos/hosted/atomic_file.hpp"
+#include "edgeos/hosted/error.hpp"
+
+namespace edgeos {
+
+std::string TraceNames::thread(uint32_t index) const {
+  if (index < threads.size() && !threads[index].empty()) return threads[index];
+  return fmt::format("thread {}", index);
+}
+
+std::string TraceNames::fwp(uint32_t index) const {
+  if (index < fwps.size() && !fwps[index].empty()) return fwps[index];
+  return fmt::format("fwp {}", index);
+}
+
+std::string TraceNames::cpu(uint32_t index) const {
+  if (index < cpus.size() && !cpus[index].empty()) return cpus[index];
+  return fmt::format("CPU {}", index);
+}
+
+// --- CSV ------------------------------------------------------------------------------------------
+
+std::string trace_csv_header() { return "time_ns,cpu,event,fwp,thread,job,value\n"; }
+
+void append_csv_line(std::string& out, const TraceRecord& r) {
+  auto index = [](uint32_t v) { return v == kNoIndex ? int64_t{-1} : int64_t{v}; };
+  const int64_t cpu = r.cpu == kNoCpu ? -1 : r.cpu;
+  const char* event = trace_event_name(r.event);
+  fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{}\n", r.time_ns, cpu,
+                 event != nullptr ? event : "unknown", index(r.fwp), index(r.thread), r.job, r.value);
+}
+
+void write_trace_csv(const std::string& path, const std::vector<TraceRecord>& records) {
+  AtomicFile file(path);
+  std::string buf = trace_csv_header();
+  buf.reserve(1 << 20);
+  for (const TraceRecord& r : records) {
+    append_csv_line(buf, r);
+    if (buf.size() > (1 << 20) - 256) {
+      file.write(buf);
+      buf.clear();
+    }
+  }
+  file.write(buf);
+  file.commit();
+}
+
+namespace {
+
+template <class T>
+bool parse_int(std::string_view s, T* out) {
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && ptr == s.data() + s.size();
+}
+
+}  // namespace
+
+std::vector<TraceRecord> read_trace_csv(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(fmt::format("{}: cannot open", path));
+  std::string line;
+  if (!std::getline(in, line) || line + "\n" != trace_csv_header()) {
+    throw InputError(fmt::format("{}:1: expected the header '{}'", path,
+                                 std::string_view(trace_csv_header()).substr(0, trace_csv_header().size() - 1)));
+  }
+  static constexpr const char* kFields[] = {"time_ns", "cpu", "event", "fwp", "thread", "job", "value"};
+  std::vector<TraceRecord> records;
+  size_t line_no = 1;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty()) continue;
+    std::string_view f[7];
+    size_t start = 0;
+    size_t n = 0;
+    for (size_t i = 0; i <= line.size() && n < 7; ++i) {
+      if (i == line.size() || line[i] == ',') {
+        f[n++] = std::string_view(line).substr(start, i - start);
+        start = i + 1;
+      }
+    }
+    if (n != 7 || start <= line.size()) {
+      throw InputError(fmt::format("{}:{}: expected 7 comma-separated fields", path, line_no));
+    }
+    auto bad = [&](int field) {
+      return InputError(fmt::format("{}:{}: field '{}': invalid value '{}'", path, line_no, kFields[field], f[field]));
+    };
+    TraceRecord r;
+    int64_t cpu = 0, fwp = 0, thread = 0;
+    if (!parse_int(f[0], &r.time_ns)) throw bad(0);
+    if (!parse_int(f[1], &cpu) || cpu < -1 || cpu >= kNoCpu) throw bad(1);
+    if (!trace_event_from_name(f[2].data(), f[2].size(), &r.event)) throw bad(2);
+    if (!parse_int(f[3], &fwp) || fwp < -1 || fwp >= int64_t{kNoIndex}) throw bad(3);
+    if (!parse_int(f[4], &thread) || thread < -1 || thread >= int64_t{kNoIndex}) throw bad(4);
+    if (!parse_int(f[5], &r.job)) throw bad(5);
+    if (!parse_int(f[6], &r.value)) throw bad(6);
+    r.cpu = cpu < 0 ? kNoCpu : static_cast<uint16_t>(cpu);
+    r.fwp = fwp < 0 ? kNoIndex : static_cast<uint32_t>(fwp);
+    r.thread = thread < 0 ? kNoIndex : static_cast<uint32_t>(thread);
+    records.push_back(r);
+  }
+  return records;
+}
+
+// --- Chrome / Perfetto trace-event JSON ------------------------------------------------------------
+
+namespace {
+
+// Trace-event timestamps are microseconds; print nanoseconds exactly as a decimal.
+std::string micros(int64_t ns) {
+  if (ns < 0) return fmt::format("-{}", micros(-ns));
+  return fmt::format("{}.{:03}", ns / 1000, ns % 1000);
+}
+
+std::string json_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (const char ch : s) {
+    switch (ch) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(ch) < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned>(ch));
+        } else {
+          out += ch;
+        }
+    }
+  }
+  return out;
+}
+
+struct OpenSlice {
+  int64_t start_ns;
+  uint32_t fwp;
+  uint32_t thread;
+  uint64_t job;
+};
+
+}  // namespace
+
+std::string perfetto_json(const std::vector<TraceRecord>& records, const TraceNames& names, Instant end) {
+  std::string out;
+  out.reserve(records.size() * 120 + 1024);
+  out += "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
+  bool first = true;
+  auto sep = [&] {
+    if (!first) out += ",\n";
+    first = false;
+  };
+  constexpr int kPid = 1;
+  sep();
+  fmt::format_to(std::back_inserter(out),
+                 R"({{"name":"process_name","ph":"M","pid":{},"args":{{"name":"{}"}}}})", kPid,
+                 json_escape(names.run.empty() ? "edgeos" : names.run));
+
+  // One track (tid) per CPU; records not tied to a CPU (FWP life cycle) go to a "kernel" track.
+  uint32_t max_cpu = 0;
+  bool has_global = false;
+  for (const TraceRecord& r : records) {
+    if (r.cpu == kNoCpu) {
+      has_global = true;
+    } else if (r.cpu > max_cpu) {
+      max_cpu = r.cpu;
+    }
+  }
+  const uint32_t num_tracks = records.empty() ? 0 : max_cpu + 1;
+  const uint32_t global_tid = num_tracks;
+  for (uint32_t c = 0; c < num_tracks; ++c) {
+    sep();
+    fmt::format_to(std::back_inserter(out),
+                   R"({{"name":"thread_name","ph":"M","pid":{},"tid":{},"args":{{"name":"{}"}}}})", kPid, c,
+                   json_escape(names.cpu(c)));
+    sep();
+    fmt::format_to(std::back_inserter(out),
+                   R"({{"name":"thread_sort_index","ph":"M","pid":{},"tid":{},"args":{{"sort_index":{}}}}})",
+                   kPid, c, c);
+  }
+  if (has_global) {
+    sep();
+    fmt::format_to(std::back_inserter(out),
+                   R"({{"name":"thread_name","ph":"M","pid":{},"tid":{},"args":{{"name":"FWP life cycle"}}}})",
+                   kPid, global_tid);
+  }
+
+  auto job_name = [&](uint32_t fwp, uint32_t thread, uint64_t job) {
+    return json_escape(fmt::format("{}/{} #{}", names.fwp(fwp), names.thread(thread), job));
+  };
+  auto close_slice = [&](uint32_t cpu, const OpenSlice& s, int64_t end_ns) {
+    sep();
+    fmt::format_to(std::back_inserter(out),
+                   R"({{"name":"{}","cat":"job","ph":"X","ts":{},"dur":{},"pid":{},"tid":{},)"
+                   R"("args":{{"fwp":{},"thread":{},"job":{}}}}})",
+                   job_name(s.fwp, s.thread, s.job), micros(s.start_ns), micros(end_ns - s.start_ns), kPid, cpu,
+                   s.fwp, s.thread, s.job);
+  };
+  auto instant = [&](uint32_t tid, const TraceRecord& r, std::string_view what, std::string_view scope) {
+    sep();
+    const std::string label = r.thread == kNoIndex
+                                  ? fmt::format("{} {}", what, names.fwp(r.fwp))
+                                  : fmt::format("{} {}", what, job_name(r.fwp, r.thread, r.job));
+    fmt::format_to(std::back_inserter(out),
+                   R"({{"name":"{}","cat":"{}","ph":"i","s":"{}","ts":{},"pid":{},"tid":{},"args":{{"value":{}}}}})",
+                   json_escape(label), trace_event_name(r.event), scope, micros(r.time_ns), kPid, tid, r.value);
+  };
+
+  std::map<uint32_t, OpenSlice> open;  // by CPU
+  for (const TraceRecord& r : records) {
+    if (r.cpu == kNoCpu) {
+      instant(global_tid, r, trace_event_name(r.event), "t");
+      continue;
+    }
+    switch (r.event) {
+      case TraceEvent::kStart:
+      case TraceEvent::kResume:
+        open[r.cpu] = OpenSlice{r.time_ns, r.fwp, r.thread, r.job};
+        break;
+      case TraceEvent::kPreempt:
+      case TraceEvent::kComplete:
+      case TraceEvent::kBlock:
+      case TraceEvent::kThreadExit:
+      case TraceEvent::kBudgetExhausted: {
+        auto it = open.find(r.cpu);
+        if (it != open.end() && it->second.thread == r.thread) {
+          close_slice(r.cpu, it->second, r.time_ns);
+          open.erase(it);
+        }
+        if (r.event == TraceEvent::kBudgetExhausted) instant(r.cpu, r, "budget exhausted", "t");
+        break;
+      }
+      case TraceEvent::kRelease:
+        instant(r.cpu, r, "release", "t");
+        break;
+      case TraceEvent::kDeadlineMiss:
+        instant(r.cpu, r, "DEADLINE MISS", "p");
+        break;
+      default:
+        instant(r.cpu, r, trace_event_name(r.event), "t");
+        break;
+    }
+  }
+  for (const auto& [cpu, s] : open) close_slice(cpu, s, end.ns());
+  out += "\n]}\n";
+  return out;
+}
+
+void write_perfetto_json(const std::string& path, const std::vector<TraceRecord>& records,
+                         const TraceNames& names, Instant end) {
+  write_file_atomically(path, perfetto_json(records, names, end));
+}
+
+}  // namespace edgeos

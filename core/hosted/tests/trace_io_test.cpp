@@ -1,0 +1,131 @@
+#include "edgeos/hosted/trace_io.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "edgeos/hosted/atomic_file.hpp"
+#include "edgeos/hosted/error.hpp"
+
+namespace edgeos {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path temp_dir() {
+  fs::path d = fs::temp_directory_path() / ("edgeos-test-" + std::to_string(::getpid()));
+  fs::create_directories(d);
+  return d;
+}
+
+std::vector<TraceRecord> sample() {
+  auto rec = [](int64_t t, uint16_t cpu, TraceEvent e, uint32_t fwp, uint32_t th, uint64_t job, int64_t v) {
+    TraceRecord r;
+    r.time_ns = t;
+    r.cpu = cpu;
+    r.event = e;
+    r.fwp = fwp;
+    r.thread = th;
+    r.job = job;
+    r.value = v;
+    return r;
+  };
+  return {
+      rec(0, kNoCpu, TraceEvent::kFwpCreate, 0, kNoIndex, 0, 0),
+      rec(0, 0, TraceEvent::kRelease, 0, 0, 0, 5000),
+      rec(0, 0, TraceEvent::kStart, 0, 0, 0, 0),
+      rec(1500, 1, TraceEvent::kRelease, 0, 1, 0, -1),
+      rec(1500, 1, TraceEvent::kStart, 0, 1, 0, 0),
+      rec(2000, 0, TraceEvent::kComplete, 0, 0, 0, 2000),
+      rec(2500, 1, TraceEvent::kPreempt, 0, 1, 0, 2),
+      rec(2500, 1, TraceEvent::kStart, 0, 2, 0, 0),
+      rec(7000, 1, TraceEvent::kDeadlineMiss, 0, 2, 0, 7000),
+  };
+}
+
+TEST(TraceCsv, RoundTrips) {
+  const fs::path p = temp_dir() / "t.csv";
+  write_trace_csv(p.string(), sample());
+  EXPECT_EQ(read_trace_csv(p.string()), sample());
+  std::ifstream in(p);
+  std::string header, first;
+  std::getline(in, header);
+  std::getline(in, first);
+  EXPECT_EQ(header, "time_ns,cpu,event,fwp,thread,job,value");
+  EXPECT_EQ(first, "0,-1,fwp_create,0,-1,0,0") << "'none' is written as -1";
+}
+
+TEST(TraceCsv, ReaderNamesFileLineAndField) {
+  const fs::path p = temp_dir() / "bad.csv";
+  auto expect_error = [&](const std::string& body, const std::string& needle) {
+    std::ofstream(p) << body;
+    try {
+      read_trace_csv(p.string());
+      ADD_FAILURE() << "accepted: " << body;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  expect_error("time,cpu\n", ":1: expected the header");
+  expect_error("time_ns,cpu,event,fwp,thread,job,value\n0,0,release,0,0,0,1\n5,0,explode,0,0,0,1\n", ":3: field 'event'");
+  expect_error("time_ns,cpu,event,fwp,thread,job,value\n0,x,release,0,0,0,1\n", ":2: field 'cpu'");
+  expect_error("time_ns,cpu,event,fwp,thread,job,value\n0,0,release,0,0,0\n", ":2: expected 7");
+  expect_error("time_ns,cpu,event,fwp,thread,job,value\n0,0,release,0,0,0,1,9\n", ":2: expected 7");
+  EXPECT_THROW(read_trace_csv((temp_dir() / "missing.csv").string()), InputError);
+}
+
+TEST(AtomicFile, NothingIsLeftWhenAWriterFails) {
+  const fs::path dir = temp_dir() / "atomic";
+  fs::remove_all(dir);
+  {
+    AtomicFile f((dir / "out.csv").string());
+    f.write("partial");
+    // destroyed without commit: as if the writer threw
+  }
+  EXPECT_FALSE(fs::exists(dir / "out.csv"));
+  EXPECT_TRUE(fs::is_empty(dir)) << "no temporary file left behind";
+  write_file_atomically((dir / "out.csv").string(), "whole");
+  std::ifstream in(dir / "out.csv");
+  std::string s;
+  std::getline(in, s);
+  EXPECT_EQ(s, "whole");
+}
+
+TEST(Perfetto, JsonHasOneTrackPerCpuAndNonOverlappingJobSlices) {
+  TraceNames names;
+  names.run = "unit \"test\"";
+  names.threads = {"a", "b", "c"};
+  names.fwps = {"tenant"};
+  const std::string text = perfetto_json(sample(), names, Instant::from_ns(9000));
+  const nlohmann::json j = nlohmann::json::parse(text);  // must be valid JSON
+  ASSERT_TRUE(j.contains("traceEvents"));
+  std::map<int, std::string> tracks;
+  std::map<int, std::vector<std::pair<double, double>>> slices;
+  int instants = 0;
+  for (const auto& e : j["traceEvents"]) {
+    const std::string ph = e["ph"];
+    if (ph == "M" && e["name"] == "thread_name") tracks[e["tid"]] = e["args"]["name"];
+    if (ph == "X") slices[e["tid"]].push_back({e["ts"].get<double>(), e["dur"].get<double>()});
+    if (ph == "i") ++instants;
+  }
+  EXPECT_EQ(tracks[0], "CPU 0");
+  EXPECT_EQ(tracks[1], "CPU 1");
+  EXPECT_EQ(tracks[2], "FWP life cycle");
+  // CPU 0: a runs 0-2us. CPU 1: b 1.5-2.5us, then c from 2.5us to the end (9us).
+  ASSERT_EQ(slices[0].size(), 1u);
+  EXPECT_DOUBLE_EQ(slices[0][0].first, 0.0);
+  EXPECT_DOUBLE_EQ(slices[0][0].second, 2.0);
+  ASSERT_EQ(slices[1].size(), 2u);
+  EXPECT_DOUBLE_EQ(slices[1][0].first, 1.5);
+  EXPECT_DOUBLE_EQ(slices[1][0].second, 1.0);
+  EXPECT_DOUBLE_EQ(slices[1][1].first, 2.5);
+  EXPECT_DOUBLE_EQ(slices[1][1].second, 6.5);
+  EXPECT_EQ(instants, 4);  // fwp_create, two releases, one deadline miss
+  EXPECT_NE(text.find("tenant/c #0"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace edgeos

@@ -1,0 +1,771 @@
+// The Kernel: edgeos's event state machine, the same on every backend.
+//
+// A backend feeds the kernel events — a timer expired, a job was released, the running job
+// completed, blocked or was woken — and the kernel updates its state and tells the backend, through
+// the Platform contract (platform.hpp), which thread runs on each CPU and when the next timer must
+// fire. Nothing here knows whether it is simulated.
+//
+// Every event follows the same steps on the CPU it concerns:
+//   1. account   charge the time since the last event on that CPU to the running thread;
+//   2. handle    apply the event (a completion is recorded before anything else happens at the
+//                same instant, so a job that completes exactly at its deadline meets it);
+//   3. expire    process the CPU's timer queue up to now, in (instant, thread) order: each
+//                thread's single entry is its job's deadline (a miss) or its next release;
+//   4. schedule  ask the CPU's policy for the best ready thread, preempt if it beats the running
+//                one, dispatch, and re-arm the platform timer for the earliest timer-queue entry.
+//
+// Scheduling is partitioned: each thread belongs to one CPU, each CPU has its own policy instance
+// and timer queue, and an event touches only its thread's CPU (FWP termination touches each CPU
+// that ran one of its threads). All storage comes from the backend at construction (KernelStorage);
+// nothing here allocates, throws, or uses floating point.
+#pragma once
+
+#include "edgeos/core/base.hpp"
+#include "edgeos/core/fwp.hpp"
+#include "edgeos/core/object_table.hpp"
+#include "edgeos/core/platform.hpp"
+#include "edgeos/core/rbtree.hpp"
+#include "edgeos/core/result.hpp"
+#include "edgeos/core/sched_context.hpp"
+#include "edgeos/core/scheduler.hpp"
+#include "edgeos/core/thread.hpp"
+#include "edgeos/core/time.hpp"
+#include "edgeos/core/trace.hpp"
+
+namespace edgeos {
+
+// Per-CPU kernel state.
+struct CpuState {
+  CpuId id = 0;
+  Scheduler* sched = nullptr;
+  // The thread running now: it has a job and is in state kRunning. nullptr: idle.
+  Thread* current = nullptr;
+  // What the platform was last told to run (switch_to), to skip redundant idle switches.
+  Thread* dispatched = nullptr;
+  RbTree<TimerEntry, TimerLess> timers;
+  Instant armed = Instant::never();  // what the platform timer is armed for
+  bool resched_pending = false;      // set by operations that touch several CPUs
+
+  // CPU-time accounting. At every event: busy + idle == accounted_to - accounting_start, and
+  // busy == the CPU time charged to the threads on this CPU (live ones, plus `retired` for those
+  // destroyed). The invariant checker verifies both.
+  Instant accounting_start = Instant::epoch();
+  Instant accounted_to = Instant::epoch();
+  Duration busy = Duration::zero();
+  Duration idle = Duration::zero();
+  Duration retired = Duration::zero();
+};
+
+// The memory the kernel runs in, provided once by the backend. The sizes of the spans are the
+// kernel's capacities; `schedulers` has one policy instance per CPU (same size as `cpus`).
+struct KernelStorage {
+  Span<CpuState> cpus;
+  Span<Scheduler* const> schedulers;
+  Span<Thread> threads;
+  Span<SchedContext> sched_contexts;
+  Span<Fwp> fwps;
+  Span<FwpTemplate> templates;
+};
+
+struct KernelOptions {
+  // Check every invariant after every event and panic on a violation. O(threads) per event: on
+  // by default in debug builds, and in every test.
+  bool check_invariants = kDebugBuild;
+};
+
+// The first broken invariant found, or `what == nullptr` when all hold.
+struct InvariantViolation {
+  const char* what = nullptr;
+  uint32_t cpu = kNoIndex;
+  uint32_t thread = kNoIndex;
+
+  bool ok() const { return what == nullptr; }
+};
+
+template <Platform P>
+class Kernel {
+ public:
+  Kernel(P& platform, const KernelStorage& storage, KernelOptions options = {});
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+
+  // --- FWP templates and FWPs (see fwp.hpp for the life cycle) -------------------------------
+
+  Result<TemplateId> template_create(const TemplateParams& params);
+  // Instantiates a new FWP from the template (the slow path). The FWP is Idle.
+  Result<FwpId> fwp_create(TemplateId tmpl);
+  // Instantiates `count` FWPs into the template's pool (at most its pool_limit in all).
+  Status fwp_prefill(TemplateId tmpl, uint32_t count);
+  // Idle -> Active.
+  Status fwp_activate(FwpId fwp);
+  // Takes an FWP from the template's pool (O(1)), or creates one if the pool is empty, and
+  // activates it: the fast path a manager uses to start a tenant.
+  Result<FwpId> fwp_spawn(TemplateId tmpl);
+  // Destroys the FWP's threads and marks it Dying; it is recycled into its template's pool (or
+  // released) once nothing references it.
+  Status fwp_terminate(FwpId fwp);
+  // Holds the FWP's id valid (its slot is not reused) until the matching release.
+  Status fwp_retain(FwpId fwp);
+  Status fwp_release(FwpId fwp);
+
+  // --- threads --------------------------------------------------------------------------------
+
+  // Creates a thread, and its scheduling context, in an Active FWP. A periodic thread's first
+  // release is armed on its CPU's timer; a sporadic thread waits for `release`.
+  Result<ThreadId> thread_create(const ThreadParams& params);
+
+  // --- events ---------------------------------------------------------------------------------
+
+  // A job of sporadic thread `thread` arrived at `arrival` (<= now). kBusy if its previous job
+  // has not completed: the caller queues arrivals, as a device driver would.
+  Status release(ThreadId thread, Instant arrival);
+  // The running thread completed its job ("wait for next release"). A sporadic thread whose next
+  // job already arrived (a server that finds another request queued) passes its arrival time as
+  // `next_arrival` (<= now) and continues with that job in the same event.
+  Status complete(ThreadId thread, Instant next_arrival = Instant::never());
+  // The running thread blocks; `wakeup` makes it ready again.
+  Status block(ThreadId thread);
+  Status wakeup(ThreadId thread);
+  // The platform timer of `cpu` fired.
+  void timer_expired(CpuId cpu);
+  // Charges the time up to now on every CPU, e.g. at the end of a run before reading totals.
+  void sync();
+
+  // --- observation ------------------------------------------------------------------------------
+
+  size_t num_cpus() const { return cpus_.size(); }
+  const CpuState& cpu(CpuId id) const { return cpus_[id]; }
+  const Thread* current(CpuId id) const { return cpus_[id].current; }
+  Result<const Thread*> thread(ThreadId id) const;
+  Result<const Fwp*> fwp(FwpId id) const;
+  ThreadId thread_id(const Thread& t) const { return threads_.id_of(t); }
+  FwpId fwp_id(const Fwp& f) const { return fwps_.id_of(f); }
+  size_t live_threads() const { return threads_.live(); }
+  size_t live_fwps() const { return fwps_.live(); }
+  size_t thread_capacity() const { return threads_.capacity(); }
+
+  // Checks every invariant of the kernel's state, O(threads + FWPs).
+  InvariantViolation check_invariants() const;
+
+ private:
+  Result<Thread*> lookup_thread(ThreadId id) const { return threads_.lookup(id); }
+
+  void account(CpuState& c, Instant now);
+  void release_job(CpuState& c, Thread& t, Instant release, Instant now);
+  void finish_job(CpuState& c, Thread& t, Instant now, Instant next_arrival);
+  void expire_timers(CpuState& c, Instant now);
+  void reschedule(CpuState& c, Instant now);
+  void dispatch(CpuState& c, Thread& t, Instant now);
+  void set_timer(CpuState& c, Thread& t, Instant when);
+  void clear_timer(CpuState& c, Thread& t);
+  void update_timer(CpuState& c);
+  void kill_thread(Thread& t, Instant now);
+  void maybe_recycle(Fwp& f);
+  Result<Fwp*> create_fwp(FwpTemplate& tmpl);
+  void activate(Fwp& f);
+  void finish_event(CpuState& c, Instant now);
+
+  void emit(Instant now, const CpuState& c, const Thread& t, TraceEvent e, int64_t value) {
+    TraceRecord r;
+    r.time_ns = now.ns();
+    r.value = value;
+    r.job = t.job();
+    r.fwp = t.fwp->slot_index;
+    r.thread = t.slot_index;
+    r.cpu = static_cast<uint16_t>(c.id);
+    r.event = e;
+    platform_.trace(r);
+  }
+  void emit_fwp(Instant now, const Fwp& f, TraceEvent e) {
+    TraceRecord r;
+    r.time_ns = now.ns();
+    r.value = f.tmpl->slot_index;
+    r.fwp = f.slot_index;
+    r.cpu = kNoCpu;
+    r.event = e;
+    platform_.trace(r);
+  }
+  void debug_check() const {
+    if (options_.check_invariants) {
+      const InvariantViolation v = check_invariants();
+      if (!v.ok()) panic(v.what, __FILE__, __LINE__);
+    }
+  }
+
+  P& platform_;
+  KernelOptions options_;
+  Span<CpuState> cpus_;
+  ObjectTable<Thread, ThreadId> threads_;
+  ObjectTable<SchedContext, ScId> scs_;
+  ObjectTable<Fwp, FwpId> fwps_;
+  ObjectTable<FwpTemplate, TemplateId> templates_;
+  // Orders equal EDF deadlines by when they were set; global so the order is total.
+  uint64_t next_deadline_seq_ = 0;
+};
+
+// ===============================================================================================
+// Implementation. A template because the Platform is chosen at compile time per backend; each
+// backend instantiates it once.
+// ===============================================================================================
+
+template <Platform P>
+Kernel<P>::Kernel(P& platform, const KernelStorage& storage, KernelOptions options)
+    : platform_(platform), options_(options), cpus_(storage.cpus) {
+  EDGEOS_ASSERT(storage.cpus.size() == storage.schedulers.size());
+  EDGEOS_ASSERT(storage.cpus.size() > 0 && storage.cpus.size() < kNoCpu);
+  const Instant now = platform_.now();
+  for (size_t i = 0; i < cpus_.size(); ++i) {
+    CpuState& c = cpus_[i];
+    EDGEOS_ASSERT(storage.schedulers[i] != nullptr);
+    c.id = static_cast<CpuId>(i);
+    c.sched = storage.schedulers[i];
+    c.accounting_start = now;
+    c.accounted_to = now;
+  }
+  threads_.init(storage.threads);
+  scs_.init(storage.sched_contexts);
+  fwps_.init(storage.fwps);
+  templates_.init(storage.templates);
+}
+
+// --- FWPs ---------------------------------------------------------------------------------------
+
+template <Platform P>
+Result<TemplateId> Kernel<P>::template_create(const TemplateParams& params) {
+  Result<FwpTemplate*> r = templates_.alloc();
+  if (!r) return r.error();
+  FwpTemplate& t = **r;
+  t.params = params;
+  return templates_.id_of(t);
+}
+
+template <Platform P>
+Result<Fwp*> Kernel<P>::create_fwp(FwpTemplate& tmpl) {
+  if (tmpl.params.max_instances != 0 && tmpl.instances >= tmpl.params.max_instances) {
+    return Error::kOutOfCapacity;
+  }
+  Result<Fwp*> r = fwps_.alloc();
+  if (!r) return r.error();
+  Fwp& f = **r;
+  f.tmpl = &tmpl;
+  f.state = FwpState::kIdle;
+  if (const Status s = platform_.fwp_instantiate(f, tmpl); !s) {
+    fwps_.free(f);
+    return s.error();
+  }
+  ++tmpl.instances;
+  emit_fwp(platform_.now(), f, TraceEvent::kFwpCreate);
+  return &f;
+}
+
+template <Platform P>
+Result<FwpId> Kernel<P>::fwp_create(TemplateId tmpl) {
+  Result<FwpTemplate*> t = templates_.lookup(tmpl);
+  if (!t) return t.error();
+  Result<Fwp*> f = create_fwp(**t);
+  if (!f) return f.error();
+  return fwps_.id_of(**f);
+}
+
+template <Platform P>
+Status Kernel<P>::fwp_prefill(TemplateId tmpl, uint32_t count) {
+  Result<FwpTemplate*> r = templates_.lookup(tmpl);
+  if (!r) return r.error();
+  FwpTemplate& t = **r;
+  if (t.pool.size() + count > t.params.pool_limit) return Error::kInvalidArgument;
+  for (uint32_t i = 0; i < count; ++i) {
+    Result<Fwp*> f = create_fwp(t);
+    if (!f) return f.error();
+    t.pool.push_back(**f);
+  }
+  return Status::ok();
+}
+
+template <Platform P>
+void Kernel<P>::activate(Fwp& f) {
+  if (f.linked()) f.tmpl->pool.remove(f);
+  f.state = FwpState::kActive;
+  emit_fwp(platform_.now(), f, TraceEvent::kFwpActivate);
+}
+
+template <Platform P>
+Status Kernel<P>::fwp_activate(FwpId id) {
+  Result<Fwp*> r = fwps_.lookup(id);
+  if (!r) return r.error();
+  if ((*r)->state != FwpState::kIdle) return Error::kBadState;
+  activate(**r);
+  return Status::ok();
+}
+
+template <Platform P>
+Result<FwpId> Kernel<P>::fwp_spawn(TemplateId tmpl) {
+  Result<FwpTemplate*> r = templates_.lookup(tmpl);
+  if (!r) return r.error();
+  FwpTemplate& t = **r;
+  Fwp* f = t.pool.front();
+  if (f == nullptr) {
+    Result<Fwp*> created = create_fwp(t);
+    if (!created) return created.error();
+    f = *created;
+  }
+  activate(*f);
+  return fwps_.id_of(*f);
+}
+
+template <Platform P>
+Status Kernel<P>::fwp_terminate(FwpId id) {
+  Result<Fwp*> r = fwps_.lookup(id);
+  if (!r) return r.error();
+  Fwp& f = **r;
+  if (f.state == FwpState::kDying) return Error::kBadState;
+  const Instant now = platform_.now();
+  if (f.linked()) f.tmpl->pool.remove(f);
+  f.threads.for_each([&](FwpMemberLink& link) { kill_thread(*link.thread, now); });
+  f.state = FwpState::kDying;
+  emit_fwp(now, f, TraceEvent::kFwpDestroy);
+  for (CpuState& c : cpus_) {
+    if (c.resched_pending) {
+      c.resched_pending = false;
+      reschedule(c, now);
+    }
+  }
+  maybe_recycle(f);
+  debug_check();
+  return Status::ok();
+}
+
+template <Platform P>
+Status Kernel<P>::fwp_retain(FwpId id) {
+  Result<Fwp*> r = fwps_.lookup(id);
+  if (!r) return r.error();
+  ++(*r)->retained;
+  return Status::ok();
+}
+
+template <Platform P>
+Status Kernel<P>::fwp_release(FwpId id) {
+  Result<Fwp*> r = fwps_.lookup(id);
+  if (!r) return r.error();
+  Fwp& f = **r;
+  if (f.retained == 0) return Error::kBadState;
+  --f.retained;
+  maybe_recycle(f);
+  return Status::ok();
+}
+
+template <Platform P>
+void Kernel<P>::maybe_recycle(Fwp& f) {
+  if (f.state != FwpState::kDying || !f.threads.empty() || f.retained != 0) return;
+  FwpTemplate& tmpl = *f.tmpl;
+  if (tmpl.pool.size() < tmpl.params.pool_limit && platform_.fwp_reset(f, tmpl).is_ok()) {
+    fwps_.renew(f);  // the terminated tenant's ids become stale
+    f.state = FwpState::kIdle;
+    tmpl.pool.push_back(f);
+    emit_fwp(platform_.now(), f, TraceEvent::kFwpRecycle);
+    return;
+  }
+  platform_.fwp_release(f);
+  --tmpl.instances;
+  fwps_.free(f);
+}
+
+template <Platform P>
+void Kernel<P>::kill_thread(Thread& t, Instant now) {
+  CpuState& c = cpus_[t.cpu];
+  account(c, now);
+  if (t.state == ThreadState::kReady) {
+    c.sched->dequeue(t);
+  } else if (t.state == ThreadState::kRunning) {
+    c.current = nullptr;
+  }
+  if (t.timer.linked()) c.timers.erase(t.timer);
+  emit(now, c, t, TraceEvent::kThreadExit, static_cast<int64_t>(t.jobs_completed));
+  c.retired += t.exec_total;
+  c.resched_pending = true;
+  t.fwp->threads.remove(t.member);
+  scs_.free(*t.sc);
+  threads_.free(t);
+}
+
+// --- threads ------------------------------------------------------------------------------------
+
+template <Platform P>
+Result<ThreadId> Kernel<P>::thread_create(const ThreadParams& params) {
+  if (params.cpu >= cpus_.size()) return Error::kInvalidArgument;
+  Result<Fwp*> fr = fwps_.lookup(params.fwp);
+  if (!fr) return fr.error();
+  Fwp& f = **fr;
+  if (f.state != FwpState::kActive) return Error::kBadState;
+  EDGEOS_TRY(validate(params.sched));
+  if (params.period <= Duration::zero() || params.relative_deadline <= Duration::zero()) {
+    return Error::kInvalidArgument;
+  }
+  if (params.release == ReleaseKind::kPeriodic && params.period.is_infinite()) {
+    return Error::kInvalidArgument;
+  }
+
+  Result<SchedContext*> sr = scs_.alloc();
+  if (!sr) return sr.error();
+  Result<Thread*> tr = threads_.alloc();
+  if (!tr) {
+    scs_.free(**sr);
+    return tr.error();
+  }
+  SchedContext& sc = **sr;
+  Thread& t = **tr;
+  sc.params = params.sched;
+  sc.thread = &t;
+  t.fwp = &f;
+  t.sc = &sc;
+  t.cpu = params.cpu;
+  t.state = ThreadState::kWaiting;
+  t.release_kind = params.release;
+  t.period = params.period;
+  t.relative_deadline = params.relative_deadline;
+  t.first_release = params.first_release;
+  t.timer.owner = &t;
+  t.timer.owner_index = t.slot_index;
+  t.ready_list.thread = &t;
+  t.member.thread = &t;
+  f.threads.push_back(t.member);
+
+  if (t.release_kind == ReleaseKind::kPeriodic) {
+    // Only armed here: the release itself happens when the timer fires, so that all threads
+    // released at one instant are released together, in thread order.
+    CpuState& c = cpus_[t.cpu];
+    set_timer(c, t, t.first_release);
+    update_timer(c);
+  }
+  debug_check();
+  return threads_.id_of(t);
+}
+
+// --- events -------------------------------------------------------------------------------------
+
+template <Platform P>
+Status Kernel<P>::release(ThreadId id, Instant arrival) {
+  Result<Thread*> r = lookup_thread(id);
+  if (!r) return r.error();
+  Thread& t = **r;
+  if (t.release_kind != ReleaseKind::kSporadic) return Error::kUnsupported;
+  if (t.state != ThreadState::kWaiting) return Error::kBusy;
+  const Instant now = platform_.now();
+  if (arrival > now) return Error::kInvalidArgument;
+  CpuState& c = cpus_[t.cpu];
+  account(c, now);
+  release_job(c, t, arrival, now);
+  finish_event(c, now);
+  return Status::ok();
+}
+
+template <Platform P>
+Status Kernel<P>::complete(ThreadId id, Instant next_arrival) {
+  Result<Thread*> r = lookup_thread(id);
+  if (!r) return r.error();
+  Thread& t = **r;
+  if (t.state != ThreadState::kRunning) return Error::kBadState;
+  const Instant now = platform_.now();
+  if (!next_arrival.is_never() && (t.release_kind != ReleaseKind::kSporadic || next_arrival > now)) {
+    return Error::kInvalidArgument;
+  }
+  CpuState& c = cpus_[t.cpu];
+  account(c, now);
+  finish_job(c, t, now, next_arrival);
+  finish_event(c, now);
+  return Status::ok();
+}
+
+template <Platform P>
+Status Kernel<P>::block(ThreadId id) {
+  Result<Thread*> r = lookup_thread(id);
+  if (!r) return r.error();
+  Thread& t = **r;
+  if (t.state != ThreadState::kRunning) return Error::kBadState;
+  const Instant now = platform_.now();
+  CpuState& c = cpus_[t.cpu];
+  account(c, now);
+  emit(now, c, t, TraceEvent::kBlock, 0);
+  t.state = ThreadState::kBlocked;
+  c.current = nullptr;
+  finish_event(c, now);
+  return Status::ok();
+}
+
+template <Platform P>
+Status Kernel<P>::wakeup(ThreadId id) {
+  Result<Thread*> r = lookup_thread(id);
+  if (!r) return r.error();
+  Thread& t = **r;
+  if (t.state != ThreadState::kBlocked) return Error::kBadState;
+  const Instant now = platform_.now();
+  CpuState& c = cpus_[t.cpu];
+  account(c, now);
+  emit(now, c, t, TraceEvent::kWakeup, 0);
+  t.state = ThreadState::kReady;
+  c.sched->enqueue(t, Placement::kTail);
+  finish_event(c, now);
+  return Status::ok();
+}
+
+template <Platform P>
+void Kernel<P>::timer_expired(CpuId id) {
+  if (id >= cpus_.size()) return;
+  CpuState& c = cpus_[id];
+  const Instant now = platform_.now();
+  account(c, now);
+  platform_.charge_overhead(c.id, Overhead::kTimer);
+  c.armed = Instant::never();  // the one-shot timer is spent; re-arm whatever comes next
+  finish_event(c, now);
+}
+
+template <Platform P>
+void Kernel<P>::sync() {
+  const Instant now = platform_.now();
+  for (CpuState& c : cpus_) account(c, now);
+}
+
+template <Platform P>
+void Kernel<P>::finish_event(CpuState& c, Instant now) {
+  expire_timers(c, now);
+  reschedule(c, now);
+  debug_check();
+}
+
+// --- the machinery ------------------------------------------------------------------------------
+
+template <Platform P>
+void Kernel<P>::account(CpuState& c, Instant now) {
+  if (now <= c.accounted_to) return;
+  const Duration d = now - c.accounted_to;
+  if (Thread* t = c.current; t != nullptr) {
+    t->exec_total += d;
+    t->job_exec += d;
+    t->sc->consumed += d;
+    c.busy += d;
+  } else {
+    c.idle += d;
+  }
+  c.accounted_to = now;
+}
+
+template <Platform P>
+void Kernel<P>::release_job(CpuState& c, Thread& t, Instant release, Instant now) {
+  ++t.jobs_released;
+  t.release = release;
+  t.deadline = release + t.relative_deadline;
+  t.job_exec = Duration::zero();
+  t.job_started = false;
+  t.job_missed = false;
+  SchedContext& sc = *t.sc;
+  sc.deadline = release + sc.params.relative_deadline;
+  sc.deadline_seq = next_deadline_seq_++;
+  emit(now, c, t, TraceEvent::kRelease, t.deadline.is_never() ? -1 : t.deadline.ns());
+  platform_.charge_overhead(c.id, Overhead::kRelease);
+  t.state = ThreadState::kReady;
+  c.sched->enqueue(t, Placement::kTail);
+  if (t.deadline.is_never()) {
+    clear_timer(c, t);
+  } else {
+    set_timer(c, t, t.deadline);
+  }
+}
+
+template <Platform P>
+void Kernel<P>::finish_job(CpuState& c, Thread& t, Instant now, Instant next_arrival) {
+  EDGEOS_ASSERT(c.current == &t);
+  emit(now, c, t, TraceEvent::kComplete, (now - t.release).ns());
+  ++t.jobs_completed;
+  t.state = ThreadState::kWaiting;
+  c.current = nullptr;
+  if (t.release_kind == ReleaseKind::kPeriodic) {
+    // Nominal release times (first + k * period) do not drift when jobs finish late.
+    const Instant next = t.first_release + t.period * static_cast<int64_t>(t.jobs_released);
+    if (next <= now) {
+      release_job(c, t, next, now);  // backlogged: the next job is already due
+    } else {
+      set_timer(c, t, next);  // with D = T the entry is already there: no queue operation
+    }
+  } else if (!next_arrival.is_never()) {
+    release_job(c, t, next_arrival, now);
+  } else {
+    clear_timer(c, t);
+  }
+}
+
+template <Platform P>
+void Kernel<P>::set_timer(CpuState& c, Thread& t, Instant when) {
+  if (t.timer.linked()) {
+    if (t.timer.when == when) return;
+    c.timers.erase(t.timer);
+  }
+  t.timer.when = when;
+  c.timers.insert(t.timer);
+}
+
+template <Platform P>
+void Kernel<P>::clear_timer(CpuState& c, Thread& t) {
+  if (t.timer.linked()) c.timers.erase(t.timer);
+}
+
+template <Platform P>
+void Kernel<P>::expire_timers(CpuState& c, Instant now) {
+  while (TimerEntry* e = c.timers.min()) {
+    if (e->when > now) break;
+    c.timers.erase(*e);
+    Thread& t = *e->owner;
+    if (t.has_job()) {
+      // The entry is this job's deadline and the job has not completed: it misses now. Its
+      // successor, if periodic, is released when it completes.
+      t.job_missed = true;
+      ++t.deadline_misses;
+      emit(now, c, t, TraceEvent::kDeadlineMiss, e->when.ns());
+    } else {
+      release_job(c, t, e->when, now);
+    }
+  }
+}
+
+template <Platform P>
+void Kernel<P>::reschedule(CpuState& c, Instant now) {
+  platform_.charge_overhead(c.id, Overhead::kSchedule);
+  Thread* best = c.sched->peek();
+  if (Thread* cur = c.current; cur != nullptr) {
+    if (best != nullptr && c.sched->preempts(*best, *cur)) {
+      emit(now, c, *cur, TraceEvent::kPreempt, best->slot_index);
+      cur->state = ThreadState::kReady;
+      c.current = nullptr;
+      c.sched->enqueue(*cur, Placement::kHead);
+      dispatch(c, *best, now);
+    }
+  } else if (best != nullptr) {
+    dispatch(c, *best, now);
+  } else if (c.dispatched != nullptr) {
+    c.dispatched = nullptr;
+    platform_.switch_to(c.id, nullptr);
+  }
+  update_timer(c);
+}
+
+template <Platform P>
+void Kernel<P>::dispatch(CpuState& c, Thread& t, Instant now) {
+  c.sched->dequeue(t);
+  t.state = ThreadState::kRunning;
+  c.current = &t;
+  emit(now, c, t, t.job_started ? TraceEvent::kResume : TraceEvent::kStart, 0);
+  t.job_started = true;
+  if (c.dispatched != &t) platform_.charge_overhead(c.id, Overhead::kContextSwitch);
+  c.dispatched = &t;
+  platform_.switch_to(c.id, &t);
+}
+
+template <Platform P>
+void Kernel<P>::update_timer(CpuState& c) {
+  const TimerEntry* e = c.timers.min();
+  const Instant next = e != nullptr ? e->when : Instant::never();
+  if (next != c.armed) {
+    c.armed = next;
+    platform_.arm_timer(c.id, next);
+  }
+}
+
+// --- observation --------------------------------------------------------------------------------
+
+template <Platform P>
+Result<const Thread*> Kernel<P>::thread(ThreadId id) const {
+  Result<Thread*> r = threads_.lookup(id);
+  if (!r) return r.error();
+  return static_cast<const Thread*>(*r);
+}
+
+template <Platform P>
+Result<const Fwp*> Kernel<P>::fwp(FwpId id) const {
+  Result<Fwp*> r = fwps_.lookup(id);
+  if (!r) return r.error();
+  return static_cast<const Fwp*>(*r);
+}
+
+template <Platform P>
+InvariantViolation Kernel<P>::check_invariants() const {
+  InvariantViolation v;
+  auto fail = [&](const char* what, uint32_t cpu, uint32_t thread) {
+    if (v.ok()) v = InvariantViolation{what, cpu, thread};
+  };
+
+  for (const CpuState& c : cpus_) {
+    if (!c.sched->check()) fail("ready queue order broken", c.id, kNoIndex);
+    if (!c.timers.check()) fail("timer queue order broken", c.id, kNoIndex);
+    if (c.busy + c.idle != c.accounted_to - c.accounting_start) {
+      fail("CPU time not conserved (busy + idle != elapsed)", c.id, kNoIndex);
+    }
+    if (const Thread* cur = c.current; cur != nullptr) {
+      if (cur->state != ThreadState::kRunning || cur->cpu != c.id) {
+        fail("current thread not running on this CPU", c.id, cur->slot_index);
+      }
+      if (c.sched->contains(*cur)) fail("running thread on the ready queue", c.id, cur->slot_index);
+      if (c.dispatched != cur) fail("platform runs another thread", c.id, cur->slot_index);
+      const Thread* best = c.sched->peek();
+      if (best != nullptr && c.sched->preempts(*best, *cur)) {
+        fail("a ready thread should have preempted the running one", c.id, best->slot_index);
+      }
+    } else if (c.sched->size() != 0) {
+      fail("CPU idle while a thread is ready", c.id, kNoIndex);
+    }
+    const TimerEntry* first = c.timers.min();
+    const Instant expected = first != nullptr ? first->when : Instant::never();
+    if (c.armed != expected) fail("platform timer not armed for the earliest entry", c.id, kNoIndex);
+  }
+
+  // Per-CPU tallies, kept on the stack for up to 64 CPUs; beyond that the per-CPU sums are
+  // checked on the first 64 only (the per-thread checks still cover every thread).
+  constexpr size_t kTally = 64;
+  size_t ready[kTally] = {};
+  Duration exec[kTally] = {};
+
+  threads_.for_each_live([&](const Thread& t) {
+    const uint32_t id = t.slot_index;
+    if (t.cpu >= cpus_.size()) {
+      fail("thread on a CPU that does not exist", kNoIndex, id);
+      return;
+    }
+    const CpuState& c = cpus_[t.cpu];
+    if (t.sc == nullptr || t.sc->thread != &t) fail("scheduling context not bound", t.cpu, id);
+    if (t.fwp == nullptr || t.fwp->state != FwpState::kActive) fail("thread in an inactive FWP", t.cpu, id);
+    if (t.ready_list.linked() && t.ready_index != kNotQueued) fail("thread on two ready queues", t.cpu, id);
+    const bool queued = c.sched->contains(t);
+    if (queued != (t.state == ThreadState::kReady)) fail("ready-queue membership disagrees with state", t.cpu, id);
+    if (t.state == ThreadState::kRunning && c.current != &t) fail("running thread is not current", t.cpu, id);
+    if (t.cpu < kTally) {
+      if (queued) ++ready[t.cpu];
+      exec[t.cpu] += t.exec_total;
+    }
+    // The single timer entry: a pending periodic release, or the deadline of an incomplete job.
+    if (t.state == ThreadState::kWaiting) {
+      const bool want = t.release_kind == ReleaseKind::kPeriodic;
+      const Instant next = t.first_release + t.period * static_cast<int64_t>(t.jobs_released);
+      if (t.timer.linked() != want || (want && t.timer.when != next)) {
+        fail("waiting thread's release timer wrong", t.cpu, id);
+      }
+    } else {
+      const bool want = !t.deadline.is_never() && !t.job_missed;
+      if (t.timer.linked() != want) fail("job's deadline timer missing or stray", t.cpu, id);
+      if (want && t.timer.when != t.deadline) fail("job's deadline timer wrong", t.cpu, id);
+    }
+  });
+
+  for (const CpuState& c : cpus_) {
+    if (c.id >= kTally) break;
+    if (ready[c.id] != c.sched->size()) fail("ready-queue size disagrees with ready threads", c.id, kNoIndex);
+    if (exec[c.id] + c.retired != c.busy) fail("thread CPU time does not add up to busy time", c.id, kNoIndex);
+  }
+
+  fwps_.for_each_live([&](const Fwp& f) {
+    if (f.state == FwpState::kIdle && !f.threads.empty()) fail("idle FWP has threads", kNoIndex, kNoIndex);
+    if (f.linked() && f.state != FwpState::kIdle) fail("non-idle FWP in a pool", kNoIndex, kNoIndex);
+    if (f.state == FwpState::kDying && f.threads.empty() && f.retained == 0) {
+      fail("unreferenced FWP not recycled", kNoIndex, kNoIndex);
+    }
+  });
+  return v;
+}
+
+}  // namespace edgeos

@@ -1,0 +1,55 @@
+#!/bin/sh
+# Installs the Debian 12 packages edgeos builds and tests with, and nothing else.
+# Idempotent: when every package is already present it prints nothing and exits 0.
+#
+# Usage: scripts/install-deps.sh            (as root, or with sudo available)
+#        EDGEOS_NO_INSTALL=1 scripts/install-deps.sh   (only report what is missing)
+set -eu
+
+# One package per line: what it is for follows the '#'.
+PACKAGES="
+build-essential      # g++ 12, make
+cmake                # build system (>= 3.25)
+ninja-build          # fast parallel builds
+libgtest-dev         # unit tests
+libgmock-dev         # unit tests (matchers)
+libbenchmark-dev     # bench/ (Google Benchmark)
+libfmt-dev           # hosted formatting
+libcli11-dev         # the edgeos command line
+nlohmann-json3-dev   # summary.json
+python3              # Debian's /usr/bin/python3 for test scripts
+"
+
+names=$(printf '%s\n' "$PACKAGES" | sed -e 's/#.*//' -e '/^[[:space:]]*$/d' | tr -s ' \n' ' ')
+
+missing=""
+for pkg in $names; do
+    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+    case "$status" in
+        *"install ok installed"*) ;;
+        *) missing="$missing $pkg" ;;
+    esac
+done
+
+[ -z "$missing" ] && exit 0
+
+echo "install-deps: missing Debian packages:$missing"
+if [ "${EDGEOS_NO_INSTALL:-0}" = 1 ]; then
+    echo "install-deps: EDGEOS_NO_INSTALL=1, not installing" >&2
+    exit 1
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+    SUDO="sudo"
+else
+    echo "install-deps: need root (or sudo) to install:$missing" >&2
+    exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "install-deps: installed$missing"

@@ -1,0 +1,7 @@
+#!/bin/sh
+# Runs every benchmark of a build and prints the summary of ratios.
+# Usage: scripts/run-benchmarks.sh [BUILD_DIR] [extra Google Benchmark flags]
+set -eu
+build=${1:-build}
+[ $# -gt 0 ] && shift
+exec "$build/bench/edgeos_bench" --benchmark_min_time=0.2 "$@"

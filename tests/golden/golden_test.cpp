@@ -1,0 +1,48 @@
+// Replays every tests/golden/*.golden file on the core-only simulator and compares the exact
+// schedule: every slice (start, end, how it ended), every deadline miss, the listed response times.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "../support/core_sim_runner.hpp"
+#include "../support/golden.hpp"
+
+namespace edgeos::testing {
+namespace {
+
+class GoldenSchedule : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GoldenSchedule, CoreSimulatorMatches) {
+  const GoldenCase g = load_golden(GetParam());
+  const TraceRun run = run_on_core_sim(g);
+  const int64_t horizon_ns = g.horizon * g.unit_ns;
+  EXPECT_THAT(slices_of(run.records, run.names, g.unit_ns, horizon_ns), ::testing::ElementsAreArray(g.runs))
+      << g.file << ": " << g.name;
+  EXPECT_THAT(misses_of(run.records, run.names, g.unit_ns), ::testing::ElementsAreArray(g.misses)) << g.file;
+  const std::vector<Response> responses = responses_of(run.records, run.names, g.unit_ns);
+  for (const Response& want : g.responses) {
+    const auto it = std::find_if(responses.begin(), responses.end(), [&](const Response& r) {
+      return r.task == want.task && r.job == want.job;
+    });
+    ASSERT_NE(it, responses.end()) << g.file << ": no completion of " << want.task << " job " << want.job;
+    EXPECT_EQ(*it, want) << g.file;
+  }
+}
+
+std::string case_name(const ::testing::TestParamInfo<std::string>& info) {
+  std::string name = std::filesystem::path(info.param).stem().string();
+  std::replace_if(name.begin(), name.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
+  return name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Files, GoldenSchedule, ::testing::ValuesIn(golden_files(EDGEOS_GOLDEN_DIR)), case_name);
+
+TEST(GoldenFiles, AtLeastTheTextbookCasesArePresent) {
+  const std::vector<std::string> files = golden_files(EDGEOS_GOLDEN_DIR);
+  EXPECT_GE(files.size(), 7u);
+}
+
+}  // namespace
+}  // namespace edgeos::testing
