@@ -55,7 +55,7 @@ class ProgressLine {
 struct DemoOptions {
   std::string policy = "both";
   std::string duration = "10s";
-  uint64_t seed = 1;
+  std::string seed = "1";
   std::string out = "out/demo";
   bool quiet = false;
   bool check_invariants = false;
@@ -63,6 +63,7 @@ struct DemoOptions {
 
 int run_demo(const DemoOptions& opt) {
   const Duration horizon = parse_duration(opt.duration, "--duration");
+  const uint64_t seed = parse_uint(opt.seed, "--seed");
   if (horizon <= Duration::zero()) throw InputError("--duration: must be > 0");
   std::vector<sim::Policy> policies;
   if (opt.policy == "both") {
@@ -79,7 +80,7 @@ int run_demo(const DemoOptions& opt) {
     sim::SimulationResult result;
     {
       ProgressLine progress(opt.quiet);
-      result = sim::simulate(set, config, horizon, opt.seed, std::ref(progress));
+      result = sim::simulate(set, config, horizon, seed, std::ref(progress));
     }
     result.names.run = fmt::format("{} [{}]", set.name, sim::policy_name(policy));
     const Summary summary = summarize(result.records, result.names, Instant::epoch(), result.end);
@@ -92,7 +93,7 @@ int run_demo(const DemoOptions& opt) {
     if (!opt.quiet) {
       fmt::print("== {} | policy {} | {} simulated, seed {} ==\n", set.name,
                  policy == sim::Policy::kEdf ? "EDF" : "fixed priority (deadline monotonic)",
-                 format_duration_short(horizon), opt.seed);
+                 format_duration_short(horizon), seed);
       fmt::print("{}", format_summary_table(summary));
       fmt::print("{} events, {} trace records -> {}/{{trace.csv, trace.perfetto.json, summary.json}}\n\n",
                  result.stats.events, result.stats.records, dir);
@@ -127,7 +128,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"fp", "edf", "both"}));
   demo_cmd->add_option("--duration", demo.duration, "simulated time, with a unit (e.g. 500ms, 10s)")
       ->capture_default_str();
-  demo_cmd->add_option("--seed", demo.seed, "seed of every random draw (same seed, same trace)")
+  demo_cmd->add_option("--seed", demo.seed, "seed of every random draw, 0..2^64-1 (same seed, same trace)")
       ->capture_default_str();
   demo_cmd->add_option("--out", demo.out, "output directory (one sub-directory per policy)")->capture_default_str();
   demo_cmd->add_flag("--quiet", demo.quiet, "print nothing; only write the files");
