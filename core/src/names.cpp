@@ -38,6 +38,7 @@ const char* thread_state_name(ThreadState s) {
     case ThreadState::kReady: return "ready";
     case ThreadState::kRunning: return "running";
     case ThreadState::kBlocked: return "blocked";
+    case ThreadState::kThrottled: return "throttled";
   }
   return "unknown";
 }

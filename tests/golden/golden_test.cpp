@@ -21,6 +21,12 @@ TEST_P(GoldenSchedule, CoreSimulatorMatches) {
   EXPECT_THAT(slices_of(run.records, run.names, g.unit_ns, horizon_ns), ::testing::ElementsAreArray(g.runs))
       << g.file << ": " << g.name;
   EXPECT_THAT(misses_of(run.records, run.names, g.unit_ns), ::testing::ElementsAreArray(g.misses)) << g.file;
+  EXPECT_THAT(budget_events_of(run.records, run.names, TraceEvent::kBudgetExhausted, g.unit_ns),
+              ::testing::ElementsAreArray(g.exhausted))
+      << g.file << ": budget exhaustions";
+  EXPECT_THAT(budget_events_of(run.records, run.names, TraceEvent::kReplenish, g.unit_ns),
+              ::testing::ElementsAreArray(g.replenished))
+      << g.file << ": replenishments";
   const std::vector<Response> responses = responses_of(run.records, run.names, g.unit_ns);
   for (const Response& want : g.responses) {
     const auto it = std::find_if(responses.begin(), responses.end(), [&](const Response& r) {

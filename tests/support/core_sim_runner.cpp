@@ -37,6 +37,15 @@ TraceRun run_on_core_sim(const GoldenCase& g) {
     p.period = unit * t.period;
     p.first_release = Instant::epoch() + unit * t.phase;
     p.release = t.sporadic ? ReleaseKind::kSporadic : ReleaseKind::kPeriodic;
+    if (!t.server.empty()) {
+      p.sched.server = t.server == "sporadic"     ? ServerKind::kSporadic
+                       : t.server == "deferrable" ? ServerKind::kDeferrable
+                       : t.server == "polling"    ? ServerKind::kPolling
+                                                  : ServerKind::kCbs;
+      p.sched.budget = unit * t.budget;
+      p.sched.period = unit * t.server_period;
+      p.sched.max_refills = static_cast<uint8_t>(t.refills);
+    }
     std::vector<Duration> costs;
     for (int64_t c : t.costs) costs.push_back(unit * c);
     sim::ArrivalFn arrivals = nullptr;

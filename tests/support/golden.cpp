@@ -100,11 +100,25 @@ GoldenCase load_golden(const std::string& path) {
           t.tenant = v;
         } else if (k == "arrivals") {
           t.arrivals = to_list(v, where);
+        } else if (k == "server") {
+          if (v != "sporadic" && v != "deferrable" && v != "polling" && v != "cbs") {
+            throw InputError(fmt::format("{}: unknown server '{}'", where, v));
+          }
+          t.server = v;
+        } else if (k == "budget") {
+          t.budget = to_int(v, where);
+        } else if (k == "sc_period") {
+          t.server_period = to_int(v, where);
+        } else if (k == "refills") {
+          t.refills = static_cast<int>(to_int(v, where));
         } else {
           throw InputError(fmt::format("{}: unknown task field '{}'", where, k));
         }
       }
       if (t.costs.empty() || t.period <= 0) throw InputError(where + ": a task needs C and T");
+      if (!t.server.empty() && (t.budget <= 0 || t.server_period <= 0)) {
+        throw InputError(where + ": a server needs budget and sc_period");
+      }
       g.tasks.push_back(t);
     } else if (key == "run") {
       need(6);
@@ -121,6 +135,12 @@ GoldenCase load_golden(const std::string& path) {
     } else if (key == "miss") {
       need(4);
       g.misses.push_back(Miss{w[1], static_cast<uint64_t>(to_int(w[2], where)), to_int(w[3], where)});
+    } else if (key == "exhausted") {
+      need(3);
+      g.exhausted.push_back(BudgetEvent{w[1], to_int(w[2], where), 0});
+    } else if (key == "replenish") {
+      need(4);
+      g.replenished.push_back(BudgetEvent{w[1], to_int(w[2], where), to_int(w[3], where)});
     } else if (key == "response") {
       need(4);
       g.responses.push_back(Response{w[1], static_cast<uint64_t>(to_int(w[2], where)), to_int(w[3], where)});
@@ -135,6 +155,21 @@ GoldenCase load_golden(const std::string& path) {
     return a.start != b.start ? a.start < b.start : a.cpu < b.cpu;
   });
   return g;
+}
+
+std::ostream& operator<<(std::ostream& os, const BudgetEvent& e) {
+  return os << e.task << " at " << e.at << " amount " << e.amount;
+}
+
+std::vector<BudgetEvent> budget_events_of(const std::vector<TraceRecord>& records, const TraceNames& names,
+                                          TraceEvent which, int64_t unit_ns) {
+  std::vector<BudgetEvent> out;
+  for (const TraceRecord& r : records) {
+    if (r.event != which) continue;
+    const int64_t amount = which == TraceEvent::kReplenish ? r.value / unit_ns : 0;
+    out.push_back(BudgetEvent{names.thread(r.thread), r.time_ns / unit_ns, amount});
+  }
+  return out;
 }
 
 std::vector<std::string> golden_files(const std::string& dir) {

@@ -22,6 +22,19 @@ struct GoldenTask {
   int64_t phase = 0;              // units
   uint8_t priority = 0;
   std::vector<int64_t> arrivals;  // sporadic: arrival instants in units
+  std::string server;             // "", sporadic, deferrable, polling, cbs
+  int64_t budget = 0;             // units
+  int64_t server_period = 0;      // units
+  int refills = 8;                // sporadic server refill bound
+};
+
+// A budget_exhausted (amount 0) or replenish record of a task.
+struct BudgetEvent {
+  std::string task;
+  int64_t at = 0;
+  int64_t amount = 0;
+
+  bool operator==(const BudgetEvent&) const = default;
 };
 
 struct GoldenCase {
@@ -35,7 +48,14 @@ struct GoldenCase {
   std::vector<Slice> runs;
   std::vector<Miss> misses;
   std::vector<Response> responses;  // a subset of the completed jobs
+  std::vector<BudgetEvent> exhausted;  // every budget exhaustion, in time order
+  std::vector<BudgetEvent> replenished;  // every replenishment, in time order
 };
+
+std::ostream& operator<<(std::ostream& os, const BudgetEvent& e);
+// The budget_exhausted / replenish records of a trace, times divided by `unit_ns`.
+std::vector<BudgetEvent> budget_events_of(const std::vector<TraceRecord>& records, const TraceNames& names,
+                                          TraceEvent which, int64_t unit_ns);
 
 // Parses a golden file; throws InputError naming file and line.
 GoldenCase load_golden(const std::string& path);

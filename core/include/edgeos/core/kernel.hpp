@@ -6,13 +6,18 @@
 // fire. Nothing here knows whether it is simulated.
 //
 // Every event follows the same steps on the CPU it concerns:
-//   1. account   charge the time since the last event on that CPU to the running thread;
+//   1. account   charge the time since the last event on that CPU to the running thread and its
+//                scheduling context (budget.hpp);
 //   2. handle    apply the event (a completion is recorded before anything else happens at the
 //                same instant, so a job that completes exactly at its deadline meets it);
-//   3. expire    process the CPU's timer queue up to now, in (instant, thread) order: each
-//                thread's single entry is its job's deadline (a miss) or its next release;
-//   4. schedule  ask the CPU's policy for the best ready thread, preempt if it beats the running
-//                one, dispatch, and re-arm the platform timer for the earliest timer-queue entry.
+//   3. budget    if the running thread's budget is used up, throttle it (or, for CBS, refill and
+//                postpone its deadline);
+//   4. expire    process the CPU's timer queue up to now: replenishments first, then each
+//                thread's single entry, its job's deadline (a miss) or its next release, in
+//                (instant, thread) order;
+//   5. schedule  ask the CPU's policy for the best ready thread, preempt if it beats the running
+//                one, dispatch, and re-arm the platform timer for the earliest of the timer queue
+//                and the running thread's budget exhaustion.
 //
 // Scheduling is partitioned: each thread belongs to one CPU, each CPU has its own policy instance
 // and timer queue, and an event touches only its thread's CPU (FWP termination touches each CPU
@@ -21,6 +26,7 @@
 #pragma once
 
 #include "edgeos/core/base.hpp"
+#include "edgeos/core/budget.hpp"
 #include "edgeos/core/fwp.hpp"
 #include "edgeos/core/object_table.hpp"
 #include "edgeos/core/platform.hpp"
@@ -43,6 +49,8 @@ struct CpuState {
   // What the platform was last told to run (switch_to), to skip redundant idle switches.
   Thread* dispatched = nullptr;
   RbTree<TimerEntry, TimerLess> timers;
+  // When the running thread's budget runs out, if it has one.
+  Instant budget_expiry = Instant::never();
   Instant armed = Instant::never();  // what the platform timer is armed for
   bool resched_pending = false;      // set by operations that touch several CPUs
 
@@ -71,6 +79,10 @@ struct KernelOptions {
   // Check every invariant after every event and panic on a violation. O(threads) per event: on
   // by default in debug builds, and in every test.
   bool check_invariants = kDebugBuild;
+  // The smallest budget worth running on (seL4 MCS sets it from the kernel's worst-case
+  // execution time): budgets below it are refused, smaller remainders are folded into later
+  // refills or left unused.
+  Duration min_budget = Duration::microseconds(1);
 };
 
 // The first broken invariant found, or `what == nullptr` when all hold.
@@ -111,7 +123,10 @@ class Kernel {
   // --- threads --------------------------------------------------------------------------------
 
   // Creates a thread, and its scheduling context, in an Active FWP. A periodic thread's first
-  // release is armed on its CPU's timer; a sporadic thread waits for `release`.
+  // release is armed on its CPU's timer; a sporadic thread waits for `release`. A server's
+  // periods start at `first_release`. Errors: kInvalidArgument (see validate() and the fields of
+  // ThreadParams; a budget below the minimum budget), kUnsupported (CBS on a CPU whose policy does
+  // not order by deadline), kOutOfCapacity, and the FWP lookup errors.
   Result<ThreadId> thread_create(const ThreadParams& params);
 
   // --- events ---------------------------------------------------------------------------------
@@ -143,6 +158,7 @@ class Kernel {
   size_t live_threads() const { return threads_.live(); }
   size_t live_fwps() const { return fwps_.live(); }
   size_t thread_capacity() const { return threads_.capacity(); }
+  const KernelOptions& options() const { return options_; }
 
   // Checks every invariant of the kernel's state, O(threads + FWPs).
   InvariantViolation check_invariants() const;
@@ -151,14 +167,21 @@ class Kernel {
   Result<Thread*> lookup_thread(ThreadId id) const { return threads_.lookup(id); }
 
   void account(CpuState& c, Instant now);
-  void release_job(CpuState& c, Thread& t, Instant release, Instant now);
+  void release_job(CpuState& c, Thread& t, Instant release, Instant now, bool from_idle);
+  void make_runnable(CpuState& c, Thread& t, Instant now);
   void finish_job(CpuState& c, Thread& t, Instant now, Instant next_arrival);
+  void stop_running(CpuState& c, Thread& t, Instant now);
+  void check_budget(CpuState& c, Instant now);
   void expire_timers(CpuState& c, Instant now);
+  void context_timer(CpuState& c, SchedContext& sc, Instant now);
   void reschedule(CpuState& c, Instant now);
   void dispatch(CpuState& c, Thread& t, Instant now);
-  void set_timer(CpuState& c, Thread& t, Instant when);
-  void clear_timer(CpuState& c, Thread& t);
+  void set_timer(CpuState& c, TimerEntry& e, Instant when);
+  void clear_timer(CpuState& c, TimerEntry& e);
+  void sync_context_timer(CpuState& c, const Thread& t, Instant now);
+  Instant wanted_context_timer(const Thread& t, Instant now) const;
   void update_timer(CpuState& c);
+  void new_deadline(SchedContext& sc, Instant deadline);
   void kill_thread(Thread& t, Instant now);
   void maybe_recycle(Fwp& f);
   Result<Fwp*> create_fwp(FwpTemplate& tmpl);
@@ -213,6 +236,8 @@ Kernel<P>::Kernel(P& platform, const KernelStorage& storage, KernelOptions optio
     : platform_(platform), options_(options), cpus_(storage.cpus) {
   EDGEOS_ASSERT(storage.cpus.size() == storage.schedulers.size());
   EDGEOS_ASSERT(storage.cpus.size() > 0 && storage.cpus.size() < kNoCpu);
+  EDGEOS_ASSERT(storage.sched_contexts.size() >= storage.threads.size());
+  EDGEOS_ASSERT(options.min_budget > Duration::zero());
   const Instant now = platform_.now();
   for (size_t i = 0; i < cpus_.size(); ++i) {
     CpuState& c = cpus_[i];
@@ -378,7 +403,8 @@ void Kernel<P>::kill_thread(Thread& t, Instant now) {
   } else if (t.state == ThreadState::kRunning) {
     c.current = nullptr;
   }
-  if (t.timer.linked()) c.timers.erase(t.timer);
+  clear_timer(c, t.timer);
+  clear_timer(c, t.sc->timer);
   emit(now, c, t, TraceEvent::kThreadExit, static_cast<int64_t>(t.jobs_completed));
   c.retired += t.exec_total;
   c.resched_pending = true;
@@ -403,6 +429,11 @@ Result<ThreadId> Kernel<P>::thread_create(const ThreadParams& params) {
   if (params.release == ReleaseKind::kPeriodic && params.period.is_infinite()) {
     return Error::kInvalidArgument;
   }
+  if (params.sched.server != ServerKind::kNone && params.sched.budget < options_.min_budget) {
+    return Error::kInvalidArgument;
+  }
+  CpuState& c = cpus_[params.cpu];
+  if (params.sched.server == ServerKind::kCbs && !c.sched->orders_by_deadline()) return Error::kUnsupported;
 
   Result<SchedContext*> sr = scs_.alloc();
   if (!sr) return sr.error();
@@ -415,6 +446,10 @@ Result<ThreadId> Kernel<P>::thread_create(const ThreadParams& params) {
   Thread& t = **tr;
   sc.params = params.sched;
   sc.thread = &t;
+  sc.timer.kind = kTimerContext;
+  sc.timer.owner_index = t.slot_index;
+  sc.timer.sc = &sc;
+  budget_init(sc, params.first_release);
   t.fwp = &f;
   t.sc = &sc;
   t.cpu = params.cpu;
@@ -423,8 +458,9 @@ Result<ThreadId> Kernel<P>::thread_create(const ThreadParams& params) {
   t.period = params.period;
   t.relative_deadline = params.relative_deadline;
   t.first_release = params.first_release;
-  t.timer.owner = &t;
+  t.timer.kind = kTimerThread;
   t.timer.owner_index = t.slot_index;
+  t.timer.thread = &t;
   t.ready_list.thread = &t;
   t.member.thread = &t;
   f.threads.push_back(t.member);
@@ -432,8 +468,7 @@ Result<ThreadId> Kernel<P>::thread_create(const ThreadParams& params) {
   if (t.release_kind == ReleaseKind::kPeriodic) {
     // Only armed here: the release itself happens when the timer fires, so that all threads
     // released at one instant are released together, in thread order.
-    CpuState& c = cpus_[t.cpu];
-    set_timer(c, t, t.first_release);
+    set_timer(c, t.timer, t.first_release);
     update_timer(c);
   }
   debug_check();
@@ -453,7 +488,7 @@ Status Kernel<P>::release(ThreadId id, Instant arrival) {
   if (arrival > now) return Error::kInvalidArgument;
   CpuState& c = cpus_[t.cpu];
   account(c, now);
-  release_job(c, t, arrival, now);
+  release_job(c, t, arrival, now, /*from_idle=*/true);
   finish_event(c, now);
   return Status::ok();
 }
@@ -485,8 +520,8 @@ Status Kernel<P>::block(ThreadId id) {
   CpuState& c = cpus_[t.cpu];
   account(c, now);
   emit(now, c, t, TraceEvent::kBlock, 0);
+  stop_running(c, t, now);
   t.state = ThreadState::kBlocked;
-  c.current = nullptr;
   finish_event(c, now);
   return Status::ok();
 }
@@ -501,8 +536,12 @@ Status Kernel<P>::wakeup(ThreadId id) {
   CpuState& c = cpus_[t.cpu];
   account(c, now);
   emit(now, c, t, TraceEvent::kWakeup, 0);
-  t.state = ThreadState::kReady;
-  c.sched->enqueue(t, Placement::kTail);
+  if (t.sc->has_budget()) {
+    const Instant before = t.sc->deadline;
+    budget_activate(*t.sc, now, /*from_idle=*/false);
+    if (t.sc->deadline != before) new_deadline(*t.sc, t.sc->deadline);
+  }
+  make_runnable(c, t, now);
   finish_event(c, now);
   return Status::ok();
 }
@@ -526,6 +565,7 @@ void Kernel<P>::sync() {
 
 template <Platform P>
 void Kernel<P>::finish_event(CpuState& c, Instant now) {
+  check_budget(c, now);
   expire_timers(c, now);
   reschedule(c, now);
   debug_check();
@@ -541,6 +581,7 @@ void Kernel<P>::account(CpuState& c, Instant now) {
     t->exec_total += d;
     t->job_exec += d;
     t->sc->consumed += d;
+    if (t->sc->has_budget()) budget_charge(*t->sc, d);
     c.busy += d;
   } else {
     c.idle += d;
@@ -549,7 +590,13 @@ void Kernel<P>::account(CpuState& c, Instant now) {
 }
 
 template <Platform P>
-void Kernel<P>::release_job(CpuState& c, Thread& t, Instant release, Instant now) {
+void Kernel<P>::new_deadline(SchedContext& sc, Instant deadline) {
+  sc.deadline = deadline;
+  sc.deadline_seq = next_deadline_seq_++;
+}
+
+template <Platform P>
+void Kernel<P>::release_job(CpuState& c, Thread& t, Instant release, Instant now, bool from_idle) {
   ++t.jobs_released;
   t.release = release;
   t.deadline = release + t.relative_deadline;
@@ -557,54 +604,157 @@ void Kernel<P>::release_job(CpuState& c, Thread& t, Instant release, Instant now
   t.job_started = false;
   t.job_missed = false;
   SchedContext& sc = *t.sc;
-  sc.deadline = release + sc.params.relative_deadline;
-  sc.deadline_seq = next_deadline_seq_++;
+  if (sc.has_budget()) {
+    const Instant before = sc.deadline;
+    budget_activate(sc, now, from_idle);
+    if (sc.deadline != before) new_deadline(sc, sc.deadline);
+  } else {
+    new_deadline(sc, release + sc.params.relative_deadline);
+  }
   emit(now, c, t, TraceEvent::kRelease, t.deadline.is_never() ? -1 : t.deadline.ns());
   platform_.charge_overhead(c.id, Overhead::kRelease);
+  make_runnable(c, t, now);
+  if (t.deadline.is_never()) {
+    clear_timer(c, t.timer);
+  } else {
+    set_timer(c, t.timer, t.deadline);
+  }
+}
+
+// A thread with a job that is neither running nor blocked: ready if its context has budget,
+// throttled until the budget comes back otherwise.
+template <Platform P>
+void Kernel<P>::make_runnable(CpuState& c, Thread& t, Instant now) {
+  SchedContext& sc = *t.sc;
+  if (sc.has_budget()) {
+    if (budget_available(sc, now, options_.min_budget) == Duration::zero()) {
+      // CBS never waits for budget: with work and none left, it recharges and postpones.
+      if (const Duration refilled = budget_postpone(sc); refilled > Duration::zero()) {
+        new_deadline(sc, sc.deadline);
+        emit(now, c, t, TraceEvent::kReplenish, refilled.ns());
+      } else {
+        t.state = ThreadState::kThrottled;
+        sync_context_timer(c, t, now);
+        return;
+      }
+    }
+    const Instant before = sc.deadline;
+    budget_ready(sc, now);
+    if (sc.deadline != before) new_deadline(sc, sc.deadline);
+  }
   t.state = ThreadState::kReady;
   c.sched->enqueue(t, Placement::kTail);
-  if (t.deadline.is_never()) {
-    clear_timer(c, t);
-  } else {
-    set_timer(c, t, t.deadline);
-  }
+  if (sc.has_budget()) sync_context_timer(c, t, now);
+}
+
+// The running thread leaves the CPU: its context's current piece of execution ends.
+template <Platform P>
+void Kernel<P>::stop_running(CpuState& c, Thread& t, Instant now) {
+  EDGEOS_ASSERT(c.current == &t);
+  c.current = nullptr;
+  if (t.sc->has_budget()) budget_stop(*t.sc, now, options_.min_budget);
 }
 
 template <Platform P>
 void Kernel<P>::finish_job(CpuState& c, Thread& t, Instant now, Instant next_arrival) {
-  EDGEOS_ASSERT(c.current == &t);
   emit(now, c, t, TraceEvent::kComplete, (now - t.release).ns());
   ++t.jobs_completed;
+  stop_running(c, t, now);
   t.state = ThreadState::kWaiting;
-  c.current = nullptr;
   if (t.release_kind == ReleaseKind::kPeriodic) {
     // Nominal release times (first + k * period) do not drift when jobs finish late.
     const Instant next = t.first_release + t.period * static_cast<int64_t>(t.jobs_released);
     if (next <= now) {
-      release_job(c, t, next, now);  // backlogged: the next job is already due
-    } else {
-      set_timer(c, t, next);  // with D = T the entry is already there: no queue operation
+      release_job(c, t, next, now, /*from_idle=*/false);  // backlogged: the next job is already due
+      return;
     }
+    set_timer(c, t.timer, next);  // with D = T the entry is already there: no queue operation
   } else if (!next_arrival.is_never()) {
-    release_job(c, t, next_arrival, now);
+    release_job(c, t, next_arrival, now, /*from_idle=*/false);
+    return;
   } else {
-    clear_timer(c, t);
+    clear_timer(c, t.timer);
+  }
+  if (t.sc->has_budget()) {
+    budget_idle(*t.sc);
+    sync_context_timer(c, t, now);
   }
 }
 
+// After an event, the running thread may have used up its budget.
 template <Platform P>
-void Kernel<P>::set_timer(CpuState& c, Thread& t, Instant when) {
-  if (t.timer.linked()) {
-    if (t.timer.when == when) return;
-    c.timers.erase(t.timer);
+void Kernel<P>::check_budget(CpuState& c, Instant now) {
+  Thread* t = c.current;
+  if (t == nullptr || !t->sc->has_budget()) return;
+  SchedContext& sc = *t->sc;
+  // A deferrable or polling server that reaches a period boundary while running gets its
+  // capacity back before it could be found exhausted.
+  if (const Duration restored = budget_roll(sc, now, /*has_work=*/true); restored > Duration::zero()) {
+    emit(now, c, *t, TraceEvent::kReplenish, restored.ns());
   }
-  t.timer.when = when;
-  c.timers.insert(t.timer);
+  if (budget_available(sc, now, options_.min_budget) > Duration::zero()) return;
+  budget_stop(sc, now, options_.min_budget);
+  if (budget_available(sc, now, options_.min_budget) > Duration::zero()) {
+    // A sporadic server whose piece's own refill is due at once (budget == period): carry on.
+    budget_dispatch(sc, now);
+    return;
+  }
+  emit(now, c, *t, TraceEvent::kBudgetExhausted, sc.params.budget.ns());
+  c.current = nullptr;
+  if (const Duration refilled = budget_postpone(sc); refilled > Duration::zero()) {
+    // CBS: budget refilled, deadline postponed; the thread competes again with its new deadline.
+    new_deadline(sc, sc.deadline);
+    emit(now, c, *t, TraceEvent::kReplenish, refilled.ns());
+    t->state = ThreadState::kReady;
+    c.sched->enqueue(*t, Placement::kTail);
+  } else {
+    t->state = ThreadState::kThrottled;
+  }
+  sync_context_timer(c, *t, now);
 }
 
 template <Platform P>
-void Kernel<P>::clear_timer(CpuState& c, Thread& t) {
-  if (t.timer.linked()) c.timers.erase(t.timer);
+void Kernel<P>::set_timer(CpuState& c, TimerEntry& e, Instant when) {
+  if (e.linked()) {
+    if (e.when == when) return;
+    c.timers.erase(e);
+  }
+  e.when = when;
+  c.timers.insert(e);
+}
+
+template <Platform P>
+void Kernel<P>::clear_timer(CpuState& c, TimerEntry& e) {
+  if (e.linked()) c.timers.erase(e);
+}
+
+// A context's timer: a throttled sporadic server's next refill; a deferrable or polling server's
+// next period boundary while its thread has work.
+template <Platform P>
+Instant Kernel<P>::wanted_context_timer(const Thread& t, Instant now) const {
+  const SchedContext& sc = *t.sc;
+  switch (sc.params.server) {
+    case ServerKind::kSporadic:
+      return t.state == ThreadState::kThrottled ? budget_next_replenish(sc, now, options_.min_budget)
+                                                : Instant::never();
+    case ServerKind::kDeferrable:
+    case ServerKind::kPolling:
+      return t.has_job() ? budget_period_end(sc) : Instant::never();
+    case ServerKind::kNone:
+    case ServerKind::kCbs:
+      break;
+  }
+  return Instant::never();
+}
+
+template <Platform P>
+void Kernel<P>::sync_context_timer(CpuState& c, const Thread& t, Instant now) {
+  const Instant when = wanted_context_timer(t, now);
+  if (when.is_never()) {
+    clear_timer(c, t.sc->timer);
+  } else {
+    set_timer(c, t.sc->timer, when);
+  }
 }
 
 template <Platform P>
@@ -612,7 +762,11 @@ void Kernel<P>::expire_timers(CpuState& c, Instant now) {
   while (TimerEntry* e = c.timers.min()) {
     if (e->when > now) break;
     c.timers.erase(*e);
-    Thread& t = *e->owner;
+    if (e->kind == kTimerContext) {
+      context_timer(c, *e->sc, now);
+      continue;
+    }
+    Thread& t = *e->thread;
     if (t.has_job()) {
       // The entry is this job's deadline and the job has not completed: it misses now. Its
       // successor, if periodic, is released when it completes.
@@ -620,9 +774,37 @@ void Kernel<P>::expire_timers(CpuState& c, Instant now) {
       ++t.deadline_misses;
       emit(now, c, t, TraceEvent::kDeadlineMiss, e->when.ns());
     } else {
-      release_job(c, t, e->when, now);
+      release_job(c, t, e->when, now, /*from_idle=*/true);
     }
   }
+}
+
+// A replenishment (sporadic) or a period boundary (deferrable, polling) of a context's budget.
+template <Platform P>
+void Kernel<P>::context_timer(CpuState& c, SchedContext& sc, Instant now) {
+  Thread& t = *sc.thread;
+  Duration restored = budget_roll(sc, now, t.has_job());
+  if (sc.params.server == ServerKind::kSporadic && t.state == ThreadState::kThrottled) {
+    restored = budget_available(sc, now, options_.min_budget);
+  }
+  if (restored > Duration::zero()) {
+    emit(now, c, t, TraceEvent::kReplenish, restored.ns());
+  }
+  if (t.state == ThreadState::kThrottled) {
+    if (budget_available(sc, now, options_.min_budget) > Duration::zero()) make_runnable(c, t, now);
+  } else if (t.state == ThreadState::kReady || t.state == ThreadState::kRunning) {
+    // A new server period: under EDF the deadline moves with it (and a queued thread is re-queued;
+    // a fixed-priority queue ignores deadlines and keeps its FIFO order).
+    const Instant before = sc.deadline;
+    const bool queued = t.state == ThreadState::kReady && c.sched->orders_by_deadline();
+    budget_ready(sc, now);
+    if (sc.deadline != before) {
+      if (queued) c.sched->dequeue(t);
+      new_deadline(sc, sc.deadline);
+      if (queued) c.sched->enqueue(t, Placement::kTail);
+    }
+  }
+  sync_context_timer(c, t, now);
 }
 
 template <Platform P>
@@ -632,9 +814,16 @@ void Kernel<P>::reschedule(CpuState& c, Instant now) {
   if (Thread* cur = c.current; cur != nullptr) {
     if (best != nullptr && c.sched->preempts(*best, *cur)) {
       emit(now, c, *cur, TraceEvent::kPreempt, best->slot_index);
-      cur->state = ThreadState::kReady;
-      c.current = nullptr;
-      c.sched->enqueue(*cur, Placement::kHead);
+      stop_running(c, *cur, now);
+      if (cur->sc->has_budget() && budget_available(*cur->sc, now, options_.min_budget) == Duration::zero()) {
+        // Ending the piece can push a sporadic server's remaining budget later (a full refill
+        // list merges the piece's refill into the last one): it waits for it, throttled.
+        cur->state = ThreadState::kThrottled;
+        sync_context_timer(c, *cur, now);
+      } else {
+        cur->state = ThreadState::kReady;
+        c.sched->enqueue(*cur, Placement::kHead);
+      }
       dispatch(c, *best, now);
     }
   } else if (best != nullptr) {
@@ -643,6 +832,10 @@ void Kernel<P>::reschedule(CpuState& c, Instant now) {
     c.dispatched = nullptr;
     platform_.switch_to(c.id, nullptr);
   }
+  const Thread* run = c.current;
+  c.budget_expiry = run != nullptr && run->sc->has_budget()
+                        ? now + budget_available(*run->sc, now, options_.min_budget)
+                        : Instant::never();
   update_timer(c);
 }
 
@@ -651,6 +844,7 @@ void Kernel<P>::dispatch(CpuState& c, Thread& t, Instant now) {
   c.sched->dequeue(t);
   t.state = ThreadState::kRunning;
   c.current = &t;
+  if (t.sc->has_budget()) budget_dispatch(*t.sc, now);
   emit(now, c, t, t.job_started ? TraceEvent::kResume : TraceEvent::kStart, 0);
   t.job_started = true;
   if (c.dispatched != &t) platform_.charge_overhead(c.id, Overhead::kContextSwitch);
@@ -661,7 +855,7 @@ void Kernel<P>::dispatch(CpuState& c, Thread& t, Instant now) {
 template <Platform P>
 void Kernel<P>::update_timer(CpuState& c) {
   const TimerEntry* e = c.timers.min();
-  const Instant next = e != nullptr ? e->when : Instant::never();
+  const Instant next = min(e != nullptr ? e->when : Instant::never(), c.budget_expiry);
   if (next != c.armed) {
     c.armed = next;
     platform_.arm_timer(c.id, next);
@@ -697,6 +891,7 @@ InvariantViolation Kernel<P>::check_invariants() const {
     if (c.busy + c.idle != c.accounted_to - c.accounting_start) {
       fail("CPU time not conserved (busy + idle != elapsed)", c.id, kNoIndex);
     }
+    Instant expiry = Instant::never();
     if (const Thread* cur = c.current; cur != nullptr) {
       if (cur->state != ThreadState::kRunning || cur->cpu != c.id) {
         fail("current thread not running on this CPU", c.id, cur->slot_index);
@@ -707,12 +902,22 @@ InvariantViolation Kernel<P>::check_invariants() const {
       if (best != nullptr && c.sched->preempts(*best, *cur)) {
         fail("a ready thread should have preempted the running one", c.id, best->slot_index);
       }
+      if (cur->sc->has_budget()) {
+        // The budget timer may be early (a sporadic refill became ready while the thread ran:
+        // the kernel finds budget left when it fires), never late.
+        const Duration left = budget_available(*cur->sc, c.accounted_to, options_.min_budget);
+        if (c.budget_expiry.is_never() || c.budget_expiry > c.accounted_to + left) {
+          fail("budget timer later than the budget runs out", c.id, cur->slot_index);
+        }
+        expiry = c.budget_expiry;
+      }
     } else if (c.sched->size() != 0) {
       fail("CPU idle while a thread is ready", c.id, kNoIndex);
     }
+    if (c.budget_expiry != expiry) fail("budget timer set without a budgeted thread running", c.id, kNoIndex);
     const TimerEntry* first = c.timers.min();
-    const Instant expected = first != nullptr ? first->when : Instant::never();
-    if (c.armed != expected) fail("platform timer not armed for the earliest entry", c.id, kNoIndex);
+    const Instant expected = min(first != nullptr ? first->when : Instant::never(), expiry);
+    if (c.armed != expected) fail("platform timer not armed for the earliest event", c.id, kNoIndex);
   }
 
   // Per-CPU tallies, kept on the stack for up to 64 CPUs; beyond that the per-CPU sums are
@@ -728,7 +933,8 @@ InvariantViolation Kernel<P>::check_invariants() const {
       return;
     }
     const CpuState& c = cpus_[t.cpu];
-    if (t.sc == nullptr || t.sc->thread != &t) fail("scheduling context not bound", t.cpu, id);
+    const SchedContext& sc = *t.sc;
+    if (t.sc == nullptr || sc.thread != &t) fail("scheduling context not bound", t.cpu, id);
     if (t.fwp == nullptr || t.fwp->state != FwpState::kActive) fail("thread in an inactive FWP", t.cpu, id);
     if (t.ready_list.linked() && t.ready_index != kNotQueued) fail("thread on two ready queues", t.cpu, id);
     const bool queued = c.sched->contains(t);
@@ -749,6 +955,22 @@ InvariantViolation Kernel<P>::check_invariants() const {
       const bool want = !t.deadline.is_never() && !t.job_missed;
       if (t.timer.linked() != want) fail("job's deadline timer missing or stray", t.cpu, id);
       if (want && t.timer.when != t.deadline) fail("job's deadline timer wrong", t.cpu, id);
+    }
+    // Budgets.
+    if (!budget_check(sc)) fail("budget state inconsistent", t.cpu, id);
+    if (t.state == ThreadState::kThrottled && !sc.has_budget()) fail("throttled without a budget", t.cpu, id);
+    if (sc.has_budget()) {
+      const Duration left = budget_available(sc, c.accounted_to, options_.min_budget);
+      if (t.state == ThreadState::kThrottled && left > Duration::zero()) {
+        fail("throttled thread has budget", t.cpu, id);
+      }
+      if (t.state == ThreadState::kReady && left == Duration::zero()) fail("ready thread has no budget", t.cpu, id);
+      const Instant want = wanted_context_timer(t, c.accounted_to);
+      if (sc.timer.linked() != !want.is_never() || (sc.timer.linked() && sc.timer.when != want)) {
+        fail("replenishment timer wrong", t.cpu, id);
+      }
+    } else if (sc.timer.linked()) {
+      fail("replenishment timer without a budget", t.cpu, id);
     }
   });
 

@@ -10,11 +10,36 @@
 #include "edgeos/core/base.hpp"
 #include "edgeos/core/object_table.hpp"
 #include "edgeos/core/result.hpp"
+#include "edgeos/core/rbtree.hpp"
 #include "edgeos/core/time.hpp"
 
 namespace edgeos {
 
 struct Thread;
+struct SchedContext;
+
+// Timer-queue entry. Threads and scheduling contexts each own one (see thread.hpp for what a
+// thread's entry means; a context's entry is its next replenishment or period boundary).
+// Entries at equal instants expire contexts first (budget comes back before a job that needs it
+// is released), then in owner-index order: deterministic on every backend.
+struct TimerEntry : RbNode {
+  Instant when = Instant::never();
+  uint8_t kind = 0;  // kTimerContext or kTimerThread
+  uint32_t owner_index = 0;
+  Thread* thread = nullptr;
+  SchedContext* sc = nullptr;
+};
+
+inline constexpr uint8_t kTimerContext = 0;
+inline constexpr uint8_t kTimerThread = 1;
+
+struct TimerLess {
+  bool operator()(const TimerEntry& a, const TimerEntry& b) const {
+    if (a.when != b.when) return a.when < b.when;
+    if (a.kind != b.kind) return a.kind < b.kind;
+    return a.owner_index < b.owner_index;
+  }
+};
 
 inline constexpr uint32_t kNumPriorities = 256;
 
@@ -29,6 +54,9 @@ enum class ServerKind : uint8_t {
 
 const char* server_kind_name(ServerKind k);
 
+// Bound on the refill list of a sporadic server (seL4 MCS sizes it by the object; we fix it).
+inline constexpr uint8_t kMaxRefills = 8;
+
 struct SchedParams {
   // Fixed priority: 0..255; a larger number runs first.
   uint8_t priority = 0;
@@ -39,19 +67,27 @@ struct SchedParams {
   // Replenishment period of the budget.
   Duration period = Duration::infinite();
   ServerKind server = ServerKind::kNone;
+  // Sporadic server: how many pending refills the context may hold, 1..kMaxRefills.
+  uint8_t max_refills = kMaxRefills;
 };
 
-// Checks parameters before any object is created. Errors: kInvalidArgument for impossible values
-// (non-positive deadline or budget, budget > period), kUnsupported for server kinds this core
-// does not implement yet.
+// Checks parameters before any object is created: kInvalidArgument for impossible values
+// (non-positive deadline, budget or period, a budget above its period, a budget without a server
+// kind, an unknown server kind, a refill bound outside 1..kMaxRefills).
 Status validate(const SchedParams& p);
+
+// A sporadic-server refill: `amount` of budget usable from `time` on.
+struct Refill {
+  Instant time;
+  Duration amount;
+};
 
 struct SchedContext : Slot {
   SchedParams params;
 
   // EDF ordering key: the current absolute scheduling deadline, and a sequence number assigned
   // when it was set. Equal deadlines are served in the order they were set (then by thread id),
-  // which makes EDF deterministic on every backend.
+  // which makes EDF deterministic on every backend. For servers this is the server's deadline.
   Instant deadline = Instant::never();
   uint64_t deadline_seq = 0;
 
@@ -59,6 +95,26 @@ struct SchedContext : Slot {
   Duration consumed = Duration::zero();
 
   Thread* thread = nullptr;  // the thread this context is bound to
+
+  // --- budget state (servers only; see budget.hpp) ---------------------------------------------
+  // Deferrable, polling, CBS: budget left in the current period (or until the CBS deadline).
+  Duration capacity = Duration::zero();
+  // Deferrable and polling: the current server period is [period_start, period_start + period).
+  Instant period_start = Instant::epoch();
+  // Sporadic: pending refills, a ring of params.max_refills entries sorted by time, and the
+  // execution piece being consumed (started at piece_start, piece_used so far).
+  Refill refills[kMaxRefills] = {};
+  uint8_t refill_head = 0;
+  uint8_t refill_count = 0;
+  Instant piece_start = Instant::epoch();
+  Duration piece_used = Duration::zero();
+  // Replenishment or period-boundary timer, in the CPU's timer queue.
+  TimerEntry timer;
+  // Replenishments so far: refills scheduled (sporadic), capacity restored at a period boundary
+  // (deferrable, polling), recharges (CBS).
+  uint64_t replenishments = 0;
+
+  bool has_budget() const { return params.server != ServerKind::kNone; }
 };
 
 }  // namespace edgeos

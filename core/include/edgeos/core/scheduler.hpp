@@ -28,6 +28,9 @@ class Scheduler {
   virtual Thread* peek() const = 0;
   // True when the ready thread `candidate` must take the CPU from `running`.
   virtual bool preempts(const Thread& candidate, const Thread& running) const = 0;
+  // True if the policy orders threads by their scheduling contexts' deadlines (EDF and its kin):
+  // CBS needs such a policy, and a context whose deadline changes while queued is re-queued.
+  virtual bool orders_by_deadline() const = 0;
 
   virtual size_t size() const = 0;
   virtual bool contains(const Thread& t) const = 0;

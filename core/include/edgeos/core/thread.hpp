@@ -22,7 +22,8 @@ enum class ThreadState : uint8_t {
   kWaiting,  // no current job: waiting for its next release
   kReady,    // has a job, in its CPU's ready queue
   kRunning,  // has a job, current on its CPU
-  kBlocked,  // has a job, blocked (IPC, notification, I/O)
+  kBlocked,    // has a job, blocked (IPC, notification, I/O)
+  kThrottled,  // has a job, runnable, but its scheduling context is out of budget
 };
 
 const char* thread_state_name(ThreadState s);
@@ -46,23 +47,11 @@ struct ThreadParams {
   Instant first_release = Instant::epoch();
 };
 
-// Timer-queue entry. Each thread owns exactly one, and what it means follows from the thread's
-// state: while the thread has an incomplete job it is that job's deadline (so a miss is reported
-// when it happens); while a periodic thread waits it is its next release. A thread never needs
-// both at once, and with implicit deadlines (D = T) they are the same instant: a job that
-// completes in time leaves the entry where it is, for the next release.
-struct TimerEntry : RbNode {
-  Instant when = Instant::never();
-  uint32_t owner_index = 0;  // tie-break between equal instants: deterministic on every backend
-  Thread* owner = nullptr;
-};
-
-struct TimerLess {
-  bool operator()(const TimerEntry& a, const TimerEntry& b) const {
-    if (a.when != b.when) return a.when < b.when;
-    return a.owner_index < b.owner_index;
-  }
-};
+// A thread's timer entry (TimerEntry, sched_context.hpp) means what the thread's state says:
+// while the thread has an incomplete job it is that job's deadline (so a miss is reported when it
+// happens); while a periodic thread waits it is its next release. A thread never needs both at
+// once, and with implicit deadlines (D = T) they are the same instant: a job that completes in
+// time leaves the entry where it is, for the next release.
 
 // Hooks a scheduling policy may use to queue the thread; a thread is on at most one ready queue.
 // Policies with FIFO levels use the list link; array-based queues (heaps) keep the thread's

@@ -37,6 +37,7 @@ class EdfScheduler final : public Scheduler {
   void dequeue(Thread& t) override;
   Thread* peek() const override { return size_ == 0 ? nullptr : heap_[0].thread; }
   bool preempts(const Thread& candidate, const Thread& running) const override;
+  bool orders_by_deadline() const override { return true; }
   size_t size() const override { return size_; }
   bool contains(const Thread& t) const override { return t.ready_index != kNotQueued; }
   bool check() const override;

@@ -24,6 +24,7 @@ class FixedPriorityScheduler final : public Scheduler {
   void dequeue(Thread& t) override;
   Thread* peek() const override;
   bool preempts(const Thread& candidate, const Thread& running) const override;
+  bool orders_by_deadline() const override { return false; }
   size_t size() const override { return size_; }
   bool contains(const Thread& t) const override { return t.ready_list.linked(); }
   bool check() const override;
