@@ -33,10 +33,14 @@ void BM_FwpSpawnTerminate(benchmark::State& state) {
   auto scs = std::make_unique<SchedContext[]>(1);
   auto fwps = std::make_unique<Fwp[]>(capacity);
   auto templates = std::make_unique<FwpTemplate[]>(2);
-  Kernel<NullPlatform> k(platform,
-                         KernelStorage{Span<CpuState>(cpus, 1), Span<Scheduler* const>(scheds, 1),
-                                       Span<Thread>(threads.get(), 1), Span<SchedContext>(scs.get(), 1),
-                                       Span<Fwp>(fwps.get(), capacity), Span<FwpTemplate>(templates.get(), 2)});
+  KernelStorage storage;
+  storage.cpus = Span<CpuState>(cpus, 1);
+  storage.schedulers = Span<Scheduler* const>(scheds, 1);
+  storage.threads = Span<Thread>(threads.get(), 1);
+  storage.sched_contexts = Span<SchedContext>(scs.get(), 1);
+  storage.fwps = Span<Fwp>(fwps.get(), capacity);
+  storage.templates = Span<FwpTemplate>(templates.get(), 2);
+  Kernel<NullPlatform> k(platform, storage);
   const TemplateId others = *k.template_create({});
   for (size_t i = 0; i < live; ++i) (void)k.fwp_spawn(others);
   TemplateParams tp;

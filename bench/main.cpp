@@ -6,6 +6,7 @@
 #include <sys/utsname.h>
 
 #include <fstream>
+#include <thread>
 #include <string>
 
 #include "bench.hpp"
@@ -29,13 +30,18 @@ namespace {
 
 class Collector : public benchmark::ConsoleReporter {
  public:
+  // With --benchmark_repetitions the summary uses each benchmark's median (this machine is shared
+  // and noisy); without, its single run.
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const Run& run : runs) {
-      if (run.run_type != Run::RT_Iteration || run.iterations == 0) continue;
-      results()[run.benchmark_name()] = run.GetAdjustedCPUTime();  // in the run's time unit: ns
-      for (const auto& [name, counter] : run.counters) {
-        if (name == "items_per_second" || name == "events_per_second") rates()[run.benchmark_name()] = counter.value;
-        if (name == "records_per_second") record_rates()[run.benchmark_name()] = counter.value;
+      const bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
+      const bool single = run.run_type == Run::RT_Iteration && run.repetitions <= 1;
+      if (!median && !single) continue;
+      const std::string name = run.run_name.str();
+      results()[name] = run.GetAdjustedCPUTime();  // in the run's time unit: ns
+      for (const auto& [counter_name, counter] : run.counters) {
+        if (counter_name == "items_per_second" || counter_name == "events_per_second") rates()[name] = counter.value;
+        if (counter_name == "records_per_second") record_rates()[name] = counter.value;
       }
     }
     ConsoleReporter::ReportRuns(runs);
@@ -57,7 +63,8 @@ std::string cpu_model() {
 
 void print_summary() {
   fmt::print("\n== edgeos benchmark summary ==\n");
-  fmt::print("machine: {}\n", cpu_model());
+  fmt::print("machine: {} ({} online CPUs); medians of repetitions where run with them\n", cpu_model(),
+             std::thread::hardware_concurrency());
   for (const char* policy : {"Fp", "Edf"}) {
     const std::string base = fmt::format("BM_{}PickAndRelease/", policy);
     const double at1k = get(base + "1000");
@@ -74,6 +81,17 @@ void print_summary() {
                "    arrival), {:.1f} million scheduling events/s (trace records: release, start, preempt, ...);\n"
                "    target >= 20 million events/s\n",
                policy, it->second / 1e6, record_rates()[it->first] / 1e6);
+  }
+  for (const char* policy : {"Fp", "Edf"}) {
+    const double plain = get(fmt::format("BM_KernelDecision{}/1000", policy));
+    const double budgets = get(fmt::format("BM_KernelDecision{}Budgets/1000", policy));
+    if (plain == 0) continue;
+    fmt::print("kernel pick-next + release, 1k threads, {}: {:.1f} ns; with a sporadic server on every thread "
+               "{:.1f} ns; ratio = {:.2f} (target: <= 1.3)\n",
+               policy, plain, budgets, budgets / plain);
+  }
+  if (const double rt = get("BM_InvocationRoundTrip"); rt > 0) {
+    fmt::print("synchronous invocation call + reply (core-only simulator): {:.1f} ns per round trip\n", rt);
   }
   const double fwp10 = get("BM_FwpSpawnTerminate/10");
   const double fwp10k = get("BM_FwpSpawnTerminate/10000");

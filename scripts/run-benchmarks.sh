@@ -4,4 +4,6 @@
 set -eu
 build=${1:-build}
 [ $# -gt 0 ] && shift
-exec "$build/bench/edgeos_bench" --benchmark_min_time=0.2 "$@"
+# Five repetitions of each, reported as mean/median/stddev; the summary uses the medians.
+exec "$build/bench/edgeos_bench" --benchmark_min_time=0.2 --benchmark_repetitions=5 \
+    --benchmark_report_aggregates_only=true "$@"

@@ -5,14 +5,18 @@ namespace edgeos {
 
 namespace {
 
-// The i-th pending refill, counting from the head of the ring.
-Refill& refill(SchedContext& sc, uint8_t i) { return sc.refills[(sc.refill_head + i) % sc.params.max_refills]; }
-const Refill& refill(const SchedContext& sc, uint8_t i) {
-  return sc.refills[(sc.refill_head + i) % sc.params.max_refills];
+// Ring position of the i-th pending refill, counting from the head. head and i are both below
+// max_refills, so one conditional subtraction wraps it: no division on this path, which runs
+// several times per scheduling event.
+uint8_t ring_index(const SchedContext& sc, uint8_t i) {
+  const unsigned index = unsigned{sc.refill_head} + i;
+  return static_cast<uint8_t>(index >= sc.params.max_refills ? index - sc.params.max_refills : index);
 }
+Refill& refill(SchedContext& sc, uint8_t i) { return sc.refills[ring_index(sc, i)]; }
+const Refill& refill(const SchedContext& sc, uint8_t i) { return sc.refills[ring_index(sc, i)]; }
 
 void pop_head(SchedContext& sc) {
-  sc.refill_head = static_cast<uint8_t>((sc.refill_head + 1) % sc.params.max_refills);
+  sc.refill_head = ring_index(sc, 1);
   --sc.refill_count;
 }
 

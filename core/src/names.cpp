@@ -17,6 +17,8 @@ const char* error_name(Error e) {
     case Error::kBadState: return "bad_state";
     case Error::kBusy: return "busy";
     case Error::kUnsupported: return "unsupported";
+    case Error::kWouldBlock: return "would_block";
+    case Error::kDenied: return "denied";
   }
   return "unknown";
 }
@@ -39,6 +41,18 @@ const char* thread_state_name(ThreadState s) {
     case ThreadState::kRunning: return "running";
     case ThreadState::kBlocked: return "blocked";
     case ThreadState::kThrottled: return "throttled";
+  }
+  return "unknown";
+}
+
+const char* cap_kind_name(CapKind k) {
+  switch (k) {
+    case CapKind::kEmpty: return "empty";
+    case CapKind::kInvoke: return "invoke";
+    case CapKind::kNotifySend: return "notify_send";
+    case CapKind::kNotifyReceive: return "notify_receive";
+    case CapKind::kRingSend: return "ring_send";
+    case CapKind::kRingReceive: return "ring_receive";
   }
   return "unknown";
 }

@@ -195,7 +195,10 @@ TEST(Kernel, SyncChargesTimeUpToNow) {
   EXPECT_TRUE(k.check_invariants().ok());
 }
 
-// A random walk over the whole API. The kernel checks all its invariants after every event and
+// A random walk over the whole API: FWPs spawned and terminated (also mid-call), threads of every
+// server kind created, jobs completed, threads blocked and woken, calls and replies through random
+// capability slots, notifications signalled from threads and interrupts and waited on, time
+// passing with timers firing in order. The kernel checks all its invariants after every event and
 // panics on a violation; here we also check that the platform always runs what the kernel says.
 TEST(Kernel, RandomWalkKeepsEveryInvariant) {
   for (const bool edf : {false, true}) {
@@ -206,11 +209,20 @@ TEST(Kernel, RandomWalkKeepsEveryInvariant) {
     const TemplateId tmpl = *k.template_create(tp);
     std::vector<FwpId> fwps;
     std::vector<ThreadId> threads;
+    std::vector<NotificationId> notes;
+    for (int i = 0; i < 3; ++i) notes.push_back(*k.notification_create());
     Rng rng(edf ? 7 : 8);
-    for (int step = 0; step < 20'000; ++step) {
-      switch (rng.below(9)) {
+    uint64_t calls = 0, waits = 0;
+    for (int step = 0; step < 40'000; ++step) {
+      switch (rng.below(12)) {
         case 0:
-          if (const Result<FwpId> f = k.fwp_spawn(tmpl); f) fwps.push_back(*f);
+          if (const Result<FwpId> f = k.fwp_spawn(tmpl); f) {
+            fwps.push_back(*f);
+            for (const FwpId other : fwps) (void)k.grant_invoke(*f, other), (void)k.grant_invoke(other, *f);
+            const NotificationId n = notes[rng.below(notes.size())];
+            (void)k.grant_notification(*f, n, CapKind::kNotifySend);
+            (void)k.grant_notification(*f, n, CapKind::kNotifyReceive);
+          }
           break;
         case 1:
           if (!fwps.empty() && rng.below(4) == 0) {
@@ -230,18 +242,42 @@ TEST(Kernel, RandomWalkKeepsEveryInvariant) {
             p.sched.relative_deadline = p.relative_deadline;
             p.release = rng.below(2) == 0 ? ReleaseKind::kPeriodic : ReleaseKind::kSporadic;
             p.first_release = tk.platform.clock + Duration::microseconds(rng.between(0, 100));
+            const uint64_t kind = rng.below(5);
+            if (kind != 0 && !(kind == 4 && !edf)) {
+              p.sched.server = static_cast<ServerKind>(kind);
+              p.sched.period = Duration::microseconds(rng.between(20, 300));
+              p.sched.budget = Duration::microseconds(rng.between(1, p.sched.period.ns() / 1000));
+              p.sched.max_refills = static_cast<uint8_t>(rng.between(1, kMaxRefills));
+            }
             if (const Result<ThreadId> t = k.thread_create(p); t) threads.push_back(*t);
           }
           break;
         case 3:
-        case 4: {  // the running thread of some CPU completes, blocks, or a blocked one wakes
+        case 4: {  // the running thread of some CPU completes, blocks, waits, calls or replies
           const CpuId cpu = static_cast<CpuId>(rng.below(3));
           if (const Thread* cur = k.current(cpu); cur != nullptr) {
             const ThreadId id = k.thread_id(*cur);
-            if (rng.below(3) == 0) {
-              EXPECT_TRUE(k.block(id).is_ok());
-            } else {
-              EXPECT_TRUE(k.complete(id).is_ok());
+            switch (rng.below(6)) {
+              case 0:
+                EXPECT_TRUE(k.block(id).is_ok());
+                break;
+              case 1: {
+                CapSlot slot = static_cast<CapSlot>(rng.below(kCapSlots));
+                for (CapSlot i = 0; i < kCapSlots; ++i) {
+                  if (cur->domain->caps[i].kind == CapKind::kNotifyReceive) slot = i;
+                }
+                if (const Result<bool> r = k.wait(id, slot); r) ++waits;
+                break;
+              }
+              case 2:
+                if (k.call(id, static_cast<CapSlot>(rng.below(kCapSlots))).is_ok()) ++calls;
+                break;
+              case 3:
+                (void)k.reply(id);
+                break;
+              default:
+                EXPECT_TRUE(k.complete(id).is_ok());
+                break;
             }
           }
           break;
@@ -250,13 +286,16 @@ TEST(Kernel, RandomWalkKeepsEveryInvariant) {
           if (!threads.empty()) {
             const ThreadId id = threads[rng.below(threads.size())];
             if (const Result<const Thread*> t = k.thread(id); t) {
-              if ((*t)->state == ThreadState::kBlocked) {
+              if ((*t)->state == ThreadState::kBlocked && (*t)->waiting_on == nullptr) {
                 EXPECT_TRUE(k.wakeup(id).is_ok());
               } else if ((*t)->release_kind == ReleaseKind::kSporadic && (*t)->state == ThreadState::kWaiting) {
                 EXPECT_TRUE(k.release(id, tk.platform.clock).is_ok());
               }
             }
           }
+          break;
+        case 6:
+          EXPECT_TRUE(k.notify_irq(notes[rng.below(notes.size())]).is_ok());
           break;
         default: {  // time passes; due timers fire in order
           const Instant target = tk.platform.clock + Duration::microseconds(rng.between(1, 120));
@@ -286,6 +325,10 @@ TEST(Kernel, RandomWalkKeepsEveryInvariant) {
     EXPECT_TRUE(v.ok()) << v.what;
     EXPECT_GT(tk.platform.count(TraceEvent::kComplete), 1000u) << "the walk exercised the kernel";
     EXPECT_GT(tk.platform.count(TraceEvent::kFwpRecycle), 10u);
+    EXPECT_GT(tk.platform.count(TraceEvent::kBudgetExhausted), 100u);
+    EXPECT_GT(calls, 100u);
+    EXPECT_GT(waits, 100u);
+    EXPECT_GT(tk.platform.count(TraceEvent::kIpcReply), 100u);
   }
 }
 

@@ -61,6 +61,8 @@ struct TestKernel {
   std::unique_ptr<SchedContext[]> scs;
   std::unique_ptr<Fwp[]> fwps;
   std::unique_ptr<FwpTemplate[]> templates;
+  std::unique_ptr<Notification[]> notifications = std::make_unique<Notification[]>(8);
+  std::unique_ptr<Ring[]> rings = std::make_unique<Ring[]>(4);
   std::unique_ptr<Kernel<ManualPlatform>> kernel;
 
   explicit TestKernel(size_t num_cpus = 1, bool use_edf = false, size_t max_threads = 16, size_t max_fwps = 4,
@@ -84,7 +86,8 @@ struct TestKernel {
     templates = std::make_unique<FwpTemplate[]>(max_templates);
     KernelStorage s{Span<CpuState>(cpus.get(), num_cpus), Span<Scheduler* const>(scheds.data(), scheds.size()),
                     Span<Thread>(threads.get(), max_threads), Span<SchedContext>(scs.get(), max_threads),
-                    Span<Fwp>(fwps.get(), max_fwps), Span<FwpTemplate>(templates.get(), max_templates)};
+                    Span<Fwp>(fwps.get(), max_fwps), Span<FwpTemplate>(templates.get(), max_templates),
+                    Span<Notification>(notifications.get(), 8), Span<Ring>(rings.get(), 4)};
     kernel = std::make_unique<Kernel<ManualPlatform>>(platform, s, KernelOptions{true});
   }
 

@@ -121,6 +121,8 @@ CoreSimulator::CoreSimulator(const SimConfig& config, TraceSink& sink) : config_
   scs_ = std::make_unique<SchedContext[]>(config.max_threads);
   fwps_ = std::make_unique<Fwp[]>(config.max_fwps);
   templates_ = std::make_unique<FwpTemplate[]>(config.max_templates);
+  notifications_ = std::make_unique<Notification[]>(config.max_notifications);
+  rings_ = std::make_unique<Ring[]>(config.max_rings);
 
   KernelStorage storage;
   storage.cpus = Span<CpuState>(cpus_.get(), config.num_cpus);
@@ -129,6 +131,8 @@ CoreSimulator::CoreSimulator(const SimConfig& config, TraceSink& sink) : config_
   storage.sched_contexts = Span<SchedContext>(scs_.get(), config.max_threads);
   storage.fwps = Span<Fwp>(fwps_.get(), config.max_fwps);
   storage.templates = Span<FwpTemplate>(templates_.get(), config.max_templates);
+  storage.notifications = Span<Notification>(notifications_.get(), config.max_notifications);
+  storage.rings = Span<Ring>(rings_.get(), config.max_rings);
   kernel_ = std::make_unique<SimKernel>(platform_, storage, KernelOptions{config.check_invariants});
 }
 

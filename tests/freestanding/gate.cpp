@@ -94,7 +94,7 @@ asm(".globl _start\n"
 
 // --- a one-CPU platform: the kernel's timer and a job-completion clock ----------------------------
 
-namespace {
+namespace gate {
 
 using namespace edgeos;
 
@@ -145,6 +145,13 @@ struct GatePlatform {
 
 static_assert(Platform<GatePlatform>);
 
+}  // namespace gate
+
+// Every member of the Kernel, not only those this program calls, must build freestanding.
+template class edgeos::Kernel<gate::GatePlatform>;
+
+namespace gate {
+
 // tau1 = (C=2, T=5), tau2 = (C=4, T=7) over the hyperperiod 35, in milliseconds.
 bool run(bool edf) {
   GatePlatform p;
@@ -159,8 +166,13 @@ bool run(bool edf) {
   SchedContext scs[2];
   Fwp fwps[1];
   FwpTemplate templates[1];
-  KernelStorage storage{Span<CpuState>(cpus, 1), Span<Scheduler* const>(sched, 1), Span<Thread>(threads, 2),
-                        Span<SchedContext>(scs, 2), Span<Fwp>(fwps, 1), Span<FwpTemplate>(templates, 1)};
+  KernelStorage storage;
+  storage.cpus = Span<CpuState>(cpus, 1);
+  storage.schedulers = Span<Scheduler* const>(sched, 1);
+  storage.threads = Span<Thread>(threads, 2);
+  storage.sched_contexts = Span<SchedContext>(scs, 2);
+  storage.fwps = Span<Fwp>(fwps, 1);
+  storage.templates = Span<FwpTemplate>(templates, 1);
   Kernel<GatePlatform> k(p, storage, KernelOptions{true});
 
   const Result<TemplateId> tmpl = k.template_create({});
@@ -200,9 +212,75 @@ bool run(bool edf) {
          p.completes == 12;
 }
 
-}  // namespace
+// Budgets, invocation, notifications and rings, freestanding: a sporadic server on the same pair
+// (tau2 reserved 3 every 7) and a call, a notification and a ring round trip from inside it.
+bool run_ipc() {
+  GatePlatform p;
+  p.cost[0] = Duration::milliseconds(2);
+  p.cost[1] = Duration::milliseconds(4);
+  FixedPriorityScheduler fp;
+  Scheduler* sched[1] = {&fp};
+  CpuState cpus[1];
+  Thread threads[2];
+  SchedContext scs[2];
+  Fwp fwps[2];
+  FwpTemplate templates[1];
+  Notification notes[1];
+  Ring rings[1];
+  uint8_t ring_memory[2 * (4 + 8)];
+  KernelStorage storage;
+  storage.cpus = Span<CpuState>(cpus, 1);
+  storage.schedulers = Span<Scheduler* const>(sched, 1);
+  storage.threads = Span<Thread>(threads, 2);
+  storage.sched_contexts = Span<SchedContext>(scs, 2);
+  storage.fwps = Span<Fwp>(fwps, 2);
+  storage.templates = Span<FwpTemplate>(templates, 1);
+  storage.notifications = Span<Notification>(notes, 1);
+  storage.rings = Span<Ring>(rings, 1);
+  Kernel<GatePlatform> k(p, storage, KernelOptions{true, Duration::microseconds(1)});
+  const TemplateId tmpl = *k.template_create({});
+  const FwpId a = *k.fwp_spawn(tmpl);
+  const FwpId b = *k.fwp_spawn(tmpl);
+  ThreadParams tp;
+  tp.fwp = a;
+  tp.period = Duration::milliseconds(7);
+  tp.relative_deadline = tp.period;
+  tp.sched.relative_deadline = tp.period;
+  tp.sched.server = ServerKind::kSporadic;
+  tp.sched.budget = Duration::milliseconds(3);
+  tp.sched.period = Duration::milliseconds(7);
+  const Result<ThreadId> t = k.thread_create(tp);
+  if (!t) return false;
+  p.timer = Instant::never();
+  k.timer_expired(0);  // released at 0, running
+  const Result<CapSlot> call_slot = k.grant_invoke(a, b);
+  const NotificationId n = *k.notification_create();
+  const Result<CapSlot> send = k.grant_notification(b, n, CapKind::kNotifySend);
+  const Result<CapSlot> recv = k.grant_notification(a, n, CapKind::kNotifyReceive);
+  const RingId r = *k.ring_create(Span<uint8_t>(ring_memory, sizeof ring_memory), 8, 2);
+  const Result<CapSlot> rs = k.grant_ring(b, r, CapKind::kRingSend);
+  const Result<CapSlot> rr = k.grant_ring(a, r, CapKind::kRingReceive);
+  if (!call_slot || !send || !recv || !rs || !rr) return false;
+  if (!k.call(*t, *call_slot).is_ok()) return false;        // into b
+  if (!k.notify(*t, *send).is_ok()) return false;           // b's capability
+  if (!k.ring_send(*t, *rs, "gate", 4).is_ok()) return false;
+  if (!k.reply(*t).is_ok()) return false;                   // back in a
+  char buf[8] = {};
+  const Result<size_t> got = k.ring_receive(*t, *rr, buf, sizeof buf);
+  const Result<bool> pending = k.wait(*t, *recv);
+  if (!got || *got != 4 || buf[0] != 'g' || buf[3] != 'e' || !pending || !*pending) return false;
+  // Runs its 4ms job on a 3ms budget: throttled at 3, replenished at 7.
+  p.clock = Instant::epoch() + Duration::milliseconds(3);
+  k.timer_expired(0);
+  const Thread* th = *k.thread(*t);
+  return th->state == ThreadState::kThrottled && p.timer == Instant::epoch() + Duration::milliseconds(7);
+}
+
+}  // namespace gate
 
 int gate_main() {
+  using gate::run;
+  using gate::run_ipc;
   if (!run(/*edf=*/false)) {
     print("freestanding gate: rate-monotonic schedule wrong\n");
     return 1;
@@ -210,6 +288,10 @@ int gate_main() {
   if (!run(/*edf=*/true)) {
     print("freestanding gate: EDF schedule wrong\n");
     return 2;
+  }
+  if (!run_ipc()) {
+    print("freestanding gate: budgets and IPC wrong\n");
+    return 5;
   }
   print("freestanding gate: core and policies run without libc or libstdc++: ok\n");
   return 0;

@@ -18,6 +18,7 @@
 #pragma once
 
 #include "edgeos/core/base.hpp"
+#include "edgeos/core/ipc.hpp"
 #include "edgeos/core/list.hpp"
 #include "edgeos/core/object_table.hpp"
 #include "edgeos/core/thread.hpp"
@@ -54,6 +55,8 @@ struct Fwp : Slot, ListNode {  // the ListNode links it into its template's pool
   FwpTemplate* tmpl = nullptr;
   uint32_t retained = 0;  // handles held by fwp_retain; threads reference it too
   List<FwpMemberLink> threads;
+  List<InvocationFrame> visitors;  // calls of other FWPs' threads executing in this one
+  Capability caps[kCapSlots];
 };
 
 }  // namespace edgeos

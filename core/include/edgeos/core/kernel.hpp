@@ -28,6 +28,7 @@
 #include "edgeos/core/base.hpp"
 #include "edgeos/core/budget.hpp"
 #include "edgeos/core/fwp.hpp"
+#include "edgeos/core/ipc.hpp"
 #include "edgeos/core/object_table.hpp"
 #include "edgeos/core/platform.hpp"
 #include "edgeos/core/rbtree.hpp"
@@ -73,6 +74,8 @@ struct KernelStorage {
   Span<SchedContext> sched_contexts;
   Span<Fwp> fwps;
   Span<FwpTemplate> templates;
+  Span<Notification> notifications;  // may be empty: no notifications
+  Span<Ring> rings;                  // may be empty: no rings
 };
 
 struct KernelOptions {
@@ -128,6 +131,58 @@ class Kernel {
   // ThreadParams; a budget below the minimum budget), kUnsupported (CBS on a CPU whose policy does
   // not order by deadline), kOutOfCapacity, and the FWP lookup errors.
   Result<ThreadId> thread_create(const ThreadParams& params);
+
+  // --- capabilities (ipc.hpp) --------------------------------------------------------------------
+
+  // Each returns the slot of `holder`'s capability table that now holds the capability, or
+  // kOutOfCapacity when the table is full. A ring has one producer and one consumer FWP: granting
+  // the other end to a second FWP fails with kBusy.
+  Result<CapSlot> grant_invoke(FwpId holder, FwpId callee);
+  Result<CapSlot> grant_notification(FwpId holder, NotificationId n, CapKind kind);  // send or receive
+  Result<CapSlot> grant_ring(FwpId holder, RingId r, CapKind kind);                  // send or receive
+  Status revoke(FwpId holder, CapSlot slot);
+
+  // --- synchronous invocation -------------------------------------------------------------------
+
+  // The running thread calls, through capability `slot` of the domain it executes in, into
+  // another FWP: it continues there on its own scheduling context. Errors (nothing changes):
+  // kBadState (thread not running, callee not active), kInvalidArgument (slot out of range),
+  // kDenied (no invoke capability there), kStale/kNotFound (callee gone), kOutOfCapacity (calls
+  // nested kMaxCallDepth deep).
+  Status call(ThreadId thread, CapSlot slot);
+  // Returns from the innermost call to the domain it was made from. kBadState if not in a call.
+  Status reply(ThreadId thread);
+
+  // --- notifications ------------------------------------------------------------------------------
+
+  Result<NotificationId> notification_create();
+  // Binds a notification to a sporadic thread: each signal releases one of its jobs (counted while
+  // the thread is busy, released as it completes).
+  Status notification_bind(NotificationId n, ThreadId thread);
+  // The running thread signals through capability `slot` (kNotifySend).
+  Status notify(ThreadId sender, CapSlot slot);
+  // Signal from interrupt context: no running thread needed.
+  Status notify_irq(NotificationId n);
+  // The running thread waits through capability `slot` (kNotifyReceive): true if a signal was
+  // pending and consumed at once; false if the thread blocked until the next signal.
+  Result<bool> wait(ThreadId receiver, CapSlot slot);
+
+  // --- rings ------------------------------------------------------------------------------------
+
+  // A ring of `slots` slots of up to `slot_size` bytes in `storage` (at least
+  // slots * (4 + slot_size) bytes, kept by the caller for the ring's life), signalling `notify`
+  // (if valid) when a payload lands in an empty ring.
+  Result<RingId> ring_create(Span<uint8_t> storage, uint32_t slot_size, uint32_t slots,
+                             NotificationId notify = NotificationId{});
+  // Copies `len` bytes from `data` into the ring through capability `slot` (kRingSend) of the
+  // running thread's domain. kWouldBlock if the ring is full (nothing is overwritten),
+  // kInvalidArgument if `len` exceeds the slot size. (The kernel backend validates user pointers
+  // before calling; `data` is kernel-readable here.)
+  Status ring_send(ThreadId sender, CapSlot slot, const void* data, size_t len);
+  // Copies the oldest payload into `buf` (capacity `cap`) and returns its length. kWouldBlock if
+  // the ring is empty; kInvalidArgument, consuming nothing, if the payload does not fit.
+  Result<size_t> ring_receive(ThreadId receiver, CapSlot slot, void* buf, size_t cap);
+  Result<const Ring*> ring(RingId id) const;
 
   // --- events ---------------------------------------------------------------------------------
 
@@ -187,6 +242,12 @@ class Kernel {
   Result<Fwp*> create_fwp(FwpTemplate& tmpl);
   void activate(Fwp& f);
   void finish_event(CpuState& c, Instant now);
+  Result<CapSlot> grant(Fwp& holder, Capability cap);
+  Result<Fwp*> domain_cap(Thread& t, CapSlot slot, CapKind kind, Capability* out);
+  void unwind_calls(Thread& t, uint8_t to_depth, Instant now);
+  CpuState* signal(Notification& n, Instant now);
+  void wake(CpuState& c, Thread& t, Instant now);
+  void detach_rings(Fwp& f);
 
   void emit(Instant now, const CpuState& c, const Thread& t, TraceEvent e, int64_t value) {
     TraceRecord r;
@@ -196,6 +257,15 @@ class Kernel {
     r.fwp = t.fwp->slot_index;
     r.thread = t.slot_index;
     r.cpu = static_cast<uint16_t>(c.id);
+    r.event = e;
+    platform_.trace(r);
+  }
+  void emit_global(Instant now, uint32_t fwp, TraceEvent e, int64_t value) {
+    TraceRecord r;
+    r.time_ns = now.ns();
+    r.value = value;
+    r.fwp = fwp;
+    r.cpu = kNoCpu;
     r.event = e;
     platform_.trace(r);
   }
@@ -222,6 +292,8 @@ class Kernel {
   ObjectTable<SchedContext, ScId> scs_;
   ObjectTable<Fwp, FwpId> fwps_;
   ObjectTable<FwpTemplate, TemplateId> templates_;
+  ObjectTable<Notification, NotificationId> notifications_;
+  ObjectTable<Ring, RingId> rings_;
   // Orders equal EDF deadlines by when they were set; global so the order is total.
   uint64_t next_deadline_seq_ = 0;
 };
@@ -251,6 +323,8 @@ Kernel<P>::Kernel(P& platform, const KernelStorage& storage, KernelOptions optio
   scs_.init(storage.sched_contexts);
   fwps_.init(storage.fwps);
   templates_.init(storage.templates);
+  notifications_.init(storage.notifications);
+  rings_.init(storage.rings);
 }
 
 // --- FWPs ---------------------------------------------------------------------------------------
@@ -346,6 +420,10 @@ Status Kernel<P>::fwp_terminate(FwpId id) {
   const Instant now = platform_.now();
   if (f.linked()) f.tmpl->pool.remove(f);
   f.threads.for_each([&](FwpMemberLink& link) { kill_thread(*link.thread, now); });
+  // Threads of other FWPs executing in this one return to where they called from.
+  while (InvocationFrame* frame = f.visitors.front()) unwind_calls(*frame->thread, frame->depth, now);
+  detach_rings(f);
+  for (Capability& cap : f.caps) cap = Capability{};
   f.state = FwpState::kDying;
   emit_fwp(now, f, TraceEvent::kFwpDestroy);
   for (CpuState& c : cpus_) {
@@ -405,6 +483,12 @@ void Kernel<P>::kill_thread(Thread& t, Instant now) {
   }
   clear_timer(c, t.timer);
   clear_timer(c, t.sc->timer);
+  while (t.call_depth > 0) {  // leave every domain it visits, without tracing returns
+    InvocationFrame& frame = t.frames[--t.call_depth];
+    frame.callee->visitors.remove(frame);
+  }
+  if (t.waiting_on != nullptr) t.waiting_on->waiters.remove(t.wait);
+  if (t.bound_notification != nullptr) t.bound_notification->bound = nullptr;
   emit(now, c, t, TraceEvent::kThreadExit, static_cast<int64_t>(t.jobs_completed));
   c.retired += t.exec_total;
   c.resched_pending = true;
@@ -451,6 +535,7 @@ Result<ThreadId> Kernel<P>::thread_create(const ThreadParams& params) {
   sc.timer.sc = &sc;
   budget_init(sc, params.first_release);
   t.fwp = &f;
+  t.domain = &f;
   t.sc = &sc;
   t.cpu = params.cpu;
   t.state = ThreadState::kWaiting;
@@ -463,6 +548,8 @@ Result<ThreadId> Kernel<P>::thread_create(const ThreadParams& params) {
   t.timer.thread = &t;
   t.ready_list.thread = &t;
   t.member.thread = &t;
+  t.wait.thread = &t;
+  for (InvocationFrame& frame : t.frames) frame.thread = &t;
   f.threads.push_back(t.member);
 
   if (t.release_kind == ReleaseKind::kPeriodic) {
@@ -473,6 +560,351 @@ Result<ThreadId> Kernel<P>::thread_create(const ThreadParams& params) {
   }
   debug_check();
   return threads_.id_of(t);
+}
+
+// --- capabilities -------------------------------------------------------------------------------
+
+template <Platform P>
+Result<CapSlot> Kernel<P>::grant(Fwp& holder, Capability cap) {
+  for (CapSlot i = 0; i < kCapSlots; ++i) {
+    if (holder.caps[i].kind == CapKind::kEmpty) {
+      holder.caps[i] = cap;
+      return i;
+    }
+  }
+  return Error::kOutOfCapacity;
+}
+
+template <Platform P>
+Result<CapSlot> Kernel<P>::grant_invoke(FwpId holder, FwpId callee) {
+  Result<Fwp*> h = fwps_.lookup(holder);
+  if (!h) return h.error();
+  Result<Fwp*> c = fwps_.lookup(callee);
+  if (!c) return c.error();
+  if ((*h)->state == FwpState::kDying || (*c)->state == FwpState::kDying) return Error::kBadState;
+  return grant(**h, Capability{CapKind::kInvoke, callee.index, callee.generation});
+}
+
+template <Platform P>
+Result<CapSlot> Kernel<P>::grant_notification(FwpId holder, NotificationId n, CapKind kind) {
+  if (kind != CapKind::kNotifySend && kind != CapKind::kNotifyReceive) return Error::kInvalidArgument;
+  Result<Fwp*> h = fwps_.lookup(holder);
+  if (!h) return h.error();
+  if ((*h)->state == FwpState::kDying) return Error::kBadState;
+  Result<Notification*> r = notifications_.lookup(n);
+  if (!r) return r.error();
+  return grant(**h, Capability{kind, n.index, n.generation});
+}
+
+template <Platform P>
+Result<CapSlot> Kernel<P>::grant_ring(FwpId holder, RingId id, CapKind kind) {
+  if (kind != CapKind::kRingSend && kind != CapKind::kRingReceive) return Error::kInvalidArgument;
+  Result<Fwp*> h = fwps_.lookup(holder);
+  if (!h) return h.error();
+  Fwp& f = **h;
+  if (f.state == FwpState::kDying) return Error::kBadState;
+  Result<Ring*> r = rings_.lookup(id);
+  if (!r) return r.error();
+  Ring& ring = **r;
+  Fwp*& end = kind == CapKind::kRingSend ? ring.producer : ring.consumer;
+  if (end != nullptr && end != &f) return Error::kBusy;  // single producer, single consumer
+  Result<CapSlot> slot = grant(f, Capability{kind, id.index, id.generation});
+  if (slot) end = &f;
+  return slot;
+}
+
+template <Platform P>
+Status Kernel<P>::revoke(FwpId holder, CapSlot slot) {
+  Result<Fwp*> h = fwps_.lookup(holder);
+  if (!h) return h.error();
+  if (slot >= kCapSlots) return Error::kInvalidArgument;
+  Capability& cap = (*h)->caps[slot];
+  if (cap.kind == CapKind::kRingSend || cap.kind == CapKind::kRingReceive) {
+    if (Result<Ring*> r = rings_.lookup(RingId{cap.index, cap.generation}); r) {
+      Fwp*& end = cap.kind == CapKind::kRingSend ? (*r)->producer : (*r)->consumer;
+      if (end == *h) end = nullptr;
+    }
+  }
+  cap = Capability{};
+  return Status::ok();
+}
+
+template <Platform P>
+void Kernel<P>::detach_rings(Fwp& f) {
+  for (const Capability& cap : f.caps) {
+    if (cap.kind != CapKind::kRingSend && cap.kind != CapKind::kRingReceive) continue;
+    if (Result<Ring*> r = rings_.lookup(RingId{cap.index, cap.generation}); r) {
+      if ((*r)->producer == &f) (*r)->producer = nullptr;
+      if ((*r)->consumer == &f) (*r)->consumer = nullptr;
+    }
+  }
+}
+
+// The capability in `slot` of the domain `t` executes in, if it is of `kind`.
+template <Platform P>
+Result<Fwp*> Kernel<P>::domain_cap(Thread& t, CapSlot slot, CapKind kind, Capability* out) {
+  if (slot >= kCapSlots) return Error::kInvalidArgument;
+  const Capability& cap = t.domain->caps[slot];
+  if (cap.kind != kind) return Error::kDenied;
+  *out = cap;
+  return t.domain;
+}
+
+// --- synchronous invocation ---------------------------------------------------------------------
+
+template <Platform P>
+Status Kernel<P>::call(ThreadId id, CapSlot slot) {
+  Result<Thread*> r = lookup_thread(id);
+  if (!r) return r.error();
+  Thread& t = **r;
+  if (t.state != ThreadState::kRunning) return Error::kBadState;
+  Capability cap;
+  if (Result<Fwp*> d = domain_cap(t, slot, CapKind::kInvoke, &cap); !d) return d.error();
+  Result<Fwp*> callee = fwps_.lookup(FwpId{cap.index, cap.generation});
+  if (!callee) return callee.error();
+  if ((*callee)->state != FwpState::kActive) return Error::kBadState;
+  if (t.call_depth == kMaxCallDepth) return Error::kOutOfCapacity;
+  const Instant now = platform_.now();
+  CpuState& c = cpus_[t.cpu];
+  account(c, now);
+  InvocationFrame& frame = t.frames[t.call_depth];
+  frame.caller = t.domain;
+  frame.callee = *callee;
+  frame.depth = t.call_depth;
+  (*callee)->visitors.push_back(frame);
+  ++t.call_depth;
+  t.domain = *callee;
+  t.call_aborted = false;
+  emit(now, c, t, TraceEvent::kIpcCall, (*callee)->slot_index);
+  platform_.charge_overhead(c.id, Overhead::kInvocation);
+  finish_event(c, now);
+  return Status::ok();
+}
+
+template <Platform P>
+Status Kernel<P>::reply(ThreadId id) {
+  Result<Thread*> r = lookup_thread(id);
+  if (!r) return r.error();
+  Thread& t = **r;
+  if (t.state != ThreadState::kRunning || t.call_depth == 0) return Error::kBadState;
+  const Instant now = platform_.now();
+  CpuState& c = cpus_[t.cpu];
+  account(c, now);
+  InvocationFrame& frame = t.frames[--t.call_depth];
+  frame.callee->visitors.remove(frame);
+  t.domain = frame.caller;
+  emit(now, c, t, TraceEvent::kIpcReply, t.domain->slot_index);
+  platform_.charge_overhead(c.id, Overhead::kInvocation);
+  finish_event(c, now);
+  return Status::ok();
+}
+
+// Pops `t`'s calls down to depth `to_depth` (its callee is being terminated): the thread is back
+// in the domain that made that call, which sees the call fail.
+template <Platform P>
+void Kernel<P>::unwind_calls(Thread& t, uint8_t to_depth, Instant now) {
+  EDGEOS_ASSERT(to_depth < t.call_depth);
+  while (t.call_depth > to_depth) {
+    InvocationFrame& frame = t.frames[--t.call_depth];
+    frame.callee->visitors.remove(frame);
+    t.domain = frame.caller;
+  }
+  t.call_aborted = true;
+  emit(now, cpus_[t.cpu], t, TraceEvent::kIpcReply, t.domain->slot_index);
+}
+
+// --- notifications ------------------------------------------------------------------------------
+
+template <Platform P>
+Result<NotificationId> Kernel<P>::notification_create() {
+  Result<Notification*> r = notifications_.alloc();
+  if (!r) return r.error();
+  return notifications_.id_of(**r);
+}
+
+template <Platform P>
+Status Kernel<P>::notification_bind(NotificationId nid, ThreadId tid) {
+  Result<Notification*> n = notifications_.lookup(nid);
+  if (!n) return n.error();
+  Result<Thread*> t = lookup_thread(tid);
+  if (!t) return t.error();
+  if ((*t)->release_kind != ReleaseKind::kSporadic) return Error::kUnsupported;
+  if ((*n)->bound != nullptr || !(*n)->waiters.empty() || (*t)->bound_notification != nullptr) {
+    return Error::kBusy;
+  }
+  (*n)->bound = *t;
+  (*t)->bound_notification = *n;
+  return Status::ok();
+}
+
+// Delivers one signal; returns the CPU whose state changed (a thread released or woken), if any.
+template <Platform P>
+CpuState* Kernel<P>::signal(Notification& n, Instant now) {
+  if (Thread* b = n.bound; b != nullptr) {
+    if (b->state != ThreadState::kWaiting) {
+      ++n.count;  // released when its current job completes
+      return nullptr;
+    }
+    CpuState& c = cpus_[b->cpu];
+    account(c, now);
+    release_job(c, *b, now, now, /*from_idle=*/true);
+    return &c;
+  }
+  if (WaitLink* w = n.waiters.pop_front(); w != nullptr) {
+    Thread& t = *w->thread;
+    t.waiting_on = nullptr;
+    CpuState& c = cpus_[t.cpu];
+    wake(c, t, now);
+    return &c;
+  }
+  ++n.count;
+  return nullptr;
+}
+
+template <Platform P>
+Status Kernel<P>::notify(ThreadId id, CapSlot slot) {
+  Result<Thread*> r = lookup_thread(id);
+  if (!r) return r.error();
+  Thread& t = **r;
+  if (t.state != ThreadState::kRunning) return Error::kBadState;
+  Capability cap;
+  if (Result<Fwp*> d = domain_cap(t, slot, CapKind::kNotifySend, &cap); !d) return d.error();
+  Result<Notification*> n = notifications_.lookup(NotificationId{cap.index, cap.generation});
+  if (!n) return n.error();
+  const Instant now = platform_.now();
+  CpuState& c = cpus_[t.cpu];
+  account(c, now);
+  emit(now, c, t, TraceEvent::kNotify, (*n)->slot_index);
+  CpuState* woken = signal(**n, now);
+  if (woken != nullptr && woken != &c) finish_event(*woken, now);
+  finish_event(c, now);
+  return Status::ok();
+}
+
+template <Platform P>
+Status Kernel<P>::notify_irq(NotificationId nid) {
+  Result<Notification*> n = notifications_.lookup(nid);
+  if (!n) return n.error();
+  const Instant now = platform_.now();
+  emit_global(now, kNoIndex, TraceEvent::kNotify, (*n)->slot_index);
+  if (CpuState* woken = signal(**n, now); woken != nullptr) finish_event(*woken, now);
+  return Status::ok();
+}
+
+template <Platform P>
+Result<bool> Kernel<P>::wait(ThreadId id, CapSlot slot) {
+  Result<Thread*> r = lookup_thread(id);
+  if (!r) return r.error();
+  Thread& t = **r;
+  if (t.state != ThreadState::kRunning) return Error::kBadState;
+  Capability cap;
+  if (Result<Fwp*> d = domain_cap(t, slot, CapKind::kNotifyReceive, &cap); !d) return d.error();
+  Result<Notification*> nr = notifications_.lookup(NotificationId{cap.index, cap.generation});
+  if (!nr) return nr.error();
+  Notification& n = **nr;
+  if (n.bound != nullptr) return Error::kBadState;  // its signals release the bound thread's jobs
+  if (n.count > 0) {
+    --n.count;
+    return true;
+  }
+  const Instant now = platform_.now();
+  CpuState& c = cpus_[t.cpu];
+  account(c, now);
+  emit(now, c, t, TraceEvent::kBlock, n.slot_index);
+  stop_running(c, t, now);
+  t.state = ThreadState::kBlocked;
+  t.waiting_on = &n;
+  n.waiters.push_back(t.wait);
+  finish_event(c, now);
+  return false;
+}
+
+// --- rings --------------------------------------------------------------------------------------
+
+template <Platform P>
+Result<RingId> Kernel<P>::ring_create(Span<uint8_t> storage, uint32_t slot_size, uint32_t slots,
+                                      NotificationId notify) {
+  if (slot_size == 0 || slots == 0 || storage.data() == nullptr) return Error::kInvalidArgument;
+  const uint64_t need = static_cast<uint64_t>(slots) * (4 + static_cast<uint64_t>(slot_size));
+  if (need / slots != 4 + static_cast<uint64_t>(slot_size) || storage.size() < need) return Error::kInvalidArgument;
+  if (slots > (uint32_t{1} << 31)) return Error::kInvalidArgument;  // head/tail arithmetic
+  Notification* n = nullptr;
+  if (notify.valid()) {
+    Result<Notification*> nr = notifications_.lookup(notify);
+    if (!nr) return nr.error();
+    n = *nr;
+  }
+  Result<Ring*> r = rings_.alloc();
+  if (!r) return r.error();
+  Ring& ring = **r;
+  ring.storage = storage.data();
+  ring.slot_size = slot_size;
+  ring.slots = slots;
+  ring.notify = n;
+  return rings_.id_of(ring);
+}
+
+template <Platform P>
+Status Kernel<P>::ring_send(ThreadId id, CapSlot slot, const void* data, size_t len) {
+  Result<Thread*> r = lookup_thread(id);
+  if (!r) return r.error();
+  Thread& t = **r;
+  if (t.state != ThreadState::kRunning) return Error::kBadState;
+  Capability cap;
+  if (Result<Fwp*> d = domain_cap(t, slot, CapKind::kRingSend, &cap); !d) return d.error();
+  Result<Ring*> rr = rings_.lookup(RingId{cap.index, cap.generation});
+  if (!rr) return rr.error();
+  Ring& ring = **rr;
+  if (len > ring.slot_size || (len > 0 && data == nullptr)) return Error::kInvalidArgument;
+  if (ring.full()) {
+    ++ring.refused;
+    return Error::kWouldBlock;
+  }
+  const bool was_empty = ring.empty();
+  uint8_t* p = ring.storage + static_cast<size_t>(ring.tail % ring.slots) * ring.slot_bytes();
+  const uint32_t n = static_cast<uint32_t>(len);
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(n >> (8 * i));  // little-endian length
+  if (len > 0) __builtin_memcpy(p + 4, data, len);
+  ++ring.tail;
+  ++ring.sent;
+  if (was_empty && ring.notify != nullptr) {
+    const Instant now = platform_.now();
+    CpuState& c = cpus_[t.cpu];
+    account(c, now);
+    CpuState* woken = signal(*ring.notify, now);
+    if (woken != nullptr && woken != &c) finish_event(*woken, now);
+    finish_event(c, now);
+  }
+  return Status::ok();
+}
+
+template <Platform P>
+Result<size_t> Kernel<P>::ring_receive(ThreadId id, CapSlot slot, void* buf, size_t cap_bytes) {
+  Result<Thread*> r = lookup_thread(id);
+  if (!r) return r.error();
+  Thread& t = **r;
+  if (t.state != ThreadState::kRunning) return Error::kBadState;
+  Capability cap;
+  if (Result<Fwp*> d = domain_cap(t, slot, CapKind::kRingReceive, &cap); !d) return d.error();
+  Result<Ring*> rr = rings_.lookup(RingId{cap.index, cap.generation});
+  if (!rr) return rr.error();
+  Ring& ring = **rr;
+  if (ring.empty()) return Error::kWouldBlock;
+  const uint8_t* p = ring.storage + static_cast<size_t>(ring.head % ring.slots) * ring.slot_bytes();
+  uint32_t n = 0;
+  for (int i = 0; i < 4; ++i) n |= static_cast<uint32_t>(p[i]) << (8 * i);
+  if (n > cap_bytes || (n > 0 && buf == nullptr)) return Error::kInvalidArgument;
+  if (n > 0) __builtin_memcpy(buf, p + 4, n);
+  ++ring.head;
+  ++ring.received;
+  return static_cast<size_t>(n);
+}
+
+template <Platform P>
+Result<const Ring*> Kernel<P>::ring(RingId id) const {
+  Result<Ring*> r = rings_.lookup(id);
+  if (!r) return r.error();
+  return static_cast<const Ring*>(*r);
 }
 
 // --- events -------------------------------------------------------------------------------------
@@ -532,8 +964,16 @@ Status Kernel<P>::wakeup(ThreadId id) {
   if (!r) return r.error();
   Thread& t = **r;
   if (t.state != ThreadState::kBlocked) return Error::kBadState;
+  if (t.waiting_on != nullptr) return Error::kBadState;  // woken by its notification only
   const Instant now = platform_.now();
   CpuState& c = cpus_[t.cpu];
+  wake(c, t, now);
+  finish_event(c, now);
+  return Status::ok();
+}
+
+template <Platform P>
+void Kernel<P>::wake(CpuState& c, Thread& t, Instant now) {
   account(c, now);
   emit(now, c, t, TraceEvent::kWakeup, 0);
   if (t.sc->has_budget()) {
@@ -542,8 +982,6 @@ Status Kernel<P>::wakeup(ThreadId id) {
     if (t.sc->deadline != before) new_deadline(*t.sc, t.sc->deadline);
   }
   make_runnable(c, t, now);
-  finish_event(c, now);
-  return Status::ok();
 }
 
 template <Platform P>
@@ -578,13 +1016,13 @@ void Kernel<P>::account(CpuState& c, Instant now) {
   if (now <= c.accounted_to) return;
   const Duration d = now - c.accounted_to;
   if (Thread* t = c.current; t != nullptr) {
-    t->exec_total += d;
-    t->job_exec += d;
-    t->sc->consumed += d;
+    t->exec_total.accumulate(d);
+    t->job_exec.accumulate(d);
+    t->sc->consumed.accumulate(d);
     if (t->sc->has_budget()) budget_charge(*t->sc, d);
-    c.busy += d;
+    c.busy.accumulate(d);
   } else {
-    c.idle += d;
+    c.idle.accumulate(d);
   }
   c.accounted_to = now;
 }
@@ -638,9 +1076,11 @@ void Kernel<P>::make_runnable(CpuState& c, Thread& t, Instant now) {
         return;
       }
     }
-    const Instant before = sc.deadline;
-    budget_ready(sc, now);
-    if (sc.deadline != before) new_deadline(sc, sc.deadline);
+    if (c.sched->orders_by_deadline()) {  // a server's deadline matters only to EDF
+      const Instant before = sc.deadline;
+      budget_ready(sc, now);
+      if (sc.deadline != before) new_deadline(sc, sc.deadline);
+    }
   }
   t.state = ThreadState::kReady;
   c.sched->enqueue(t, Placement::kTail);
@@ -671,6 +1111,10 @@ void Kernel<P>::finish_job(CpuState& c, Thread& t, Instant now, Instant next_arr
     set_timer(c, t.timer, next);  // with D = T the entry is already there: no queue operation
   } else if (!next_arrival.is_never()) {
     release_job(c, t, next_arrival, now, /*from_idle=*/false);
+    return;
+  } else if (Notification* n = t.bound_notification; n != nullptr && n->count > 0) {
+    --n->count;  // a signal arrived while this job ran: its job is released now
+    release_job(c, t, now, now, /*from_idle=*/false);
     return;
   } else {
     clear_timer(c, t.timer);
@@ -792,11 +1236,10 @@ void Kernel<P>::context_timer(CpuState& c, SchedContext& sc, Instant now) {
   }
   if (t.state == ThreadState::kThrottled) {
     if (budget_available(sc, now, options_.min_budget) > Duration::zero()) make_runnable(c, t, now);
-  } else if (t.state == ThreadState::kReady || t.state == ThreadState::kRunning) {
-    // A new server period: under EDF the deadline moves with it (and a queued thread is re-queued;
-    // a fixed-priority queue ignores deadlines and keeps its FIFO order).
+  } else if ((t.state == ThreadState::kReady || t.state == ThreadState::kRunning) && c.sched->orders_by_deadline()) {
+    // A new server period: under EDF the deadline moves with it, and a queued thread is re-queued.
     const Instant before = sc.deadline;
-    const bool queued = t.state == ThreadState::kReady && c.sched->orders_by_deadline();
+    const bool queued = t.state == ThreadState::kReady;
     budget_ready(sc, now);
     if (sc.deadline != before) {
       if (queued) c.sched->dequeue(t);
@@ -956,6 +1399,20 @@ InvariantViolation Kernel<P>::check_invariants() const {
       if (t.timer.linked() != want) fail("job's deadline timer missing or stray", t.cpu, id);
       if (want && t.timer.when != t.deadline) fail("job's deadline timer wrong", t.cpu, id);
     }
+    // Invocation: the domain is the innermost callee, and every frame is a visitor of its callee.
+    const Fwp* domain = t.call_depth == 0 ? t.fwp : t.frames[t.call_depth - 1].callee;
+    if (t.domain != domain) fail("thread executes in the wrong domain", t.cpu, id);
+    for (uint8_t d = 0; d < t.call_depth; ++d) {
+      const InvocationFrame& frame = t.frames[d];
+      if (!frame.linked() || frame.depth != d || frame.callee->state != FwpState::kActive ||
+          frame.caller != (d == 0 ? t.fwp : t.frames[d - 1].callee)) {
+        fail("invocation frame broken", t.cpu, id);
+      }
+    }
+    if ((t.waiting_on != nullptr) != t.wait.linked() || (t.waiting_on != nullptr && t.state != ThreadState::kBlocked)) {
+      fail("notification wait inconsistent", t.cpu, id);
+    }
+    if (t.bound_notification != nullptr && t.bound_notification->bound != &t) fail("notification binding broken", t.cpu, id);
     // Budgets.
     if (!budget_check(sc)) fail("budget state inconsistent", t.cpu, id);
     if (t.state == ThreadState::kThrottled && !sc.has_budget()) fail("throttled without a budget", t.cpu, id);
@@ -986,6 +1443,10 @@ InvariantViolation Kernel<P>::check_invariants() const {
     if (f.state == FwpState::kDying && f.threads.empty() && f.retained == 0) {
       fail("unreferenced FWP not recycled", kNoIndex, kNoIndex);
     }
+    if (f.state != FwpState::kActive && !f.visitors.empty()) fail("threads visit an inactive FWP", kNoIndex, kNoIndex);
+  });
+  rings_.for_each_live([&](const Ring& ring) {
+    if (ring.used() > ring.slots) fail("ring holds more than its slots", kNoIndex, kNoIndex);
   });
   return v;
 }

@@ -35,9 +35,10 @@ enum class Overhead : uint8_t {
   kSchedule = 1,       // one scheduling decision
   kContextSwitch = 2,  // switching to another thread or job
   kTimer = 3,          // entering the kernel on a timer interrupt
+  kInvocation = 4,     // one synchronous call or reply (a protection-domain switch)
 };
 
-inline constexpr size_t kNumOverheads = 4;
+inline constexpr size_t kNumOverheads = 5;
 
 template <class P>
 concept Platform = requires(P& p, const P& cp, CpuId cpu, Instant when, Thread* thread,

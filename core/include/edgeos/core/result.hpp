@@ -16,6 +16,8 @@ enum class Error : uint8_t {
   kBadState,         // the object is not in a state where the operation applies
   kBusy,             // the object is busy (e.g. a release while the previous job runs)
   kUnsupported,      // the operation does not apply to this kind of object or policy
+  kWouldBlock,       // a ring is full (send) or empty (receive): try again later
+  kDenied,           // no capability of the right kind in that slot
 };
 
 // A short, stable name for messages and traces ("out_of_capacity").

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "edgeos/core/base.hpp"
+#include "edgeos/core/ipc.hpp"
 #include "edgeos/core/list.hpp"
 #include "edgeos/core/object_table.hpp"
 #include "edgeos/core/rbtree.hpp"
@@ -68,7 +69,8 @@ struct FwpMemberLink : ListNode {
 };
 
 struct Thread : Slot {
-  Fwp* fwp = nullptr;
+  Fwp* fwp = nullptr;     // its home: the tenant it belongs to and whose accounting it carries
+  Fwp* domain = nullptr;  // where it executes now: its home, or the callee of its last call
   SchedContext* sc = nullptr;
   CpuId cpu = 0;
   ThreadState state = ThreadState::kWaiting;
@@ -89,6 +91,16 @@ struct Thread : Slot {
   Duration exec_total = Duration::zero();
   uint64_t jobs_completed = 0;
   uint64_t deadline_misses = 0;
+
+  // Synchronous invocation: the calls it is in the middle of.
+  InvocationFrame frames[kMaxCallDepth];
+  uint8_t call_depth = 0;
+  bool call_aborted = false;  // its last call ended because the callee was terminated
+
+  // Notifications: the one it is blocked on, and the one bound to release its jobs.
+  WaitLink wait;
+  Notification* waiting_on = nullptr;
+  Notification* bound_notification = nullptr;
 
   // Links.
   TimerEntry timer;

@@ -61,6 +61,9 @@ class Duration {
   constexpr Duration operator/(int64_t k) const { return Duration(ns_ / k); }
   constexpr Duration operator%(Duration o) const { return Duration(ns_ % o.ns_); }
   constexpr Duration& operator+=(Duration o) { return *this = *this + o; }
+  // Accumulates a finite amount into a finite total without the saturation check: for CPU-time
+  // counters on the accounting path, which cannot come near 2^63 ns (292 years).
+  constexpr void accumulate(Duration o) { ns_ += o.ns_; }
   constexpr Duration& operator-=(Duration o) { return *this = *this - o; }
 
  private:

@@ -49,6 +49,8 @@ struct SimConfig {
   uint32_t max_threads = 4096;
   uint32_t max_fwps = 1024;
   uint32_t max_templates = 256;
+  uint32_t max_notifications = 256;
+  uint32_t max_rings = 256;
   // Arrivals queued for a thread still busy with an earlier job; beyond this they are dropped
   // (and counted): an overloaded sporadic thread must not exhaust the host's memory.
   size_t max_pending_arrivals = 1 << 20;
@@ -156,6 +158,8 @@ class CoreSimulator {
   std::unique_ptr<SchedContext[]> scs_;
   std::unique_ptr<Fwp[]> fwps_;
   std::unique_ptr<FwpTemplate[]> templates_;
+  std::unique_ptr<Notification[]> notifications_;
+  std::unique_ptr<Ring[]> rings_;
   std::unique_ptr<SimKernel> kernel_;
 
   struct Arrival {
