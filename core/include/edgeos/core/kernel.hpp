@@ -1084,7 +1084,11 @@ void Kernel<P>::make_runnable(CpuState& c, Thread& t, Instant now) {
   }
   t.state = ThreadState::kReady;
   c.sched->enqueue(t, Placement::kTail);
-  if (sc.has_budget()) sync_context_timer(c, t, now);
+  // Deferrable and polling servers keep a period timer while their thread has work. (A sporadic
+  // server's timer is armed only while throttled, and a ready thread is not.)
+  if (sc.params.server == ServerKind::kDeferrable || sc.params.server == ServerKind::kPolling) {
+    sync_context_timer(c, t, now);
+  }
 }
 
 // The running thread leaves the CPU: its context's current piece of execution ends.
