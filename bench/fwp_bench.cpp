@@ -11,21 +11,11 @@
 namespace edgeos::bench {
 namespace {
 
-struct NullPlatform {
-  Instant now() const { return Instant::epoch(); }
-  void arm_timer(CpuId, Instant) {}
-  void switch_to(CpuId, Thread*) {}
-  void charge_overhead(CpuId, Overhead) {}
-  void trace(const TraceRecord&) {}
-  Status fwp_instantiate(Fwp&, const FwpTemplate&) { return Status::ok(); }
-  Status fwp_reset(Fwp&, const FwpTemplate&) { return Status::ok(); }
-  void fwp_release(Fwp&) {}
-};
 
 void BM_FwpSpawnTerminate(benchmark::State& state) {
   const size_t live = static_cast<size_t>(state.range(0));
   const size_t capacity = live + 2;
-  NullPlatform platform;
+  ClockPlatform platform;
   FixedPriorityScheduler fp;
   Scheduler* scheds[1] = {&fp};
   CpuState cpus[1];
@@ -40,7 +30,7 @@ void BM_FwpSpawnTerminate(benchmark::State& state) {
   storage.sched_contexts = Span<SchedContext>(scs.get(), 1);
   storage.fwps = Span<Fwp>(fwps.get(), capacity);
   storage.templates = Span<FwpTemplate>(templates.get(), 2);
-  Kernel<NullPlatform> k(platform, storage);
+  Kernel<ClockPlatform> k(platform, storage);
   const TemplateId others = *k.template_create({});
   for (size_t i = 0; i < live; ++i) (void)k.fwp_spawn(others);
   TemplateParams tp;

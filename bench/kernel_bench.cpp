@@ -17,18 +17,6 @@ namespace {
 
 using namespace time_literals;
 
-// A platform whose clock the benchmark advances; everything else is free.
-struct ClockPlatform {
-  Instant clock;
-  Instant now() const { return clock; }
-  void arm_timer(CpuId, Instant) {}
-  void switch_to(CpuId, Thread*) {}
-  void charge_overhead(CpuId, Overhead) {}
-  void trace(const TraceRecord&) {}
-  Status fwp_instantiate(Fwp&, const FwpTemplate&) { return Status::ok(); }
-  Status fwp_reset(Fwp&, const FwpTemplate&) { return Status::ok(); }
-  void fwp_release(Fwp&) {}
-};
 
 // N sporadic threads ready on one CPU. One iteration: 1us passes, the running thread completes
 // its job and at once takes its next one (complete with a queued arrival), and the kernel picks
