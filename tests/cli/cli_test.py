@@ -103,6 +103,65 @@ class Demo(unittest.TestCase):
         self.assertIn("--seed", r.stdout)
 
 
+class Analysis(unittest.TestCase):
+    def test_gen_analyze_and_sweep(self):
+        with tempfile.TemporaryDirectory() as d:
+            tasks = os.path.join(d, "tasks.csv")
+            r = run("gen", "tasks", "--tasks", "6", "--utilisation", "1.6", "--cpus", "2", "--seed", "3", "--out", tasks)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(tasks) as f:
+                lines = [line for line in f if not line.startswith("#")]
+            self.assertEqual(len(lines), 7)  # header + 6 tasks
+            r = run("analyze", tasks, "--overheads", "5us,2us,3us,1us", "--reservation", "9ms/10ms")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            for needle in ("CPU 0:", "CPU 1:", "response-time analysis", "EDF processor demand", "with overheads",
+                           "inside the reservation"):
+                self.assertIn(needle, r.stdout)
+            out = os.path.join(d, "sweep.csv")
+            args = ("sweep", "--sets", "5", "--tasks", "4", "--util", "0.5:1:0.5", "--tests", "rta,edf-qpa,sim-edf",
+                    "--horizon", "200ms", "--seed", "7", "--quiet", "--out", out)
+            self.assertEqual(run(*args).returncode, 0)
+            with open(out, newline="") as f:
+                rows = list(csv.DictReader(f))
+            self.assertEqual(len(rows), 6)
+            self.assertEqual(set(r["test"] for r in rows), {"rta", "edf-qpa", "sim-edf"})
+            for row in rows:
+                self.assertEqual(int(row["sets"]), 5)
+                self.assertLessEqual(int(row["accepted"]), 5)
+            with open(out, "rb") as f:
+                first = f.read()
+            self.assertEqual(run(*args).returncode, 0)
+            with open(out, "rb") as f:
+                self.assertEqual(f.read(), first, "same seed, same bytes")
+
+    def test_analyze_demo(self):
+        r = run("analyze", "--demo")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("unschedulable", r.stdout)  # FP cannot schedule CPU 0 of the demo
+        self.assertIn("EDF utilisation bound              schedulable", r.stdout)
+
+    def test_bad_analysis_input(self):
+        with tempfile.TemporaryDirectory() as d:
+            bad = os.path.join(d, "bad.csv")
+            with open(bad, "w") as f:
+                f.write("name,wcet,period\na,3,10ms\n")
+            r = run("analyze", bad)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("bad.csv:2: column 'wcet'", r.stderr)
+            self.assertEqual(run("analyze").returncode, 2)
+            out = os.path.join(d, "s.csv")
+            for args, needle in ((("--tests", "magic"), "unknown test 'magic'"),
+                                 (("--util", "0.5:2:0.1"), "to <= 1"),
+                                 (("--util", "0.5"), "FROM:TO:STEP"),
+                                 (("--periods", "1s:10ms"), "MIN <= MAX"),
+                                 (("--generator", "gauss"), "unknown generator"),
+                                 (("--overheads", "1us,2us"), "RELEASE,SCHEDULE,SWITCH,TIMER")):
+                r = run("sweep", "--out", out, *args)
+                self.assertEqual(r.returncode, 2, args)
+                self.assertIn(needle, r.stderr)
+                self.assertFalse(os.path.exists(out))
+
+
 if __name__ == "__main__":
     EDGEOS = sys.argv.pop(1)
     unittest.main(verbosity=1)

@@ -1,0 +1,714 @@
+// Schedulability tests. See analysis.hpp for the papers each one follows.
+#include "edgeos/analysis/analysis.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "edgeos/core/base.hpp"
+#include "edgeos/hosted/error.hpp"
+#include "edgeos/hosted/parse.hpp"
+
+namespace edgeos::analysis {
+
+namespace {
+
+int64_t ceil_div(int64_t a, int64_t b) { return a <= 0 ? 0 : (a + b - 1) / b; }
+int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+int128_t gcd128(int128_t a, int128_t b) {
+  if (a < 0) a = -a;
+  if (b < 0) b = -b;
+  while (b != 0) {
+    const int128_t r = a % b;
+    a = b;
+    b = r;
+  }
+  return a;
+}
+
+// An exact rational while numerator and denominator fit in 120 bits; beyond that it falls back to
+// long double and says so (`exact` false). Periods in nanoseconds of realistic task sets keep the
+// lowest common denominator far below that.
+class Rational {
+ public:
+  Rational(int128_t num = 0, int128_t den = 1) : num_(num), den_(den) { reduce(); }
+  void add(int128_t n, int128_t d) {
+    if (exact_) {
+      int128_t a = 0, b = 0, c = 0;
+      if (!__builtin_mul_overflow(num_, d, &a) && !__builtin_mul_overflow(n, den_, &b) &&
+          !__builtin_mul_overflow(den_, d, &c) && !__builtin_add_overflow(a, b, &a) && fits(a) && fits(c)) {
+        num_ = a;
+        den_ = c;
+        reduce();
+        approx_ += static_cast<long double>(n) / static_cast<long double>(d);
+        return;
+      }
+      exact_ = false;
+    }
+    approx_ += static_cast<long double>(n) / static_cast<long double>(d);
+  }
+  void mul(int128_t n, int128_t d) {
+    if (exact_) {
+      int128_t a = 0, c = 0;
+      if (!__builtin_mul_overflow(num_, n, &a) && !__builtin_mul_overflow(den_, d, &c) && fits(a) && fits(c)) {
+        num_ = a;
+        den_ = c;
+        reduce();
+        approx_ *= static_cast<long double>(n) / static_cast<long double>(d);
+        return;
+      }
+      exact_ = false;
+    }
+    approx_ *= static_cast<long double>(n) / static_cast<long double>(d);
+  }
+  // -1, 0, 1 as this is <, ==, > n/d.
+  int compare(int128_t n, int128_t d) const {
+    int128_t l = 0, r = 0;
+    if (exact_ && !__builtin_mul_overflow(num_, d, &l) && !__builtin_mul_overflow(n, den_, &r)) {
+      return l < r ? -1 : (l > r ? 1 : 0);
+    }
+    const long double b = static_cast<long double>(n) / static_cast<long double>(d);
+    return approx_ < b ? -1 : (approx_ > b ? 1 : 0);
+  }
+  long double value() const { return exact_ ? static_cast<long double>(num_) / static_cast<long double>(den_) : approx_; }
+
+ private:
+  static bool fits(int128_t v) { return v < (int128_t{1} << 120) && v > -(int128_t{1} << 120); }
+  void reduce() {
+    const int128_t g = gcd128(num_, den_);
+    if (g > 1) {
+      num_ /= g;
+      den_ /= g;
+    }
+    approx_ = static_cast<long double>(num_) / static_cast<long double>(den_);
+  }
+  int128_t num_ = 0, den_ = 1;
+  long double approx_ = 0;
+  bool exact_ = true;
+};
+
+Rational utilisation_of(const std::vector<Task>& tasks) {
+  Rational u;
+  for (const Task& t : tasks) u.add(t.wcet.ns(), t.period.ns());
+  return u;
+}
+
+bool implicit_deadlines(const std::vector<Task>& tasks) {
+  return std::all_of(tasks.begin(), tasks.end(), [](const Task& t) { return t.deadline == t.period; });
+}
+
+bool any_jitter_or_blocking(const std::vector<Task>& tasks) {
+  return std::any_of(tasks.begin(), tasks.end(), [](const Task& t) {
+    return t.jitter != Duration::zero() || t.blocking != Duration::zero();
+  });
+}
+
+// Task indices by decreasing priority, ties by input order.
+std::vector<size_t> priority_order(const std::vector<Task>& tasks) {
+  std::vector<size_t> order(tasks.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  // (priority, index) is a total order, so an unstable sort is deterministic and needs no buffer.
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return tasks[a].priority != tasks[b].priority ? tasks[a].priority > tasks[b].priority : a < b;
+  });
+  return order;
+}
+
+Result make(const char* test, Verdict v, std::string detail = {}) {
+  Result r;
+  r.test = test;
+  r.verdict = v;
+  r.detail = std::move(detail);
+  return r;
+}
+
+// The interference of a set of higher-priority tasks at a window w: how many jobs of each are
+// released in [0, w + J_j), and their total work. Counts only grow with w, so a state computed
+// for one window is a valid starting point for any longer one. A min-heap keyed by the window at
+// which each task's count next grows (jobs * T - J) means that extending the window touches only
+// the tasks whose count changes, not all of them.
+struct Interference {
+  std::vector<const Task*> tasks;
+  std::vector<int64_t> jobs;
+  int128_t work = 0;
+  std::vector<std::pair<int64_t, uint32_t>> heap;  // (grows once the window exceeds this, task)
+
+  static int64_t threshold(const Task& t, int64_t n) { return n * t.period.ns() - t.jitter.ns(); }
+  void push(int64_t key, uint32_t k) {
+    heap.emplace_back(key, k);
+    std::push_heap(heap.begin(), heap.end(), std::greater<>());
+  }
+  // Gives the minimum a new (larger) key and sifts it down: one pass instead of a pop and a push.
+  void replace_top(int64_t key) {
+    const size_t n = heap.size();
+    const std::pair<int64_t, uint32_t> moving{key, heap[0].second};
+    size_t i = 0;
+    for (;;) {
+      const size_t l = 2 * i + 1;
+      if (l >= n) break;
+      const size_t c = l + 1 < n && heap[l + 1] < heap[l] ? l + 1 : l;
+      if (!(heap[c] < moving)) break;
+      heap[i] = heap[c];
+      i = c;
+    }
+    heap[i] = moving;
+  }
+  void add(const Task* t, int64_t window) {
+    const uint32_t k = static_cast<uint32_t>(tasks.size());
+    tasks.push_back(t);
+    jobs.push_back(std::max<int64_t>(1, ceil_div(window + t->jitter.ns(), t->period.ns())));
+    work += static_cast<int128_t>(jobs.back()) * t->wcet.ns();
+    push(threshold(*t, jobs.back()), k);
+  }
+  // Grows the counts to the window w (never shrinks them).
+  void extend(int64_t w) {
+    while (!heap.empty() && heap.front().first < w) {
+      const uint32_t k = heap.front().second;
+      const Task& j = *tasks[k];
+      const int64_t n = ceil_div(w + j.jitter.ns(), j.period.ns());
+      work += static_cast<int128_t>(n - jobs[k]) * j.wcet.ns();
+      jobs[k] = n;
+      replace_top(threshold(j, n));
+    }
+  }
+  void reset() {
+    heap.clear();
+    work = 0;
+    for (uint32_t k = 0; k < tasks.size(); ++k) {
+      jobs[k] = 1;
+      work += tasks[k]->wcet.ns();
+      heap.emplace_back(threshold(*tasks[k], 1), k);
+    }
+    std::make_heap(heap.begin(), heap.end(), std::greater<>());
+  }
+};
+
+// Worst-case response time of `task` below the tasks of `hp` (Audsley et al. 1993): the least
+// fixed point w of w = C + B + sum over hp of ceil((w + J_j) / T_j) * C_j, plus its own jitter;
+// Duration::infinite() once it exceeds the deadline. `hp` may hold counts for any window up to w
+// (a lower bound); iterating from `start`, itself a lower bound of w, reaches the least fixed
+// point. On success `hp` holds the counts at w and `busy` receives w.
+Duration response_time(const Task& task, Interference& hp, int64_t start, int64_t* busy = nullptr) {
+  const int64_t base = task.wcet.ns() + task.blocking.ns();
+  const int64_t limit = task.deadline.ns() - task.jitter.ns();
+  int128_t w = base + hp.work;
+  if (start > w) w = start;
+  if (w > limit) return Duration::infinite();
+  hp.extend(static_cast<int64_t>(w));  // the counts must describe the window w before W(w) is read
+  for (;;) {
+    const int128_t total = base + hp.work;
+    if (total > limit) return Duration::infinite();
+    if (total <= w) break;  // w is a lower bound, so the first w with W(w) <= w is the fixed point
+    w = total;
+    hp.extend(static_cast<int64_t>(w));
+  }
+  if (busy != nullptr) *busy = static_cast<int64_t>(w);
+  return Duration::nanoseconds(static_cast<int64_t>(w) + task.jitter.ns());
+}
+
+}  // namespace
+
+const char* verdict_name(Verdict v) {
+  switch (v) {
+    case Verdict::kSchedulable: return "schedulable";
+    case Verdict::kUnschedulable: return "unschedulable";
+    case Verdict::kInconclusive: return "inconclusive";
+    case Verdict::kNotApplicable: return "not applicable";
+  }
+  return "unknown";
+}
+
+const char* fit_name(Fit f) {
+  switch (f) {
+    case Fit::kFirst: return "first-fit";
+    case Fit::kBest: return "best-fit";
+    case Fit::kWorst: return "worst-fit";
+  }
+  return "unknown";
+}
+
+void validate(const std::vector<Task>& tasks) {
+  if (tasks.empty()) throw InputError("task set: empty (nothing to analyse)");
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    const Task& t = tasks[i];
+    auto fail = [&](const char* field, Duration v, const char* why) {
+      throw InputError(fmt::format("task #{}: field \"{}\": {}, got {}", i, field, why, format_duration(v)));
+    };
+    if (t.wcet <= Duration::zero() || t.wcet.is_infinite()) fail("wcet", t.wcet, "must be > 0 and finite");
+    if (t.period <= Duration::zero() || t.period.is_infinite()) fail("period", t.period, "must be > 0 and finite");
+    if (t.deadline <= Duration::zero() || t.deadline.is_infinite()) fail("deadline", t.deadline, "must be > 0 and finite");
+    if (t.jitter < Duration::zero() || t.jitter.is_infinite()) fail("jitter", t.jitter, "must be >= 0 and finite");
+    if (t.blocking < Duration::zero() || t.blocking.is_infinite()) fail("blocking", t.blocking, "must be >= 0 and finite");
+  }
+}
+
+int compare_utilisation(const std::vector<Task>& tasks, int64_t num, int64_t den) {
+  return utilisation_of(tasks).compare(num, den);
+}
+
+double utilisation(const std::vector<Task>& tasks) { return static_cast<double>(utilisation_of(tasks).value()); }
+
+// --- fixed priority -----------------------------------------------------------------------------
+
+Result response_time_analysis(const std::vector<Task>& tasks) {
+  validate(tasks);
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    if (tasks[i].deadline > tasks[i].period) {
+      return make("rta", Verdict::kNotApplicable,
+                  fmt::format("task #{} has D > T; this analysis covers constrained deadlines (D <= T)", i));
+    }
+  }
+  Result r = make("rta", Verdict::kSchedulable);
+  r.response_times.assign(tasks.size(), Duration::infinite());
+  const std::vector<size_t> order = priority_order(tasks);
+  // With hp sets nested in priority order, W_i(t) >= W_{i-1}(t) + C_i + B_i - B_{i-1}, and
+  // W_{i-1}(t) > t below its least fixed point, so w_i >= w_{i-1} + C_i + B_i - B_{i-1} when that
+  // increment is not negative: the next task starts there, with the job counts already reached.
+  Interference hp;
+  hp.tasks.reserve(tasks.size());
+  hp.jobs.reserve(tasks.size());
+  hp.heap.reserve(tasks.size());
+  int64_t prev_busy = -1;
+  const Task* prev = nullptr;
+  for (const size_t i : order) {
+    int64_t start = 0;
+    if (prev != nullptr && prev_busy >= 0 && tasks[i].wcet.ns() + tasks[i].blocking.ns() >= prev->blocking.ns()) {
+      start = prev_busy + tasks[i].wcet.ns() + tasks[i].blocking.ns() - prev->blocking.ns();
+      hp.add(prev, prev_busy);
+    } else {
+      if (prev != nullptr) hp.add(prev, 0);
+      hp.reset();  // counts for a longer window than this task may need: start from one job each
+    }
+    int64_t busy = -1;
+    const Duration rt = response_time(tasks[i], hp, start, &busy);
+    prev_busy = busy;
+    prev = &tasks[i];
+    r.response_times[i] = rt;
+    if (rt.is_infinite() && r.verdict == Verdict::kSchedulable) {
+      r.verdict = Verdict::kUnschedulable;
+      r.detail = fmt::format("task #{}: response time exceeds its deadline {}", i, format_duration(tasks[i].deadline));
+    }
+  }
+  return r;
+}
+
+Result liu_layland_bound(const std::vector<Task>& tasks) {
+  validate(tasks);
+  if (!implicit_deadlines(tasks)) return make("ll-bound", Verdict::kNotApplicable, "needs implicit deadlines (D = T)");
+  const long double n = static_cast<long double>(tasks.size());
+  const long double bound = n * (std::pow(2.0L, 1.0L / n) - 1.0L);
+  const long double u = utilisation_of(tasks).value();
+  return make("ll-bound", u <= bound ? Verdict::kSchedulable : Verdict::kInconclusive,
+              fmt::format("U = {:.6f}, bound n(2^(1/n) - 1) = {:.6f} (rate-monotonic priorities)",
+                          static_cast<double>(u), static_cast<double>(bound)));
+}
+
+Result hyperbolic_bound(const std::vector<Task>& tasks) {
+  validate(tasks);
+  if (!implicit_deadlines(tasks)) return make("hyperbolic", Verdict::kNotApplicable, "needs implicit deadlines (D = T)");
+  Rational product(1, 1);
+  for (const Task& t : tasks) product.mul(t.wcet.ns() + t.period.ns(), t.period.ns());
+  return make("hyperbolic", product.compare(2, 1) <= 0 ? Verdict::kSchedulable : Verdict::kInconclusive,
+              fmt::format("prod(U_i + 1) = {:.6f}, bound 2 (rate-monotonic priorities)",
+                          static_cast<double>(product.value())));
+}
+
+namespace {
+template <class Key>
+std::vector<int> monotonic(const std::vector<Task>& tasks, Key key) {
+  std::vector<size_t> order(tasks.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key(tasks[a]) < key(tasks[b]); });
+  std::vector<int> prio(tasks.size());
+  for (size_t rank = 0; rank < order.size(); ++rank) prio[order[rank]] = static_cast<int>(tasks.size() - rank);
+  return prio;
+}
+}  // namespace
+
+std::vector<int> rate_monotonic(const std::vector<Task>& tasks) {
+  return monotonic(tasks, [](const Task& t) { return t.period; });
+}
+
+std::vector<int> deadline_monotonic(const std::vector<Task>& tasks) {
+  return monotonic(tasks, [](const Task& t) { return t.deadline; });
+}
+
+std::vector<Task> with_priorities(std::vector<Task> tasks, const std::vector<int>& priorities) {
+  for (size_t i = 0; i < tasks.size(); ++i) tasks[i].priority = priorities.at(i);
+  return tasks;
+}
+
+// Audsley, "On priority assignment in fixed priority scheduling" (IPL 2001): fill priority levels
+// from the lowest up, each with any unassigned task that meets its deadline below all the others.
+std::optional<std::vector<int>> audsley_assignment(const std::vector<Task>& tasks) {
+  validate(tasks);
+  std::vector<bool> assigned(tasks.size(), false);
+  std::vector<int> prio(tasks.size(), 0);
+  for (size_t level = 1; level <= tasks.size(); ++level) {
+    bool found = false;
+    for (size_t i = 0; i < tasks.size() && !found; ++i) {
+      if (assigned[i] || tasks[i].deadline > tasks[i].period) continue;
+      Interference others;
+      for (size_t j = 0; j < tasks.size(); ++j) {
+        if (j != i && !assigned[j]) others.add(&tasks[j], 0);
+      }
+      if (!response_time(tasks[i], others, 0).is_infinite()) {
+        assigned[i] = true;
+        prio[i] = static_cast<int>(level);
+        found = true;
+      }
+    }
+    if (!found) return std::nullopt;
+  }
+  return prio;
+}
+
+// --- EDF ---------------------------------------------------------------------------------------
+
+Result edf_utilisation(const std::vector<Task>& tasks) {
+  validate(tasks);
+  if (!implicit_deadlines(tasks)) return make("edf-util", Verdict::kNotApplicable, "needs implicit deadlines (D = T)");
+  if (any_jitter_or_blocking(tasks)) return make("edf-util", Verdict::kNotApplicable, "does not model jitter or blocking");
+  const Rational u = utilisation_of(tasks);
+  return make("edf-util", u.compare(1, 1) <= 0 ? Verdict::kSchedulable : Verdict::kUnschedulable,
+              fmt::format("U = {:.6f}", static_cast<double>(u.value())));
+}
+
+Duration demand_bound(const std::vector<Task>& tasks, Duration t) {
+  int128_t demand = 0;
+  for (const Task& task : tasks) {
+    if (t < task.deadline) continue;
+    demand += static_cast<int128_t>(floor_div((t - task.deadline).ns(), task.period.ns()) + 1) * task.wcet.ns();
+  }
+  return demand >= std::numeric_limits<int64_t>::max() ? Duration::infinite()
+                                                       : Duration::nanoseconds(static_cast<int64_t>(demand));
+}
+
+std::optional<Duration> busy_period(const std::vector<Task>& tasks, Duration cap) {
+  int128_t w = 0;
+  for (const Task& t : tasks) w += t.wcet.ns();
+  for (;;) {
+    if (w > cap.ns()) return std::nullopt;
+    int128_t next = 0;
+    for (const Task& t : tasks) next += static_cast<int128_t>(ceil_div(static_cast<int64_t>(w), t.period.ns())) * t.wcet.ns();
+    if (next == w) return Duration::nanoseconds(static_cast<int64_t>(w));
+    w = next;
+  }
+}
+
+namespace {
+// The latest absolute deadline strictly before t (synchronous release), or -1 if none.
+int64_t last_deadline_before(const std::vector<Task>& tasks, int64_t t) {
+  int64_t best = -1;
+  for (const Task& task : tasks) {
+    const int64_t d = task.deadline.ns();
+    if (d >= t) continue;
+    const int64_t k = ceil_div(t - d, task.period.ns()) - 1;  // largest k with k T + D < t
+    best = std::max(best, k * task.period.ns() + d);
+  }
+  return best;
+}
+}  // namespace
+
+// The processor-demand criterion (Baruah, Rosier & Howell, RTS 1990) — the set is EDF-schedulable
+// iff dbf(t) <= t at every absolute deadline t up to L — checked with Quick convergence Processor-
+// demand Analysis (Zhang & Burns, "Schedulability analysis for real-time systems with EDF
+// scheduling", IEEE TC 2009), which walks backwards from L jumping to h(t) whenever h(t) < t.
+Result edf_demand(const std::vector<Task>& tasks) {
+  validate(tasks);
+  if (any_jitter_or_blocking(tasks)) return make("edf-qpa", Verdict::kNotApplicable, "does not model jitter or blocking");
+  const Rational u = utilisation_of(tasks);
+  if (u.compare(1, 1) > 0) {
+    return make("edf-qpa", Verdict::kUnschedulable, fmt::format("U = {:.6f} > 1", static_cast<double>(u.value())));
+  }
+  // L: the synchronous busy period, or with U < 1 the bound La if that is shorter.
+  constexpr int64_t kCap = int64_t{1} << 62;
+  std::optional<Duration> lb = busy_period(tasks, Duration::nanoseconds(kCap));
+  int64_t l = lb ? lb->ns() : kCap;
+  if (u.compare(1, 1) < 0) {
+    long double sum = 0;
+    int64_t dmax_minus_t = std::numeric_limits<int64_t>::min();
+    for (const Task& t : tasks) {
+      sum += static_cast<long double>(t.period.ns() - t.deadline.ns()) * static_cast<long double>(t.wcet.ns()) /
+             static_cast<long double>(t.period.ns());
+      dmax_minus_t = std::max(dmax_minus_t, t.deadline.ns() - t.period.ns());
+    }
+    const long double la = std::max<long double>(static_cast<long double>(dmax_minus_t), sum / (1.0L - u.value()));
+    if (la + 1 < static_cast<long double>(l)) l = static_cast<int64_t>(std::ceil(la)) + 1;  // rounded up: safe
+  } else if (!lb) {
+    return make("edf-qpa", Verdict::kNotApplicable, "U = 1 and the synchronous busy period is too long to bound");
+  }
+  int64_t dmin = std::numeric_limits<int64_t>::max();
+  for (const Task& t : tasks) dmin = std::min(dmin, t.deadline.ns());
+  int64_t t = last_deadline_before(tasks, l + 1);  // the latest deadline <= L
+  if (t < 0) {
+    return make("edf-qpa", Verdict::kSchedulable,
+                fmt::format("the synchronous busy period (L = {}) ends before the first deadline",
+                            format_duration(Duration::nanoseconds(l))));
+  }
+  for (;;) {
+    const int64_t h = demand_bound(tasks, Duration::nanoseconds(t)).ns();
+    if (h > t) {
+      return make("edf-qpa", Verdict::kUnschedulable,
+                  fmt::format("dbf({}) = {} > {}", format_duration(Duration::nanoseconds(t)),
+                              format_duration(Duration::nanoseconds(h)), format_duration(Duration::nanoseconds(t))));
+    }
+    if (h <= dmin) break;
+    t = h < t ? h : last_deadline_before(tasks, t);
+    if (t < 0) break;
+  }
+  return make("edf-qpa", Verdict::kSchedulable,
+              fmt::format("dbf(t) <= t for every deadline up to L = {}", format_duration(Duration::nanoseconds(l))));
+}
+
+// --- reservations ---------------------------------------------------------------------------------
+
+// Shin & Lee, "Periodic resource model for compositional real-time guarantees" (RTSS 2003): in the
+// worst case the resource serves its budget at the start of one period and at the end of the
+// next, so any window first waits a blackout of 2 (Pi - Theta), then gains Theta per period.
+Duration supply_bound(const Supply& s, Duration t) {
+  const int64_t pi = s.period.ns();
+  const int64_t theta = s.budget.ns();
+  const int64_t blackout = pi - theta;
+  const int64_t d = t.ns();
+  if (d <= blackout) return Duration::zero();
+  const int64_t full = (d - blackout) / pi;
+  const int64_t partial = std::clamp<int64_t>(d - 2 * blackout - full * pi, 0, theta);
+  return Duration::nanoseconds(full * theta + partial);
+}
+
+namespace {
+void check_supply(const Supply& s) {
+  if (s.period <= Duration::zero() || s.budget <= Duration::zero() || s.budget > s.period) {
+    throw InputError(fmt::format("reservation: need 0 < budget <= period, got budget {} and period {}",
+                                 format_duration(s.budget), format_duration(s.period)));
+  }
+}
+}  // namespace
+
+// A task meets its deadline inside the reservation iff, at some t <= D, the work of it and its
+// higher-priority tasks released in [0, t) fits the least supply in a window of t (Shin & Lee,
+// theorem for fixed priority); the request is a step function, so only its steps need checking.
+Result fp_in_reservation(const std::vector<Task>& tasks, const Supply& s) {
+  validate(tasks);
+  check_supply(s);
+  if (any_jitter_or_blocking(tasks)) return make("fp-reservation", Verdict::kNotApplicable, "does not model jitter or blocking");
+  for (const Task& t : tasks) {
+    if (t.deadline > t.period) return make("fp-reservation", Verdict::kNotApplicable, "covers constrained deadlines (D <= T)");
+  }
+  const std::vector<size_t> order = priority_order(tasks);
+  constexpr size_t kMaxPoints = 1'000'000;
+  for (size_t p = 0; p < order.size(); ++p) {
+    const Task& task = tasks[order[p]];
+    std::vector<int64_t> points = {task.deadline.ns()};
+    for (size_t q = 0; q < p; ++q) {
+      const Task& j = tasks[order[q]];
+      for (int64_t k = j.period.ns(); k < task.deadline.ns(); k += j.period.ns()) {
+        points.push_back(k);
+        if (points.size() > kMaxPoints) {
+          return make("fp-reservation", Verdict::kNotApplicable, "too many scheduling points to check");
+        }
+      }
+    }
+    bool fits = false;
+    for (const int64_t t : points) {
+      int128_t request = task.wcet.ns();
+      for (size_t q = 0; q < p; ++q) {
+        const Task& j = tasks[order[q]];
+        request += static_cast<int128_t>(ceil_div(t, j.period.ns())) * j.wcet.ns();
+      }
+      if (request <= supply_bound(s, Duration::nanoseconds(t)).ns()) {
+        fits = true;
+        break;
+      }
+    }
+    if (!fits) {
+      return make("fp-reservation", Verdict::kUnschedulable, fmt::format("task #{} does not fit the reservation", order[p]));
+    }
+  }
+  return make("fp-reservation", Verdict::kSchedulable, "every task's request fits the least supply before its deadline");
+}
+
+// EDF inside a reservation iff dbf(t) <= sbf(t) for all t (Shin & Lee). Beyond
+// L = (sum (T_i - D_i) U_i + 2 (Pi - Theta) alpha) / (alpha - U), alpha = Theta / Pi, the linear
+// bounds dbf(t) <= U t + sum (T_i - D_i) U_i and sbf(t) >= alpha (t - 2 (Pi - Theta)) already
+// guarantee it, so only the deadlines up to L are checked.
+Result edf_in_reservation(const std::vector<Task>& tasks, const Supply& s) {
+  validate(tasks);
+  check_supply(s);
+  if (any_jitter_or_blocking(tasks)) return make("edf-reservation", Verdict::kNotApplicable, "does not model jitter or blocking");
+  const Rational u = utilisation_of(tasks);
+  const int c = u.compare(s.budget.ns(), s.period.ns());
+  if (c > 0) return make("edf-reservation", Verdict::kUnschedulable, "utilisation exceeds the reservation's bandwidth");
+  if (c == 0) {
+    return make("edf-reservation", Verdict::kNotApplicable,
+                "utilisation equals the reservation's bandwidth: no finite interval to check");
+  }
+  const long double alpha = static_cast<long double>(s.budget.ns()) / static_cast<long double>(s.period.ns());
+  long double k = 0;
+  int64_t dmax = 0;
+  for (const Task& t : tasks) {
+    k += static_cast<long double>(std::max<int64_t>(0, t.period.ns() - t.deadline.ns())) *
+         static_cast<long double>(t.wcet.ns()) / static_cast<long double>(t.period.ns());
+    dmax = std::max(dmax, t.deadline.ns());
+  }
+  const long double blackout = static_cast<long double>(s.period.ns() - s.budget.ns());
+  const long double lbound = (k + 2 * blackout * alpha) / (alpha - u.value());
+  const int64_t l = std::max<int64_t>(dmax, static_cast<int64_t>(std::ceil(lbound)) + 1);
+  // Every absolute deadline up to L, in increasing order, by merging the tasks' sequences.
+  constexpr size_t kMaxPoints = 10'000'000;
+  size_t points = 0;
+  std::vector<int64_t> next(tasks.size());
+  for (size_t i = 0; i < tasks.size(); ++i) next[i] = tasks[i].deadline.ns();
+  for (;;) {
+    int64_t t = std::numeric_limits<int64_t>::max();
+    for (const int64_t d : next) t = std::min(t, d);
+    if (t > l) break;
+    if (++points > kMaxPoints) return make("edf-reservation", Verdict::kNotApplicable, "too many deadlines to check");
+    if (demand_bound(tasks, Duration::nanoseconds(t)) > supply_bound(s, Duration::nanoseconds(t))) {
+      return make("edf-reservation", Verdict::kUnschedulable,
+                  fmt::format("demand exceeds the least supply at {}", format_duration(Duration::nanoseconds(t))));
+    }
+    for (size_t i = 0; i < tasks.size(); ++i) {
+      if (next[i] == t) next[i] += tasks[i].period.ns();
+    }
+  }
+  return make("edf-reservation", Verdict::kSchedulable,
+              fmt::format("dbf(t) <= sbf(t) for every deadline up to {}", format_duration(Duration::nanoseconds(l))));
+}
+
+// --- overheads -----------------------------------------------------------------------------------
+
+std::vector<Task> inflate_overheads(std::vector<Task> tasks, const Overheads& o) {
+  const Duration per_job = o.schedule + o.context_switch * 2;
+  for (Task& t : tasks) t.wcet += per_job;
+  return tasks;
+}
+
+namespace {
+Duration release_interrupt(const Overheads& o) { return o.release + o.timer + o.schedule; }
+}  // namespace
+
+Result fp_with_overheads(const std::vector<Task>& tasks, const Overheads& o) {
+  validate(tasks);
+  std::vector<Task> all = inflate_overheads(tasks, o);
+  const Duration irq = release_interrupt(o);
+  if (irq > Duration::zero()) {
+    int top = std::numeric_limits<int>::min();
+    for (const Task& t : tasks) top = std::max(top, t.priority);
+    for (const Task& t : tasks) {
+      Task x;
+      x.wcet = irq;
+      x.period = t.period;
+      x.deadline = t.period;
+      x.priority = top == std::numeric_limits<int>::max() ? top : top + 1;
+      all.push_back(x);
+    }
+  }
+  Result r = response_time_analysis(all);
+  r.test = "rta-overheads";
+  r.response_times.resize(tasks.size());
+  return r;
+}
+
+Result edf_with_overheads(const std::vector<Task>& tasks, const Overheads& o) {
+  validate(tasks);
+  if (any_jitter_or_blocking(tasks)) return make("edf-overheads", Verdict::kNotApplicable, "does not model jitter or blocking");
+  const std::vector<Task> inflated = inflate_overheads(tasks, o);
+  const int64_t irq = release_interrupt(o).ns();
+  // Linear envelopes: dbf(t) <= U t + K and interrupts(t) <= Ui t + n e_irq, so beyond
+  // L = (K + n e_irq) / (1 - U - Ui) every t passes.
+  long double u = 0, ui = 0, k = 0;
+  int64_t dmax = 0;
+  for (const Task& t : inflated) {
+    const long double period = static_cast<long double>(t.period.ns());
+    u += static_cast<long double>(t.wcet.ns()) / period;
+    ui += static_cast<long double>(irq) / period;
+    k += static_cast<long double>(std::max<int64_t>(0, t.period.ns() - t.deadline.ns())) *
+         static_cast<long double>(t.wcet.ns()) / period;
+    dmax = std::max(dmax, t.deadline.ns());
+  }
+  if (u + ui >= 1.0L) {
+    return make("edf-overheads", Verdict::kInconclusive,
+                fmt::format("utilisation with overheads {:.6f} >= 1", static_cast<double>(u + ui)));
+  }
+  const long double lbound = (k + static_cast<long double>(inflated.size()) * static_cast<long double>(irq)) / (1.0L - u - ui);
+  const int64_t l = std::max<int64_t>(dmax, static_cast<int64_t>(std::ceil(lbound)) + 1);
+  constexpr size_t kMaxPoints = 10'000'000;
+  size_t points = 0;
+  std::vector<int64_t> next(inflated.size());
+  for (size_t i = 0; i < inflated.size(); ++i) next[i] = inflated[i].deadline.ns();
+  for (;;) {
+    int64_t t = std::numeric_limits<int64_t>::max();
+    for (const int64_t d : next) t = std::min(t, d);
+    if (t > l) break;
+    if (++points > kMaxPoints) return make("edf-overheads", Verdict::kNotApplicable, "too many deadlines to check");
+    int128_t demand = demand_bound(inflated, Duration::nanoseconds(t)).ns();
+    for (const Task& x : inflated) demand += static_cast<int128_t>(ceil_div(t, x.period.ns())) * irq;
+    if (demand > t) {
+      return make("edf-overheads", Verdict::kInconclusive,
+                  fmt::format("demand with overheads exceeds the interval at {}", format_duration(Duration::nanoseconds(t))));
+    }
+    for (size_t i = 0; i < inflated.size(); ++i) {
+      if (next[i] == t) next[i] += inflated[i].period.ns();
+    }
+  }
+  return make("edf-overheads", Verdict::kSchedulable,
+              fmt::format("demand plus release interrupts fits every deadline up to {}", format_duration(Duration::nanoseconds(l))));
+}
+
+// --- partitioned multicore ------------------------------------------------------------------------
+
+Admission edf_admission() {
+  return [](const std::vector<Task>& ts) { return edf_demand(ts).schedulable(); };
+}
+
+Admission fp_dm_admission() {
+  return [](const std::vector<Task>& ts) {
+    return response_time_analysis(with_priorities(ts, deadline_monotonic(ts))).schedulable();
+  };
+}
+
+Partition partition(const std::vector<Task>& tasks, uint32_t cpus, Fit fit, const Admission& admit) {
+  validate(tasks);
+  if (cpus == 0) throw InputError("partition: need at least one CPU");
+  std::vector<size_t> order(tasks.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  auto util = [](const Task& t) { return static_cast<double>(t.wcet.ns()) / static_cast<double>(t.period.ns()); };
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return util(tasks[a]) > util(tasks[b]); });
+  std::vector<std::vector<Task>> bins(cpus);
+  std::vector<double> load(cpus, 0.0);
+  Partition p;
+  p.cpu.assign(tasks.size(), 0);
+  for (const size_t i : order) {
+    std::vector<uint32_t> candidates(cpus);
+    std::iota(candidates.begin(), candidates.end(), 0u);
+    if (fit == Fit::kBest) {
+      std::stable_sort(candidates.begin(), candidates.end(), [&](uint32_t a, uint32_t b) { return load[a] > load[b]; });
+    } else if (fit == Fit::kWorst) {
+      std::stable_sort(candidates.begin(), candidates.end(), [&](uint32_t a, uint32_t b) { return load[a] < load[b]; });
+    }
+    bool placed = false;
+    for (const uint32_t c : candidates) {
+      bins[c].push_back(tasks[i]);
+      if (admit(bins[c])) {
+        load[c] += util(tasks[i]);
+        p.cpu[i] = c;
+        placed = true;
+        break;
+      }
+      bins[c].pop_back();
+    }
+    if (!placed) {
+      p.detail = fmt::format("task #{} (U = {:.4f}) fits on no CPU ({})", i, util(tasks[i]), fit_name(fit));
+      return p;
+    }
+  }
+  p.ok = true;
+  return p;
+}
+
+}  // namespace edgeos::analysis

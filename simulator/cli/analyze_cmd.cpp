@@ -1,0 +1,124 @@
+// edgeos analyze: every applicable schedulability test on a task set, per CPU.
+#include <fmt/format.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "cli.hpp"
+#include "demo.hpp"
+#include "edgeos/analysis/analysis.hpp"
+#include "edgeos/hosted/error.hpp"
+#include "edgeos/hosted/parse.hpp"
+#include "edgeos/hosted/summary.hpp"
+#include "edgeos/workloads/generators.hpp"
+#include "edgeos/workloads/task_set_io.hpp"
+#include "options.hpp"
+
+namespace edgeos::cli {
+namespace {
+
+struct AnalyzeOptions {
+  std::string file;
+  bool demo = false;
+  std::string policy = "both";
+  std::string reservation;  // BUDGET/PERIOD
+  std::string overheads;
+  uint32_t cpus = 0;  // > 0: re-partition onto this many CPUs
+  std::string fit = "first";
+};
+
+void print_result(const analysis::Result& r, const char* label) {
+  fmt::print("  {:<34} {:<15} {}\n", label, analysis::verdict_name(r.verdict), r.detail);
+}
+
+int run_analyze(const AnalyzeOptions& o) {
+  if (o.demo == !o.file.empty()) throw InputError("analyze: give a task-set file or --demo (one of them)");
+  TaskSet set = o.demo ? demo_task_set() : read_task_set_csv(o.file);
+  const bool fp = o.policy != "edf";
+  const bool edf = o.policy != "fp";
+  std::optional<analysis::Supply> supply;
+  if (!o.reservation.empty()) {
+    const size_t slash = o.reservation.find('/');
+    if (slash == std::string::npos) throw InputError("--reservation: expected BUDGET/PERIOD, e.g. 2ms/5ms");
+    supply = analysis::Supply{parse_duration(o.reservation.substr(slash + 1), "--reservation"),
+                              parse_duration(o.reservation.substr(0, slash), "--reservation")};
+  }
+  std::optional<analysis::Overheads> overheads;
+  if (!o.overheads.empty()) overheads = parse_overheads(o.overheads, "--overheads");
+
+  std::vector<analysis::Task> all = gen::to_analysis(set);
+  if (o.cpus > 0) {
+    const analysis::Fit fit = parse_fit(o.fit, "--fit");
+    const analysis::Partition p =
+        analysis::partition(all, o.cpus, fit, edf && !fp ? analysis::edf_admission() : analysis::fp_dm_admission());
+    fmt::print("partitioning onto {} CPUs ({}, admission by {}): {}\n", o.cpus, analysis::fit_name(fit),
+               edf && !fp ? "EDF demand" : "DM response times", p.ok ? "all tasks placed" : p.detail);
+    if (!p.ok) return kExitOk;
+    for (size_t i = 0; i < set.tasks.size(); ++i) set.tasks[i].cpu = p.cpu[i];
+    set.num_cpus = o.cpus;
+  }
+  const bool given_priorities = std::any_of(set.tasks.begin(), set.tasks.end(), [](const TaskSpec& t) { return t.priority != 0; });
+  fmt::print("task set \"{}\": {} tasks on {} CPU(s); fixed priorities {}\n", set.name, set.tasks.size(), set.num_cpus,
+             given_priorities ? "as given" : "deadline monotonic (none given)");
+
+  for (uint32_t cpu = 0; cpu < set.num_cpus; ++cpu) {
+    std::vector<analysis::Task> tasks;
+    std::vector<std::string> names;
+    for (size_t i = 0; i < set.tasks.size(); ++i) {
+      if (set.tasks[i].cpu != cpu) continue;
+      tasks.push_back(all[i]);
+      names.push_back(set.tasks[i].name);
+    }
+    if (tasks.empty()) {
+      fmt::print("CPU {}: no tasks\n", cpu);
+      continue;
+    }
+    if (!given_priorities) tasks = analysis::with_priorities(tasks, analysis::deadline_monotonic(tasks));
+    fmt::print("CPU {}: {} tasks, U = {:.4f}\n", cpu, tasks.size(), analysis::utilisation(tasks));
+    if (fp) {
+      const analysis::Result rta = analysis::response_time_analysis(tasks);
+      print_result(rta, "response-time analysis (FP)");
+      print_result(analysis::liu_layland_bound(tasks), "Liu & Layland bound (RM)");
+      print_result(analysis::hyperbolic_bound(tasks), "hyperbolic bound (RM)");
+      if (overheads) print_result(analysis::fp_with_overheads(tasks, *overheads), "response times with overheads");
+      if (supply) print_result(analysis::fp_in_reservation(tasks, *supply), "FP inside the reservation");
+      if (!rta.response_times.empty()) {
+        std::string line = "    response times:";
+        for (size_t i = 0; i < tasks.size(); ++i) {
+          line += fmt::format(" {} {}", names[i],
+                              rta.response_times[i].is_infinite() ? std::string("> D") : format_duration_short(rta.response_times[i]));
+        }
+        fmt::print("{}\n", line);
+      }
+    }
+    if (edf) {
+      print_result(analysis::edf_utilisation(tasks), "EDF utilisation bound");
+      print_result(analysis::edf_demand(tasks), "EDF processor demand (QPA)");
+      if (overheads) print_result(analysis::edf_with_overheads(tasks, *overheads), "EDF demand with overheads");
+      if (supply) print_result(analysis::edf_in_reservation(tasks, *supply), "EDF inside the reservation");
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+Action add_analyze(CLI::App& app) {
+  auto opt = std::make_shared<AnalyzeOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "analyze",
+      "Run every applicable schedulability test on a task set (CSV: name,wcet,period[,deadline,cpu,\n"
+      "priority,...], durations with units), per CPU: response-time analysis, utilisation bounds,\n"
+      "EDF processor demand (QPA), and optionally overheads and a reservation.");
+  cmd->add_option("file", opt->file, "task-set CSV file (see docs/analysis.md)");
+  cmd->add_flag("--demo", opt->demo, "analyse the built-in demo task set instead of a file");
+  cmd->add_option("--policy", opt->policy, "fp, edf or both")->capture_default_str()->check(CLI::IsMember({"fp", "edf", "both"}));
+  cmd->add_option("--reservation", opt->reservation, "also check each CPU's tasks inside a periodic reservation BUDGET/PERIOD");
+  cmd->add_option("--overheads", opt->overheads, "kernel overheads RELEASE,SCHEDULE,SWITCH,TIMER (e.g. 5us,2us,3us,1us)");
+  cmd->add_option("--cpus", opt->cpus, "re-partition the tasks onto this many CPUs (ignoring the file's cpu column)");
+  cmd->add_option("--fit", opt->fit, "partitioning heuristic: first, best or worst (fit decreasing)")->capture_default_str();
+  return [cmd, opt]() { return cmd->parsed() ? run_analyze(*opt) : -1; };
+}
+
+}  // namespace edgeos::cli

@@ -1,0 +1,85 @@
+#include "options.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdlib>
+
+#include "edgeos/hosted/error.hpp"
+#include "edgeos/hosted/parse.hpp"
+
+namespace edgeos::cli {
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    if (i == text.size() || text[i] == ',' || text[i] == ':') {
+      out.push_back(text.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+std::pair<Duration, Duration> parse_duration_range(const std::string& text, const char* what) {
+  const size_t colon = text.find(':');
+  if (colon == std::string::npos) throw InputError(fmt::format("{}: expected MIN:MAX, e.g. 10ms:1s, got '{}'", what, text));
+  const Duration lo = parse_duration(text.substr(0, colon), what);
+  const Duration hi = parse_duration(text.substr(colon + 1), what);
+  if (lo <= Duration::zero() || hi < lo) throw InputError(fmt::format("{}: need 0 < MIN <= MAX, got '{}'", what, text));
+  return {lo, hi};
+}
+
+double parse_number(const std::string& text, const char* what) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v)) {
+    throw InputError(fmt::format("{}: expected a number, got '{}'", what, text));
+  }
+  return v;
+}
+
+Steps parse_steps(const std::string& text, const char* what) {
+  const std::vector<std::string> parts = split_list(text);
+  if (parts.size() != 3) throw InputError(fmt::format("{}: expected FROM:TO:STEP, e.g. 0.05:1:0.05, got '{}'", what, text));
+  return Steps{parse_number(parts[0], what), parse_number(parts[1], what), parse_number(parts[2], what)};
+}
+
+analysis::Overheads parse_overheads(const std::string& text, const char* what) {
+  const std::vector<std::string> parts = split_list(text);
+  if (parts.size() != 4) {
+    throw InputError(fmt::format("{}: expected RELEASE,SCHEDULE,SWITCH,TIMER, e.g. 5us,2us,3us,1us, got '{}'", what, text));
+  }
+  analysis::Overheads o;
+  o.release = parse_duration(parts[0], what);
+  o.schedule = parse_duration(parts[1], what);
+  o.context_switch = parse_duration(parts[2], what);
+  o.timer = parse_duration(parts[3], what);
+  return o;
+}
+
+analysis::Fit parse_fit(const std::string& text, const char* what) {
+  if (text == "first") return analysis::Fit::kFirst;
+  if (text == "best") return analysis::Fit::kBest;
+  if (text == "worst") return analysis::Fit::kWorst;
+  throw InputError(fmt::format("{}: expected first, best or worst, got '{}'", what, text));
+}
+
+gen::TaskSetParams GeneratorOptions::params() const {
+  gen::TaskSetParams p;
+  if (tasks == 0) throw InputError("--tasks: must be >= 1");
+  p.tasks = tasks;
+  p.utilisations = gen::parse_utilisations(generator, "--generator");
+  const auto [lo, hi] = parse_duration_range(periods, "--periods");
+  p.period_min = lo;
+  p.period_max = hi;
+  p.granularity = parse_duration(granularity, "--granularity");
+  if (p.granularity <= Duration::zero() || p.granularity > lo) {
+    throw InputError(fmt::format("--granularity: must be in (0, {}] (the shortest period)", format_duration(lo)));
+  }
+  p.deadlines = gen::parse_deadlines(deadlines, "--deadlines");
+  return p;
+}
+
+}  // namespace edgeos::cli

@@ -1,0 +1,37 @@
+// Parsing of the composite options several subcommands share.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "edgeos/analysis/analysis.hpp"
+#include "edgeos/core/time.hpp"
+#include "edgeos/workloads/generators.hpp"
+
+namespace edgeos::cli {
+
+// "10ms:1s" -> (10ms, 1s).
+std::pair<Duration, Duration> parse_duration_range(const std::string& text, const char* what);
+// "0.05:1:0.05" -> (from, to, step).
+struct Steps {
+  double from, to, step;
+};
+Steps parse_steps(const std::string& text, const char* what);
+double parse_number(const std::string& text, const char* what);
+// "5us,2us,3us,1us" -> release, schedule, context switch, timer.
+analysis::Overheads parse_overheads(const std::string& text, const char* what);
+analysis::Fit parse_fit(const std::string& text, const char* what);
+std::vector<std::string> split_list(const std::string& text);
+
+// The generator options shared by `sweep` and `gen tasks`.
+struct GeneratorOptions {
+  size_t tasks = 10;
+  std::string generator = "uunifast";
+  std::string periods = "10ms:1s";
+  std::string granularity = "1ms";
+  std::string deadlines = "implicit";
+  gen::TaskSetParams params() const;  // throws InputError
+};
+
+}  // namespace edgeos::cli
