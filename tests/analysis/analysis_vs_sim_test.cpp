@@ -4,6 +4,7 @@
 //   - response-time analysis gives exactly the response time of each task's first job;
 //   - EDF with implicit deadlines: U <= 1 iff no miss over the hyperperiod;
 //   - EDF with constrained deadlines: the demand test (QPA) iff no miss in the first hyperperiod;
+// the response-time-schedulable sets miss nothing over the whole hyperperiod;
 // and the sufficient ones in one direction: overhead-aware analysis admitted => no miss in the
 // overhead-aware simulation; partitioned sets admitted => no miss on the multicore simulation.
 #include <gtest/gtest.h>
@@ -105,6 +106,22 @@ TEST(AnalysisVsSimulation, ResponseTimeAnalysisIsExactAtTheCriticalInstant) {
   }
   EXPECT_GT(compared, 5000);
   EXPECT_GT(unschedulable, 300);
+}
+
+TEST(AnalysisVsSimulation, RtaSchedulableSetsNeverMissOverTheHyperperiod) {
+  int admitted = 0;
+  for (uint64_t seed = 0; seed < 2000; ++seed) {
+    Rng rng = Rng::derive(seed, 26);
+    const std::vector<Task> tasks = tasks_with_divisor_periods(rng, static_cast<size_t>(rng.between(2, 8)),
+                                                               0.5 + 0.5 * gen::uniform01(rng), rng.below(2) == 0);
+    if (!analysis::response_time_analysis(tasks).schedulable()) continue;
+    ++admitted;
+    Duration dmax = Duration::zero();
+    for (const Task& t : tasks) dmax = max(dmax, t.deadline);
+    const Outcome sim = simulate(tasks, sim::Policy::kFixedPriority, Duration::milliseconds(60) + dmax + Duration::nanoseconds(1));
+    ASSERT_EQ(sim.misses, 0u) << "seed " << seed;
+  }
+  EXPECT_GT(admitted, 800);
 }
 
 TEST(AnalysisVsSimulation, EdfUtilisationTestIsExactForImplicitDeadlines) {
