@@ -16,7 +16,11 @@ libgmock-dev         # unit tests (matchers)
 libbenchmark-dev     # bench/ (Google Benchmark)
 libfmt-dev           # hosted formatting
 libcli11-dev         # the edgeos command line
-nlohmann-json3-dev   # summary.json
+nlohmann-json3-dev   # summary.json, JSON Lines traces
+libtomlplusplus-dev  # scenario files (TOML)
+libeigen3-dev        # linear algebra (MMPP arrivals)
+libpcap-dev          # pcap trace replay
+pkg-config           # finds libpcap
 python3              # Debian's /usr/bin/python3 for test scripts
 "
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "edgeos/hosted/error.hpp"
@@ -50,6 +51,28 @@ ArrivalFn arrival_sequence(std::vector<Instant> arrivals) {
   };
 }
 
+namespace {
+
+// An ArrivalFn as an arrival source for one target.
+class FnSource final : public arrivals::Source {
+ public:
+  FnSource(ArrivalFn fn, uint32_t target) : fn_(std::move(fn)), target_(target) {}
+  bool next(arrivals::Arrival& a) override {
+    const Instant t = fn_();
+    if (t.is_never()) return false;
+    a = arrivals::Arrival{};
+    a.time = t;
+    a.target = target_;
+    return true;
+  }
+
+ private:
+  ArrivalFn fn_;
+  uint32_t target_;
+};
+
+}  // namespace
+
 // --- the simulated machine ------------------------------------------------------------------------
 
 void SimPlatform::settle(CpuModel& c) {
@@ -58,6 +81,37 @@ void SimPlatform::settle(CpuModel& c) {
     m.remaining -= now_ - c.progress_from;
     c.progress_from = now_;
   }
+}
+
+// A new job starts: its cost, its arrival record, and its segments.
+void SimPlatform::load_job(ThreadModel& m, const Thread& t) {
+  m.loaded_release = t.jobs_released;
+  Duration cost = Duration::zero();
+  m.job = JobInfo{};
+  m.job.arrival = t.release;
+  if (m.releasing && m.releasing_job == t.jobs_released) {
+    const arrivals::Arrival& a = m.releasing->arrival;
+    cost = a.cost;
+    m.job.tag = a.tag;
+    m.job.kind = a.kind;
+    m.job.size = a.size;
+    m.job.source = m.releasing->source;
+  }
+  m.releasing.reset();
+  if (cost <= Duration::zero()) cost = m.cost(t.job());
+  if (cost <= Duration::zero()) panic("a cost model returned a non-positive cost", __FILE__, __LINE__);
+  // Own work, then for each call: the work inside the callee and the own work after it.
+  m.segments.clear();
+  Duration done = Duration::zero();
+  for (const CallPlan& call : m.calls) {
+    const Duration at = min(call.at, cost);
+    m.segments.push_back(at - done);
+    m.segments.push_back(max(call.cost(m.call_rng), Duration::nanoseconds(1)));
+    done = at;
+  }
+  m.segments.push_back(cost - done);
+  m.segment = 0;
+  m.remaining = m.segments[0];
 }
 
 void SimPlatform::switch_to(CpuId cpu, Thread* thread) {
@@ -70,14 +124,9 @@ void SimPlatform::switch_to(CpuId cpu, Thread* thread) {
   }
   ThreadModel& m = threads_[thread->slot_index];
   if (!m.cost || m.id.generation != thread->slot_generation) {
-    panic("simulated thread has no cost model (create threads with CoreSimulator::add_thread)", __FILE__,
-          __LINE__);
+    panic("simulated thread has no cost model (create threads with CoreSimulator::add_thread)", __FILE__, __LINE__);
   }
-  if (m.loaded_release != thread->jobs_released) {
-    m.loaded_release = thread->jobs_released;
-    m.remaining = m.cost(thread->job());
-    if (m.remaining <= Duration::zero()) panic("a cost model returned a non-positive cost", __FILE__, __LINE__);
-  }
+  if (m.loaded_release != thread->jobs_released) load_job(m, *thread);
   c.progress_from = max(c.progress_from, now_);
   c.completion = c.progress_from + m.remaining;
 }
@@ -106,8 +155,12 @@ CoreSimulator::CoreSimulator(const SimConfig& config, TraceSink& sink) : config_
   platform_.threads_.resize(config.max_threads);
 
   cpus_ = std::make_unique<CpuState[]>(config.num_cpus);
+  if (!config.cpu_policies.empty() && config.cpu_policies.size() != config.num_cpus) {
+    throw InputError(fmt::format("cpu_policies has {} entries for {} CPUs", config.cpu_policies.size(), config.num_cpus));
+  }
   for (uint32_t c = 0; c < config.num_cpus; ++c) {
-    if (config.policy == Policy::kEdf) {
+    const Policy policy = config.cpu_policies.empty() ? config.policy : config.cpu_policies[c];
+    if (policy == Policy::kEdf) {
       edf_storage_.emplace_back(config.max_threads);
       edf_.push_back(std::make_unique<EdfScheduler>(
           Span<EdfScheduler::Entry>(edf_storage_.back().data(), edf_storage_.back().size())));
@@ -133,68 +186,126 @@ CoreSimulator::CoreSimulator(const SimConfig& config, TraceSink& sink) : config_
   storage.templates = Span<FwpTemplate>(templates_.get(), config.max_templates);
   storage.notifications = Span<Notification>(notifications_.get(), config.max_notifications);
   storage.rings = Span<Ring>(rings_.get(), config.max_rings);
-  kernel_ = std::make_unique<SimKernel>(platform_, storage, KernelOptions{config.check_invariants});
+  KernelOptions options;
+  options.check_invariants = config.check_invariants;
+  kernel_ = std::make_unique<SimKernel>(platform_, storage, options);
 }
 
 CoreSimulator::~CoreSimulator() = default;
 
 Result<ThreadId> CoreSimulator::add_thread(const ThreadParams& params, CostFn cost, ArrivalFn arrivals) {
   if (!cost) return Error::kInvalidArgument;
-  if ((params.release == ReleaseKind::kSporadic) != static_cast<bool>(arrivals)) return Error::kInvalidArgument;
+  if (arrivals && params.release != ReleaseKind::kSporadic) return Error::kInvalidArgument;
   Result<ThreadId> id = kernel_->thread_create(params);
   if (!id) return id;
   SimPlatform::ThreadModel& m = platform_.threads_[id->index];
   m = SimPlatform::ThreadModel{};
   m.id = *id;
   m.cost = std::move(cost);
-  m.arrivals = std::move(arrivals);
-  if (m.arrivals) push_next_arrival(id->index);
+  if (arrivals) add_source(std::make_unique<FnSource>(std::move(arrivals), add_target(*id)));
   return id;
 }
 
-void CoreSimulator::push_next_arrival(uint32_t thread_index) {
-  SimPlatform::ThreadModel& m = platform_.threads_[thread_index];
-  const Instant next = m.arrivals();
-  if (!next.is_never()) arrivals_.push(Arrival{next, thread_index});
+Status CoreSimulator::set_calls(ThreadId thread, std::vector<CallPlan> calls, Rng rng) {
+  if (!kernel_->thread(thread)) return Error::kNotFound;
+  std::stable_sort(calls.begin(), calls.end(), [](const CallPlan& a, const CallPlan& b) { return a.at < b.at; });
+  SimPlatform::ThreadModel& m = platform_.threads_[thread.index];
+  m.calls = std::move(calls);
+  m.call_rng = rng;
+  return Status::ok();
 }
 
-void CoreSimulator::on_completion(CpuId cpu) {
+uint32_t CoreSimulator::add_target(ThreadId thread) {
+  targets_.push_back(thread);
+  return static_cast<uint32_t>(targets_.size() - 1);
+}
+
+uint32_t CoreSimulator::add_source(std::unique_ptr<arrivals::Source> source) {
+  const uint32_t index = static_cast<uint32_t>(sources_.size());
+  sources_.push_back(SourceState{std::move(source), {}, {}});
+  SourceState& s = sources_.back();
+  if (s.source->next(s.next)) due_.push(Due{s.next.time, index});
+  return index;
+}
+
+bool CoreSimulator::deliver(const arrivals::Arrival& a, uint32_t source) {
+  if (a.target >= targets_.size()) panic("arrival for a target that does not exist", __FILE__, __LINE__);
+  const ThreadId id = targets_[a.target];
+  Result<const Thread*> t = kernel_->thread(id);
+  SimPlatform::ThreadModel* m = t ? &platform_.threads_[id.index] : nullptr;
+  if (m == nullptr || m->pending.size() >= config_.max_pending_arrivals) {
+    // The thread is gone (its arrivals with it), or its queue is full.
+    ++stats_.dropped_arrivals;
+    return false;
+  }
+  ++stats_.arrivals;
+  if ((*t)->state == ThreadState::kWaiting && m->pending.empty()) {
+    m->releasing = SimPlatform::Pending{a, source};
+    m->releasing_job = (*t)->jobs_released + 1;
+    const Status s = kernel_->release(id, a.time, a.deadline);
+    if (!s) panic("simulator: the kernel refused a release", __FILE__, __LINE__);
+  } else {
+    m->pending.push_back(SimPlatform::Pending{a, source});
+  }
+  return true;
+}
+
+void CoreSimulator::pump_source() {
+  const uint32_t index = due_.top().source;
+  due_.pop();
+  SourceState& s = sources_[index];
+  const arrivals::Arrival a = s.next;
+  if (s.source->next(s.next)) {
+    if (s.next.time < a.time) throw InputError("an arrival source went back in time");
+    due_.push(Due{s.next.time, index});
+  }
+  SourceCounts& counts = sources_[index].counts;
+  ++(deliver(a, index) ? counts.delivered : counts.dropped);
+}
+
+void CoreSimulator::on_segment_end(CpuId cpu) {
   SimPlatform::CpuModel& c = platform_.cpus_[cpu];
   Thread* t = c.running;
   platform_.settle(c);
   SimPlatform::ThreadModel& m = platform_.threads_[t->slot_index];
+  if (m.segment + 1 < m.segments.size()) {
+    // A boundary inside the job: entering a callee (odd segments) or returning from it.
+    ++m.segment;
+    m.remaining = m.segments[m.segment];
+    if (m.segment % 2 == 1) {
+      if (!kernel_->call(m.id, m.calls[m.segment / 2].slot)) {
+        // The callee is gone (or the call was refused): the job goes on without it.
+        ++m.segment;
+        m.remaining = m.segments[m.segment];
+      }
+    } else if (!kernel_->reply(m.id)) {
+      // The callee was terminated mid-call: the kernel already returned the thread.
+    }
+    if (c.running == t) c.completion = max(c.progress_from, platform_.now_) + m.remaining;
+    return;
+  }
+  const JobInfo done = m.job;
   Instant next_arrival = Instant::never();
+  Duration next_deadline = Duration::zero();
   if (t->release_kind == ReleaseKind::kSporadic && !m.pending.empty()) {
-    next_arrival = m.pending.front();
+    m.releasing = m.pending.front();
+    m.releasing_job = t->jobs_released + 1;
+    next_arrival = m.pending.front().arrival.time;
+    next_deadline = m.pending.front().arrival.deadline;
     m.pending.pop_front();
   }
-  const Status s = kernel_->complete(m.id, next_arrival);
+  const ThreadId id = m.id;
+  const Status s = kernel_->complete(id, next_arrival, next_deadline);
   if (!s) panic("simulator: the kernel refused a job completion", __FILE__, __LINE__);
-}
-
-void CoreSimulator::on_arrival() {
-  const Arrival a = arrivals_.top();
-  arrivals_.pop();
-  SimPlatform::ThreadModel& m = platform_.threads_[a.thread];
-  Result<const Thread*> t = kernel_->thread(m.id);
-  if (!t) return;  // the thread is gone; its arrivals with it
-  push_next_arrival(a.thread);
-  if ((*t)->state == ThreadState::kWaiting && m.pending.empty()) {
-    const Status s = kernel_->release(m.id, a.when);
-    if (!s) panic("simulator: the kernel refused a release", __FILE__, __LINE__);
-  } else if (m.pending.size() < config_.max_pending_arrivals) {
-    m.pending.push_back(a.when);
-  } else {
-    ++stats_.dropped_arrivals;
-  }
+  if (hook_) hook_(id, done);
 }
 
 RunStats CoreSimulator::run_until(Instant horizon) {
   const uint32_t n = config_.num_cpus;
   for (;;) {
     // The earliest event. Candidates are visited in (kind, index) order and only a strictly
-    // earlier one replaces the choice, so ties go to completions, then timers, then arrivals,
-    // each by CPU. Written with conditional moves: this scan runs once per event.
+    // earlier one replaces the choice, so ties go to segment ends, then timers, then arrivals,
+    // each by CPU (or source). Written with conditional moves: this scan runs once per event.
     Instant when = Instant::never();
     int kind = 3;
     uint32_t index = 0;
@@ -206,21 +317,21 @@ RunStats CoreSimulator::run_until(Instant horizon) {
     };
     for (uint32_t c = 0; c < n; ++c) consider(platform_.cpus_[c].completion, 0, c);
     for (uint32_t c = 0; c < n; ++c) consider(platform_.cpus_[c].timer, 1, c);
-    if (!arrivals_.empty()) consider(arrivals_.top().when, 2, 0);
+    if (!due_.empty()) consider(due_.top().when, 2, 0);
     if (when.is_never() || when >= horizon) break;
 
     platform_.now_ = when;
     ++stats_.events;
     switch (kind) {
       case 0:
-        on_completion(index);
+        on_segment_end(index);
         break;
       case 1:
         platform_.cpus_[index].timer = Instant::never();
         kernel_->timer_expired(index);
         break;
       default:
-        on_arrival();
+        pump_source();
         break;
     }
   }

@@ -10,6 +10,7 @@
 #include "edgeos/core/kernel.hpp"
 #include "edgeos/schedulers/edf.hpp"
 #include "edgeos/schedulers/fixed_priority.hpp"
+#include "edgeos/workloads/scenario_blob.hpp"
 
 // --- the environment ------------------------------------------------------------------------------
 
@@ -276,6 +277,61 @@ bool run_ipc() {
   return th->state == ThreadState::kThrottled && p.timer == Instant::epoch() + Duration::milliseconds(7);
 }
 
+// The default scenario, compiled (examples/edge-server.toml): 1 server of 4 CPUs, 5 tenants of one
+// FWP each, 7 threads; the kv tenant (index 2) invokes storage (index 3) from its thread 5.
+alignas(8) const unsigned char kScenario[] = {
+#include "gate_scenario.inc"
+};
+
+bool run_blob() {
+  using namespace edgeos::blob;
+  BlobError e = BlobError::kOk;
+  const ScenarioBlob b = ScenarioBlob::open(Span<const uint8_t>(kScenario, sizeof kScenario), &e);
+  if (e != BlobError::kOk || b.total_cpus() != 4 || b.total_fwps() != 5 || b.total_threads() != 7) return false;
+  // A truncated blob and a flipped byte are refused.
+  BlobError e2 = BlobError::kOk;
+  (void)ScenarioBlob::open(Span<const uint8_t>(kScenario, sizeof kScenario - 1), &e2);
+  if (e2 != BlobError::kBadSize) return false;
+  static unsigned char copy[sizeof kScenario];
+  for (size_t i = 0; i < sizeof kScenario; ++i) copy[i] = kScenario[i];
+  copy[sizeof copy - 3] ^= 0x40;
+  (void)ScenarioBlob::open(Span<const uint8_t>(copy, sizeof copy), &e2);
+  if (e2 != BlobError::kBadChecksum) return false;
+
+  GatePlatform p;
+  FixedPriorityScheduler fp[4];
+  EdfScheduler::Entry heap[4][8];
+  EdfScheduler ed[4] = {EdfScheduler(Span<EdfScheduler::Entry>(heap[0], 8)), EdfScheduler(Span<EdfScheduler::Entry>(heap[1], 8)),
+                        EdfScheduler(Span<EdfScheduler::Entry>(heap[2], 8)), EdfScheduler(Span<EdfScheduler::Entry>(heap[3], 8))};
+  Scheduler* sched[4];
+  for (uint32_t c = 0; c < 4; ++c) sched[c] = b.server(0).policy == 1 ? static_cast<Scheduler*>(&ed[c]) : &fp[c];
+  CpuState cpus[4];
+  Thread threads[8];
+  SchedContext scs[8];
+  Fwp fwps[8];
+  FwpTemplate templates[8];
+  KernelStorage storage;
+  storage.cpus = Span<CpuState>(cpus, 4);
+  storage.schedulers = Span<Scheduler* const>(sched, 4);
+  storage.threads = Span<Thread>(threads, 8);
+  storage.sched_contexts = Span<SchedContext>(scs, 8);
+  storage.fwps = Span<Fwp>(fwps, 8);
+  storage.templates = Span<FwpTemplate>(templates, 8);
+  Kernel<GatePlatform> k(p, storage, KernelOptions{true});
+
+  TemplateId tmpl_ids[8];
+  FwpId fwp_ids[8];
+  ThreadId thread_ids[8];
+  Objects out{Span<TemplateId>(tmpl_ids, 8), Span<FwpId>(fwp_ids, 8), Span<ThreadId>(thread_ids, 8), {}, {}};
+  uint32_t created = 0;
+  const InstantiateError ie = instantiate(k, b, out, [&](uint32_t, uint32_t, ThreadId) { ++created; });
+  if (ie.error != Error::kOk || created != 7 || k.live_threads() != 7 || k.live_fwps() != 5) return false;
+  // The kv FWP holds one invoke capability, to the storage FWP.
+  const Fwp* kv = *k.fwp(fwp_ids[2]);
+  return kv->caps[0].kind == CapKind::kInvoke && kv->caps[0].index == fwp_ids[3].index &&
+         kv->caps[1].kind == CapKind::kEmpty && b.call_slot(5, 0) == 0;
+}
+
 }  // namespace gate
 
 int gate_main() {
@@ -293,6 +349,10 @@ int gate_main() {
     print("freestanding gate: budgets and IPC wrong\n");
     return 5;
   }
-  print("freestanding gate: core and policies run without libc or libstdc++: ok\n");
+  if (!gate::run_blob()) {
+    print("freestanding gate: compiled scenario not read or instantiated right\n");
+    return 6;
+  }
+  print("freestanding gate: core, policies and the scenario reader run without libc or libstdc++: ok\n");
   return 0;
 }

@@ -1,5 +1,6 @@
 #include "edgeos/hosted/atomic_file.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,6 +15,17 @@ namespace edgeos {
 namespace {
 std::string describe_errno(const std::string& what, const std::string& path) {
   return what + " '" + path + "': " + std::strerror(errno);
+}
+
+// mkstemp creates files readable by their owner only; an output file gets the permissions any
+// new file would (0666 less the umask). The umask can only be read by setting it, once.
+mode_t new_file_mode() {
+  static const mode_t mode = [] {
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    return static_cast<mode_t>(0666 & ~mask);
+  }();
+  return mode;
 }
 }  // namespace
 
@@ -30,6 +42,11 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   const int fd = ::mkstemp(pattern.data());
   if (fd < 0) throw InputError(describe_errno("cannot create a temporary file for", path_));
   tmp_path_ = pattern;
+  if (::fchmod(fd, new_file_mode()) != 0) {
+    ::close(fd);
+    ::unlink(tmp_path_.c_str());
+    throw InputError(describe_errno("cannot set the permissions of", tmp_path_));
+  }
   file_ = ::fdopen(fd, "wb");
   if (file_ == nullptr) {
     ::close(fd);

@@ -32,106 +32,118 @@ ResponseStats response_stats(std::vector<Duration> values) {
 
 namespace {
 
-struct Acc {
-  JobStats stats;
-  std::vector<Duration> responses;
-};
-
-JobStats finish(Acc& a) {
+JobStats finish_acc(SummaryBuilder::Acc& a) {
   a.stats.response = response_stats(std::move(a.responses));
   return a.stats;
 }
 
 }  // namespace
 
-Summary summarize(const std::vector<TraceRecord>& records, const TraceNames& names, Instant start, Instant end) {
+void SummaryBuilder::close(uint32_t cpu, int64_t at) {
+  auto it = running_.find(cpu);
+  if (it == running_.end()) return;
+  const Duration d = Duration::nanoseconds(at - it->second.since);
+  busy_[cpu] += d;
+  threads_[it->second.thread].stats.cpu_time += d;
+  tenants_[it->second.fwp].stats.cpu_time += d;
+  total_.stats.cpu_time += d;
+  running_.erase(it);
+}
+
+void SummaryBuilder::write(const TraceRecord& r) {
+  if (r.thread == kNoIndex) return;
+  Acc& th = threads_[r.thread];
+  Acc& tn = tenants_[r.fwp];
+  switch (r.event) {
+    case TraceEvent::kRelease:
+      ++th.stats.released;
+      ++tn.stats.released;
+      ++total_.stats.released;
+      break;
+    case TraceEvent::kComplete: {
+      ++th.stats.completed;
+      ++tn.stats.completed;
+      ++total_.stats.completed;
+      const Duration rt = Duration::nanoseconds(r.value);
+      th.responses.push_back(rt);
+      tn.responses.push_back(rt);
+      total_.responses.push_back(rt);
+      close(r.cpu, r.time_ns);
+      break;
+    }
+    case TraceEvent::kDeadlineMiss:
+      ++th.stats.misses;
+      ++tn.stats.misses;
+      ++total_.stats.misses;
+      break;
+    case TraceEvent::kStart:
+    case TraceEvent::kResume:
+      close(r.cpu, r.time_ns);
+      running_[r.cpu] = Open{r.time_ns, r.thread, r.fwp};
+      break;
+    case TraceEvent::kPreempt:
+    case TraceEvent::kBlock:
+    case TraceEvent::kThreadExit:
+    case TraceEvent::kBudgetExhausted:
+      close(r.cpu, r.time_ns);
+      break;
+    default:
+      break;
+  }
+}
+
+Summary SummaryBuilder::finish(const TraceNames& names, Instant start, Instant end) {
   Summary s;
   s.run = names.run;
   s.start = start;
   s.end = end;
-  std::map<uint32_t, Acc> tenants, threads;
-  Acc total;
-  std::map<uint32_t, Duration> busy;
-  struct Open {
-    int64_t since;
-    uint32_t thread;
-    uint32_t fwp;
-  };
-  std::map<uint32_t, Open> running;  // by CPU
-
-  auto close = [&](uint32_t cpu, int64_t at) {
-    auto it = running.find(cpu);
-    if (it == running.end()) return;
-    const Duration d = Duration::nanoseconds(at - it->second.since);
-    busy[cpu] += d;
-    threads[it->second.thread].stats.cpu_time += d;
-    tenants[it->second.fwp].stats.cpu_time += d;
-    total.stats.cpu_time += d;
-    running.erase(it);
-  };
-
-  for (const TraceRecord& r : records) {
-    if (r.thread == kNoIndex) continue;
-    Acc& th = threads[r.thread];
-    Acc& tn = tenants[r.fwp];
-    switch (r.event) {
-      case TraceEvent::kRelease:
-        ++th.stats.released;
-        ++tn.stats.released;
-        ++total.stats.released;
-        break;
-      case TraceEvent::kComplete: {
-        ++th.stats.completed;
-        ++tn.stats.completed;
-        ++total.stats.completed;
-        const Duration rt = Duration::nanoseconds(r.value);
-        th.responses.push_back(rt);
-        tn.responses.push_back(rt);
-        total.responses.push_back(rt);
-        close(r.cpu, r.time_ns);
-        break;
-      }
-      case TraceEvent::kDeadlineMiss:
-        ++th.stats.misses;
-        ++tn.stats.misses;
-        ++total.stats.misses;
-        break;
-      case TraceEvent::kStart:
-      case TraceEvent::kResume:
-        close(r.cpu, r.time_ns);
-        running[r.cpu] = Open{r.time_ns, r.thread, r.fwp};
-        break;
-      case TraceEvent::kPreempt:
-      case TraceEvent::kBlock:
-      case TraceEvent::kThreadExit:
-      case TraceEvent::kBudgetExhausted:
-        close(r.cpu, r.time_ns);
-        break;
-      default:
-        break;
-    }
-  }
   std::vector<uint32_t> open_cpus;
-  for (const auto& [cpu, o] : running) open_cpus.push_back(cpu);
+  for (const auto& [cpu, o] : running_) open_cpus.push_back(cpu);
   for (uint32_t cpu : open_cpus) close(cpu, end.ns());
 
-  for (auto& [index, a] : tenants) {
+  if (!group_names_.empty()) {
+    std::vector<Acc> groups(group_names_.size());
+    std::vector<bool> seen(group_names_.size(), false);
+    for (const auto& [index, a] : tenants_) {
+      const uint32_t g = index < group_of_fwp_.size() ? group_of_fwp_[index] : kNoIndex;
+      if (g >= groups.size()) continue;
+      seen[g] = true;
+      groups[g].stats.released += a.stats.released;
+      groups[g].stats.completed += a.stats.completed;
+      groups[g].stats.misses += a.stats.misses;
+      groups[g].stats.cpu_time += a.stats.cpu_time;
+      groups[g].responses.insert(groups[g].responses.end(), a.responses.begin(), a.responses.end());
+    }
+    for (size_t g = 0; g < groups.size(); ++g) {
+      groups[g].stats.index = static_cast<uint32_t>(g);
+      groups[g].stats.name = group_names_[g];
+      if (seen[g]) s.groups.push_back(finish_acc(groups[g]));
+    }
+  }
+  for (auto& [index, a] : tenants_) {
     a.stats.index = index;
     a.stats.name = names.fwp(index);
-    s.tenants.push_back(finish(a));
+    s.tenants.push_back(finish_acc(a));
   }
-  for (auto& [index, a] : threads) {
+  for (auto& [index, a] : threads_) {
     a.stats.index = index;
     a.stats.name = names.thread(index);
-    s.threads.push_back(finish(a));
+    s.threads.push_back(finish_acc(a));
   }
-  total.stats.name = "total";
-  s.total = finish(total);
+  total_.stats.name = "total";
+  s.total = finish_acc(total_);
   const int64_t span = (end - start).ns();
-  for (const auto& [cpu, b] : busy) {
+  for (const auto& [cpu, b] : busy_) {
     s.cpus.push_back(CpuStats{cpu, b, span > 0 ? static_cast<double>(b.ns()) / static_cast<double>(span) : 0.0});
   }
+  *this = SummaryBuilder{};
   return s;
+}
+
+Summary summarize(const std::vector<TraceRecord>& records, const TraceNames& names, Instant start, Instant end) {
+  SummaryBuilder b;
+  for (const TraceRecord& r : records) b.write(r);
+  return b.finish(names, start, end);
 }
 
 std::string format_duration_short(Duration d) {
@@ -157,7 +169,8 @@ std::string format_summary_table(const Summary& s) {
   std::string out;
   auto it = std::back_inserter(out);
   size_t width = 6;
-  for (const JobStats& t : s.tenants) width = std::max(width, t.name.size());
+  const std::vector<JobStats>& rows = s.groups.empty() ? s.tenants : s.groups;
+  for (const JobStats& t : rows) width = std::max(width, t.name.size());
   fmt::format_to(it, "{:<{}}  {:>8} {:>8} {:>7} {:>10} {:>10} {:>10}\n", "tenant", width, "released", "complete",
                  "misses", "resp p50", "resp p99", "resp max");
   auto row = [&](const JobStats& t) {
@@ -167,7 +180,7 @@ std::string format_summary_table(const Summary& s) {
                    any ? format_duration_short(t.response.p99) : "-",
                    any ? format_duration_short(t.response.max) : "-");
   };
-  for (const JobStats& t : s.tenants) row(t);
+  for (const JobStats& t : rows) row(t);
   row(s.total);
   for (const CpuStats& c : s.cpus) {
     fmt::format_to(it, "CPU {}: busy {} of {} ({:.1f}%)\n", c.cpu, format_duration_short(c.busy),
@@ -205,6 +218,10 @@ std::string summary_json(const Summary& s) {
   j["total"] = to_json(s.total);
   j["tenants"] = nlohmann::ordered_json::array();
   for (const JobStats& t : s.tenants) j["tenants"].push_back(to_json(t));
+  if (!s.groups.empty()) {
+    j["tenant_groups"] = nlohmann::ordered_json::array();
+    for (const JobStats& t : s.groups) j["tenant_groups"].push_back(to_json(t));
+  }
   j["threads"] = nlohmann::ordered_json::array();
   for (const JobStats& t : s.threads) j["threads"].push_back(to_json(t));
   j["cpus"] = nlohmann::ordered_json::array();

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <map>
@@ -39,19 +40,31 @@ void append_csv_line(std::string& out, const TraceRecord& r) {
                  event != nullptr ? event : "unknown", index(r.fwp), index(r.thread), r.job, r.value);
 }
 
-void write_trace_csv(const std::string& path, const std::vector<TraceRecord>& records) {
-  AtomicFile file(path);
-  std::string buf = trace_csv_header();
-  buf.reserve(1 << 20);
-  for (const TraceRecord& r : records) {
-    append_csv_line(buf, r);
-    if (buf.size() > (1 << 20) - 256) {
-      file.write(buf);
-      buf.clear();
-    }
+CsvTraceWriter::CsvTraceWriter(std::string path) : file_(std::make_unique<AtomicFile>(std::move(path))) {
+  buf_ = trace_csv_header();
+  buf_.reserve(1 << 20);
+}
+
+CsvTraceWriter::~CsvTraceWriter() = default;
+
+void CsvTraceWriter::write(const TraceRecord& r) {
+  append_csv_line(buf_, r);
+  if (buf_.size() > (1 << 20) - 256) {
+    file_->write(buf_);
+    buf_.clear();
   }
-  file.write(buf);
-  file.commit();
+}
+
+void CsvTraceWriter::commit() {
+  file_->write(buf_);
+  buf_.clear();
+  file_->commit();
+}
+
+void write_trace_csv(const std::string& path, const std::vector<TraceRecord>& records) {
+  CsvTraceWriter w(path);
+  for (const TraceRecord& r : records) w.write(r);
+  w.commit();
 }
 
 namespace {
@@ -120,6 +133,8 @@ std::string micros(int64_t ns) {
   return fmt::format("{}.{:03}", ns / 1000, ns % 1000);
 }
 
+constexpr int kPid = 1;
+
 std::string json_escape(std::string_view s) {
   std::string out;
   out.reserve(s.size());
@@ -140,118 +155,130 @@ std::string json_escape(std::string_view s) {
   return out;
 }
 
-struct OpenSlice {
-  int64_t start_ns;
-  uint32_t fwp;
-  uint32_t thread;
-  uint64_t job;
-};
-
 }  // namespace
 
-std::string perfetto_json(const std::vector<TraceRecord>& records, const TraceNames& names, Instant end) {
-  std::string out;
-  out.reserve(records.size() * 120 + 1024);
-  out += "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
-  bool first = true;
-  auto sep = [&] {
-    if (!first) out += ",\n";
-    first = false;
-  };
-  constexpr int kPid = 1;
+PerfettoWriter::PerfettoWriter(std::string path, TraceNames names, uint32_t num_cpus)
+    : names_(std::move(names)), global_tid_(num_cpus) {
+  if (!path.empty()) file_ = std::make_unique<AtomicFile>(std::move(path));
+  out_.reserve(1 << 20);
+  out_ += "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
   sep();
-  fmt::format_to(std::back_inserter(out),
-                 R"({{"name":"process_name","ph":"M","pid":{},"args":{{"name":"{}"}}}})", kPid,
-                 json_escape(names.run.empty() ? "edgeos" : names.run));
+  fmt::format_to(std::back_inserter(out_), R"({{"name":"process_name","ph":"M","pid":{},"args":{{"name":"{}"}}}})", kPid,
+                 json_escape(names_.run.empty() ? "edgeos" : names_.run));
+  // One track (tid) per CPU; records not tied to a CPU (FWP life cycle) go to a track of their own.
+  for (uint32_t c = 0; c < num_cpus; ++c) {
+    sep();
+    fmt::format_to(std::back_inserter(out_), R"({{"name":"thread_name","ph":"M","pid":{},"tid":{},"args":{{"name":"{}"}}}})",
+                   kPid, c, json_escape(names_.cpu(c)));
+    sep();
+    fmt::format_to(std::back_inserter(out_),
+                   R"({{"name":"thread_sort_index","ph":"M","pid":{},"tid":{},"args":{{"sort_index":{}}}}})", kPid, c, c);
+  }
+}
 
-  // One track (tid) per CPU; records not tied to a CPU (FWP life cycle) go to a "kernel" track.
-  uint32_t max_cpu = 0;
-  bool has_global = false;
-  for (const TraceRecord& r : records) {
-    if (r.cpu == kNoCpu) {
-      has_global = true;
-    } else if (r.cpu > max_cpu) {
-      max_cpu = r.cpu;
+PerfettoWriter::~PerfettoWriter() = default;
+
+void PerfettoWriter::sep() {
+  if (!first_) out_ += ",\n";
+  first_ = false;
+}
+
+void PerfettoWriter::flush_if_large() {
+  if (file_ != nullptr && out_.size() > (1 << 20)) {
+    file_->write(out_);
+    out_.clear();
+  }
+}
+
+std::string PerfettoWriter::job_name(uint32_t fwp, uint32_t thread, uint64_t job) const {
+  return json_escape(fmt::format("{}/{} #{}", names_.fwp(fwp), names_.thread(thread), job));
+}
+
+void PerfettoWriter::close_slice(uint32_t cpu, const Slice& s, int64_t end_ns) {
+  sep();
+  fmt::format_to(std::back_inserter(out_),
+                 R"({{"name":"{}","cat":"job","ph":"X","ts":{},"dur":{},"pid":{},"tid":{},)"
+                 R"("args":{{"fwp":{},"thread":{},"job":{}}}}})",
+                 job_name(s.fwp, s.thread, s.job), micros(s.start_ns), micros(end_ns - s.start_ns), kPid, cpu, s.fwp,
+                 s.thread, s.job);
+}
+
+void PerfettoWriter::instant(uint32_t tid, const TraceRecord& r, std::string_view what, std::string_view scope) {
+  sep();
+  const std::string label = r.thread == kNoIndex ? fmt::format("{} {}", what, names_.fwp(r.fwp))
+                                                 : fmt::format("{} {}", what, job_name(r.fwp, r.thread, r.job));
+  fmt::format_to(std::back_inserter(out_),
+                 R"({{"name":"{}","cat":"{}","ph":"i","s":"{}","ts":{},"pid":{},"tid":{},"args":{{"value":{}}}}})",
+                 json_escape(label), trace_event_name(r.event), scope, micros(r.time_ns), kPid, tid, r.value);
+}
+
+void PerfettoWriter::write(const TraceRecord& r) {
+  if (r.cpu == kNoCpu) {
+    if (!global_named_) {
+      global_named_ = true;
+      sep();
+      fmt::format_to(std::back_inserter(out_),
+                     R"({{"name":"thread_name","ph":"M","pid":{},"tid":{},"args":{{"name":"FWP life cycle"}}}})", kPid,
+                     global_tid_);
     }
+    instant(global_tid_, r, trace_event_name(r.event), "t");
+    flush_if_large();
+    return;
   }
-  const uint32_t num_tracks = records.empty() ? 0 : max_cpu + 1;
-  const uint32_t global_tid = num_tracks;
-  for (uint32_t c = 0; c < num_tracks; ++c) {
-    sep();
-    fmt::format_to(std::back_inserter(out),
-                   R"({{"name":"thread_name","ph":"M","pid":{},"tid":{},"args":{{"name":"{}"}}}})", kPid, c,
-                   json_escape(names.cpu(c)));
-    sep();
-    fmt::format_to(std::back_inserter(out),
-                   R"({{"name":"thread_sort_index","ph":"M","pid":{},"tid":{},"args":{{"sort_index":{}}}}})",
-                   kPid, c, c);
-  }
-  if (has_global) {
-    sep();
-    fmt::format_to(std::back_inserter(out),
-                   R"({{"name":"thread_name","ph":"M","pid":{},"tid":{},"args":{{"name":"FWP life cycle"}}}})",
-                   kPid, global_tid);
-  }
-
-  auto job_name = [&](uint32_t fwp, uint32_t thread, uint64_t job) {
-    return json_escape(fmt::format("{}/{} #{}", names.fwp(fwp), names.thread(thread), job));
-  };
-  auto close_slice = [&](uint32_t cpu, const OpenSlice& s, int64_t end_ns) {
-    sep();
-    fmt::format_to(std::back_inserter(out),
-                   R"({{"name":"{}","cat":"job","ph":"X","ts":{},"dur":{},"pid":{},"tid":{},)"
-                   R"("args":{{"fwp":{},"thread":{},"job":{}}}}})",
-                   job_name(s.fwp, s.thread, s.job), micros(s.start_ns), micros(end_ns - s.start_ns), kPid, cpu,
-                   s.fwp, s.thread, s.job);
-  };
-  auto instant = [&](uint32_t tid, const TraceRecord& r, std::string_view what, std::string_view scope) {
-    sep();
-    const std::string label = r.thread == kNoIndex
-                                  ? fmt::format("{} {}", what, names.fwp(r.fwp))
-                                  : fmt::format("{} {}", what, job_name(r.fwp, r.thread, r.job));
-    fmt::format_to(std::back_inserter(out),
-                   R"({{"name":"{}","cat":"{}","ph":"i","s":"{}","ts":{},"pid":{},"tid":{},"args":{{"value":{}}}}})",
-                   json_escape(label), trace_event_name(r.event), scope, micros(r.time_ns), kPid, tid, r.value);
-  };
-
-  std::map<uint32_t, OpenSlice> open;  // by CPU
-  for (const TraceRecord& r : records) {
-    if (r.cpu == kNoCpu) {
-      instant(global_tid, r, trace_event_name(r.event), "t");
-      continue;
-    }
-    switch (r.event) {
-      case TraceEvent::kStart:
-      case TraceEvent::kResume:
-        open[r.cpu] = OpenSlice{r.time_ns, r.fwp, r.thread, r.job};
-        break;
-      case TraceEvent::kPreempt:
-      case TraceEvent::kComplete:
-      case TraceEvent::kBlock:
-      case TraceEvent::kThreadExit:
-      case TraceEvent::kBudgetExhausted: {
-        auto it = open.find(r.cpu);
-        if (it != open.end() && it->second.thread == r.thread) {
-          close_slice(r.cpu, it->second, r.time_ns);
-          open.erase(it);
-        }
-        if (r.event == TraceEvent::kBudgetExhausted) instant(r.cpu, r, "budget exhausted", "t");
-        break;
+  switch (r.event) {
+    case TraceEvent::kStart:
+    case TraceEvent::kResume:
+      open_[r.cpu] = Slice{r.time_ns, r.fwp, r.thread, r.job};
+      break;
+    case TraceEvent::kPreempt:
+    case TraceEvent::kComplete:
+    case TraceEvent::kBlock:
+    case TraceEvent::kThreadExit:
+    case TraceEvent::kBudgetExhausted: {
+      auto it = open_.find(r.cpu);
+      if (it != open_.end() && it->second.thread == r.thread) {
+        close_slice(r.cpu, it->second, r.time_ns);
+        open_.erase(it);
       }
-      case TraceEvent::kRelease:
-        instant(r.cpu, r, "release", "t");
-        break;
-      case TraceEvent::kDeadlineMiss:
-        instant(r.cpu, r, "DEADLINE MISS", "p");
-        break;
-      default:
-        instant(r.cpu, r, trace_event_name(r.event), "t");
-        break;
+      if (r.event == TraceEvent::kBudgetExhausted) instant(r.cpu, r, "budget exhausted", "t");
+      break;
     }
+    case TraceEvent::kRelease:
+      instant(r.cpu, r, "release", "t");
+      break;
+    case TraceEvent::kDeadlineMiss:
+      instant(r.cpu, r, "DEADLINE MISS", "p");
+      break;
+    default:
+      instant(r.cpu, r, trace_event_name(r.event), "t");
+      break;
   }
-  for (const auto& [cpu, s] : open) close_slice(cpu, s, end.ns());
-  out += "\n]}\n";
-  return out;
+  flush_if_large();
+}
+
+void PerfettoWriter::finish(Instant end) {
+  for (const auto& [cpu, s] : open_) close_slice(cpu, s, end.ns());
+  open_.clear();
+  out_ += "\n]}\n";
+}
+
+void PerfettoWriter::commit(Instant end) {
+  finish(end);
+  if (file_ == nullptr) return;
+  file_->write(out_);
+  out_.clear();
+  file_->commit();
+}
+
+std::string perfetto_json(const std::vector<TraceRecord>& records, const TraceNames& names, Instant end) {
+  uint32_t num_cpus = 0;
+  for (const TraceRecord& r : records) {
+    if (r.cpu != kNoCpu) num_cpus = std::max<uint32_t>(num_cpus, r.cpu + 1u);
+  }
+  PerfettoWriter w("", names, num_cpus);
+  for (const TraceRecord& r : records) w.write(r);
+  w.finish(end);
+  return w.text();
 }
 
 void write_perfetto_json(const std::string& path, const std::vector<TraceRecord>& records,

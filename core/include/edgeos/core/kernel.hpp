@@ -187,12 +187,15 @@ class Kernel {
   // --- events ---------------------------------------------------------------------------------
 
   // A job of sporadic thread `thread` arrived at `arrival` (<= now). kBusy if its previous job
-  // has not completed: the caller queues arrivals, as a device driver would.
-  Status release(ThreadId thread, Instant arrival);
+  // has not completed: the caller queues arrivals, as a device driver would. A request may carry
+  // its own relative `deadline` (> 0), which then replaces the thread's for this job, for miss
+  // detection and for a plain context's EDF deadline.
+  Status release(ThreadId thread, Instant arrival, Duration deadline = Duration::zero());
   // The running thread completed its job ("wait for next release"). A sporadic thread whose next
   // job already arrived (a server that finds another request queued) passes its arrival time as
-  // `next_arrival` (<= now) and continues with that job in the same event.
-  Status complete(ThreadId thread, Instant next_arrival = Instant::never());
+  // `next_arrival` (<= now), and optionally its deadline, and continues with that job in the
+  // same event.
+  Status complete(ThreadId thread, Instant next_arrival = Instant::never(), Duration next_deadline = Duration::zero());
   // The running thread blocks; `wakeup` makes it ready again.
   Status block(ThreadId thread);
   Status wakeup(ThreadId thread);
@@ -222,9 +225,10 @@ class Kernel {
   Result<Thread*> lookup_thread(ThreadId id) const { return threads_.lookup(id); }
 
   void account(CpuState& c, Instant now);
-  void release_job(CpuState& c, Thread& t, Instant release, Instant now, bool from_idle);
+  void release_job(CpuState& c, Thread& t, Instant release, Instant now, bool from_idle,
+                   Duration deadline = Duration::zero());
   void make_runnable(CpuState& c, Thread& t, Instant now);
-  void finish_job(CpuState& c, Thread& t, Instant now, Instant next_arrival);
+  void finish_job(CpuState& c, Thread& t, Instant now, Instant next_arrival, Duration next_deadline);
   void stop_running(CpuState& c, Thread& t, Instant now);
   void check_budget(CpuState& c, Instant now);
   void expire_timers(CpuState& c, Instant now);
@@ -910,23 +914,23 @@ Result<const Ring*> Kernel<P>::ring(RingId id) const {
 // --- events -------------------------------------------------------------------------------------
 
 template <Platform P>
-Status Kernel<P>::release(ThreadId id, Instant arrival) {
+Status Kernel<P>::release(ThreadId id, Instant arrival, Duration deadline) {
   Result<Thread*> r = lookup_thread(id);
   if (!r) return r.error();
   Thread& t = **r;
   if (t.release_kind != ReleaseKind::kSporadic) return Error::kUnsupported;
   if (t.state != ThreadState::kWaiting) return Error::kBusy;
   const Instant now = platform_.now();
-  if (arrival > now) return Error::kInvalidArgument;
+  if (arrival > now || deadline < Duration::zero()) return Error::kInvalidArgument;
   CpuState& c = cpus_[t.cpu];
   account(c, now);
-  release_job(c, t, arrival, now, /*from_idle=*/true);
+  release_job(c, t, arrival, now, /*from_idle=*/true, deadline);
   finish_event(c, now);
   return Status::ok();
 }
 
 template <Platform P>
-Status Kernel<P>::complete(ThreadId id, Instant next_arrival) {
+Status Kernel<P>::complete(ThreadId id, Instant next_arrival, Duration next_deadline) {
   Result<Thread*> r = lookup_thread(id);
   if (!r) return r.error();
   Thread& t = **r;
@@ -935,9 +939,10 @@ Status Kernel<P>::complete(ThreadId id, Instant next_arrival) {
   if (!next_arrival.is_never() && (t.release_kind != ReleaseKind::kSporadic || next_arrival > now)) {
     return Error::kInvalidArgument;
   }
+  if (next_deadline < Duration::zero()) return Error::kInvalidArgument;
   CpuState& c = cpus_[t.cpu];
   account(c, now);
-  finish_job(c, t, now, next_arrival);
+  finish_job(c, t, now, next_arrival, next_deadline);
   finish_event(c, now);
   return Status::ok();
 }
@@ -1034,10 +1039,10 @@ void Kernel<P>::new_deadline(SchedContext& sc, Instant deadline) {
 }
 
 template <Platform P>
-void Kernel<P>::release_job(CpuState& c, Thread& t, Instant release, Instant now, bool from_idle) {
+void Kernel<P>::release_job(CpuState& c, Thread& t, Instant release, Instant now, bool from_idle, Duration deadline) {
   ++t.jobs_released;
   t.release = release;
-  t.deadline = release + t.relative_deadline;
+  t.deadline = release + (deadline > Duration::zero() ? deadline : t.relative_deadline);
   t.job_exec = Duration::zero();
   t.job_started = false;
   t.job_missed = false;
@@ -1047,7 +1052,7 @@ void Kernel<P>::release_job(CpuState& c, Thread& t, Instant release, Instant now
     budget_activate(sc, now, from_idle);
     if (sc.deadline != before) new_deadline(sc, sc.deadline);
   } else {
-    new_deadline(sc, release + sc.params.relative_deadline);
+    new_deadline(sc, release + (deadline > Duration::zero() ? deadline : sc.params.relative_deadline));
   }
   emit(now, c, t, TraceEvent::kRelease, t.deadline.is_never() ? -1 : t.deadline.ns());
   platform_.charge_overhead(c.id, Overhead::kRelease);
@@ -1100,7 +1105,7 @@ void Kernel<P>::stop_running(CpuState& c, Thread& t, Instant now) {
 }
 
 template <Platform P>
-void Kernel<P>::finish_job(CpuState& c, Thread& t, Instant now, Instant next_arrival) {
+void Kernel<P>::finish_job(CpuState& c, Thread& t, Instant now, Instant next_arrival, Duration next_deadline) {
   emit(now, c, t, TraceEvent::kComplete, (now - t.release).ns());
   ++t.jobs_completed;
   stop_running(c, t, now);
@@ -1114,7 +1119,7 @@ void Kernel<P>::finish_job(CpuState& c, Thread& t, Instant now, Instant next_arr
     }
     set_timer(c, t.timer, next);  // with D = T the entry is already there: no queue operation
   } else if (!next_arrival.is_never()) {
-    release_job(c, t, next_arrival, now, /*from_idle=*/false);
+    release_job(c, t, next_arrival, now, /*from_idle=*/false, next_deadline);
     return;
   } else if (Notification* n = t.bound_notification; n != nullptr && n->count > 0) {
     --n->count;  // a signal arrived while this job ran: its job is released now

@@ -2,12 +2,19 @@
 //
 // The simulated machine is N CPUs with one one-shot timer each. `SimPlatform` implements the
 // Platform contract over it: switch_to starts a job's execution on a CPU, so the simulator knows
-// when the job will complete (its cost, drawn per job from the thread's cost model, minus what it
-// already ran), and charge_overhead delays the CPU's useful work by the modelled kernel overhead.
+// when the job (or the current segment of it) will end, and charge_overhead delays the CPU's
+// useful work by the modelled kernel overhead.
 //
-// The event loop repeatedly takes the earliest of: a job completing, a CPU timer firing, a
-// sporadic arrival; ties go in that order, then by CPU or thread index, so a run is a pure
-// function of its inputs: the same task set and seed give a byte-identical trace.
+// What the simulated user code does is modelled per thread: each job has a cost (from the
+// thread's cost model, or carried by the arrival that released it) and may make synchronous
+// invocations part-way through (a job is then a sequence of segments: own work, work inside the
+// callee, own work...; the kernel's call and reply run at each boundary). Sporadic threads are
+// driven by arrival sources (workloads/arrivals.hpp), merged in time order; an arrival for a busy
+// thread waits in that thread's queue, like a request in a server's socket.
+//
+// The event loop repeatedly takes the earliest of: a job segment ending, a CPU timer firing, an
+// arrival; ties go in that order, then by CPU or source index, so a run is a pure function of its
+// inputs: the same scenario and seed give a byte-identical trace.
 #pragma once
 
 #include <array>
@@ -15,6 +22,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <string_view>
 #include <vector>
@@ -24,6 +32,7 @@
 #include "edgeos/hosted/trace_io.hpp"
 #include "edgeos/schedulers/edf.hpp"
 #include "edgeos/schedulers/fixed_priority.hpp"
+#include "edgeos/workloads/arrivals.hpp"
 
 namespace edgeos::sim {
 
@@ -42,7 +51,8 @@ struct OverheadModel {
 
 struct SimConfig {
   uint32_t num_cpus = 1;
-  Policy policy = Policy::kEdf;  // on every CPU
+  Policy policy = Policy::kEdf;  // on every CPU, unless cpu_policies says otherwise
+  std::vector<Policy> cpu_policies;  // one per CPU (servers with different policies); may be empty
   OverheadModel overheads;
   // Check the kernel's invariants after every event (slow; default on in debug builds).
   bool check_invariants = kDebugBuild;
@@ -64,11 +74,27 @@ CostFn uniform_cost(Duration lo, Duration hi, Rng rng);
 // costs[k] for job k, the last entry for later jobs.
 CostFn cost_sequence(std::vector<Duration> costs);
 
-// Successive arrival instants of a sporadic thread, non-decreasing; Instant::never() ends them.
+// Successive arrival instants of one sporadic thread, non-decreasing; Instant::never() ends them.
 using ArrivalFn = std::function<Instant()>;
 // first, then each next = previous + min_gap + uniform[0, max_extra].
 ArrivalFn sporadic_arrivals(Instant first, Duration min_gap, Duration max_extra, Rng rng);
 ArrivalFn arrival_sequence(std::vector<Instant> arrivals);
+
+// A synchronous invocation made by every job of a thread, after `at` of its own work.
+struct CallPlan {
+  Duration at;
+  std::function<Duration(Rng&)> cost;  // work inside the callee
+  CapSlot slot = 0;                    // the invoke capability in the thread's FWP
+};
+
+// What a completed job was released for.
+struct JobInfo {
+  Instant arrival;   // its release (a periodic job: its nominal release)
+  uint64_t tag = 0;  // carried from the arrival (e.g. an AR frame number)
+  uint16_t kind = 0;
+  uint32_t size = 0;
+  uint32_t source = kNoIndex;  // the arrival source, if any
+};
 
 class CoreSimulator;
 
@@ -90,21 +116,33 @@ class SimPlatform {
   friend class CoreSimulator;
 
   struct CpuModel {
-    Instant timer = Instant::never();        // the armed one-shot timer
-    Thread* running = nullptr;               // what switch_to last installed
+    Instant timer = Instant::never();          // the armed one-shot timer
+    Thread* running = nullptr;                 // what switch_to last installed
     Instant progress_from = Instant::epoch();  // the running job progresses from here on
-    Instant completion = Instant::never();   // when the running job completes, if undisturbed
+    Instant completion = Instant::never();     // when its current segment ends, if undisturbed
+  };
+  struct Pending {
+    arrivals::Arrival arrival;
+    uint32_t source = kNoIndex;
   };
   struct ThreadModel {
     ThreadId id;
     CostFn cost;
-    ArrivalFn arrivals;
-    std::deque<Instant> pending;  // arrivals waiting for the thread's previous job
-    uint64_t loaded_release = ~uint64_t{0};  // jobs_released when `remaining` was loaded
-    Duration remaining;
+    std::deque<Pending> pending;       // arrivals waiting for the thread's current job
+    std::optional<Pending> releasing;  // the arrival the job being released was made for
+    uint64_t releasing_job = 0;        // ... and the value jobs_released takes for it
+    uint64_t loaded_release = ~uint64_t{0};  // jobs_released when the current job was loaded
+    JobInfo job;
+    // The current job as segments: own work, callee work, own work, ...; `segment` indexes it.
+    std::vector<Duration> segments;
+    size_t segment = 0;
+    Duration remaining;  // of the current segment
+    std::vector<CallPlan> calls;
+    Rng call_rng{1};
   };
 
   void settle(CpuModel& c);
+  void load_job(ThreadModel& m, const Thread& t);
 
   Instant now_ = Instant::epoch();
   std::vector<CpuModel> cpus_;
@@ -117,9 +155,10 @@ class SimPlatform {
 using SimKernel = Kernel<SimPlatform>;
 
 struct RunStats {
-  uint64_t events = 0;            // kernel entries: completions, timer expiries, arrivals
+  uint64_t events = 0;            // kernel entries: segment ends, timer expiries, arrivals
   uint64_t records = 0;           // trace records emitted
-  uint64_t dropped_arrivals = 0;  // arrivals beyond max_pending_arrivals
+  uint64_t arrivals = 0;          // arrivals delivered
+  uint64_t dropped_arrivals = 0;  // arrivals beyond max_pending_arrivals, or for dead threads
   Instant end;
 };
 
@@ -135,17 +174,41 @@ class CoreSimulator {
   const SimConfig& config() const { return config_; }
   Instant now() const { return platform_.now(); }
 
-  // Creates a thread with its execution model. Sporadic threads need `arrivals`.
+  // Creates a thread with its cost model. A sporadic thread may get its own arrival function
+  // here, or be driven by arrival sources (add_source).
   Result<ThreadId> add_thread(const ThreadParams& params, CostFn cost, ArrivalFn arrivals = nullptr);
+  // Synchronous invocations every job of `thread` makes (sorted by `at`).
+  Status set_calls(ThreadId thread, std::vector<CallPlan> calls, Rng rng);
+
+  // Arrival sources name their thread by an index into the target table.
+  uint32_t add_target(ThreadId thread);
+  // Returns the source's index. Its first arrival is fetched now.
+  uint32_t add_source(std::unique_ptr<arrivals::Source> source);
+  const arrivals::Source& source(uint32_t index) const { return *sources_[index].source; }
+  // The arrivals a source produced that were released or queued, and dropped.
+  struct SourceCounts {
+    uint64_t delivered = 0;
+    uint64_t dropped = 0;
+  };
+  const SourceCounts& source_counts(uint32_t index) const { return sources_[index].counts; }
+  uint32_t num_sources() const { return static_cast<uint32_t>(sources_.size()); }
+  // An arrival now (e.g. from a completion hook): released at once if the thread waits, queued
+  // otherwise. `source` is remembered in the job's JobInfo. False if dropped (queue full, thread
+  // gone). Counts in the run's totals, not in the source's counts (which count what the source
+  // itself produced).
+  bool deliver(const arrivals::Arrival& a, uint32_t source = kNoIndex);
+
+  // Called after every job completion, with the job's arrival record.
+  using CompletionHook = std::function<void(ThreadId, const JobInfo&)>;
+  void on_complete(CompletionHook hook) { hook_ = std::move(hook); }
 
   // Processes every event at an instant < horizon, then charges time up to the horizon. May be
   // called again with a later horizon to continue.
   RunStats run_until(Instant horizon);
 
  private:
-  void on_completion(CpuId cpu);
-  void on_arrival();
-  void push_next_arrival(uint32_t thread_index);
+  void on_segment_end(CpuId cpu);
+  void pump_source();
 
   SimConfig config_;
   SimPlatform platform_;
@@ -162,12 +225,20 @@ class CoreSimulator {
   std::unique_ptr<Ring[]> rings_;
   std::unique_ptr<SimKernel> kernel_;
 
-  struct Arrival {
-    Instant when;
-    uint32_t thread;
-    bool operator>(const Arrival& o) const { return when != o.when ? when > o.when : thread > o.thread; }
+  struct SourceState {
+    std::unique_ptr<arrivals::Source> source;
+    arrivals::Arrival next;
+    SourceCounts counts;
   };
-  std::priority_queue<Arrival, std::vector<Arrival>, std::greater<>> arrivals_;
+  std::vector<SourceState> sources_;
+  std::vector<ThreadId> targets_;
+  struct Due {
+    Instant when;
+    uint32_t source;
+    bool operator>(const Due& o) const { return when != o.when ? when > o.when : source > o.source; }
+  };
+  std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
+  CompletionHook hook_;
   RunStats stats_;
 };
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -45,13 +46,48 @@ struct Summary {
   Instant start, end;
   std::vector<JobStats> tenants;  // one per FWP, in FWP index order
   std::vector<JobStats> threads;  // one per thread, in thread index order
+  std::vector<JobStats> groups;   // FWPs grouped (e.g. the instances of a scenario tenant), if asked
   std::vector<CpuStats> cpus;
   JobStats total;
 };
 
+// Builds a summary record by record, so a run of any length can be summarised as it goes (it keeps
+// one response time per completed job, for the percentiles).
+class SummaryBuilder final : public TraceSink {
+ public:
+  void write(const TraceRecord& r) override;
+  // Also summarise FWPs by group: group_of_fwp[fwp index] indexes group_names (kNoIndex: none).
+  void set_groups(std::vector<uint32_t> group_of_fwp, std::vector<std::string> group_names) {
+    group_of_fwp_ = std::move(group_of_fwp);
+    group_names_ = std::move(group_names);
+  }
+  // The summary of every record written so far; resets the builder.
+  Summary finish(const TraceNames& names, Instant start, Instant end);
+
+  struct Acc {
+    JobStats stats;
+    std::vector<Duration> responses;
+  };
+
+ private:
+  void close(uint32_t cpu, int64_t at);
+  struct Open {
+    int64_t since;
+    uint32_t thread;
+    uint32_t fwp;
+  };
+  std::map<uint32_t, Acc> tenants_, threads_;
+  Acc total_;
+  std::map<uint32_t, Duration> busy_;
+  std::map<uint32_t, Open> running_;  // by CPU
+  std::vector<uint32_t> group_of_fwp_;
+  std::vector<std::string> group_names_;
+};
+
 Summary summarize(const std::vector<TraceRecord>& records, const TraceNames& names, Instant start, Instant end);
 
-// A plain-text table: tenant, jobs, misses, response p50/p99/max.
+// A plain-text table: tenant (the groups, if any, else every FWP), jobs, misses, response
+// p50/p99/max; then the CPUs.
 std::string format_summary_table(const Summary& s);
 // summary.json contents.
 std::string summary_json(const Summary& s);

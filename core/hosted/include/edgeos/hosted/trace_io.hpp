@@ -7,6 +7,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -58,6 +61,69 @@ struct TraceNames {
 std::string trace_csv_header();
 // Appends one CSV line (with '\n').
 void append_csv_line(std::string& out, const TraceRecord& r);
+
+class AtomicFile;
+
+// Streams records to a CSV file; the file appears (atomically) on commit(), and not at all if the
+// writer is destroyed first.
+class CsvTraceWriter final : public TraceSink {
+ public:
+  explicit CsvTraceWriter(std::string path);
+  ~CsvTraceWriter() override;
+  void write(const TraceRecord& r) override;
+  void commit();
+
+ private:
+  std::unique_ptr<AtomicFile> file_;
+  std::string buf_;
+};
+
+// Streams records to Chrome/Perfetto JSON: one track per CPU (0..num_cpus-1) plus one for records
+// without a CPU. With an empty path the JSON stays in memory (text(), after finish()).
+class PerfettoWriter final : public TraceSink {
+ public:
+  PerfettoWriter(std::string path, TraceNames names, uint32_t num_cpus);
+  ~PerfettoWriter() override;
+  void write(const TraceRecord& r) override;
+  // Closes the slices still open at `end` and ends the JSON.
+  void finish(Instant end);
+  // finish(), then writes the file atomically.
+  void commit(Instant end);
+  const std::string& text() const { return out_; }
+
+ private:
+  struct Slice {
+    int64_t start_ns;
+    uint32_t fwp;
+    uint32_t thread;
+    uint64_t job;
+  };
+  void sep();
+  void flush_if_large();
+  std::string job_name(uint32_t fwp, uint32_t thread, uint64_t job) const;
+  void close_slice(uint32_t cpu, const Slice& s, int64_t end_ns);
+  void instant(uint32_t tid, const TraceRecord& r, std::string_view what, std::string_view scope);
+
+  TraceNames names_;
+  uint32_t global_tid_;
+  bool global_named_ = false;
+  bool first_ = true;
+  std::unique_ptr<AtomicFile> file_;
+  std::string out_;
+  std::map<uint32_t, Slice> open_;  // by CPU
+};
+
+// Passes every record to each of its sinks.
+class TeeSink final : public TraceSink {
+ public:
+  void add(TraceSink* sink) { sinks_.push_back(sink); }
+  void write(const TraceRecord& r) override {
+    for (TraceSink* s : sinks_) s->write(r);
+  }
+
+ private:
+  std::vector<TraceSink*> sinks_;
+};
 
 // Writes the records as CSV, atomically. Throws InputError on I/O failure.
 void write_trace_csv(const std::string& path, const std::vector<TraceRecord>& records);

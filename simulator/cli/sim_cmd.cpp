@@ -1,0 +1,155 @@
+// edgeos sim: run a scenario; edgeos check: validate one (and compile it for the kernel).
+#include <fmt/format.h>
+
+#include <memory>
+#include <optional>
+
+#include "cli.hpp"
+#include "edgeos/hosted/atomic_file.hpp"
+#include "edgeos/hosted/error.hpp"
+#include "edgeos/hosted/parse.hpp"
+#include "edgeos/hosted/summary.hpp"
+#include "edgeos/hosted/trace_io.hpp"
+#include "edgeos/simulator/scenario_run.hpp"
+#include "edgeos/workloads/scenario_blob.hpp"
+#include "edgeos/workloads/scenario_compile.hpp"
+#include "edgeos/workloads/scenario_toml.hpp"
+
+namespace edgeos::cli {
+
+extern const char* const kDefaultScenario;  // examples/edge-server.toml, embedded at build time
+
+namespace {
+
+scenario::Scenario load(const std::string& file) {
+  if (file.empty()) return scenario::parse_scenario(kDefaultScenario, "<built-in edge-server.toml>", "");
+  return scenario::load_scenario(file);
+}
+
+struct SimOptions {
+  std::string file;
+  std::string backend = "core";
+  std::string seed;
+  std::string duration;
+  std::string out = "out/sim";
+  std::string trace = "both";
+  bool quiet = false;
+  bool check_invariants = false;
+};
+
+int run_sim(const SimOptions& o) {
+  if (o.backend != "core") {
+    throw InputError(fmt::format("--backend {}: not available yet (only \"core\", the core-only simulator; the SimGrid "
+                                 "backend is issue 6)",
+                                 o.backend));
+  }
+  const scenario::Scenario s = load(o.file);
+  sim::ScenarioOptions opt;
+  if (!o.seed.empty()) opt.seed = parse_uint(o.seed, "--seed");
+  if (!o.duration.empty()) {
+    opt.duration = parse_duration(o.duration, "--duration");
+    if (*opt.duration <= Duration::zero()) throw InputError("--duration: must be > 0");
+  }
+  opt.check_invariants = o.check_invariants;
+
+  // Records stream to the summary and to the trace files as the run goes: memory stays bounded
+  // (but for one response time per job) however long the run.
+  TeeSink tee;
+  SummaryBuilder summary;
+  tee.add(&summary);
+  std::unique_ptr<CsvTraceWriter> csv;
+  if (o.trace == "csv" || o.trace == "both") {
+    csv = std::make_unique<CsvTraceWriter>(o.out + "/trace.csv");
+    tee.add(csv.get());
+  }
+  sim::ScenarioRun run(s, opt, tee);
+  sim::group_by_tenant(run, summary);
+  std::unique_ptr<PerfettoWriter> perfetto;
+  if (o.trace == "perfetto" || o.trace == "both") {
+    perfetto = std::make_unique<PerfettoWriter>(o.out + "/trace.perfetto.json", run.names(), run.num_cpus());
+    tee.add(perfetto.get());
+  }
+
+  sim::RunStats stats;
+  {
+    ProgressLine progress(o.quiet);
+    stats = run.run([&](Instant reached, Instant end) { progress.time(reached, end); });
+  }
+  const Summary sum = summary.finish(run.names(), Instant::epoch(), run.end());
+  const std::vector<sim::WorkloadResult> workloads = run.workload_results();
+  if (csv) csv->commit();
+  if (perfetto) perfetto->commit(run.end());
+  write_file_atomically(o.out + "/summary.json", sim::scenario_summary_json(run, sum, stats));
+
+  if (!o.quiet) {
+    std::string servers;
+    for (const scenario::Server& sv : s.servers) {
+      servers += fmt::format("{}{} ({} CPU{}, {})", servers.empty() ? "" : ", ", sv.name, sv.cpus, sv.cpus == 1 ? "" : "s",
+                             sv.policy == "edf" ? "EDF" : "FP");
+    }
+    fmt::print("== {} | {} | {} simulated, seed {} ==\n", s.name, servers, format_duration_short(run.end() - Instant::epoch()),
+               run.seed());
+    fmt::print("{}", format_summary_table(sum));
+    if (!workloads.empty()) fmt::print("\n{}", sim::format_workloads_table(workloads));
+    std::string files = "summary.json";
+    if (csv) files += ", trace.csv";
+    if (perfetto) files += ", trace.perfetto.json";
+    fmt::print("\n{} kernel events, {} trace records -> {}/{{{}}}\n", stats.events, stats.records, o.out, files);
+    if (perfetto) fmt::print("Open trace.perfetto.json at https://ui.perfetto.dev to see each CPU's schedule.\n");
+  }
+  return kExitOk;
+}
+
+struct CheckOptions {
+  std::string file;
+  std::string compile;
+};
+
+int run_check(const CheckOptions& o) {
+  const scenario::Scenario s = load(o.file);
+  const scenario::ScenarioStats st = scenario::stats(s);
+  fmt::print("{}: scenario \"{}\" is valid: {} simulated, seed {}\n", s.file, s.name, format_duration_short(s.duration), s.seed);
+  uint32_t cpus = 0;
+  for (const scenario::Server& sv : s.servers) cpus += sv.cpus;
+  fmt::print("  {} server(s), {} CPUs; {} tenant(s), {} FWPs; {} thread(s); {} workload(s)\n", s.servers.size(), cpus,
+             s.tenants.size(), st.fwps, st.threads, s.workloads.size());
+  fmt::print("  periodic utilisation (mean costs): {:.4f}\n", st.utilisation);
+  if (!o.compile.empty()) {
+    const std::string bytes = scenario::compile_scenario(s);
+    write_file_atomically(o.compile, bytes);
+    fmt::print("  compiled: {} bytes (format version {}) -> {}\n", bytes.size(), blob::kVersion, o.compile);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+Action add_sim(CLI::App& app) {
+  auto opt = std::make_shared<SimOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "sim",
+      "Simulate a scenario (docs/scenario.md) and write trace.csv, trace.perfetto.json and summary.json.\n"
+      "Without SCENARIO, runs the built-in edge-server scenario (examples/edge-server.toml).");
+  cmd->add_option("scenario", opt->file, "scenario file (TOML)");
+  cmd->add_option("--backend", opt->backend, "core (the deterministic core-only simulator)")->capture_default_str();
+  cmd->add_option("--seed", opt->seed, "replace the scenario's seed (0..2^64-1; same seed, same trace)");
+  cmd->add_option("--duration", opt->duration, "replace the scenario's duration (with a unit: 500ms, 10s)");
+  cmd->add_option("--out", opt->out, "output directory")->capture_default_str();
+  cmd->add_option("--trace", opt->trace, "which trace files to write: csv, perfetto, both or none")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"csv", "perfetto", "both", "none"}));
+  cmd->add_flag("--quiet", opt->quiet, "print nothing; only write the files");
+  cmd->add_flag("--check-invariants", opt->check_invariants, "check every kernel invariant after every event (slow)");
+  return [cmd, opt]() { return cmd->parsed() ? run_sim(*opt) : -1; };
+}
+
+Action add_check(CLI::App& app) {
+  auto opt = std::make_shared<CheckOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "check", "Validate a scenario file without running it: every error names file:line:column and the key.");
+  cmd->add_option("scenario", opt->file, "scenario file (TOML); none: the built-in one");
+  cmd->add_option("--compile", opt->compile, "also write the compiled scenario (the kernel's boot module) here");
+  return [cmd, opt]() { return cmd->parsed() ? run_check(*opt) : -1; };
+}
+
+}  // namespace edgeos::cli

@@ -1,0 +1,198 @@
+// Scenarios: one description of an experiment for every backend (docs/scenario.md).
+//
+// A scenario names its servers, FWP templates, tenants (FWPs), threads with their scheduling
+// contexts, the IPC wiring between tenants, and the workloads that drive the threads. It is read
+// from TOML (scenario_toml.hpp), run by the core-only simulator (simulator/scenario_run.hpp) and
+// the SimGrid backend, and compiled to a binary blob the kernel boots with (scenario_blob.hpp).
+// Every spec remembers where in the file it came from, so later errors can point there.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "edgeos/core/rng.hpp"
+#include "edgeos/core/sched_context.hpp"
+#include "edgeos/core/thread.hpp"
+#include "edgeos/core/time.hpp"
+
+namespace edgeos::scenario {
+
+struct Location {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string describe() const;  // "file:line:column"
+};
+
+// A distribution of durations (job costs, stage costs). Costs may be given in cycles; they are
+// converted with the speed of the thread's server when the scenario is resolved.
+struct CostDist {
+  enum class Kind : uint8_t { kFixed, kUniform, kNormal, kLogNormal, kExponential };
+  Kind kind = Kind::kFixed;
+  Duration value;   // fixed; mean (normal, exponential); median (lognormal)
+  Duration min;     // uniform lower bound; truncation of normal and lognormal
+  Duration max;     // uniform upper bound; truncation of normal and lognormal (0: none)
+  Duration sd;      // normal
+  double sigma = 0; // lognormal: standard deviation of the underlying normal
+
+  // A draw, at least 1ns. Uses floating point: hosted only.
+  Duration sample(Rng& rng) const;
+  // The mean of the distribution (truncation ignored), for utilisation reports.
+  Duration mean() const;
+};
+
+struct Server {
+  std::string name;
+  uint32_t cpus = 1;
+  double speed_hz = 1e9;     // converts costs given in cycles
+  std::string policy = "edf";  // "fp" or "edf", on every CPU
+  std::string platform;      // SimGrid platform XML (SimGrid backend), relative to the scenario
+  std::string host;          // the platform host that plays this server
+  Location where;
+};
+
+struct Template {
+  std::string name;
+  uint32_t pool = 0;           // recycled FWPs kept initialised
+  uint32_t max_instances = 0;  // 0: limited by capacity only
+  Location where;
+};
+
+struct Tenant {
+  std::string name;
+  std::string server;    // resolved: never empty after validation
+  std::string tmpl;      // resolved: never empty (an implicit template per tenant)
+  uint32_t instances = 1;  // FWPs of this tenant; each runs a copy of its threads
+  Location where;
+};
+
+// A synchronous invocation inside each job of a thread.
+struct CallSpec {
+  std::string to;  // tenant whose FWP is called
+  Duration at;     // after this much of the job's own work
+  CostDist cost;   // work done inside the callee, on the caller's scheduling context
+  Location where;
+};
+
+struct ThreadSpec {
+  std::string name;  // unique in the scenario; instance k of a multi-instance tenant is "name#k"
+  std::string tenant;
+  uint32_t cpu = 0;
+  bool spread = false;  // multi-instance tenants: instance k runs on CPU (cpu + k) % cpus
+  ReleaseKind release = ReleaseKind::kPeriodic;
+  Duration period;                        // periodic: period; sporadic: minimum inter-arrival
+  Duration deadline = Duration::zero();   // relative; 0: the period
+  Duration phase = Duration::zero();
+  CostDist cost;
+  SchedParams sched;  // priority, scheduling deadline (0: the job deadline), budget, server
+  std::vector<CallSpec> calls;
+  Location where;
+
+  Duration job_deadline() const { return deadline == Duration::zero() ? period : deadline; }
+};
+
+struct Invoke {
+  std::string from, to;  // tenants
+  Location where;
+};
+
+struct RingSpec {
+  std::string name;
+  std::string from, to;  // producer and consumer tenants
+  uint32_t slots = 64;
+  uint32_t slot_size = 256;
+  Location where;
+};
+
+struct Burst {
+  Duration at;
+  uint32_t count = 0;
+  Duration within;
+};
+
+enum class WorkloadKind : uint8_t { kPoisson, kMmpp, kIot, kAr, kKv, kTrace, kAzure, kPcap };
+const char* workload_kind_name(WorkloadKind k);
+
+// What drives sporadic threads. Fields apply per kind (docs/scenario.md); the parser rejects
+// keys that do not belong to the kind.
+struct Workload {
+  std::string name;
+  WorkloadKind kind = WorkloadKind::kPoisson;
+  std::string target;                   // thread served (poisson, mmpp, iot, kv, pcap)
+  Duration start = Duration::zero();
+  Duration stop = Duration::zero();     // 0: the scenario's duration
+  std::optional<CostDist> cost;         // per arrival; default: the target thread's cost
+  Duration deadline = Duration::zero(); // per arrival relative deadline; 0: the thread's
+  uint64_t seed = 0;                    // 0: derived from the scenario seed and the name
+  // poisson, kv
+  double rate = 0;  // arrivals per second (kv: the ETC inter-arrival shape, scaled to this mean)
+  // mmpp
+  std::vector<double> rates;
+  std::vector<Duration> sojourn;                  // mean holding time per state
+  std::vector<std::vector<double>> transitions;   // jump probabilities; default uniform
+  // iot
+  uint32_t sensors = 0;
+  Duration sensor_period;
+  Duration jitter = Duration::zero();
+  std::vector<Burst> bursts;
+  // ar
+  std::vector<std::string> stages;  // threads, in pipeline order
+  double fps = 0;
+  Duration e2e_deadline = Duration::zero();  // 0: one frame period
+  // kv
+  double get_ratio = 30.0 / 31.0;  // ETC: 30 gets per set
+  Duration cost_base = Duration::zero();
+  Duration cost_per_kib = Duration::zero();
+  // trace, azure, pcap
+  std::string file;                              // resolved relative to the scenario file
+  std::map<std::string, std::string> targets;    // trace: tenant -> thread; pcap: port -> thread
+  std::vector<std::string> target_list;          // azure: functions map onto these, round robin
+  uint32_t minute_from = 0, minute_to = 1440;    // azure
+  double scale = 1.0;                            // azure: invocation count multiplier
+  Location where;
+};
+
+struct Scenario {
+  std::string name;
+  std::string file;  // where it was read from ("" if built in code)
+  Duration duration;
+  uint64_t seed = 1;
+  std::vector<Server> servers;
+  std::vector<Template> templates;
+  std::vector<Tenant> tenants;
+  std::vector<ThreadSpec> threads;
+  std::vector<Invoke> invokes;
+  std::vector<RingSpec> rings;
+  std::vector<Workload> workloads;
+
+  const Server* find_server(const std::string& n) const;
+  const Tenant* find_tenant(const std::string& n) const;
+  const ThreadSpec* find_thread(const std::string& n) const;
+};
+
+// A workload names a thread as "name" (every instance of a multi-instance tenant) or "name#k"
+// (instance k only).
+struct ThreadRef {
+  std::string thread;
+  std::optional<uint32_t> instance;
+};
+// Splits "name#k"; a malformed instance number yields no instance and a name containing '#'.
+ThreadRef split_thread_ref(const std::string& ref);
+
+// Cross-references and values the parser cannot check on its own (unknown tenants, threads that a
+// workload drives but that are not sporadic, CPUs out of range, CBS under FP...). Throws
+// InputError naming the file, line, column and key.
+void validate(const Scenario& s);
+
+// Totals of a validated scenario, for `edgeos check`.
+struct ScenarioStats {
+  size_t fwps = 0;
+  size_t threads = 0;
+  double utilisation = 0;  // periodic threads' mean cost / period, summed
+};
+ScenarioStats stats(const Scenario& s);
+
+}  // namespace edgeos::scenario

@@ -1,0 +1,550 @@
+// The compiled scenario: a compact, versioned binary form of a scenario that freestanding code
+// reads (the kernel loads it as a boot module). Written on the host by compile_scenario
+// (scenario_blob_writer.hpp); read here without libc, exceptions or the heap.
+//
+// Layout, version 1, every integer little-endian, records of fixed size (docs/scenario.md has the
+// field list):
+//
+//   offset  size  field
+//        0     8  magic "EDGEOSSC"
+//        8     2  version (1)
+//       10     2  header size (104)
+//       12     4  total size in bytes
+//       16     4  checksum: FNV-1a (32-bit) of bytes [20, total)
+//       20     4  reserved (0)
+//       24     8  duration, ns
+//       32     8  seed
+//       40    64  8 sections, each (u32 offset, u32 count): strings (count = bytes), servers,
+//                 templates (declared, then one implicit per tenant without one), tenants,
+//                 threads, calls, invokes, rings
+//
+// What the blob carries is what the kernel instantiates: servers, templates, tenants, threads with
+// their scheduling contexts and cost models, calls, invoke capabilities and rings. Workloads are
+// not in version 1: on hardware, arrivals come from the network (the load generator replays the
+// workload) or from the threads' own timers.
+//
+// open() checks everything a malicious or truncated blob could get wrong (bounds, indices, enum
+// values, scheduling parameters), so the kernel may instantiate whatever open() accepts.
+// instantiate() creates the kernel objects in the canonical order of simulator/scenario_run.hpp.
+#pragma once
+
+#include "edgeos/core/base.hpp"
+#include "edgeos/core/ipc.hpp"
+#include "edgeos/core/kernel.hpp"
+#include "edgeos/core/result.hpp"
+#include "edgeos/core/sched_context.hpp"
+#include "edgeos/core/thread.hpp"
+#include "edgeos/core/time.hpp"
+
+namespace edgeos::blob {
+
+inline constexpr uint16_t kVersion = 1;
+inline constexpr uint32_t kHeaderSize = 104;
+inline constexpr uint32_t kNumSections = 8;
+enum Section : uint32_t { kStrings, kServers, kTemplates, kTenants, kThreads, kCalls, kInvokes, kRings };
+// Record sizes in bytes, by section (strings: 1).
+inline constexpr uint32_t kRecordSize[kNumSections] = {1, 24, 16, 16, 120, 56, 8, 24};
+inline constexpr uint32_t kMaxCount = 1u << 24;  // of any section
+
+// Cost distributions (scenario::CostDist::Kind, in the same order).
+enum class CostKind : uint8_t { kFixed, kUniform, kNormal, kLogNormal, kExponential };
+
+struct Cost {
+  CostKind kind = CostKind::kFixed;
+  uint32_t sigma_ppm = 0;  // lognormal: sigma * 10^6
+  Duration value, min, max, sd;
+};
+
+struct ServerRec {
+  uint32_t name;  // string offset
+  uint32_t cpus;
+  uint64_t speed_hz;
+  uint8_t policy;  // 0 fixed priority, 1 EDF
+};
+
+struct TemplateRec {
+  uint32_t name;
+  uint32_t pool;
+  uint32_t max_instances;
+};
+
+struct TenantRec {
+  uint32_t name;
+  uint32_t server;
+  uint32_t tmpl;
+  uint32_t instances;
+};
+
+struct ThreadRec {
+  uint32_t name;
+  uint32_t tenant;
+  uint32_t cpu;  // within its server
+  bool spread;
+  ReleaseKind release;
+  Duration period, deadline, phase;
+  SchedParams sched;
+  Cost cost;
+  uint32_t first_call, num_calls;
+};
+
+struct CallRec {
+  uint32_t callee;  // tenant
+  Duration at;
+  Cost cost;
+};
+
+struct InvokeRec {
+  uint32_t from, to;  // tenants
+};
+
+struct RingRec {
+  uint32_t name;
+  uint32_t from, to;  // tenants
+  uint32_t slots, slot_size;
+};
+
+// FNV-1a, 32-bit.
+constexpr uint32_t checksum(const uint8_t* p, size_t n) {
+  uint32_t h = 0x811c'9dc5u;
+  for (size_t i = 0; i < n; ++i) {
+    h ^= p[i];
+    h *= 0x0100'0193u;
+  }
+  return h;
+}
+
+namespace detail {
+constexpr uint64_t le(const uint8_t* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+}  // namespace detail
+
+// Why open() refused a blob.
+enum class BlobError : uint8_t {
+  kOk,
+  kTooShort,
+  kBadMagic,
+  kBadVersion,
+  kBadSize,
+  kBadChecksum,
+  kBadSection,
+  kBadString,
+  kBadReference,
+  kBadValue,
+};
+
+constexpr const char* blob_error_name(BlobError e) {
+  switch (e) {
+    case BlobError::kOk: return "ok";
+    case BlobError::kTooShort: return "shorter than its header";
+    case BlobError::kBadMagic: return "not a compiled scenario (bad magic)";
+    case BlobError::kBadVersion: return "unsupported version";
+    case BlobError::kBadSize: return "size does not match the header";
+    case BlobError::kBadChecksum: return "checksum mismatch (corrupted)";
+    case BlobError::kBadSection: return "a section lies outside the blob";
+    case BlobError::kBadString: return "a string is out of bounds or unterminated";
+    case BlobError::kBadReference: return "a record refers to something that does not exist";
+    case BlobError::kBadValue: return "a field has an impossible value";
+  }
+  return "unknown";
+}
+
+class ScenarioBlob {
+ public:
+  // Checks the whole blob. On failure, returns an empty blob and sets *error.
+  static ScenarioBlob open(Span<const uint8_t> bytes, BlobError* error) {
+    ScenarioBlob b;
+    b.bytes_ = bytes;
+    *error = b.check();
+    if (*error != BlobError::kOk) return ScenarioBlob{};
+    return b;
+  }
+
+  bool valid() const { return !bytes_.empty(); }
+  Duration duration() const { return Duration::nanoseconds(static_cast<int64_t>(u64(24))); }
+  uint64_t seed() const { return u64(32); }
+  uint32_t count(Section s) const { return u32(44 + 8 * s); }
+
+  // A NUL-terminated string of the string table (offsets were checked by open()).
+  const char* string(uint32_t offset) const {
+    return reinterpret_cast<const char*>(bytes_.data() + section_offset(kStrings) + offset);
+  }
+
+  ServerRec server(uint32_t i) const {
+    const uint8_t* p = record(kServers, i);
+    return ServerRec{r32(p), r32(p + 4), detail::le(p + 8, 8), p[16]};
+  }
+  TemplateRec tmpl(uint32_t i) const {
+    const uint8_t* p = record(kTemplates, i);
+    return TemplateRec{r32(p), r32(p + 4), r32(p + 8)};
+  }
+  TenantRec tenant(uint32_t i) const {
+    const uint8_t* p = record(kTenants, i);
+    return TenantRec{r32(p), r32(p + 4), r32(p + 8), r32(p + 12)};
+  }
+  ThreadRec thread(uint32_t i) const {
+    const uint8_t* p = record(kThreads, i);
+    ThreadRec t{};
+    t.name = r32(p);
+    t.tenant = r32(p + 4);
+    t.cpu = r32(p + 8);
+    t.spread = (p[12] & 1) != 0;
+    t.release = static_cast<ReleaseKind>(p[13]);
+    t.sched.priority = p[14];
+    t.sched.server = static_cast<ServerKind>(p[15]);
+    t.sched.max_refills = p[16];
+    t.period = rdur(p + 24);
+    t.deadline = rdur(p + 32);
+    t.sched.relative_deadline = rdur(p + 40);
+    t.sched.budget = rdur(p + 48);
+    t.sched.period = rdur(p + 56);
+    t.phase = rdur(p + 64);
+    t.cost = rcost(p + 72);
+    t.first_call = r32(p + 112);
+    t.num_calls = r32(p + 116);
+    return t;
+  }
+  CallRec call(uint32_t i) const {
+    const uint8_t* p = record(kCalls, i);
+    return CallRec{r32(p), rdur(p + 8), rcost(p + 16)};
+  }
+  InvokeRec invoke(uint32_t i) const {
+    const uint8_t* p = record(kInvokes, i);
+    return InvokeRec{r32(p), r32(p + 4)};
+  }
+  RingRec ring(uint32_t i) const {
+    const uint8_t* p = record(kRings, i);
+    return RingRec{r32(p), r32(p + 4), r32(p + 8), r32(p + 12), r32(p + 16)};
+  }
+
+  // Totals of the instantiated scenario, for sizing the kernel's storage.
+  uint32_t total_cpus() const {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < count(kServers); ++i) n += server(i).cpus;
+    return n;
+  }
+  uint32_t first_cpu(uint32_t server_index) const {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < server_index; ++i) n += server(i).cpus;
+    return n;
+  }
+  uint32_t total_fwps() const {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < count(kTenants); ++i) n += tenant(i).instances;
+    return n;
+  }
+  uint32_t pooled_fwps() const {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < count(kTemplates); ++i) n += tmpl(i).pool;
+    return n;
+  }
+  uint32_t total_threads() const {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < count(kThreads); ++i) n += tenant(thread(i).tenant).instances;
+    return n;
+  }
+  uint32_t total_rings() const {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < count(kRings); ++i) n += tenant(ring(i).from).instances;
+    return n;
+  }
+  size_t ring_storage_bytes() const {
+    size_t n = 0;
+    for (uint32_t i = 0; i < count(kRings); ++i) {
+      const RingRec r = ring(i);
+      n += size_t{tenant(r.from).instances} * r.slots * (4 + size_t{r.slot_size});
+    }
+    return n;
+  }
+
+  // The tenants a tenant's FWPs may invoke, in capability-slot order: the callees of its
+  // threads' calls (thread order), then its [[invoke]] entries; each once. Returns how many were
+  // written (at most `cap`; a tenant never has more than kCapSlots after open()).
+  uint32_t callees(uint32_t tenant_index, uint32_t* out, uint32_t cap) const {
+    uint32_t n = 0;
+    auto mention = [&](uint32_t callee) {
+      for (uint32_t i = 0; i < n; ++i) {
+        if (out[i] == callee) return;
+      }
+      if (n < cap) out[n++] = callee;
+    };
+    for (uint32_t t = 0; t < count(kThreads); ++t) {
+      const ThreadRec th = thread(t);
+      if (th.tenant != tenant_index) continue;
+      for (uint32_t c = 0; c < th.num_calls; ++c) mention(call(th.first_call + c).callee);
+    }
+    for (uint32_t i = 0; i < count(kInvokes); ++i) {
+      const InvokeRec inv = invoke(i);
+      if (inv.from == tenant_index) mention(inv.to);
+    }
+    return n;
+  }
+  // The capability slot through which `thread`'s FWPs make call `c` (an index into its calls).
+  CapSlot call_slot(uint32_t thread_index, uint32_t c) const {
+    const ThreadRec th = thread(thread_index);
+    uint32_t list[kCapSlots];
+    const uint32_t n = callees(th.tenant, list, kCapSlots);
+    const uint32_t callee = call(th.first_call + c).callee;
+    for (uint32_t i = 0; i < n; ++i) {
+      if (list[i] == callee) return i;
+    }
+    return kCapSlots;  // unreachable for a blob open() accepted
+  }
+
+ private:
+  uint32_t u32(size_t off) const { return static_cast<uint32_t>(detail::le(bytes_.data() + off, 4)); }
+  uint64_t u64(size_t off) const { return detail::le(bytes_.data() + off, 8); }
+  static uint32_t r32(const uint8_t* p) { return static_cast<uint32_t>(detail::le(p, 4)); }
+  static Duration rdur(const uint8_t* p) { return Duration::nanoseconds(static_cast<int64_t>(detail::le(p, 8))); }
+  static Cost rcost(const uint8_t* p) {
+    return Cost{static_cast<CostKind>(p[0]), r32(p + 4), rdur(p + 8), rdur(p + 16), rdur(p + 24), rdur(p + 32)};
+  }
+  uint32_t section_offset(Section s) const { return u32(40 + 8 * s); }
+  const uint8_t* record(Section s, uint32_t i) const {
+    return bytes_.data() + section_offset(s) + size_t{i} * kRecordSize[s];
+  }
+
+  bool string_ok(uint32_t off) const {
+    // Terminated within the table (open() checked that the table's last byte is NUL).
+    return off < count(kStrings);
+  }
+  static bool cost_ok(const Cost& c) {
+    if (static_cast<uint8_t>(c.kind) > static_cast<uint8_t>(CostKind::kExponential)) return false;
+    if (c.value < Duration::zero() || c.min < Duration::zero() || c.max < Duration::zero() || c.sd < Duration::zero()) {
+      return false;
+    }
+    if (c.kind == CostKind::kUniform && (c.min <= Duration::zero() || c.max < c.min)) return false;
+    if (c.kind != CostKind::kUniform && c.value <= Duration::zero()) return false;
+    return c.sigma_ppm <= 10'000'000;
+  }
+
+  BlobError check() const {
+    const size_t size = bytes_.size();
+    if (size < kHeaderSize) return BlobError::kTooShort;
+    const uint8_t* p = bytes_.data();
+    constexpr char kMagic[8] = {'E', 'D', 'G', 'E', 'O', 'S', 'S', 'C'};
+    for (int i = 0; i < 8; ++i) {
+      if (p[i] != static_cast<uint8_t>(kMagic[i])) return BlobError::kBadMagic;
+    }
+    if (detail::le(p + 8, 2) != kVersion) return BlobError::kBadVersion;
+    if (detail::le(p + 10, 2) != kHeaderSize || u32(12) != size) return BlobError::kBadSize;
+    if (u32(16) != checksum(p + 20, size - 20)) return BlobError::kBadChecksum;
+    if (static_cast<int64_t>(u64(24)) <= 0) return BlobError::kBadValue;
+    for (uint32_t s = 0; s < kNumSections; ++s) {
+      const uint64_t off = section_offset(static_cast<Section>(s));
+      const uint64_t n = count(static_cast<Section>(s));
+      if (n > kMaxCount || off < kHeaderSize || off + n * kRecordSize[s] > size) return BlobError::kBadSection;
+    }
+    const uint32_t strings = count(kStrings);
+    if (strings > 0 && p[section_offset(kStrings) + strings - 1] != 0) return BlobError::kBadString;
+
+    const uint32_t servers = count(kServers), templates = count(kTemplates), tenants = count(kTenants);
+    if (servers == 0 || tenants == 0) return BlobError::kBadValue;
+    uint64_t cpus = 0;
+    for (uint32_t i = 0; i < servers; ++i) {
+      const ServerRec s = server(i);
+      if (!string_ok(s.name)) return BlobError::kBadString;
+      if (s.cpus == 0 || s.policy > 1 || s.speed_hz == 0) return BlobError::kBadValue;
+      cpus += s.cpus;
+    }
+    if (cpus >= kNoCpu) return BlobError::kBadValue;
+    for (uint32_t i = 0; i < templates; ++i) {
+      const TemplateRec t = tmpl(i);
+      if (!string_ok(t.name)) return BlobError::kBadString;
+      if (t.pool > kMaxCount || t.max_instances > kMaxCount) return BlobError::kBadValue;
+    }
+    for (uint32_t i = 0; i < tenants; ++i) {
+      const TenantRec t = tenant(i);
+      if (!string_ok(t.name)) return BlobError::kBadString;
+      if (t.server >= servers || t.tmpl >= templates) return BlobError::kBadReference;
+      if (t.instances == 0 || t.instances > kMaxCount) return BlobError::kBadValue;
+    }
+    const uint32_t calls = count(kCalls);
+    for (uint32_t i = 0; i < count(kThreads); ++i) {
+      const uint8_t* r = record(kThreads, i);
+      if (r[13] > 1 || r[15] > static_cast<uint8_t>(ServerKind::kCbs)) return BlobError::kBadValue;
+      const ThreadRec t = thread(i);
+      if (!string_ok(t.name)) return BlobError::kBadString;
+      if (t.tenant >= tenants) return BlobError::kBadReference;
+      const ServerRec s = server(tenant(t.tenant).server);
+      if (t.cpu >= s.cpus) return BlobError::kBadReference;
+      if (t.period <= Duration::zero() || t.deadline <= Duration::zero() || t.phase < Duration::zero()) {
+        return BlobError::kBadValue;
+      }
+      if (!validate(t.sched)) return BlobError::kBadValue;
+      if (t.sched.server == ServerKind::kCbs && s.policy != 1) return BlobError::kBadValue;
+      if (!cost_ok(t.cost)) return BlobError::kBadValue;
+      if (t.first_call > calls || t.num_calls > calls - t.first_call) return BlobError::kBadReference;
+    }
+    for (uint32_t i = 0; i < calls; ++i) {
+      const CallRec c = call(i);
+      if (c.callee >= tenants) return BlobError::kBadReference;
+      if (c.at < Duration::zero() || !cost_ok(c.cost)) return BlobError::kBadValue;
+    }
+    for (uint32_t i = 0; i < count(kInvokes); ++i) {
+      const InvokeRec v = invoke(i);
+      if (v.from >= tenants || v.to >= tenants) return BlobError::kBadReference;
+    }
+    for (uint32_t i = 0; i < count(kRings); ++i) {
+      const RingRec r = ring(i);
+      if (!string_ok(r.name)) return BlobError::kBadString;
+      if (r.from >= tenants || r.to >= tenants || r.from == r.to) return BlobError::kBadReference;
+      if (r.slots == 0 || r.slot_size == 0 || r.slots > kMaxCount || r.slot_size > kMaxCount) return BlobError::kBadValue;
+    }
+    // Capability tables: invoke targets plus ring ends per FWP must fit kCapSlots.
+    for (uint32_t t = 0; t < tenants; ++t) {
+      uint32_t list[kCapSlots + 1];
+      uint32_t n = callees(t, list, kCapSlots + 1);
+      for (uint32_t i = 0; i < count(kRings) && n <= kCapSlots; ++i) {
+        const RingRec r = ring(i);
+        if (r.from == t) ++n;
+        // A consumer instance k receives from the producer instances j with j mod m == k.
+        if (r.to == t) n += (tenant(r.from).instances + tenant(t).instances - 1) / tenant(t).instances;
+      }
+      if (n > kCapSlots) return BlobError::kBadValue;
+    }
+    return BlobError::kOk;
+  }
+  Span<const uint8_t> bytes_;
+};
+
+// The kernel objects instantiate() created, in canonical order. The caller provides the storage,
+// sized from the blob: templates count(kTemplates), fwps total_fwps(), threads total_threads(),
+// rings total_rings(), ring_storage ring_storage_bytes().
+struct Objects {
+  Span<TemplateId> templates;
+  Span<FwpId> fwps;        // tenant by tenant, instance by instance
+  Span<ThreadId> threads;  // thread by thread, instance by instance
+  Span<RingId> rings;      // ring by ring, producer instance by instance
+  Span<uint8_t> ring_storage;
+};
+
+// Why instantiate() stopped: the kernel's error and the record it was creating.
+struct InstantiateError {
+  Error error = Error::kOk;
+  Section section = kStrings;
+  uint32_t index = 0;
+};
+
+// Creates a blob's objects in `kernel` (the canonical order of simulator/scenario_run.hpp), whose
+// CPUs are numbered server by server. `on_thread(blob thread index, instance, ThreadId)` runs
+// after each thread is created (a backend attaches its cost model there). Partial work is left
+// in place on failure.
+template <Platform P, class OnThread>
+InstantiateError instantiate(Kernel<P>& kernel, const ScenarioBlob& b, const Objects& out, OnThread&& on_thread) {
+  auto fail = [](Error e, Section s, uint32_t i) { return InstantiateError{e, s, i}; };
+  if (!b.valid()) return fail(Error::kInvalidArgument, kStrings, 0);
+  if (out.templates.size() < b.count(kTemplates) || out.fwps.size() < b.total_fwps() ||
+      out.threads.size() < b.total_threads() || out.rings.size() < b.total_rings() ||
+      out.ring_storage.size() < b.ring_storage_bytes()) {
+    return fail(Error::kOutOfCapacity, kStrings, 0);
+  }
+  // Templates, each pool prefilled.
+  for (uint32_t i = 0; i < b.count(kTemplates); ++i) {
+    const TemplateRec t = b.tmpl(i);
+    TemplateParams p;
+    p.image = i;
+    p.pool_limit = t.pool;
+    p.max_instances = t.max_instances;
+    const Result<TemplateId> id = kernel.template_create(p);
+    if (!id) return fail(id.error(), kTemplates, i);
+    out.templates[i] = *id;
+    if (t.pool > 0) {
+      const Status s = kernel.fwp_prefill(*id, t.pool);
+      if (!s) return fail(s.error(), kTemplates, i);
+    }
+  }
+  // FWPs.
+  const uint32_t tenants = b.count(kTenants);
+  auto fwp_base = [&](uint32_t tenant) {
+    uint32_t n = 0;
+    for (uint32_t t = 0; t < tenant; ++t) n += b.tenant(t).instances;
+    return n;
+  };
+  {
+    uint32_t k = 0;
+    for (uint32_t t = 0; t < tenants; ++t) {
+      const TenantRec tn = b.tenant(t);
+      for (uint32_t i = 0; i < tn.instances; ++i) {
+        const Result<FwpId> f = kernel.fwp_spawn(out.templates[tn.tmpl]);
+        if (!f) return fail(f.error(), kTenants, t);
+        out.fwps[k++] = *f;
+      }
+    }
+  }
+  // Rings, one per producer instance, storage carved in order.
+  {
+    uint32_t k = 0;
+    size_t used = 0;
+    for (uint32_t r = 0; r < b.count(kRings); ++r) {
+      const RingRec ring = b.ring(r);
+      const uint32_t producers = b.tenant(ring.from).instances;
+      const size_t bytes = size_t{ring.slots} * (4 + size_t{ring.slot_size});
+      for (uint32_t i = 0; i < producers; ++i) {
+        const Result<RingId> id =
+            kernel.ring_create(Span<uint8_t>(out.ring_storage.data() + used, bytes), ring.slot_size, ring.slots);
+        if (!id) return fail(id.error(), kRings, r);
+        used += bytes;
+        out.rings[k++] = *id;
+      }
+    }
+  }
+  // Capabilities, FWP by FWP: invoke targets, then ring ends in ring order.
+  for (uint32_t t = 0; t < tenants; ++t) {
+    const TenantRec tn = b.tenant(t);
+    uint32_t callees[kCapSlots];
+    const uint32_t n = b.callees(t, callees, kCapSlots);
+    for (uint32_t i = 0; i < tn.instances; ++i) {
+      const FwpId f = out.fwps[fwp_base(t) + i];
+      for (uint32_t c = 0; c < n; ++c) {
+        const uint32_t m = b.tenant(callees[c]).instances;
+        const Result<CapSlot> s = kernel.grant_invoke(f, out.fwps[fwp_base(callees[c]) + i % m]);
+        if (!s) return fail(s.error(), kTenants, t);
+      }
+      uint32_t ring_index = 0;
+      for (uint32_t r = 0; r < b.count(kRings); ++r) {
+        const RingRec ring = b.ring(r);
+        const uint32_t producers = b.tenant(ring.from).instances;
+        const uint32_t consumers = b.tenant(ring.to).instances;
+        for (uint32_t j = 0; j < producers; ++j, ++ring_index) {
+          if (ring.from == t && j == i) {
+            const Result<CapSlot> s = kernel.grant_ring(f, out.rings[ring_index], CapKind::kRingSend);
+            if (!s) return fail(s.error(), kRings, r);
+          }
+          if (ring.to == t && j % consumers == i) {
+            const Result<CapSlot> s = kernel.grant_ring(f, out.rings[ring_index], CapKind::kRingReceive);
+            if (!s) return fail(s.error(), kRings, r);
+          }
+        }
+      }
+    }
+  }
+  // Threads.
+  {
+    uint32_t k = 0;
+    for (uint32_t t = 0; t < b.count(kThreads); ++t) {
+      const ThreadRec th = b.thread(t);
+      const TenantRec tn = b.tenant(th.tenant);
+      const ServerRec sv = b.server(tn.server);
+      for (uint32_t i = 0; i < tn.instances; ++i) {
+        ThreadParams p;
+        p.fwp = out.fwps[fwp_base(th.tenant) + i];
+        p.cpu = static_cast<CpuId>(b.first_cpu(tn.server) + (th.spread ? (th.cpu + i) % sv.cpus : th.cpu));
+        p.sched = th.sched;
+        p.release = th.release;
+        p.period = th.period;
+        p.relative_deadline = th.deadline;
+        p.first_release = Instant::epoch() + th.phase;
+        const Result<ThreadId> id = kernel.thread_create(p);
+        if (!id) return fail(id.error(), kThreads, t);
+        out.threads[k++] = *id;
+        on_thread(t, i, *id);
+      }
+    }
+  }
+  return InstantiateError{};
+}
+
+}  // namespace edgeos::blob

@@ -1,0 +1,273 @@
+#include "edgeos/workloads/scenario.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "edgeos/hosted/error.hpp"
+#include "edgeos/hosted/parse.hpp"
+#include "edgeos/workloads/generators.hpp"
+
+namespace edgeos::scenario {
+
+std::string Location::describe() const { return fmt::format("{}:{}:{}", file, line, column); }
+
+const char* workload_kind_name(WorkloadKind k) {
+  switch (k) {
+    case WorkloadKind::kPoisson: return "poisson";
+    case WorkloadKind::kMmpp: return "mmpp";
+    case WorkloadKind::kIot: return "iot";
+    case WorkloadKind::kAr: return "ar";
+    case WorkloadKind::kKv: return "kv";
+    case WorkloadKind::kTrace: return "trace";
+    case WorkloadKind::kAzure: return "azure";
+    case WorkloadKind::kPcap: return "pcap";
+  }
+  return "unknown";
+}
+
+namespace {
+// A standard normal draw (Box-Muller on two 53-bit uniforms).
+double standard_normal(Rng& rng) {
+  const double u1 = 1.0 - gen::uniform01(rng);  // (0, 1]
+  const double u2 = gen::uniform01(rng);
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+}
+}  // namespace
+
+Duration CostDist::sample(Rng& rng) const {
+  auto within = [&](double ns) {
+    return ns >= static_cast<double>(min.ns()) && (max == Duration::zero() || ns <= static_cast<double>(max.ns()));
+  };
+  auto clamp = [&](double ns) {
+    ns = std::max(ns, static_cast<double>(std::max<int64_t>(1, min.ns())));
+    if (max != Duration::zero()) ns = std::min(ns, static_cast<double>(max.ns()));
+    return Duration::nanoseconds(std::max<int64_t>(1, std::llround(ns)));
+  };
+  // Truncated distributions redraw (up to 64 times) rather than pile mass on the bounds.
+  auto draw = [&](auto&& one) {
+    double x = one();
+    for (int i = 0; i < 64 && !within(x); ++i) x = one();
+    return clamp(x);
+  };
+  switch (kind) {
+    case Kind::kFixed:
+      return value;
+    case Kind::kUniform:
+      return Duration::nanoseconds(std::max<int64_t>(1, rng.between(min.ns(), max.ns())));
+    case Kind::kNormal:
+      return draw([&] { return static_cast<double>(value.ns()) + static_cast<double>(sd.ns()) * standard_normal(rng); });
+    case Kind::kLogNormal:
+      return draw([&] { return static_cast<double>(value.ns()) * std::exp(sigma * standard_normal(rng)); });
+    case Kind::kExponential:
+      return draw([&] { return -static_cast<double>(value.ns()) * std::log(1.0 - gen::uniform01(rng)); });
+  }
+  return value;
+}
+
+Duration CostDist::mean() const {
+  switch (kind) {
+    case Kind::kLogNormal:
+      return Duration::nanoseconds(std::llround(static_cast<double>(value.ns()) * std::exp(sigma * sigma / 2)));
+    default:
+      return value;
+  }
+}
+
+const Server* Scenario::find_server(const std::string& n) const {
+  for (const Server& x : servers) {
+    if (x.name == n) return &x;
+  }
+  return nullptr;
+}
+const Tenant* Scenario::find_tenant(const std::string& n) const {
+  for (const Tenant& x : tenants) {
+    if (x.name == n) return &x;
+  }
+  return nullptr;
+}
+const ThreadSpec* Scenario::find_thread(const std::string& n) const {
+  for (const ThreadSpec& x : threads) {
+    if (x.name == n) return &x;
+  }
+  return nullptr;
+}
+
+ThreadRef split_thread_ref(const std::string& ref) {
+  const size_t hash = ref.rfind('#');
+  if (hash == std::string::npos || hash + 1 == ref.size() || hash + 8 < ref.size()) return ThreadRef{ref, std::nullopt};
+  uint32_t k = 0;
+  for (size_t i = hash + 1; i < ref.size(); ++i) {
+    if (ref[i] < '0' || ref[i] > '9') return ThreadRef{ref, std::nullopt};
+    k = k * 10 + static_cast<uint32_t>(ref[i] - '0');
+  }
+  return ThreadRef{ref.substr(0, hash), k};
+}
+
+namespace {
+
+[[noreturn]] void fail(const Location& at, const std::string& what) {
+  throw InputError(fmt::format("{}: {}", at.describe(), what));
+}
+
+template <class T>
+void unique_names(const std::vector<T>& items, const char* kind) {
+  std::set<std::string> seen;
+  for (const T& x : items) {
+    if (!seen.insert(x.name).second) fail(x.where, fmt::format("{} \"{}\" is defined twice", kind, x.name));
+  }
+}
+
+std::string names_of(const auto& items) {
+  std::vector<std::string> n;
+  for (const auto& x : items) n.push_back(x.name);
+  return fmt::format("{}", fmt::join(n, ", "));
+}
+
+}  // namespace
+
+void validate(const Scenario& s) {
+  unique_names(s.servers, "server");
+  unique_names(s.templates, "template");
+  unique_names(s.tenants, "tenant");
+  unique_names(s.threads, "thread");
+  unique_names(s.rings, "ring");
+  unique_names(s.workloads, "workload");
+  if (s.tenants.empty()) throw InputError(fmt::format("{}: no [[tenant]]: nothing to run", s.file));
+  if (s.threads.empty()) throw InputError(fmt::format("{}: no [[thread]]: nothing to run", s.file));
+
+  for (const Tenant& t : s.tenants) {
+    if (s.find_server(t.server) == nullptr) {
+      fail(t.where, fmt::format("tenant \"{}\": unknown server \"{}\" (servers: {})", t.name, t.server, names_of(s.servers)));
+    }
+    if (!t.tmpl.empty() && std::none_of(s.templates.begin(), s.templates.end(), [&](const Template& x) { return x.name == t.tmpl; })) {
+      fail(t.where, fmt::format("tenant \"{}\": unknown template \"{}\" (templates: {})", t.name, t.tmpl, names_of(s.templates)));
+    }
+  }
+
+  auto server_of = [&](const std::string& tenant) { return s.find_server(s.find_tenant(tenant)->server); };
+  auto tenant_known = [&](const Location& at, const std::string& what, const std::string& tenant) {
+    if (s.find_tenant(tenant) == nullptr) {
+      fail(at, fmt::format("{}: unknown tenant \"{}\" (tenants: {})", what, tenant, names_of(s.tenants)));
+    }
+  };
+
+  for (const ThreadSpec& th : s.threads) {
+    const std::string what = fmt::format("thread \"{}\"", th.name);
+    if (th.name.find('#') != std::string::npos) fail(th.where, what + ": '#' is reserved for instance numbers");
+    tenant_known(th.where, what, th.tenant);
+    const Server& sv = *server_of(th.tenant);
+    if (th.cpu >= sv.cpus) fail(th.where, fmt::format("{}: cpu {} does not exist on server \"{}\" ({} CPUs)", what, th.cpu, sv.name, sv.cpus));
+    if (th.sched.server == ServerKind::kCbs && sv.policy != "edf") {
+      fail(th.where, fmt::format("{}: a CBS server needs an EDF server (\"{}\" runs {})", what, sv.name, sv.policy));
+    }
+    if (th.sched.server != ServerKind::kNone && th.sched.budget < Duration::microseconds(1)) {
+      fail(th.where, fmt::format("{}: budget {} is below the kernel's minimum budget of 1us", what, format_duration(th.sched.budget)));
+    }
+    if (!validate(th.sched).is_ok()) fail(th.where, what + ": impossible scheduling parameters");
+    for (const CallSpec& c : th.calls) {
+      tenant_known(c.where, what + " call", c.to);
+      if (c.to == th.tenant) fail(c.where, fmt::format("{}: a call into its own tenant \"{}\"", what, c.to));
+      if (server_of(c.to) != &sv) fail(c.where, fmt::format("{}: calls \"{}\", which runs on another server", what, c.to));
+    }
+  }
+  for (const Invoke& i : s.invokes) {
+    tenant_known(i.where, "invoke", i.from);
+    tenant_known(i.where, "invoke", i.to);
+    if (server_of(i.from) != server_of(i.to)) fail(i.where, "invoke: both tenants must run on the same server");
+  }
+  for (const RingSpec& r : s.rings) {
+    tenant_known(r.where, fmt::format("ring \"{}\"", r.name), r.from);
+    tenant_known(r.where, fmt::format("ring \"{}\"", r.name), r.to);
+    if (server_of(r.from) != server_of(r.to)) fail(r.where, fmt::format("ring \"{}\": both tenants must run on the same server", r.name));
+    if (r.from == r.to) fail(r.where, fmt::format("ring \"{}\": producer and consumer are the same tenant", r.name));
+  }
+
+  auto sporadic_thread = [&](const Location& at, const std::string& what, const std::string& name) {
+    const ThreadRef ref = split_thread_ref(name);
+    const ThreadSpec* th = s.find_thread(ref.thread);
+    if (th == nullptr) fail(at, fmt::format("{}: unknown thread \"{}\" (threads: {})", what, name, names_of(s.threads)));
+    if (th->release != ReleaseKind::kSporadic) {
+      fail(at, fmt::format("{}: thread \"{}\" is periodic; a workload drives sporadic threads (release = \"sporadic\")", what, name));
+    }
+    const uint32_t instances = s.find_tenant(th->tenant)->instances;
+    if (ref.instance && *ref.instance >= instances) {
+      fail(at, fmt::format("{}: \"{}\": tenant \"{}\" has {} instance(s), numbered from 0", what, name, th->tenant, instances));
+    }
+  };
+  for (const Workload& w : s.workloads) {
+    const std::string what = fmt::format("workload \"{}\"", w.name);
+    if (!w.target.empty()) sporadic_thread(w.where, what, w.target);
+    for (const auto& [key, thread] : w.targets) sporadic_thread(w.where, what, thread);
+    for (const std::string& thread : w.target_list) sporadic_thread(w.where, what, thread);
+    for (const std::string& thread : w.stages) {
+      sporadic_thread(w.where, what, thread);
+      if (split_thread_ref(thread).instance) fail(w.where, fmt::format("{}: stage \"{}\": name the stage's thread without an instance", what, thread));
+    }
+    if (w.kind == WorkloadKind::kTrace || w.kind == WorkloadKind::kAzure || w.kind == WorkloadKind::kPcap) {
+      // A file is replayed once: each of its destinations is one thread instance.
+      auto single = [&](const std::string& ref) {
+        const ThreadRef r = split_thread_ref(ref);
+        const uint32_t n = s.find_tenant(s.find_thread(r.thread)->tenant)->instances;
+        if (!r.instance && n > 1) {
+          fail(w.where, fmt::format("{}: thread \"{}\" has {} instances (tenant \"{}\"); a trace drives one of them: "
+                                    "name it \"{}#0\" ... \"{}#{}\"", what, ref, n, s.find_thread(r.thread)->tenant, ref, ref, n - 1));
+        }
+      };
+      if (!w.target.empty()) single(w.target);
+      for (const auto& [key, thread] : w.targets) single(thread);
+      for (const std::string& thread : w.target_list) single(thread);
+    }
+    if (w.start >= s.duration) fail(w.where, fmt::format("{}: starts at {}, after the scenario ends ({})", what, format_duration(w.start), format_duration(s.duration)));
+    if (!w.file.empty() && !std::filesystem::exists(w.file)) fail(w.where, fmt::format("{}: file \"{}\" does not exist", what, w.file));
+    if (w.kind == WorkloadKind::kPcap) {
+      for (const auto& [port, thread] : w.targets) {
+        if (port.empty() || !std::all_of(port.begin(), port.end(), ::isdigit) || std::stoul(port) > 65535) {
+          fail(w.where, fmt::format("{}: \"{}\" is not a port number", what, port));
+        }
+      }
+    }
+    if (w.kind == WorkloadKind::kMmpp) {
+      for (const std::vector<double>& row : w.transitions) {
+        double sum = 0;
+        for (double p : row) {
+          if (p < 0) fail(w.where, what + ": transition probabilities must be >= 0");
+          sum += p;
+        }
+        if (std::abs(sum - 1.0) > 1e-9) fail(w.where, what + ": each row of \"transitions\" must sum to 1");
+      }
+      for (size_t i = 0; i < w.transitions.size(); ++i) {
+        if (w.transitions[i][i] != 0) fail(w.where, what + ": \"transitions\" must have zeros on its diagonal");
+      }
+    }
+    if (w.kind == WorkloadKind::kAr) {
+      std::set<std::string> seen;
+      for (const std::string& st : w.stages) {
+        if (!seen.insert(st).second) fail(w.where, fmt::format("{}: stage \"{}\" appears twice", what, st));
+        if (s.find_tenant(s.find_thread(st)->tenant)->instances != s.find_tenant(s.find_thread(w.stages[0])->tenant)->instances) {
+          fail(w.where, what + ": all stages must belong to tenants with the same number of instances");
+        }
+      }
+    }
+  }
+}
+
+ScenarioStats stats(const Scenario& s) {
+  ScenarioStats st;
+  for (const Tenant& t : s.tenants) st.fwps += t.instances;
+  for (const ThreadSpec& th : s.threads) {
+    const uint32_t n = s.find_tenant(th.tenant)->instances;
+    st.threads += n;
+    if (th.release == ReleaseKind::kPeriodic) {
+      Duration c = th.cost.mean();
+      for (const CallSpec& call : th.calls) c += call.cost.mean();
+      st.utilisation += n * static_cast<double>(c.ns()) / static_cast<double>(th.period.ns());
+    }
+  }
+  return st;
+}
+
+}  // namespace edgeos::scenario
