@@ -101,6 +101,13 @@ void print_summary() {
   if (const double sweep = get("BM_Sweep1000SetsWithSimulation/iterations:1"); sweep > 0) {
     fmt::print("sweep of 1,000 task sets with 2 analyses and 2 simulations each: {:.2f} s (target: < 10 s)\n", sweep / 1e9);
   }
+  if (const auto load = rates().find("BM_TraceLoadCsv"); load != rates().end()) {
+    const double scan = rates()["BM_TraceScanLines"];
+    const double replay = rates()["BM_TraceReplaySim"];
+    fmt::print("CSV trace, 2M arrivals: loading {:.1f} million arrivals/s (target: >= 5), {:.0f}% of the speed of "
+               "only finding its lines ({:.1f} M lines/s); replay through the simulator {:.1f} million arrivals/s\n",
+               load->second / 1e6, 100 * load->second / scan, scan / 1e6, replay / 1e6);
+  }
   const double fwp10 = get("BM_FwpSpawnTerminate/10");
   const double fwp10k = get("BM_FwpSpawnTerminate/10000");
   if (fwp10 > 0) {

@@ -222,9 +222,10 @@ uint32_t CoreSimulator::add_target(ThreadId thread) {
 
 uint32_t CoreSimulator::add_source(std::unique_ptr<arrivals::Source> source) {
   const uint32_t index = static_cast<uint32_t>(sources_.size());
-  sources_.push_back(SourceState{std::move(source), {}, {}});
+  sources_.push_back(SourceState{std::move(source), {}, false, {}});
   SourceState& s = sources_.back();
-  if (s.source->next(s.next)) due_.push(Due{s.next.time, index});
+  s.has_next = s.source->next(s.next);
+  if (s.has_next) due_.push(Due{s.next.time, index});
   return index;
 }
 
@@ -250,12 +251,27 @@ bool CoreSimulator::deliver(const arrivals::Arrival& a, uint32_t source) {
   return true;
 }
 
+uint64_t CoreSimulator::drain_source(uint32_t index) {
+  SourceState& s = sources_.at(index);
+  uint64_t n = s.has_next ? 1 : 0;
+  s.has_next = false;
+  arrivals::Arrival a;
+  Instant last = s.next.time;
+  while (s.source->next(a)) {
+    if (a.time < last) throw InputError("an arrival source went back in time");
+    last = a.time;
+    ++n;
+  }
+  return n;
+}
+
 void CoreSimulator::pump_source() {
   const uint32_t index = due_.top().source;
   due_.pop();
   SourceState& s = sources_[index];
   const arrivals::Arrival a = s.next;
-  if (s.source->next(s.next)) {
+  s.has_next = s.source->next(s.next);
+  if (s.has_next) {
     if (s.next.time < a.time) throw InputError("an arrival source went back in time");
     due_.push(Due{s.next.time, index});
   }

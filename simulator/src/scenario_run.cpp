@@ -464,6 +464,16 @@ void ScenarioRun::on_complete(ThreadId thread, const JobInfo& job) {
   if (!sim_->deliver(next, job.source)) ++p.dropped;
 }
 
+uint64_t ScenarioRun::scan_traces() {
+  uint64_t n = 0;
+  for (size_t i = 0; i < workloads_.size(); ++i) {
+    const WorkloadKind k = s_.workloads[i].kind;
+    if (k != WorkloadKind::kTrace && k != WorkloadKind::kAzure && k != WorkloadKind::kPcap) continue;
+    for (const uint32_t si : workloads_[i].sources) n += sim_->drain_source(si);
+  }
+  return n;
+}
+
 RunStats ScenarioRun::run_until(Instant until) { return sim_->run_until(std::min(until, end_)); }
 
 RunStats ScenarioRun::run(const ProgressFn& progress) {

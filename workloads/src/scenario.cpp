@@ -160,7 +160,7 @@ void validate(const Scenario& s) {
     if (th.name.find('#') != std::string::npos) fail(th.where, what + ": '#' is reserved for instance numbers");
     tenant_known(th.where, what, th.tenant);
     const Server& sv = *server_of(th.tenant);
-    if (th.cpu >= sv.cpus) fail(th.where, fmt::format("{}: cpu {} does not exist on server \"{}\" ({} CPUs)", what, th.cpu, sv.name, sv.cpus));
+    if (th.cpu >= sv.cpus) fail(th.where, fmt::format("{}: cpu {} does not exist on server \"{}\" (CPUs 0 to {})", what, th.cpu, sv.name, sv.cpus - 1));
     if (th.sched.server == ServerKind::kCbs && sv.policy != "edf") {
       fail(th.where, fmt::format("{}: a CBS server needs an EDF server (\"{}\" runs {})", what, sv.name, sv.policy));
     }

@@ -136,7 +136,9 @@ class Reader {
     }
   }
 
-  [[noreturn]] void fail(std::string_view key, const std::string& why) const {
+  // Value parsers are called with the name "value"; the key names it better here.
+  [[noreturn]] void fail(std::string_view key, std::string_view why) const {
+    if (why.substr(0, 7) == "value: ") why.remove_prefix(7);
     throw InputError(fmt::format("{}: {}: key \"{}\": {}", where(key), context_, key, why));
   }
   [[noreturn]] void fail_table(const std::string& why) const {
@@ -377,6 +379,15 @@ std::string resolve(const std::string& base_dir, const std::string& p) {
   return (std::filesystem::path(base_dir) / p).lexically_normal().string();
 }
 
+// How messages name a table: by its "name" key when it has a usable one, else by position.
+std::string context_of(const toml::table& t, std::string_view kind, size_t index) {
+  const toml::node* n = t.get("name");
+  if (n != nullptr && n->is_string() && !n->value<std::string_view>()->empty()) {
+    return fmt::format("{} \"{}\"", kind, *n->value<std::string_view>());
+  }
+  return fmt::format("{} #{}", kind, index);
+}
+
 constexpr std::string_view kTopLevel[] = {"scenario", "server", "template", "tenant", "thread", "invoke", "ring", "workload"};
 
 }  // namespace
@@ -410,7 +421,7 @@ Scenario parse_scenario(std::string_view text, const std::string& name, const st
   }
 
   for (const toml::table* t : tables(root, "server", name)) {
-    const Reader r(*t, fmt::format("server #{}", s.servers.size()), name, {"name", "cpus", "speed", "policy", "platform", "host"});
+    const Reader r(*t, context_of(*t, "server", s.servers.size()), name, {"name", "cpus", "speed", "policy", "platform", "host"});
     Server v;
     v.name = r.str("name").value_or(fmt::format("server{}", s.servers.size()));
     v.cpus = static_cast<uint32_t>(r.integer("cpus", 1, 1, 1024));
@@ -430,7 +441,7 @@ Scenario parse_scenario(std::string_view text, const std::string& name, const st
   }
 
   for (const toml::table* t : tables(root, "template", name)) {
-    const Reader r(*t, fmt::format("template #{}", s.templates.size()), name, {"name", "pool", "max_instances"});
+    const Reader r(*t, context_of(*t, "template", s.templates.size()), name, {"name", "pool", "max_instances"});
     Template v;
     v.name = r.required_str("name");
     v.pool = static_cast<uint32_t>(r.integer("pool", 0, 0, 1 << 20));
@@ -440,7 +451,7 @@ Scenario parse_scenario(std::string_view text, const std::string& name, const st
   }
 
   for (const toml::table* t : tables(root, "tenant", name)) {
-    const Reader r(*t, fmt::format("tenant #{}", s.tenants.size()), name, {"name", "server", "template", "instances"});
+    const Reader r(*t, context_of(*t, "tenant", s.tenants.size()), name, {"name", "server", "template", "instances"});
     Tenant v;
     v.name = r.required_str("name");
     v.server = r.str("server").value_or(s.servers.front().name);
@@ -458,14 +469,11 @@ Scenario parse_scenario(std::string_view text, const std::string& name, const st
   };
 
   for (const toml::table* t : tables(root, "thread", name)) {
-    const Reader r(*t, fmt::format("thread #{}", s.threads.size()), name,
-                   {"name", "tenant", "cpu", "spread", "release", "period", "deadline", "phase", "cost", "priority",
-                    "sched_deadline", "server", "budget", "server_period", "refills", "call"});
-    ThreadSpec v;
-    v.name = r.required_str("name");
-    const Reader named(*t, fmt::format("thread \"{}\"", v.name), name,
+    const Reader named(*t, context_of(*t, "thread", s.threads.size()), name,
                        {"name", "tenant", "cpu", "spread", "release", "period", "deadline", "phase", "cost", "priority",
                         "sched_deadline", "server", "budget", "server_period", "refills", "call"});
+    ThreadSpec v;
+    v.name = named.required_str("name");
     v.tenant = named.required_str("tenant");
     v.cpu = static_cast<uint32_t>(named.integer("cpu", 0, 0, 1023));
     v.spread = named.boolean("spread", false);
@@ -534,7 +542,7 @@ Scenario parse_scenario(std::string_view text, const std::string& name, const st
     s.invokes.push_back(Invoke{r.required_str("from"), r.required_str("to"), r.location()});
   }
   for (const toml::table* t : tables(root, "ring", name)) {
-    const Reader r(*t, fmt::format("ring #{}", s.rings.size()), name, {"name", "from", "to", "slots", "slot_size"});
+    const Reader r(*t, context_of(*t, "ring", s.rings.size()), name, {"name", "from", "to", "slots", "slot_size"});
     RingSpec v;
     v.name = r.required_str("name");
     v.from = r.required_str("from");
@@ -553,7 +561,7 @@ Scenario parse_scenario(std::string_view text, const std::string& name, const st
   for (const toml::table* t : tables(root, "workload", name)) {
     Workload w;
     {
-      const Reader probe(*t, fmt::format("workload #{}", s.workloads.size()), name,
+      const Reader probe(*t, context_of(*t, "workload", s.workloads.size()), name,
                          {"name", "kind", "target", "start", "stop", "cost", "deadline", "seed", "rate", "rates", "sojourn",
                           "transitions", "sensors", "period", "jitter", "burst", "stages", "fps", "e2e_deadline", "get_ratio",
                           "cost_base", "cost_per_kib", "file", "targets", "minutes", "scale", "ports"});

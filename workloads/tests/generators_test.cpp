@@ -11,23 +11,13 @@
 #include <numeric>
 
 #include "edgeos/hosted/error.hpp"
+#include "stats.hpp"
 
 namespace edgeos::gen {
 namespace {
 
-// One-sample Kolmogorov-Smirnov statistic of `sample` against the CDF `cdf`.
-double ks_statistic(std::vector<double> sample, const std::function<double(double)>& cdf) {
-  std::sort(sample.begin(), sample.end());
-  const double n = static_cast<double>(sample.size());
-  double d = 0;
-  for (size_t i = 0; i < sample.size(); ++i) {
-    const double f = cdf(sample[i]);
-    d = std::max({d, f - static_cast<double>(i) / n, static_cast<double>(i + 1) / n - f});
-  }
-  return d;
-}
-// The KS critical value at significance 0.001 for a large sample.
-double ks_critical(size_t n) { return 1.95 / std::sqrt(static_cast<double>(n)); }
+using test::ks_critical;
+using test::ks_statistic;
 
 // On the simplex {u >= 0, sum = U}, uniformly, each u_i / U follows Beta(1, n - 1):
 // P(u_i / U <= x) = 1 - (1 - x)^(n - 1).

@@ -192,6 +192,10 @@ class CoreSimulator {
   };
   const SourceCounts& source_counts(uint32_t index) const { return sources_[index].counts; }
   uint32_t num_sources() const { return static_cast<uint32_t>(sources_.size()); }
+  // Reads a source to its end without delivering anything, and returns how many arrivals it had
+  // left: validation reads a trace whole, so that a malformed one fails before a run, not in
+  // the middle. The source is spent afterwards (the simulator should not run on).
+  uint64_t drain_source(uint32_t index);
   // An arrival now (e.g. from a completion hook): released at once if the thread waits, queued
   // otherwise. `source` is remembered in the job's JobInfo. False if dropped (queue full, thread
   // gone). Counts in the run's totals, not in the source's counts (which count what the source
@@ -228,6 +232,7 @@ class CoreSimulator {
   struct SourceState {
     std::unique_ptr<arrivals::Source> source;
     arrivals::Arrival next;
+    bool has_next = false;  // `next` holds an arrival not yet delivered
     SourceCounts counts;
   };
   std::vector<SourceState> sources_;

@@ -95,6 +95,10 @@ class ScenarioRun {
 
   std::vector<WorkloadResult> workload_results() const;
 
+  // Reads every trace-driven workload (trace, azure, pcap) to its end, so that a malformed file
+  // is reported now; returns the arrivals read. For `edgeos check`: the run cannot go on after.
+  uint64_t scan_traces();
+
  private:
   class CountingSource;
   struct Pipeline;

@@ -44,7 +44,8 @@ inline constexpr uint32_t kNumSections = 8;
 enum Section : uint32_t { kStrings, kServers, kTemplates, kTenants, kThreads, kCalls, kInvokes, kRings };
 // Record sizes in bytes, by section (strings: 1).
 inline constexpr uint32_t kRecordSize[kNumSections] = {1, 24, 16, 16, 120, 56, 8, 24};
-inline constexpr uint32_t kMaxCount = 1u << 24;  // of any section
+inline constexpr uint32_t kMaxCount = 1u << 24;  // of any section, and of FWPs, threads and rings in all
+inline constexpr uint64_t kMaxRingBytes = uint64_t{1} << 32;  // ring storage in all
 
 // Cost distributions (scenario::CostDist::Kind, in the same order).
 enum class CostKind : uint8_t { kFixed, kUniform, kNormal, kLogNormal, kExponential };
@@ -392,6 +393,19 @@ class ScenarioBlob {
       if (!string_ok(r.name)) return BlobError::kBadString;
       if (r.from >= tenants || r.to >= tenants || r.from == r.to) return BlobError::kBadReference;
       if (r.slots == 0 || r.slot_size == 0 || r.slots > kMaxCount || r.slot_size > kMaxCount) return BlobError::kBadValue;
+    }
+    // What instantiation will allocate stays bounded (the sums cannot overflow).
+    uint64_t fwps = 0, threads = 0, rings = 0, ring_bytes = 0, pooled = 0;
+    for (uint32_t i = 0; i < tenants; ++i) fwps += tenant(i).instances;
+    for (uint32_t i = 0; i < templates; ++i) pooled += tmpl(i).pool;
+    for (uint32_t i = 0; i < count(kThreads); ++i) threads += tenant(thread(i).tenant).instances;
+    for (uint32_t i = 0; i < count(kRings); ++i) {
+      const RingRec r = ring(i);
+      rings += tenant(r.from).instances;
+      ring_bytes += uint64_t{tenant(r.from).instances} * r.slots * (4 + uint64_t{r.slot_size});
+    }
+    if (fwps + pooled > kMaxCount || threads > kMaxCount || rings > kMaxCount || ring_bytes > kMaxRingBytes) {
+      return BlobError::kBadValue;
     }
     // Capability tables: invoke targets plus ring ends per FWP must fit kCapSlots.
     for (uint32_t t = 0; t < tenants; ++t) {

@@ -1,0 +1,233 @@
+#!/usr/bin/python3
+"""Scenarios, workloads and traces through the edgeos command line, as a user meets them.
+
+Run by ctest as `workloads_cli_test.py PATH_TO_EDGEOS`. Uses only the standard library.
+"""
+import csv
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import unittest
+
+EDGEOS = None
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+EXAMPLES = os.path.join(ROOT, "examples")
+MALFORMED = os.path.join(HERE, "malformed")
+
+
+def run(*args, cwd=None):
+    return subprocess.run([EDGEOS, *args], capture_output=True, text=True, timeout=300, cwd=cwd)
+
+
+def files_under(d):
+    return [os.path.join(p, f) for p, _, fs in os.walk(d) for f in fs]
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(row for row in f if not row.startswith("#")))
+
+
+# A scenario that replays one trace file into a sporadic thread `w` with a 1ms relative deadline.
+REPLAY = """
+[scenario]
+name = "replay"
+duration = "{duration}"
+[[tenant]]
+name = "t"
+[[thread]]
+name = "w"
+tenant = "t"
+release = "sporadic"
+period = "1ns"
+deadline = "1ms"
+cost = "1ns"
+[[workload]]
+name = "replayed"
+{workload}
+"""
+
+
+def replay_workload(path):
+    name = os.path.basename(path)
+    if name.startswith("not-azure"):
+        return f'kind = "azure"\nfile = "{path}"\ntargets = ["w"]\ncost = "1us"'
+    if name.endswith(".pcap"):
+        return f'kind = "pcap"\nfile = "{path}"\ntarget = "w"'
+    return f'kind = "trace"\nfile = "{path}"\ntargets = {{ t = "w" }}'
+
+
+class Malformed(unittest.TestCase):
+    """Each broken input of malformed/cases.txt: exit code 2, the documented message naming the
+    file and where in it, and no output file left behind."""
+
+    def cases(self):
+        with open(os.path.join(MALFORMED, "cases.txt")) as f:
+            for line in f:
+                if line.strip() and not line.startswith("#"):
+                    name, expected = (x.strip() for x in line.split("|", 1))
+                    yield name, expected
+
+    def test_the_table_is_large_and_complete(self):
+        listed = {name for name, _ in self.cases()}
+        present = set(os.listdir(MALFORMED)) - {"cases.txt"}
+        self.assertEqual(listed, present, "every file in malformed/ has a row in cases.txt and vice versa")
+        self.assertGreaterEqual(len(listed), 25)
+
+    def test_each_case(self):
+        for name, expected in self.cases():
+            with self.subTest(file=name), tempfile.TemporaryDirectory() as tmp:
+                out = os.path.join(tmp, "out")
+                path = os.path.join(MALFORMED, name)
+                if name.endswith(".toml"):
+                    # Relative to the working directory, as a user would type it.
+                    commands = [("sim", name, "--out", out, "--quiet"), ("check", name, "--compile", os.path.join(out, "s.bin"))]
+                    cwd, shown = MALFORMED, name
+                else:
+                    scenario = os.path.join(tmp, "replay.toml")
+                    with open(scenario, "w") as f:
+                        f.write(REPLAY.format(duration="1s", workload=replay_workload(path)))
+                    commands = [("sim", scenario, "--out", out, "--quiet"), ("check", scenario)]
+                    cwd, shown = None, path
+                for args in commands:
+                    r = run(*args, cwd=cwd)
+                    self.assertEqual(r.returncode, 2, f"{args}: {r.stdout}{r.stderr}")
+                    self.assertTrue(r.stderr.startswith("edgeos: error: "), r.stderr)
+                    self.assertIn(shown + expected, r.stderr, f"{args}")
+                    leftovers = [f for f in files_under(tmp) if not f.endswith("replay.toml")]
+                    self.assertEqual(leftovers, [], "no partial output")
+
+
+class Sim(unittest.TestCase):
+    def test_default_scenario(self):
+        with tempfile.TemporaryDirectory() as out:
+            r = run("sim", "--out", out)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("edge-server", r.stdout)
+            self.assertIn("camera", r.stdout)
+            self.assertEqual(sorted(os.listdir(out)), ["summary.json", "trace.csv", "trace.perfetto.json"])
+            with open(os.path.join(out, "summary.json")) as f:
+                s = json.load(f)
+            self.assertEqual(s["scenario"]["name"], "edge-server")
+            self.assertEqual(s["scenario"]["duration_ns"], 2_000_000_000)
+            camera = next(w for w in s["workloads"] if w["name"] == "camera")
+            self.assertEqual(camera["generated"], 120)  # 60 fps for 2 s
+            self.assertEqual({g["name"] for g in s["tenant_groups"]}, {"ar", "iot", "kv", "analytics"})
+            rows = read_csv(os.path.join(out, "trace.csv"))
+            self.assertEqual(sum(1 for x in rows if x["event"] == "release"), s["total"]["released"])
+            self.assertEqual(len(rows), s["counters"]["trace_records"])
+            with open(os.path.join(out, "trace.perfetto.json")) as f:
+                self.assertGreater(len(json.load(f)["traceEvents"]), 1000)
+
+    def test_flags(self):
+        with tempfile.TemporaryDirectory() as out:
+            r = run("sim", os.path.join(EXAMPLES, "fp-servers.toml"), "--duration", "500ms", "--seed", "9", "--trace", "none",
+                    "--quiet", "--out", out)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stdout, "")
+            self.assertEqual(os.listdir(out), ["summary.json"])
+            with open(os.path.join(out, "summary.json")) as f:
+                s = json.load(f)
+            self.assertEqual(s["scenario"]["seed"], 9)
+            self.assertEqual(s["end_ns"], 500_000_000)
+            # loop-fast: 5ms period, 500ms -> 100 jobs
+            self.assertEqual(next(t for t in s["threads"] if t["name"] == "loop-fast")["released"], 100)
+        r = run("sim", "--backend", "simgrid")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--backend simgrid: not available yet", r.stderr)
+
+    def test_same_seed_same_bytes(self):
+        with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
+            for d in (a, b):
+                self.assertEqual(run("sim", os.path.join(EXAMPLES, "replay.toml"), "--quiet", "--out", d).returncode, 0)
+            for name in ("trace.csv", "trace.perfetto.json", "summary.json"):
+                with open(os.path.join(a, name), "rb") as x, open(os.path.join(b, name), "rb") as y:
+                    self.assertEqual(x.read(), y.read(), name)
+
+    def test_check_and_compile(self):
+        with tempfile.TemporaryDirectory() as out:
+            blob = os.path.join(out, "edge.bin")
+            r = run("check", os.path.join(EXAMPLES, "edge-server.toml"), "--compile", blob)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("is valid", r.stdout)
+            with open(blob, "rb") as f:
+                data = f.read()
+            magic, version, header, total = struct.unpack_from("<8sHHI", data)
+            self.assertEqual((magic, version, header, total), (b"EDGEOSSC", 1, 104, len(data)))
+
+
+class GenAndReplay(unittest.TestCase):
+    """A trace written by `edgeos gen` and replayed yields exactly its arrivals: each release in
+    the run's trace carries its job's absolute deadline, i.e. the arrival time plus the relative
+    deadline (the record's, or the thread's 1ms), whether the thread was idle or busy."""
+
+    KINDS = [
+        ("poisson", "csv", ["--rate", "2k/s"]),
+        ("mmpp", "jsonl", ["--rates", "100/s,3k/s", "--sojourn", "200ms,50ms"]),
+        ("iot", "csv", ["--sensors", "30", "--period", "50ms", "--jitter", "2ms", "--burst", "300ms:200:20ms"]),
+        ("ar", "jsonl", ["--fps", "60", "--jitter", "1ms"]),
+        ("kv", "csv", ["--rate", "5k/s", "--cost-base", "2us", "--cost-per-kib", "1us", "--deadline", "500us"]),
+        ("poisson", "jsonl", ["--rate", "500/s", "--cost", "20us", "--deadline", "2ms"]),
+    ]
+
+    def test_replay_is_exact(self):
+        for kind, ext, extra in self.KINDS:
+            with self.subTest(kind=kind, ext=ext), tempfile.TemporaryDirectory() as tmp:
+                trace = os.path.join(tmp, f"{kind}.{ext}")
+                r = run("gen", kind, "--duration", "1s", "--seed", "5", "--tenant", "t", "--out", trace, *extra)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                if ext == "csv":
+                    records = [(int(x["time_ns"]), int(x["deadline_ns"]), int(x["cost_ns"])) for x in read_csv(trace)]
+                else:
+                    with open(trace) as f:
+                        lines = [json.loads(x) for x in f.read().splitlines()[1:]]
+                    records = [(x["time"], x["deadline"], x["cost"]) for x in lines]
+                self.assertGreater(len(records), 10)
+                scenario = os.path.join(tmp, "s.toml")
+                with open(scenario, "w") as f:
+                    f.write(REPLAY.format(duration="2s", workload=replay_workload(trace)))
+                out = os.path.join(tmp, "out")
+                r = run("sim", scenario, "--quiet", "--out", out)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                rows = read_csv(os.path.join(out, "trace.csv"))
+                deadlines = sorted(int(x["value"]) for x in rows if x["event"] == "release")
+                expected = sorted(t + (d if d > 0 else 1_000_000) for t, d, _ in records)
+                self.assertEqual(deadlines, expected)
+                with open(os.path.join(out, "summary.json")) as f:
+                    s = json.load(f)
+                self.assertEqual(s["workloads"][0]["generated"], len(records))
+                # Per-arrival costs: the run's CPU time is their sum (the thread's own 1ns where none).
+                self.assertEqual(s["total"]["cpu_time_ns"], sum(c if c > 0 else 1 for _, _, c in records))
+
+    def test_pcap(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            cap = os.path.join(tmp, "c.pcap")
+            r = run("gen", "pcap", "--rate", "1k/s", "--duration", "1s", "--port", "4789", "--out", cap)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            # Read the capture independently: classic pcap, nanosecond magic, 16-byte record headers.
+            times = []
+            with open(cap, "rb") as f:
+                data = f.read()
+            self.assertEqual(struct.unpack_from("<I", data)[0], 0xA1B23C4D)
+            off = 24
+            while off < len(data):
+                sec, nsec, caplen, _ = struct.unpack_from("<IIII", data, off)
+                times.append(sec * 1_000_000_000 + nsec)
+                off += 16 + caplen
+            scenario = os.path.join(tmp, "s.toml")
+            with open(scenario, "w") as f:
+                f.write(REPLAY.format(duration="2s", workload=f'kind = "pcap"\nfile = "{cap}"\nports = {{ "4789" = "w" }}'))
+            out = os.path.join(tmp, "out")
+            self.assertEqual(run("sim", scenario, "--quiet", "--out", out).returncode, 0)
+            rows = read_csv(os.path.join(out, "trace.csv"))
+            deadlines = sorted(int(x["value"]) for x in rows if x["event"] == "release")
+            self.assertEqual(deadlines, [t - times[0] + 1_000_000 for t in times])
+
+
+if __name__ == "__main__":
+    EDGEOS = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
