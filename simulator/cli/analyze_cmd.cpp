@@ -12,6 +12,9 @@
 #include "edgeos/hosted/parse.hpp"
 #include "edgeos/hosted/summary.hpp"
 #include "edgeos/workloads/generators.hpp"
+#include "edgeos/workloads/scenario.hpp"
+#include "edgeos/workloads/scenario_toml.hpp"
+#include "edgeos/workloads/task_set.hpp"
 #include "edgeos/workloads/task_set_io.hpp"
 #include "options.hpp"
 
@@ -21,7 +24,7 @@ namespace {
 struct AnalyzeOptions {
   std::string file;
   bool demo = false;
-  std::string policy = "both";
+  std::string policy;  // "": both for a task set, each server's own for a scenario
   std::string reservation;  // BUDGET/PERIOD
   std::string overheads;
   uint32_t cpus = 0;  // > 0: re-partition onto this many CPUs
@@ -33,10 +36,23 @@ void print_result(const analysis::Result& r, const char* label) {
 }
 
 int run_analyze(const AnalyzeOptions& o) {
-  if (o.demo == !o.file.empty()) throw InputError("analyze: give a task-set file or --demo (one of them)");
-  TaskSet set = o.demo ? demo_task_set() : read_task_set_csv(o.file);
-  const bool fp = o.policy != "edf";
-  const bool edf = o.policy != "fp";
+  if (o.demo == !o.file.empty()) throw InputError("analyze: give a scenario or task-set file, or --demo (one of them)");
+  const bool is_scenario = o.file.size() > 5 && o.file.substr(o.file.size() - 5) == ".toml";
+  TaskSet set;
+  // Per CPU: which policies to analyse.
+  std::vector<std::string> cpu_policy;
+  if (is_scenario) {
+    const scenario::Scenario sc = scenario::load_scenario(o.file);
+    std::vector<std::string> notes;
+    set = scenario::to_task_set(sc, &notes);
+    for (const scenario::Server& sv : sc.servers) cpu_policy.insert(cpu_policy.end(), sv.cpus, sv.policy);
+    for (const std::string& n : notes) fmt::print("note: {}\n", n);
+  } else {
+    set = o.demo ? demo_task_set() : read_task_set_csv(o.file);
+  }
+  if (!o.policy.empty() || cpu_policy.empty()) cpu_policy.assign(std::max<uint32_t>(set.num_cpus, o.cpus), o.policy.empty() ? "both" : o.policy);
+  const bool fp_any = std::any_of(cpu_policy.begin(), cpu_policy.end(), [](const std::string& p) { return p != "edf"; });
+  const bool edf_any = std::any_of(cpu_policy.begin(), cpu_policy.end(), [](const std::string& p) { return p != "fp"; });
   std::optional<analysis::Supply> supply;
   if (!o.reservation.empty()) {
     const size_t slash = o.reservation.find('/');
@@ -51,9 +67,9 @@ int run_analyze(const AnalyzeOptions& o) {
   if (o.cpus > 0) {
     const analysis::Fit fit = parse_fit(o.fit, "--fit");
     const analysis::Partition p =
-        analysis::partition(all, o.cpus, fit, edf && !fp ? analysis::edf_admission() : analysis::fp_dm_admission());
+        analysis::partition(all, o.cpus, fit, edf_any && !fp_any ? analysis::edf_admission() : analysis::fp_dm_admission());
     fmt::print("partitioning onto {} CPUs ({}, admission by {}): {}\n", o.cpus, analysis::fit_name(fit),
-               edf && !fp ? "EDF demand" : "DM response times", p.ok ? "all tasks placed" : p.detail);
+               edf_any && !fp_any ? "EDF demand" : "DM response times", p.ok ? "all tasks placed" : p.detail);
     if (!p.ok) return kExitOk;
     for (size_t i = 0; i < set.tasks.size(); ++i) set.tasks[i].cpu = p.cpu[i];
     set.num_cpus = o.cpus;
@@ -75,7 +91,10 @@ int run_analyze(const AnalyzeOptions& o) {
       continue;
     }
     if (!given_priorities) tasks = analysis::with_priorities(tasks, analysis::deadline_monotonic(tasks));
-    fmt::print("CPU {}: {} tasks, U = {:.4f}\n", cpu, tasks.size(), analysis::utilisation(tasks));
+    const bool fp = cpu_policy[cpu] != "edf";
+    const bool edf = cpu_policy[cpu] != "fp";
+    fmt::print("CPU {}: {} tasks, U = {:.4f}{}\n", cpu, tasks.size(), analysis::utilisation(tasks),
+               is_scenario && o.policy.empty() ? fmt::format(" ({})", fp ? "fixed priority" : "EDF") : "");
     if (fp) {
       const analysis::Result rta = analysis::response_time_analysis(tasks);
       print_result(rta, "response-time analysis (FP)");
@@ -108,12 +127,13 @@ Action add_analyze(CLI::App& app) {
   auto opt = std::make_shared<AnalyzeOptions>();
   CLI::App* cmd = app.add_subcommand(
       "analyze",
-      "Run every applicable schedulability test on a task set (CSV: name,wcet,period[,deadline,cpu,\n"
-      "priority,...], durations with units), per CPU: response-time analysis, utilisation bounds,\n"
-      "EDF processor demand (QPA), and optionally overheads and a reservation.");
-  cmd->add_option("file", opt->file, "task-set CSV file (see docs/analysis.md)");
+      "Run every applicable schedulability test on a scenario (.toml, docs/scenario.md) or a task set\n"
+      "(CSV: name,wcet,period[,deadline,cpu,priority,...], durations with units), per CPU: response-time\n"
+      "analysis, utilisation bounds, EDF processor demand (QPA), and optionally overheads and a reservation.");
+  cmd->add_option("file", opt->file, "scenario (.toml) or task-set CSV file (docs/analysis.md)");
   cmd->add_flag("--demo", opt->demo, "analyse the built-in demo task set instead of a file");
-  cmd->add_option("--policy", opt->policy, "fp, edf or both")->capture_default_str()->check(CLI::IsMember({"fp", "edf", "both"}));
+  cmd->add_option("--policy", opt->policy, "fp, edf or both (default: both for a task set; each server's own for a scenario)")
+      ->check(CLI::IsMember({"fp", "edf", "both"}));
   cmd->add_option("--reservation", opt->reservation, "also check each CPU's tasks inside a periodic reservation BUDGET/PERIOD");
   cmd->add_option("--overheads", opt->overheads, "kernel overheads RELEASE,SCHEDULE,SWITCH,TIMER (e.g. 5us,2us,3us,1us)");
   cmd->add_option("--cpus", opt->cpus, "re-partition the tasks onto this many CPUs (ignoring the file's cpu column)");

@@ -68,15 +68,17 @@ std::vector<std::string> instance_names(const Scenario& s, const std::string& re
   return out;
 }
 
-// Counts what a source yields, per record kind, and gives arrivals without a deadline of their
-// own the workload's.
+// Counts what a source yields, per record kind, and completes its arrivals: those without a cost
+// of their own get the workload's (drawn from a stream of their own, so that changing a cost
+// distribution never moves an arrival), those without a deadline the workload's.
 class ScenarioRun::CountingSource final : public arrivals::Source {
  public:
-  CountingSource(std::unique_ptr<arrivals::Source> inner, Duration deadline)
-      : inner_(std::move(inner)), deadline_(deadline) {}
+  CountingSource(std::unique_ptr<arrivals::Source> inner, Duration deadline, arrivals::CostFn cost, Rng cost_rng)
+      : inner_(std::move(inner)), deadline_(deadline), cost_(std::move(cost)), cost_rng_(cost_rng) {}
   bool next(arrivals::Arrival& a) override {
     if (!inner_->next(a)) return false;
     if (a.deadline == Duration::zero()) a.deadline = deadline_;
+    if (a.cost == Duration::zero() && cost_) a.cost = cost_(cost_rng_, a.size);
     if (a.kind >= per_kind_.size()) per_kind_.resize(a.kind + 1u);
     ++per_kind_[a.kind];
     ++generated_;
@@ -89,6 +91,8 @@ class ScenarioRun::CountingSource final : public arrivals::Source {
  private:
   std::unique_ptr<arrivals::Source> inner_;
   Duration deadline_;
+  arrivals::CostFn cost_;
+  Rng cost_rng_;
   uint64_t generated_ = 0;
   std::vector<uint64_t> per_kind_;
 };
@@ -208,7 +212,7 @@ void ScenarioRun::instantiate() {
     }
   }
 
-  // 5 (before 4, which grants their ends). Rings, with storage for their slots.
+  // 4. Rings, with storage for their slots.
   struct RingEnd {
     RingId ring;
     FwpId producer, consumer;
@@ -227,7 +231,7 @@ void ScenarioRun::instantiate() {
     }
   }
 
-  // 4. Capabilities, FWP by FWP. The slot of an invoke capability is the same in every instance
+  // 5. Capabilities, FWP by FWP. The slot of an invoke capability is the same in every instance
   // of a tenant (same grant order), so a thread spec's calls resolve per tenant.
   std::map<std::pair<size_t, size_t>, CapSlot> invoke_slot;  // (caller tenant, callee tenant)
   for (size_t ti = 0; ti < s.tenants.size(); ++ti) {
@@ -334,8 +338,14 @@ void ScenarioRun::add_workload(size_t index) {
     return sim_->add_target(by_name.at(names.front()));
   };
 
-  // The cost of a request: its own (workload "cost", or kv/pcap "cost_base"), plus
-  // "cost_per_kib" per KiB of payload; none of these: the thread's own cost model.
+  // Instance j's arrivals and its requests' costs come from two streams.
+  auto arrival_rng = [&](uint32_t j) { return label.empty() ? Rng::derive(base, 2 * uint64_t{j}) : stream(base, label, j); };
+  auto cost_rng = [&](uint32_t j) {
+    return label.empty() ? Rng::derive(base, 2 * uint64_t{j} + 1) : stream(base, label + "/cost", j);
+  };
+
+  // The cost of a request without one of its own: the workload's "cost" (or kv/pcap "cost_base"),
+  // plus "cost_per_kib" per KiB of payload; none of these: the thread's own cost model.
   arrivals::CostFn cost;
   if (w.cost || w.cost_base > Duration::zero() || w.cost_per_kib > Duration::zero()) {
     cost = [dist = w.cost, base_cost = w.cost_base, per_kib = w.cost_per_kib](Rng& rng, uint32_t size) {
@@ -345,8 +355,8 @@ void ScenarioRun::add_workload(size_t index) {
     };
   }
 
-  auto add = [&](std::unique_ptr<arrivals::Source> src, Duration deadline) {
-    auto counted = std::make_unique<CountingSource>(std::move(src), deadline);
+  auto add = [&](std::unique_ptr<arrivals::Source> src, Duration deadline, uint32_t j) {
+    auto counted = std::make_unique<CountingSource>(std::move(src), deadline, cost, cost_rng(j));
     CountingSource* raw = counted.get();
     const uint32_t si = sim_->add_source(std::move(counted));
     state.sources.push_back(si);
@@ -363,26 +373,26 @@ void ScenarioRun::add_workload(size_t index) {
       const std::vector<std::string> names = instance_names(s, w.target);
       for (uint32_t j = 0; j < names.size(); ++j) {
         const uint32_t target = sim_->add_target(by_name.at(names[j]));
-        const Rng rng = label.empty() ? Rng::derive(base, j) : stream(base, label, j);
+        const Rng rng = arrival_rng(j);
         std::unique_ptr<arrivals::Source> src;
         switch (w.kind) {
           case WorkloadKind::kPoisson:
-            src = arrivals::poisson(rng, w.rate, start, stop, target, cost);
+            src = arrivals::poisson(rng, w.rate, start, stop, target, nullptr);
             break;
           case WorkloadKind::kMmpp:
-            src = arrivals::mmpp(rng, w.rates, w.sojourn, w.transitions, start, stop, target, cost);
+            src = arrivals::mmpp(rng, w.rates, w.sojourn, w.transitions, start, stop, target, nullptr);
             break;
           case WorkloadKind::kIot: {
             std::vector<arrivals::Burst> bursts;
             for (const scenario::Burst& b : w.bursts) bursts.push_back({Instant::epoch() + b.at, b.count, b.within});
-            src = arrivals::iot(rng, w.sensors, w.sensor_period, w.jitter, bursts, start, stop, target, cost);
+            src = arrivals::iot(rng, w.sensors, w.sensor_period, w.jitter, bursts, start, stop, target, nullptr);
             break;
           }
           default:
-            src = arrivals::kv(rng, w.rate, w.get_ratio, start, stop, target, cost);
+            src = arrivals::kv(rng, w.rate, w.get_ratio, start, stop, target, nullptr);
             break;
         }
-        add(std::move(src), w.deadline);
+        add(std::move(src), w.deadline, j);
       }
       break;
     }
@@ -400,8 +410,7 @@ void ScenarioRun::add_workload(size_t index) {
         }
         p->stage_deadline = w.deadline;
         p->e2e_deadline = w.e2e_deadline > Duration::zero() ? w.e2e_deadline : frame;
-        const Rng rng = label.empty() ? Rng::derive(base, j) : stream(base, label, j);
-        const uint32_t si = add(arrivals::ar_frames(rng, w.fps, w.jitter, start, stop, p->targets[0]), w.deadline);
+        const uint32_t si = add(arrivals::ar_frames(arrival_rng(j), w.fps, w.jitter, start, stop, p->targets[0]), w.deadline, j);
         pipeline_of_source_[si] = p.get();
         state.pipelines.push_back(p.get());
         pipelines_.push_back(std::move(p));
@@ -412,15 +421,14 @@ void ScenarioRun::add_workload(size_t index) {
       arrivals::Mapping m;
       if (!w.target.empty()) m.all = single_target(w.target);
       for (const auto& [tenant, thread] : w.targets) m.by_tenant[tenant] = single_target(thread);
-      add(arrivals::trace(w.file, std::move(m), start, stop), w.deadline);
+      add(arrivals::trace(w.file, std::move(m), start, stop), w.deadline, 0);
       break;
     }
     case WorkloadKind::kAzure: {
       std::vector<uint32_t> targets;
       for (const std::string& t : w.target_list) targets.push_back(single_target(t));
-      const Rng rng = label.empty() ? Rng::derive(base, 0) : stream(base, label);
-      add(arrivals::azure(w.file, std::move(targets), w.minute_from, w.minute_to, w.scale, rng, start, stop, cost),
-          w.deadline);
+      add(arrivals::azure(w.file, std::move(targets), w.minute_from, w.minute_to, w.scale, arrival_rng(0), start, stop, nullptr),
+          w.deadline, 0);
       break;
     }
     case WorkloadKind::kPcap: {
@@ -428,7 +436,7 @@ void ScenarioRun::add_workload(size_t index) {
       std::map<uint16_t, uint32_t> ports;
       if (!w.target.empty()) all = single_target(w.target);
       for (const auto& [port, thread] : w.targets) ports[static_cast<uint16_t>(std::stoul(port))] = single_target(thread);
-      add(arrivals::pcap(w.file, std::move(ports), all, start, stop, cost), w.deadline);
+      add(arrivals::pcap(w.file, std::move(ports), all, start, stop), w.deadline, 0);
       break;
     }
   }

@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <stdexcept>
 
@@ -317,6 +318,44 @@ targets = { sensor = "ingest" }
     EXPECT_EQ(responses[i], in[i].cost.ns()) << i;  // the record's cost, not the thread's 5ms
   }
   EXPECT_EQ(workload(r, "trace").generated, expected);
+}
+
+TEST(Replay, RecordsWithoutACostTakeTheWorkloads) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("edgeos-replay-cost-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  {
+    std::ofstream f(dir / "t.csv");
+    f << "time_us,tenant,cost_us\n100,a,0\n300,a,50\n600,a,0\n";
+  }
+  const Ran r = run(parse(R"(
+[scenario]
+name = "replay"
+duration = "1s"
+[[tenant]]
+name = "edge"
+[[thread]]
+name = "w"
+tenant = "edge"
+release = "sporadic"
+period = "1us"
+deadline = "1ms"
+cost = "5us"
+[[workload]]
+name = "trace"
+kind = "trace"
+file = "t.csv"
+target = "w"
+cost = "7us"
+)",
+                          dir.string()));
+  fs::remove_all(dir);
+  std::vector<int64_t> responses;
+  for (const TraceRecord& rec : r.records) {
+    if (rec.event == TraceEvent::kComplete) responses.push_back(rec.value);
+  }
+  // The workload's 7us where the record has none, the record's own 50us where it has one.
+  EXPECT_EQ(responses, (std::vector<int64_t>{7000, 50000, 7000}));
 }
 
 TEST(Determinism, SameSeedSameTraceOtherSeedOtherTrace) {

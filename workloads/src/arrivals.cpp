@@ -134,43 +134,49 @@ class IotSource final : public Source {
  public:
   IotSource(Rng rng, uint32_t sensors, Duration period, Duration jitter, std::vector<Burst> bursts, Instant start,
             Instant stop, uint32_t target, CostFn cost)
-      : rng_(rng), period_(period), jitter_(jitter), bursts_(std::move(bursts)), stop_(stop), target_(target),
+      : rng_(rng), period_(period), jitter_(jitter), bursts_(std::move(bursts)), start_(start), stop_(stop), target_(target),
         cost_(std::move(cost)) {
     std::sort(bursts_.begin(), bursts_.end(), [](const Burst& a, const Burst& b) { return a.at < b.at; });
     nominal_.resize(sensors);
     for (uint32_t s = 0; s < sensors; ++s) {
       nominal_[s] = start + Duration::nanoseconds(rng_.between(0, period.ns() - 1));  // each sensor's phase
-      heap_.push({nominal_[s] + uniform_upto(rng_, jitter_), s});
+      sensors_.push({nominal_[s] + uniform_upto(rng_, jitter_), s});
     }
   }
   bool next(Arrival& a) override {
-    const Instant sensor = heap_.empty() ? Instant::never() : heap_.top().first;
-    if (burst_pos_ == burst_.size() && next_burst_ < bursts_.size() && bursts_[next_burst_].at <= sensor) {
-      // Expand the next burst: `count` readings at uniform instants of [at, at + within).
-      const Burst& b = bursts_[next_burst_++];
-      burst_.clear();
-      burst_pos_ = 0;
-      for (uint32_t i = 0; i < b.count; ++i) burst_.push_back(b.at + Duration::nanoseconds(rng_.between(0, b.within.ns() - 1)));
-      std::sort(burst_.begin(), burst_.end());
+    for (;;) {
+      // Expand every burst that starts no later than the earliest pending reading: its readings
+      // (uniform in [at, at + within)) join the others, so overlapping bursts interleave.
+      auto earliest = [&] {
+        Instant t = sensors_.empty() ? Instant::never() : sensors_.top().first;
+        if (!storm_.empty()) t = min(t, storm_.top());
+        return t;
+      };
+      while (next_burst_ < bursts_.size() && bursts_[next_burst_].at <= earliest()) {
+        const Burst& b = bursts_[next_burst_++];
+        for (uint32_t i = 0; i < b.count; ++i) storm_.push(b.at + Duration::nanoseconds(rng_.between(0, b.within.ns() - 1)));
+      }
+      Instant t;
+      if (!storm_.empty() && (sensors_.empty() || storm_.top() <= sensors_.top().first)) {
+        t = storm_.top();
+        storm_.pop();
+      } else if (!sensors_.empty()) {
+        const uint32_t s = sensors_.top().second;
+        t = sensors_.top().first;
+        sensors_.pop();
+        nominal_[s] += period_;
+        sensors_.push({nominal_[s] + uniform_upto(rng_, jitter_), s});
+      } else {
+        return false;
+      }
+      if (t >= stop_) return false;
+      if (t < start_) continue;  // a burst before the workload starts
+      a = Arrival{};
+      a.time = t;
+      a.target = target_;
+      if (cost_) a.cost = cost_(rng_, 0);
+      return true;
     }
-    Instant t;
-    if (burst_pos_ < burst_.size() && burst_[burst_pos_] <= sensor) {
-      t = burst_[burst_pos_++];
-    } else if (!heap_.empty()) {
-      const uint32_t s = heap_.top().second;
-      t = heap_.top().first;
-      heap_.pop();
-      nominal_[s] += period_;
-      heap_.push({nominal_[s] + uniform_upto(rng_, jitter_), s});
-    } else {
-      return false;
-    }
-    if (t >= stop_) return false;
-    a = Arrival{};
-    a.time = t;
-    a.target = target_;
-    if (cost_) a.cost = cost_(rng_, 0);
-    return true;
   }
 
  private:
@@ -179,11 +185,10 @@ class IotSource final : public Source {
   Duration period_, jitter_;
   std::vector<Burst> bursts_;
   size_t next_burst_ = 0;
-  std::vector<Instant> burst_;
-  size_t burst_pos_ = 0;
+  std::priority_queue<Instant, std::vector<Instant>, std::greater<>> storm_;  // expanded burst readings
   std::vector<Instant> nominal_;
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> heap_;
-  Instant stop_;
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> sensors_;
+  Instant start_, stop_;
   uint32_t target_;
   CostFn cost_;
 };

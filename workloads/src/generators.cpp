@@ -211,6 +211,7 @@ std::vector<analysis::Task> to_analysis(const TaskSet& set) {
     t.wcet = s.wcet;
     t.period = s.period;
     t.deadline = s.effective_deadline();
+    t.jitter = s.jitter;
     t.priority = s.priority;
     out.push_back(t);
   }

@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "edgeos/hosted/error.hpp"
 #include "edgeos/hosted/parse.hpp"
 #include "edgeos/workloads/generators.hpp"
+#include "edgeos/workloads/task_set.hpp"
 
 namespace edgeos::scenario {
 
@@ -177,6 +179,7 @@ void validate(const Scenario& s) {
   for (const Invoke& i : s.invokes) {
     tenant_known(i.where, "invoke", i.from);
     tenant_known(i.where, "invoke", i.to);
+    if (i.from == i.to) fail(i.where, fmt::format("invoke: \"{}\" invoking itself (calls stay within a tenant without one)", i.from));
     if (server_of(i.from) != server_of(i.to)) fail(i.where, "invoke: both tenants must run on the same server");
   }
   for (const RingSpec& r : s.rings) {
@@ -243,6 +246,13 @@ void validate(const Scenario& s) {
         if (w.transitions[i][i] != 0) fail(w.where, what + ": \"transitions\" must have zeros on its diagonal");
       }
     }
+    if (w.kind == WorkloadKind::kIot && w.jitter > w.sensor_period) {
+      fail(w.where, fmt::format("{}: jitter {} exceeds the reading period {} (a sensor's readings must stay in order)", what,
+                                format_duration(w.jitter), format_duration(w.sensor_period)));
+    }
+    if (w.kind == WorkloadKind::kAr && w.jitter.ns() >= std::llround(1e9 / w.fps)) {
+      fail(w.where, fmt::format("{}: jitter {} must be shorter than a frame period ({} fps)", what, format_duration(w.jitter), w.fps));
+    }
     if (w.kind == WorkloadKind::kAr) {
       std::set<std::string> seen;
       for (const std::string& st : w.stages) {
@@ -268,6 +278,78 @@ ScenarioStats stats(const Scenario& s) {
     }
   }
   return st;
+}
+
+namespace {
+
+// The largest value a cost can take, or zero if it has no bound.
+Duration upper_bound(const CostDist& c) {
+  switch (c.kind) {
+    case CostDist::Kind::kFixed:
+      return c.value;
+    case CostDist::Kind::kUniform:
+      return c.max;
+    default:
+      return c.max;  // zero: unbounded
+  }
+}
+
+}  // namespace
+
+TaskSet to_task_set(const Scenario& s, std::vector<std::string>* notes) {
+  TaskSet set;
+  set.name = s.name;
+  std::map<std::string, uint32_t> first_cpu;
+  uint32_t cpus = 0;
+  for (const Server& sv : s.servers) {
+    first_cpu[sv.name] = cpus;
+    cpus += sv.cpus;
+  }
+  set.num_cpus = cpus;
+  for (const ThreadSpec& th : s.threads) {
+    const Tenant& tn = *s.find_tenant(th.tenant);
+    const Server& sv = *s.find_server(tn.server);
+    Duration c = upper_bound(th.cost);
+    if (c == Duration::zero()) {
+      fail(th.where, fmt::format("thread \"{}\": its {} cost has no upper bound; analysis needs one (add `max`)", th.name,
+                                 th.cost.kind == CostDist::Kind::kNormal ? "normal" : th.cost.kind == CostDist::Kind::kLogNormal ? "lognormal" : "exponential"));
+    }
+    for (const CallSpec& call : th.calls) {
+      const Duration b = upper_bound(call.cost);
+      if (b == Duration::zero()) fail(call.where, fmt::format("thread \"{}\": a call's cost has no upper bound (add `max`)", th.name));
+      c += b;
+    }
+    for (uint32_t k = 0; k < tn.instances; ++k) {
+      TaskSpec t;
+      t.name = tn.instances == 1 ? th.name : fmt::format("{}#{}", th.name, k);
+      t.tenant = tn.instances == 1 ? tn.name : fmt::format("{}#{}", tn.name, k);
+      t.cpu = first_cpu[sv.name] + (th.spread ? (th.cpu + k) % sv.cpus : th.cpu);
+      t.kind = th.release == ReleaseKind::kPeriodic ? TaskKind::kPeriodic : TaskKind::kSporadic;
+      t.priority = th.sched.priority;
+      t.phase = th.phase;
+      if (th.sched.server != ServerKind::kNone) {
+        t.wcet = th.sched.budget;
+        t.period = th.sched.period;
+        t.deadline = th.sched.period;
+        if (th.sched.server == ServerKind::kDeferrable) t.jitter = th.sched.period - th.sched.budget;
+        if (k == 0) {
+          notes->push_back(fmt::format("{}: analysed as its {} server ({} every {}{})", th.name, server_kind_name(th.sched.server),
+                                       format_duration(th.sched.budget), format_duration(th.sched.period),
+                                       t.jitter > Duration::zero() ? fmt::format(", release jitter {}", format_duration(t.jitter)) : ""));
+        }
+      } else {
+        t.wcet = c;
+        t.period = th.period;
+        t.deadline = th.job_deadline();
+        if (th.release == ReleaseKind::kSporadic && k == 0) {
+          notes->push_back(fmt::format("{}: sporadic without a server: analysed with its declared minimum inter-arrival time {}",
+                                       th.name, format_duration(th.period)));
+        }
+      }
+      set.tasks.push_back(t);
+    }
+  }
+  return set;
 }
 
 }  // namespace edgeos::scenario

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -307,6 +308,21 @@ CostDist parse_cost(const Reader& r, std::string_view key, double speed_hz) {
   const Reader t(*n->as_table(), fmt::format("{} \"{}\"", r.context(), key), r.file(),
                  {"dist", "value", "min", "max", "mean", "sd", "median", "sigma"});
   const std::string dist = t.required_str("dist");
+  // Each distribution takes its own keys; one that belongs to another is a mistake, not a no-op.
+  static const std::map<std::string_view, std::vector<std::string_view>> kKeys = {
+      {"fixed", {"dist", "value"}},
+      {"uniform", {"dist", "min", "max"}},
+      {"normal", {"dist", "mean", "sd", "min", "max"}},
+      {"lognormal", {"dist", "median", "sigma", "min", "max"}},
+      {"exponential", {"dist", "mean", "max"}},
+  };
+  if (const auto allowed = kKeys.find(dist); allowed != kKeys.end()) {
+    for (auto&& [k, v] : *n->as_table()) {
+      if (std::find(allowed->second.begin(), allowed->second.end(), k.str()) == allowed->second.end()) {
+        t.fail(k.str(), fmt::format("does not apply to dist \"{}\" (its keys: {})", dist, fmt::join(allowed->second, ", ")));
+      }
+    }
+  }
   auto cost = [&](std::string_view k) -> std::optional<Duration> {
     return t.converted(k, [&](std::string_view s) { return parse_cost_value(s, speed_hz, "value"); });
   };
@@ -495,6 +511,10 @@ Scenario parse_scenario(std::string_view text, const std::string& name, const st
       named.fail_table("a sporadic thread needs key \"deadline\" (its period is only a minimum inter-arrival)");
     }
     v.phase = named.duration("phase").value_or(Duration::zero());
+    if (v.phase < Duration::zero()) named.fail("phase", "must be >= 0");
+    if (named.has("phase") && v.release == ReleaseKind::kSporadic) {
+      named.fail("phase", "applies to periodic threads only (a sporadic thread's jobs come from its workload)");
+    }
     if (!named.has("cost")) named.fail_table("missing key \"cost\"");
     v.cost = parse_cost(named, "cost", speed_of_tenant(v.tenant));
     v.sched.priority = static_cast<uint8_t>(named.integer("priority", 0, 0, 255));
@@ -552,7 +572,7 @@ Scenario parse_scenario(std::string_view text, const std::string& name, const st
       const toml::node* n = r.node("slot_size");
       v.slot_size = n->is_integer() ? static_cast<uint32_t>(r.integer("slot_size", 256, 1, 1 << 24))
                                     : static_cast<uint32_t>(*r.converted("slot_size", [](std::string_view x) { return parse_size(x, "value"); }));
-      if (v.slot_size == 0) r.fail("slot_size", "must be > 0");
+      if (v.slot_size == 0 || v.slot_size > (1u << 24)) r.fail("slot_size", "must be in [1B, 16MiB]");
     }
     v.where = r.location();
     s.rings.push_back(v);
@@ -600,11 +620,6 @@ Scenario parse_scenario(std::string_view text, const std::string& name, const st
     if (r.has("deadline") && w.deadline <= Duration::zero()) r.fail("deadline", "must be > 0");
     w.seed = static_cast<uint64_t>(r.integer("seed", 0, 0, INT64_MAX));
     w.target = r.str("target").value_or("");
-    const double speed = w.target.empty() ? 1e9 : [&] {
-      const ThreadSpec* th = s.find_thread(split_thread_ref(w.target).thread);
-      return th != nullptr ? speed_of_tenant(th->tenant) : 1e9;
-    }();
-    if (r.has("cost")) w.cost = parse_cost(r, "cost", speed);
     auto rate = [&](std::string_view k) {
       return *r.converted(k, [](std::string_view x) { return parse_rate(x, "value"); });
     };
@@ -690,8 +705,8 @@ Scenario parse_scenario(std::string_view text, const std::string& name, const st
         w.get_ratio = r.number("get_ratio", 30.0 / 31.0, 0, 1);
         w.cost_base = r.duration("cost_base").value_or(Duration::zero());
         w.cost_per_kib = r.duration("cost_per_kib").value_or(Duration::zero());
-        if (!w.cost && w.cost_base == Duration::zero() && w.cost_per_kib == Duration::zero()) {
-          r.fail_table("a kv workload needs a per-request cost: \"cost\", or \"cost_base\" and \"cost_per_kib\"");
+        if (!r.has("cost") && w.cost_base == Duration::zero() && w.cost_per_kib == Duration::zero()) {
+          r.fail_table("a kv workload needs a per-request cost: \"cost\", \"cost_base\" or \"cost_per_kib\" (or several)");
         }
         break;
       case WorkloadKind::kTrace:
@@ -702,8 +717,8 @@ Scenario parse_scenario(std::string_view text, const std::string& name, const st
             w.targets[std::string(k.str())] = std::string(*v.value<std::string_view>());
           }
         }
-        if (w.target.empty() && w.targets.empty()) {
-          r.fail_table("needs \"target\" (one thread for every arrival) or \"targets\" (tenant = \"thread\")");
+        if (w.target.empty() == w.targets.empty()) {
+          r.fail_table("needs either \"target\" (one thread for every arrival) or \"targets\" (tenant = \"thread\"), not both");
         }
         break;
       case WorkloadKind::kAzure: {
@@ -722,7 +737,7 @@ Scenario parse_scenario(std::string_view text, const std::string& name, const st
           }
         }
         w.scale = r.number("scale", 1.0, 1e-9, 1e9);
-        if (!w.cost) r.fail_table("an azure workload needs \"cost\" (the trace has no per-invocation cost)");
+        if (!r.has("cost")) r.fail_table("an azure workload needs \"cost\" (the trace has no per-invocation cost)");
         break;
       }
       case WorkloadKind::kPcap:
@@ -733,10 +748,26 @@ Scenario parse_scenario(std::string_view text, const std::string& name, const st
             w.targets[std::string(k.str())] = std::string(*v.value<std::string_view>());
           }
         }
-        if (w.target.empty() && w.targets.empty()) r.fail_table("needs \"target\" or \"ports\"");
+        if (w.target.empty() == w.targets.empty()) {
+          r.fail_table("needs either \"target\" (every packet) or \"ports\" (\"port\" = \"thread\"), not both");
+        }
         w.cost_base = r.duration("cost_base").value_or(Duration::zero());
         w.cost_per_kib = r.duration("cost_per_kib").value_or(Duration::zero());
         break;
+    }
+    // Cycles convert with the speed of the server of the threads the workload drives.
+    if (r.has("cost")) {
+      std::vector<std::string> driven = {w.target};
+      for (const auto& [key, thread] : w.targets) driven.push_back(thread);
+      driven.insert(driven.end(), w.target_list.begin(), w.target_list.end());
+      double speed = 1e9;
+      for (const std::string& d : driven) {
+        if (const ThreadSpec* th = s.find_thread(split_thread_ref(d).thread)) {
+          speed = speed_of_tenant(th->tenant);
+          break;
+        }
+      }
+      w.cost = parse_cost(r, "cost", speed);
     }
     w.where = r.location();
     s.workloads.push_back(w);

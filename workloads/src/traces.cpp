@@ -283,7 +283,9 @@ class JsonlTrace final : public Source {
         a.kind = kind_index(r["kind"].get<std::string>());
       }
       if (r.contains("size")) {
-        if (!r["size"].is_number_unsigned()) fail("field 'size': expected a non-negative integer (bytes)");
+        if (!r["size"].is_number_unsigned() || r["size"].get<uint64_t>() > UINT32_MAX) {
+          fail("field 'size': expected a non-negative integer (bytes) below 2^32");
+        }
         a.size = r["size"].get<uint32_t>();
       }
       a.cost = Duration::nanoseconds(number(r, "cost", cost_scale_, false));
@@ -326,6 +328,7 @@ class JsonlTrace final : public Source {
     for (size_t i = 0; i < kinds_.size(); ++i) {
       if (kinds_[i] == k) return static_cast<uint16_t>(i);
     }
+    if (kinds_.size() >= 65535) fail("more than 65535 distinct kinds");
     kinds_.push_back(k);
     return static_cast<uint16_t>(kinds_.size() - 1);
   }
@@ -426,8 +429,8 @@ class AzureTrace final : public Source {
 class PcapTrace final : public Source {
  public:
   PcapTrace(const std::string& path, std::map<uint16_t, uint32_t> ports, std::optional<uint32_t> all, Instant start,
-            Instant stop, CostFn cost)
-      : path_(path), ports_(std::move(ports)), all_(all), start_(start), stop_(stop), cost_(std::move(cost)) {
+            Instant stop)
+      : path_(path), ports_(std::move(ports)), all_(all), start_(start), stop_(stop) {
     char err[PCAP_ERRBUF_SIZE] = {};
     p_ = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, err);
     if (p_ == nullptr) throw InputError(fmt::format("{}: not a readable pcap file: {}", path, err));
@@ -465,7 +468,6 @@ class PcapTrace final : public Source {
       if (a.time >= stop_) return false;
       a.target = target;
       a.size = h->len;
-      if (cost_) a.cost = cost_(rng_, a.size);
       return true;
     }
   }
@@ -510,8 +512,6 @@ class PcapTrace final : public Source {
   std::map<uint16_t, uint32_t> ports_;
   std::optional<uint32_t> all_;
   Instant start_, stop_;
-  CostFn cost_;
-  Rng rng_{7};
   int64_t first_ = -1, last_ = 0;
   uint64_t packets_ = 0;
 };
@@ -532,8 +532,8 @@ std::unique_ptr<Source> azure(const std::string& path, std::vector<uint32_t> tar
 }
 
 std::unique_ptr<Source> pcap(const std::string& path, std::map<uint16_t, uint32_t> ports, std::optional<uint32_t> all,
-                             Instant start, Instant stop, CostFn cost) {
-  return std::make_unique<PcapTrace>(path, std::move(ports), all, start, stop, std::move(cost));
+                             Instant start, Instant stop) {
+  return std::make_unique<PcapTrace>(path, std::move(ports), all, start, stop);
 }
 
 // --- writers ------------------------------------------------------------------------------------

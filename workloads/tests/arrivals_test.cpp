@@ -139,6 +139,30 @@ TEST(Iot, EverySensorReadsOncePerPeriodPlusTheBurst) {
   EXPECT_EQ(periodic, 40);
 }
 
+TEST(Iot, OverlappingBurstsInterleaveAndBurstsBeforeTheStartAreCut) {
+  // Two storms overlap ([100, 200) and [150, 160) ms); a third lies before the start (50ms).
+  std::vector<Burst> bursts = {{at(Duration::milliseconds(150)), 400, Duration::milliseconds(10)},
+                               {at(Duration::milliseconds(100)), 300, Duration::milliseconds(100)},
+                               {at(Duration::milliseconds(10)), 500, Duration::milliseconds(20)}};
+  const Duration period = Duration::seconds(1);  // one reading per sensor in [50ms, 1.05s)
+  auto src = iot(Rng(16), 10, period, Duration::zero(), bursts, at(Duration::milliseconds(50)), at(Duration::seconds(1)), 0, nullptr);
+  const std::vector<Arrival> a = drain(*src);
+  size_t in_first = 0, in_second = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (i > 0) {
+      ASSERT_LE(a[i - 1].time, a[i].time) << i;
+    }
+    EXPECT_GE(a[i].time, at(Duration::milliseconds(50)));
+    in_first += a[i].time >= at(Duration::milliseconds(100)) && a[i].time < at(Duration::milliseconds(200));
+    in_second += a[i].time >= at(Duration::milliseconds(150)) && a[i].time < at(Duration::milliseconds(160));
+  }
+  // 700 storm readings (the early storm is cut), plus each sensor's reading that falls before 1s.
+  EXPECT_GE(a.size(), 700u);
+  EXPECT_LE(a.size(), 710u);
+  EXPECT_GE(in_first, 700u);
+  EXPECT_GE(in_second, 400u);
+}
+
 TEST(Iot, JitterDelaysEachReadingByAtMostItsBound) {
   const Duration period = Duration::milliseconds(10), jitter = Duration::milliseconds(2);
   auto src = iot(Rng(7), 1, period, jitter, {}, at(Duration::zero()), at(Duration::seconds(1)), 0, nullptr);

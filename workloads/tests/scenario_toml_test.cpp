@@ -123,12 +123,52 @@ TEST(ScenarioErrors, CrossReferencesAreChecked) {
       {thread + "period = \"1ms\"\ncost = \"1ms\"\n[[workload]]\nname = \"w\"\nkind = \"poison\"\n",
        "unknown workload kind \"poison\" (did you mean \"poisson\"?)"},
       {thread + "period = \"-1ms\"\ncost = \"1ms\"\n", "must not be negative"},
+      {thread + "period = \"1ms\"\ncost = { dist = \"uniform\", min = \"1ms\", max = \"2ms\", sd = \"1ms\" }\n",
+       "key \"sd\": does not apply to dist \"uniform\" (its keys: dist, min, max)"},
+      {thread + "release = \"sporadic\"\nperiod = \"1ms\"\ndeadline = \"1ms\"\nphase = \"1ms\"\ncost = \"1ms\"\n",
+       "key \"phase\": applies to periodic threads only"},
+      {thread + "period = \"1ms\"\ncost = \"1ms\"\n[[invoke]]\nfrom = \"t\"\nto = \"t\"\n", "invoke: \"t\" invoking itself"},
+      {thread + "release = \"sporadic\"\nperiod = \"1ms\"\ndeadline = \"1ms\"\ncost = \"1ms\"\n[[workload]]\nname = \"w\"\n"
+                "kind = \"trace\"\nfile = \"x.csv\"\ntarget = \"a\"\ntargets = { t = \"a\" }\n",
+       "needs either \"target\" (one thread for every arrival) or \"targets\""},
+      {thread + "release = \"sporadic\"\nperiod = \"1ms\"\ndeadline = \"1ms\"\ncost = \"1ms\"\n[[workload]]\nname = \"w\"\n"
+                "kind = \"iot\"\ntarget = \"a\"\nsensors = 3\nperiod = \"10ms\"\njitter = \"11ms\"\n",
+       "jitter 11ms exceeds the reading period 10ms"},
   };
   for (const Case& c : cases) {
     const std::string e = error_of(std::string(kHead) + c.body);
     EXPECT_NE(e.find("bad.toml:"), std::string::npos) << e;
     EXPECT_NE(e.find(c.expected), std::string::npos) << "expected \"" << c.expected << "\" in: " << e;
   }
+}
+
+TEST(ScenarioFile, CyclesConvertWithTheSpeedOfTheDrivenThreadsServer) {
+  // A trace workload that names its threads through `targets` only, on a 2 GHz server.
+  const Scenario s = parse_scenario(R"(
+[scenario]
+name = "speed"
+duration = "1s"
+[[server]]
+speed = "2GHz"
+[[tenant]]
+name = "t"
+[[thread]]
+name = "a"
+tenant = "t"
+release = "sporadic"
+period = "1ms"
+deadline = "1ms"
+cost = "2Mcycles"
+[[workload]]
+name = "w"
+kind = "azure"
+file = "azure-sample.csv"
+targets = ["a"]
+cost = "4Mcycles"
+)",
+                                    "speed.toml", EDGEOS_EXAMPLES_DIR "/traces");
+  EXPECT_EQ(s.find_thread("a")->cost.value, Duration::milliseconds(1));
+  EXPECT_EQ(s.workloads[0].cost->value, Duration::milliseconds(2));
 }
 
 TEST(ThreadRefs, InstancesAreNumberedFromZero) {

@@ -196,7 +196,7 @@ TEST_F(Traces, PcapOneArrivalPerPacketByPort) {
   const std::string f = path("p.pcap");
   write_pcap(f, packets);
   // Port 11211 only; times relative to the first packet of the capture.
-  auto src = pcap(f, {{11211, 4}}, std::nullopt, Instant::epoch(), Instant::never(), nullptr);
+  auto src = pcap(f, {{11211, 4}}, std::nullopt, Instant::epoch(), Instant::never());
   const std::vector<Arrival> a = drain(*src);
   std::vector<Packet> expected;
   for (const Packet& p : packets) {
@@ -208,11 +208,11 @@ TEST_F(Traces, PcapOneArrivalPerPacketByPort) {
     EXPECT_EQ(a[i].size, 14 + 20 + 8 + expected[i].payload);  // the frame's original length
     EXPECT_EQ(a[i].target, 4u);
   }
-  auto all = pcap(f, {}, 9u, Instant::epoch(), Instant::never(), nullptr);
+  auto all = pcap(f, {}, 9u, Instant::epoch(), Instant::never());
   EXPECT_EQ(drain(*all).size(), packets.size());
 
   const std::string junk = write("junk.pcap", "this is not a capture at all, just text\n");
-  EXPECT_THROW(pcap(junk, {}, 0u, Instant::epoch(), Instant::never(), nullptr), InputError);
+  EXPECT_THROW(pcap(junk, {}, 0u, Instant::epoch(), Instant::never()), InputError);
   // A capture cut mid-record: the packets before the cut replay, then the error names the file.
   std::string bytes;
   {
@@ -220,7 +220,7 @@ TEST_F(Traces, PcapOneArrivalPerPacketByPort) {
     bytes.assign(std::istreambuf_iterator<char>(in), {});
   }
   const std::string cut = write("cut.pcap", bytes.substr(0, bytes.size() - 10));
-  auto truncated = pcap(cut, {}, 0u, Instant::epoch(), Instant::never(), nullptr);
+  auto truncated = pcap(cut, {}, 0u, Instant::epoch(), Instant::never());
   Arrival x;
   size_t n = 0;
   try {

@@ -8,10 +8,10 @@
 //   2. templates: the declared ones in order, then one implicit template per tenant that names
 //      none; each template's pool is prefilled;
 //   3. FWPs: tenant by tenant, instance 0..n-1 ("tenant", or "tenant#k" when n > 1);
-//   4. capabilities, FWP by FWP: invoke capabilities for the callees of its threads' calls and of
+//   4. rings: ring by ring, one per producer instance;
+//   5. capabilities, FWP by FWP: invoke capabilities for the callees of its threads' calls and of
 //      [[invoke]] entries (each callee once, in order of first mention), then its ring ends in
 //      ring order. Instance k of a tenant is wired to instance k mod m of a tenant with m;
-//   5. rings: ring by ring, one per producer instance;
 //   6. threads: thread by thread, instance by instance ("name", or "name#k"); instance k of a
 //      spread thread runs on CPU (cpu + k) mod cpus of its server.
 //

@@ -108,8 +108,9 @@ std::unique_ptr<Source> azure(const std::string& path, std::vector<uint32_t> tar
                               uint32_t minute_to, double scale, Rng rng, Instant start, Instant stop, CostFn cost);
 
 // One arrival per packet (Ethernet or raw IPv4/IPv6); by UDP/TCP destination port or all to one.
+// size = the packet's original length; no cost (the caller gives packets theirs).
 std::unique_ptr<Source> pcap(const std::string& path, std::map<uint16_t, uint32_t> ports, std::optional<uint32_t> all,
-                             Instant start, Instant stop, CostFn cost);
+                             Instant start, Instant stop);
 
 // --- writing traces (edgeos gen) -------------------------------------------------------------------
 

@@ -18,6 +18,10 @@
 #include "edgeos/core/thread.hpp"
 #include "edgeos/core/time.hpp"
 
+namespace edgeos {
+struct TaskSet;
+}
+
 namespace edgeos::scenario {
 
 struct Location {
@@ -64,7 +68,7 @@ struct Template {
 struct Tenant {
   std::string name;
   std::string server;    // resolved: never empty after validation
-  std::string tmpl;      // resolved: never empty (an implicit template per tenant)
+  std::string tmpl;      // empty: the tenant gets an implicit template of its own
   uint32_t instances = 1;  // FWPs of this tenant; each runs a copy of its threads
   Location where;
 };
@@ -194,5 +198,14 @@ struct ScenarioStats {
   double utilisation = 0;  // periodic threads' mean cost / period, summed
 };
 ScenarioStats stats(const Scenario& s);
+
+// The scenario as a task set for schedulability analysis: one task per thread instance, on its
+// global CPU (servers' CPUs numbered in order). C is the cost's upper bound plus its calls'
+// (a distribution without one is an error: give it a `max`); a thread with a server is analysed
+// as its server: a periodic task (budget, server_period) with D = server_period, plus release
+// jitter server_period - budget for a deferrable server, whose budget can run back to back
+// (Strosnider, Lehoczky & Sha 1995). A sporadic thread without a server is analysed with its
+// declared minimum inter-arrival time `period`. `notes` receives what the user should know.
+edgeos::TaskSet to_task_set(const Scenario& s, std::vector<std::string>* notes);
 
 }  // namespace edgeos::scenario

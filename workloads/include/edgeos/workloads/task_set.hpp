@@ -32,6 +32,7 @@ struct TaskSpec {
   Duration phase = Duration::zero();  // first release or first arrival
   // Sporadic: each inter-arrival time is period + uniform[0, max_extra].
   Duration max_extra = Duration::zero();
+  Duration jitter = Duration::zero();  // release jitter, for analysis (e.g. a deferrable server's)
   uint8_t priority = 0;  // fixed priority, 0..255, larger runs first
   bool hard = true;      // hard tasks must have C <= D
 
