@@ -1,6 +1,7 @@
 # edgeos: the two commands of the README, and a few helpers.
 #
-#   make run    install what is missing, build, run the main job (the built-in demo)
+#   make run    install what is missing, build, run the main job (edgeos sim on the built-in
+#               edge-server scenario)
 #   make test   install what is missing, build, run every test
 #
 # Other targets: make build | make bench | make debug | make clean
@@ -23,7 +24,7 @@ build: configure
 	@cmake --build --preset $(PRESET) -j $(JOBS)
 
 run: build
-	@$(BUILD)/simulator/cli/edgeos demo --out out/demo
+	@$(BUILD)/simulator/cli/edgeos sim --out out/sim
 
 test: build
 	@ctest --preset $(PRESET) -j $(JOBS)
