@@ -22,6 +22,12 @@ libeigen3-dev        # linear algebra (MMPP arrivals)
 libpcap-dev          # pcap trace replay
 pkg-config           # finds libpcap
 python3              # Debian's /usr/bin/python3 for test scripts
+qemu-system-x86      # runs the x86-64 kernel (edgeos boot, kernel tests)
+grub-pc-bin          # GRUB ISO for BIOS machines (edgeos boot --iso)
+grub-efi-amd64-bin   # GRUB ISO for UEFI machines (edgeos boot --iso --uefi)
+xorriso              # grub-mkrescue writes the ISO with it
+mtools               # grub-mkrescue builds the EFI system partition with it
+ovmf                 # UEFI firmware for QEMU (edgeos boot --uefi)
 "
 
 names=$(printf '%s\n' "$PACKAGES" | sed -e 's/#.*//' -e '/^[[:space:]]*$/d' | tr -s ' \n' ' ')

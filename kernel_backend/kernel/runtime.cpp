@@ -6,9 +6,12 @@
 
 extern "C" {
 
+// Eight bytes at a time where it can (rep movsq/stosq), then the remainder.
 void* memcpy(void* dst, const void* src, edgeos::size_t n) {
   void* d = dst;
-  asm volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
+  edgeos::size_t q = n / 8, r = n % 8;
+  asm volatile("rep movsq" : "+D"(d), "+S"(src), "+c"(q) : : "memory");
+  asm volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(r) : : "memory");
   return dst;
 }
 
@@ -25,7 +28,10 @@ void* memmove(void* dst, const void* src, edgeos::size_t n) {
 
 void* memset(void* dst, int v, edgeos::size_t n) {
   void* d = dst;
-  asm volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(v) : "memory");
+  const edgeos::uint64_t pattern = 0x0101010101010101ull * static_cast<unsigned char>(v);
+  edgeos::size_t q = n / 8, r = n % 8;
+  asm volatile("rep stosq" : "+D"(d), "+c"(q) : "a"(pattern) : "memory");
+  asm volatile("rep stosb" : "+D"(d), "+c"(r) : "a"(pattern) : "memory");
   return dst;
 }
 
@@ -39,6 +45,10 @@ int memcmp(const void* a, const void* b, edgeos::size_t n) {
 }
 
 void __cxa_pure_virtual() { edgeos::panic("pure virtual call", __FILE__, __LINE__); }
+
+// Global objects register their destructors; the kernel never exits, so none ever runs.
+void* __dso_handle = nullptr;
+int __cxa_atexit(void (*)(void*), void*, void*) { return 0; }
 
 }  // extern "C"
 

@@ -24,6 +24,7 @@ Action add_sweep(CLI::App& app);
 Action add_gen(CLI::App& app);
 Action add_sim(CLI::App& app);
 Action add_check(CLI::App& app);
+Action add_boot(CLI::App& app);
 
 // "simulated 3.2s of 10s (32%)" or "42 of 100 sets (42%)" on stderr, at most four times a
 // second and only once the work has taken more than a second.

@@ -20,8 +20,8 @@ int main(int argc, char** argv) {
   app.footer(
       "Exit codes: 0 success, 1 internal error, 2 bad usage or input.\n"
       "Run 'edgeos SUBCOMMAND --help' for the options of a subcommand.");
-  const std::vector<Action> actions = {add_sim(app),   add_check(app), add_analyze(app),
-                                      add_gen(app),   add_sweep(app), add_demo(app)};
+  const std::vector<Action> actions = {add_sim(app), add_check(app), add_boot(app), add_analyze(app),
+                                      add_gen(app), add_sweep(app), add_demo(app)};
 
   try {
     app.parse(argc, argv);

@@ -114,6 +114,7 @@ std::string compile_scenario(const Scenario& s) {
     o.u8(th.sched.priority);
     o.u8(static_cast<uint8_t>(th.sched.server));
     o.u8(th.sched.max_refills);
+    o.u8(th.program);
     o.pad(start + 24);
     o.dur(th.period);
     o.dur(th.job_deadline());

@@ -11,6 +11,7 @@
 #include <toml++/toml.h>
 
 #include "edgeos/hosted/error.hpp"
+#include "edgeos/workloads/scenario_blob.hpp"
 #include "edgeos/hosted/parse.hpp"
 
 namespace edgeos::scenario {
@@ -487,7 +488,7 @@ Scenario parse_scenario(std::string_view text, const std::string& name, const st
   for (const toml::table* t : tables(root, "thread", name)) {
     const Reader named(*t, context_of(*t, "thread", s.threads.size()), name,
                        {"name", "tenant", "cpu", "spread", "release", "period", "deadline", "phase", "cost", "priority",
-                        "sched_deadline", "server", "budget", "server_period", "refills", "call"});
+                        "sched_deadline", "server", "budget", "server_period", "refills", "call", "program"});
     ThreadSpec v;
     v.name = named.required_str("name");
     v.tenant = named.required_str("tenant");
@@ -537,6 +538,23 @@ Scenario parse_scenario(std::string_view text, const std::string& name, const st
     } else {
       for (const char* k : {"budget", "server_period", "refills"}) {
         if (named.has(k)) named.fail(k, "only a thread with a server (server = \"sporadic\", ...) has a budget");
+      }
+    }
+    if (const std::optional<std::string> program = named.str("program")) {
+      std::vector<std::string_view> names;
+      bool found = false;
+      for (const blob::ProgramName& p : blob::kPrograms) {
+        names.push_back(p.name);
+        if (*program == p.name) {
+          v.program = p.id;
+          found = true;
+        }
+      }
+      if (!found) {
+        const std::string hint = nearest(*program, names);
+        named.fail("program", fmt::format("unknown program \"{}\"{}", *program,
+                                          hint.empty() ? fmt::format(" (programs: {})", fmt::join(names, ", "))
+                                                       : fmt::format(" (did you mean \"{}\"?)", hint)));
       }
     }
     if (const toml::array* calls = named.array("call")) {

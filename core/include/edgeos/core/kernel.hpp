@@ -203,6 +203,10 @@ class Kernel {
   void timer_expired(CpuId cpu);
   // Charges the time up to now on every CPU, e.g. at the end of a run before reading totals.
   void sync();
+  // Starts the CPU-time accounting afresh at the platform's now, for a backend whose clock
+  // restarts once the scenario's objects exist (the x86-64 kernel makes that moment time zero).
+  // Only before any thread has run.
+  void restart_accounting();
 
   // --- observation ------------------------------------------------------------------------------
 
@@ -213,6 +217,7 @@ class Kernel {
   Result<const Fwp*> fwp(FwpId id) const;
   ThreadId thread_id(const Thread& t) const { return threads_.id_of(t); }
   FwpId fwp_id(const Fwp& f) const { return fwps_.id_of(f); }
+  TemplateId template_id(const FwpTemplate& t) const { return templates_.id_of(t); }
   size_t live_threads() const { return threads_.live(); }
   size_t live_fwps() const { return fwps_.live(); }
   size_t thread_capacity() const { return threads_.capacity(); }
@@ -998,6 +1003,18 @@ void Kernel<P>::timer_expired(CpuId id) {
   platform_.charge_overhead(c.id, Overhead::kTimer);
   c.armed = Instant::never();  // the one-shot timer is spent; re-arm whatever comes next
   finish_event(c, now);
+}
+
+template <Platform P>
+void Kernel<P>::restart_accounting() {
+  const Instant now = platform_.now();
+  for (CpuState& c : cpus_) {
+    EDGEOS_ASSERT(c.current == nullptr);
+    c.accounting_start = now;
+    c.accounted_to = now;
+    c.busy = Duration::zero();
+    c.idle = Duration::zero();
+  }
 }
 
 template <Platform P>

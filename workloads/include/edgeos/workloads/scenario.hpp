@@ -93,6 +93,7 @@ struct ThreadSpec {
   CostDist cost;
   SchedParams sched;  // priority, scheduling deadline (0: the job deadline), budget, server
   std::vector<CallSpec> calls;
+  uint8_t program = 0;  // kernel backend only: blob::kPrograms (0: "task")
   Location where;
 
   Duration job_deadline() const { return deadline == Duration::zero() ? period : deadline; }

@@ -47,6 +47,21 @@ inline constexpr uint32_t kRecordSize[kNumSections] = {1, 24, 16, 16, 120, 56, 8
 inline constexpr uint32_t kMaxCount = 1u << 24;  // of any section, and of FWPs, threads and rings in all
 inline constexpr uint64_t kMaxRingBytes = uint64_t{1} << 32;  // ring storage in all
 
+// The programs a thread may run on the kernel backend (scenario key `program`): "task" runs its
+// jobs' cost model; the others are the hostile programs of the isolation tests, each doing one
+// forbidden thing (kernel_backend/fwp/programs.cpp). The simulator models every thread as a task.
+struct ProgramName {
+  const char* name;
+  uint8_t id;
+};
+inline constexpr ProgramName kPrograms[] = {
+    {"task", 0},           {"write-kernel", 16},  {"read-kernel", 17},    {"write-other-fwp", 18}, {"read-unmapped", 19},
+    {"execute-data", 20},  {"cli", 21},           {"hlt", 22},            {"wrmsr", 23},           {"out", 24},
+    {"lgdt", 25},          {"divide-by-zero", 26}, {"stack-overflow", 27}, {"bad-syscall", 28},    {"bad-pointer", 29},
+    {"call-depth", 30},    {"spin", 31},          {"fork-bomb", 32},
+};
+inline constexpr uint8_t kProgramTask = 0;
+
 // Cost distributions (scenario::CostDist::Kind, in the same order).
 enum class CostKind : uint8_t { kFixed, kUniform, kNormal, kLogNormal, kExponential };
 
@@ -82,6 +97,7 @@ struct ThreadRec {
   uint32_t cpu;  // within its server
   bool spread;
   ReleaseKind release;
+  uint8_t program;  // kPrograms
   Duration period, deadline, phase;
   SchedParams sched;
   Cost cost;
@@ -196,6 +212,7 @@ class ScenarioBlob {
     t.sched.priority = p[14];
     t.sched.server = static_cast<ServerKind>(p[15]);
     t.sched.max_refills = p[16];
+    t.program = p[17];
     t.period = rdur(p + 24);
     t.deadline = rdur(p + 32);
     t.sched.relative_deadline = rdur(p + 40);
@@ -366,6 +383,9 @@ class ScenarioBlob {
     for (uint32_t i = 0; i < count(kThreads); ++i) {
       const uint8_t* r = record(kThreads, i);
       if (r[13] > 1 || r[15] > static_cast<uint8_t>(ServerKind::kCbs)) return BlobError::kBadValue;
+      bool known = false;
+      for (const ProgramName& pn : kPrograms) known = known || pn.id == r[17];
+      if (!known) return BlobError::kBadValue;
       const ThreadRec t = thread(i);
       if (!string_ok(t.name)) return BlobError::kBadString;
       if (t.tenant >= tenants) return BlobError::kBadReference;

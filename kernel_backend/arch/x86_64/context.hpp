@@ -1,0 +1,55 @@
+// Register state at the kernel's entries. The layouts are shared with interrupts.S: change both
+// together (static_asserts below pin the offsets the assembly uses).
+#pragma once
+
+#include "edgeos/core/base.hpp"
+
+namespace edgeos::x86 {
+
+// A thread's user-mode registers: what return_to_user() restores. The order is the order
+// return_to_user pops them, ending with the iretq frame.
+struct UserContext {
+  uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+  uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+  uint64_t rip, cs, rflags, rsp, ss;
+};
+
+// What an interrupt, exception or system call entry leaves on the kernel stack.
+struct InterruptFrame {
+  uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+  uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+  uint64_t vector;
+  uint64_t error;
+  uint64_t rip, cs, rflags, rsp, ss;
+
+  bool from_user() const { return (cs & 3) == 3; }
+};
+
+static_assert(sizeof(UserContext) == 20 * 8);
+static_assert(sizeof(InterruptFrame) == 22 * 8);
+static_assert(__builtin_offsetof(InterruptFrame, vector) == 15 * 8);
+static_assert(__builtin_offsetof(InterruptFrame, rip) == 17 * 8);
+
+// Segment selectors (descriptors.cpp builds the GDT in this order; syscall/sysret need it).
+inline constexpr uint16_t kKernelCode = 0x08;
+inline constexpr uint16_t kKernelData = 0x10;
+inline constexpr uint16_t kUserData = 0x18 | 3;
+inline constexpr uint16_t kUserCode = 0x20 | 3;
+inline constexpr uint16_t kTss = 0x28;
+
+// Vectors the kernel uses besides the exceptions (0-31).
+inline constexpr uint8_t kVectorTimer = 0x30;
+inline constexpr uint8_t kVectorSyscall = 0x80;  // the frame's vector for a `syscall` entry
+inline constexpr uint8_t kVectorSpurious = 0xff;
+
+// Loads `ctx` into the CPU and enters user mode (interrupts enabled by its rflags). Never returns.
+extern "C" [[noreturn]] void return_to_user(const UserContext* ctx);
+
+// Sets up the GDT, TSS (kernel stack for entries from user mode, IST stacks for NMI and double
+// fault), IDT and the syscall MSRs.
+void init_descriptors(uint64_t kernel_stack_top);
+
+// Exception names and whether the CPU pushes an error code.
+const char* exception_name(uint64_t vector);
+
+}  // namespace edgeos::x86

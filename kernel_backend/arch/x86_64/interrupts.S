@@ -1,0 +1,132 @@
+// Kernel entries: interrupt and exception stubs, the syscall entry, and return_to_user.
+//
+// Every entry leaves an InterruptFrame (context.hpp) on the kernel stack and calls
+// interrupt_dispatch(frame) or syscall_dispatch(frame). Those either return (the entry came
+// from kernel mode, i.e. the idle loop: the stub restores and irets) or leave through
+// return_to_user with the context of the thread that runs next.
+
+.code64
+.text
+
+.macro PUSH_GPRS
+    push %rax
+    push %rbx
+    push %rcx
+    push %rdx
+    push %rsi
+    push %rdi
+    push %rbp
+    push %r8
+    push %r9
+    push %r10
+    push %r11
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+.endm
+
+.macro POP_GPRS
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %r11
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rbp
+    pop %rdi
+    pop %rsi
+    pop %rdx
+    pop %rcx
+    pop %rbx
+    pop %rax
+.endm
+
+// A stub per vector: those without a CPU-pushed error code push 0 in its place.
+.macro STUB vector, has_error
+.global isr_\vector
+isr_\vector:
+    .if \has_error == 0
+    push $0
+    .endif
+    push $\vector
+    jmp interrupt_common
+.endm
+
+STUB 0, 0
+STUB 1, 0
+STUB 2, 0
+STUB 3, 0
+STUB 4, 0
+STUB 5, 0
+STUB 6, 0
+STUB 7, 0
+STUB 8, 1
+STUB 9, 0
+STUB 10, 1
+STUB 11, 1
+STUB 12, 1
+STUB 13, 1
+STUB 14, 1
+STUB 15, 0
+STUB 16, 0
+STUB 17, 1
+STUB 18, 0
+STUB 19, 0
+STUB 20, 0
+STUB 21, 1
+STUB 22, 0
+STUB 23, 0
+STUB 24, 0
+STUB 25, 0
+STUB 26, 0
+STUB 27, 0
+STUB 28, 0
+STUB 29, 1
+STUB 30, 1
+STUB 31, 0
+STUB 48, 0      // kVectorTimer
+STUB 255, 0     // kVectorSpurious
+
+interrupt_common:
+    cld
+    PUSH_GPRS
+    mov %rsp, %rdi
+    call interrupt_dispatch
+    POP_GPRS
+    add $16, %rsp           // vector, error code
+    iretq
+
+// syscall: rcx = user rip, r11 = user rflags; rsp is still the user's. Interrupts are off
+// (FMASK clears IF). Build the same frame an interrupt from user mode would.
+.global syscall_entry
+syscall_entry:
+    mov %rsp, syscall_user_rsp(%rip)
+    mov kernel_stack_top(%rip), %rsp
+    push $0x1b              // ss: user data
+    push syscall_user_rsp(%rip)
+    push %r11               // rflags
+    push $0x23              // cs: user code
+    push %rcx               // rip
+    push $0                 // error
+    push $0x80              // vector: kVectorSyscall
+    cld
+    PUSH_GPRS
+    mov %rsp, %rdi
+    call syscall_dispatch
+    // syscall_dispatch leaves through return_to_user; reaching here is a bug.
+    ud2
+
+// return_to_user(const UserContext*): the context becomes the stack for a moment; popping it
+// loads every register, iretq the rest. Interrupts are off until iretq loads the user rflags.
+.global return_to_user
+return_to_user:
+    mov %rdi, %rsp
+    POP_GPRS
+    iretq
+
+.bss
+.balign 8
+syscall_user_rsp: .quad 0

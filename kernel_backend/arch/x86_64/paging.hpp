@@ -1,0 +1,69 @@
+// 4-level paging: per-FWP address spaces. Every address space shares the kernel's direct map
+// (page-map level-4 slot 0: the first 4 GiB, supervisor-only, set up by the boot code); user
+// mappings live in 4 KiB pages above it.
+#pragma once
+
+#include "edgeos/core/base.hpp"
+#include "edgeos/core/result.hpp"
+
+namespace edgeos::x86 {
+
+inline constexpr uint64_t kPageSize = 4096;
+inline constexpr uint64_t kPtePresent = 1;
+inline constexpr uint64_t kPteWrite = 2;
+inline constexpr uint64_t kPteUser = 4;
+inline constexpr uint64_t kPteOwned = 1ull << 9;  // software bit: the frame belongs to this space
+inline constexpr uint64_t kPteNoExecute = 1ull << 63;
+inline constexpr uint64_t kPteAddress = 0x000f'ffff'ffff'f000;
+
+// Physical page frames, from the usable RAM the loader reported (below 4 GiB, the direct map).
+// Each frame is zeroed when allocated. Frames never allocated are handed out from their ranges
+// by a bump pointer (so adding RAM touches none of it); freed frames go to a list, each holding
+// the link to the next.
+class Frames {
+ public:
+  void add_range(uint64_t base, uint64_t end);  // page-aligned inward; ranges past kMaxRanges are dropped
+  uint64_t alloc();                               // a physical address, or 0 when none is left
+  void free(uint64_t frame);
+  uint64_t free_count() const { return free_count_; }
+  uint64_t total() const { return total_; }
+
+ private:
+  static constexpr int kMaxRanges = 32;
+  struct Range {
+    uint64_t next, end;
+  };
+  Range ranges_[kMaxRanges] = {};
+  int num_ranges_ = 0;
+  int range_ = 0;  // the first range with frames left
+  uint64_t head_ = 0;
+  uint64_t free_count_ = 0;
+  uint64_t total_ = 0;
+};
+Frames& frames();
+
+struct AddressSpace {
+  uint64_t root = 0;  // physical address of the level-4 table; 0: none
+};
+
+// A new address space containing only the kernel's direct map. kOutOfCapacity without frames.
+Status create_space(AddressSpace* as);
+// Maps one page at user address `va` (page-aligned) to frame `pa` with `flags` (kPteWrite,
+// kPteNoExecute, kPteOwned; kPtePresent and kPteUser are added). kOutOfCapacity if a table
+// cannot be allocated, kBusy if `va` is already mapped.
+Status map_page(AddressSpace& as, uint64_t va, uint64_t pa, uint64_t flags);
+// The leaf entry for `va`, or 0 if unmapped.
+uint64_t lookup(const AddressSpace& as, uint64_t va);
+// Frees every user page table and every owned frame; the space is empty afterwards.
+void destroy_space(AddressSpace& as);
+// Unmaps and frees every owned page of [va, va + size) (e.g. to reset data pages).
+void unmap_range(AddressSpace& as, uint64_t va, uint64_t size);
+
+// Whether user code could access [va, va + n) in `as` (mapped, user, and writable if asked):
+// the check behind every user pointer a system call takes.
+bool user_range_ok(const AddressSpace& as, uint64_t va, uint64_t n, bool write);
+
+// The kernel's own level-4 table (boot.S), for the CPU when no FWP runs.
+uint64_t kernel_root();
+
+}  // namespace edgeos::x86

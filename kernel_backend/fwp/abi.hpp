@@ -1,0 +1,73 @@
+// The interface between the kernel and the programs in FWPs: the user address-space layout, the
+// system call numbers and their arguments. Shared by kernel and user code; freestanding.
+#pragma once
+
+#include <stdint.h>
+
+namespace edgeos::abi {
+
+// User space begins at 512 GiB (page-map level-4 slot 1); slot 0 is the kernel's direct map,
+// present in every address space but supervisor-only.
+inline constexpr uint64_t kUserBase = 0x0000'0080'0000'0000;
+inline constexpr uint64_t kUserImageSize = 0x1000'0000;  // programs are linked in the first 256 MiB
+// Stacks: in each FWP, one slot per (thread, call depth), slot thread * kDepthSlots + depth: a
+// thread's own program runs at depth 0, a call into the FWP at the call's depth (a thread may
+// re-enter an FWP through a cycle of calls, and each entry needs its own stack). Each slot maps
+// its top kStackPages and leaves the rest unmapped, so an overflow faults instead of running into
+// a neighbour.
+inline constexpr uint64_t kStackRegion = kUserBase + 0x1000'0000;
+inline constexpr uint64_t kStackSlot = 0x1'0000;  // 64 KiB of address space per slot
+inline constexpr uint64_t kStackPages = 4;       // 16 KiB mapped
+inline constexpr uint64_t kDepthSlots = 9;       // the core's maximum call depth (8), plus one
+inline constexpr uint64_t kUserEnd = 0x0000'0100'0000'0000;  // 1 TiB: end of slot 1
+
+// System calls: `syscall` with the number in rax and arguments in rdi, rsi, rdx, r10; the result
+// in rax (>= 0, or a negative error), a second one in rdx.
+enum Syscall : uint64_t {
+  kSysJob = 0,           // -> rax: the current job's work (spin iterations), rdx: its job number
+  kSysComplete = 1,      // completes the job; -> the next job's work when it is released
+  kSysCall = 2,          // (slot, arg): invoke through capability `slot` -> the callee's reply
+  kSysReply = 3,         // (value): return from the innermost call
+  kSysNotify = 4,        // (slot)
+  kSysWait = 5,          // (slot) -> 1 if a signal was pending, 0 after blocking for one
+  kSysRingSend = 6,      // (slot, buffer, length)
+  kSysRingReceive = 7,   // (slot, buffer, capacity) -> length
+  kSysYield = 8,
+  kSysExit = 9,          // the calling FWP ends (its threads with it)
+  kSysFwpSpawn = 10,     // (0) -> a new FWP of the caller's own kind, within its template's quota
+  kSysMarker = 11,       // (value): a trace marker
+  kSysPuts = 12,         // (string, length): text to the kernel console, prefixed with the FWP
+  kSysCount = 13,
+};
+
+// Errors, as negative results (the values of edgeos::Error, negated).
+inline constexpr int64_t kErrInvalid = -1;
+
+// The entry of an FWP's program: _start(program, arg) for a thread's own program, and
+// _invoke(arg) for calls into the FWP. Programs (fwp/programs.cpp) are numbered:
+enum Program : uint64_t {
+  kProgramTask = 0,     // spins each job's work; makes the job's calls (their work as argument)
+  kProgramServer = 1,   // only serves calls: spins the work it is given and replies
+  // Hostile programs, for the isolation tests: each does one forbidden thing.
+  kHostileFirst = 16,
+  kHostileWriteKernel = 16,
+  kHostileReadKernel,
+  kHostileWriteOtherFwp,
+  kHostileReadUnmapped,
+  kHostileExecuteData,
+  kHostileCli,
+  kHostileHlt,
+  kHostileWrmsr,
+  kHostileOut,
+  kHostileLgdt,
+  kHostileDivideByZero,
+  kHostileStackOverflow,
+  kHostileBadSyscall,
+  kHostileBadPointer,
+  kHostileCallDepth,
+  kHostileSpin,
+  kHostileForkBomb,
+  kHostileLast = kHostileForkBomb,
+};
+
+}  // namespace edgeos::abi

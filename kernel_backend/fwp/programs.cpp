@@ -1,0 +1,192 @@
+// The programs FWPs run, in ring 3 in their own address space. One image serves every template:
+// a thread starts in fwp_start(program, arg) and calls into the FWP enter fwp_invoke(arg).
+//
+// Freestanding and tiny on purpose: no libc, no floating point; a job's CPU work is a spin loop
+// of a known number of instructions per iteration (2: dec, jnz), which makes it exactly
+// reproducible under QEMU's -icount.
+#include <stdint.h>
+
+#include "abi.hpp"
+
+using namespace edgeos::abi;
+
+namespace {
+
+inline int64_t sys(uint64_t n, uint64_t a = 0, uint64_t b = 0, uint64_t c = 0) {
+  int64_t r;
+  asm volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+  return r;
+}
+
+inline void spin(uint64_t iterations) {
+  if (iterations == 0) return;
+  asm volatile("1: dec %0; jnz 1b" : "+r"(iterations) : : "cc");
+}
+
+void puts(const char* s) {
+  uint64_t n = 0;
+  while (s[n] != '\0') ++n;
+  sys(kSysPuts, reinterpret_cast<uint64_t>(s), n);
+}
+
+// What one job does, as the kernel plans it (kSysJob/kSysComplete fill it in): own work, then
+// for each call the callee's work and the own work after it.
+struct JobPlan {
+  uint64_t calls;
+  uint64_t work[1 + 2 * 8];
+  uint64_t slot[8];
+};
+
+[[noreturn]] void task() {
+  JobPlan plan;
+  sys(kSysJob, reinterpret_cast<uint64_t>(&plan));
+  for (;;) {
+    spin(plan.work[0]);
+    for (uint64_t c = 0; c < plan.calls && c < 8; ++c) {
+      sys(kSysCall, plan.slot[c], plan.work[1 + 2 * c]);
+      spin(plan.work[2 + 2 * c]);
+    }
+    sys(kSysComplete, reinterpret_cast<uint64_t>(&plan));
+  }
+}
+
+volatile uint64_t sink;
+uint64_t data_word = 0xc3c3c3c3c3c3c3c3;  // `ret` bytes, in a data page (no execute)
+
+// Recursion without a base case reachable in practice (`limit` is never met), to overflow the stack.
+volatile int limit = -1;
+int recurse(int depth) {
+  volatile char pad[512];
+  pad[0] = static_cast<char>(depth);
+  if (depth == limit) return 0;
+  return recurse(depth + 1) + pad[0];
+}
+
+[[noreturn]] void hostile(uint64_t kind) {
+  switch (kind) {
+    case kHostileWriteKernel:
+      *reinterpret_cast<volatile uint64_t*>(0x100000) = 0;  // the kernel image
+      break;
+    case kHostileReadKernel:
+      sink = *reinterpret_cast<volatile uint64_t*>(0x100000);
+      break;
+    case kHostileWriteOtherFwp:
+      // Another thread's stack slot: mapped only in the address spaces it runs in.
+      *reinterpret_cast<volatile uint64_t*>(kStackRegion + 200 * kDepthSlots * kStackSlot + kStackSlot - 64) = 0;
+      break;
+    case kHostileReadUnmapped:
+      sink = *reinterpret_cast<volatile uint64_t*>(kUserBase + 0x0800'0000);
+      break;
+    case kHostileExecuteData:
+      reinterpret_cast<void (*)()>(reinterpret_cast<uintptr_t>(&data_word))();
+      break;
+    case kHostileCli:
+      asm volatile("cli");
+      break;
+    case kHostileHlt:
+      asm volatile("hlt");
+      break;
+    case kHostileWrmsr:
+      asm volatile("wrmsr" : : "c"(0xc0000082), "a"(0), "d"(0));
+      break;
+    case kHostileOut:
+      asm volatile("outb %%al, $0xf4" : : "a"(0));  // would end the machine under QEMU
+      break;
+    case kHostileLgdt: {
+      struct __attribute__((packed)) {
+        uint16_t limit;
+        uint64_t base;
+      } gdt = {0, 0};
+      asm volatile("lgdt %0" : : "m"(gdt));
+      break;
+    }
+    case kHostileDivideByZero: {
+      // In assembly: the compiler turns an unsigned 1 / x into x == 1.
+      uint64_t quotient = 1, high = 0, zero = 0;
+      asm volatile("divq %2" : "+a"(quotient), "+d"(high) : "r"(zero) : "cc");
+      sink = quotient;
+      break;
+    }
+    case kHostileStackOverflow:
+      sink = static_cast<uint64_t>(recurse(0));
+      break;
+    case kHostileBadSyscall: {
+      // Every call must fail cleanly; then the program reports and exits on its own.
+      bool ok = sys(1000) < 0 && sys(~uint64_t{0}) < 0 && sys(kSysCount) < 0;
+      ok = ok && sys(kSysCall, 12345, 0) < 0 && sys(kSysNotify, ~uint64_t{0}) < 0 && sys(kSysReply, 0) < 0;
+      ok = ok && sys(kSysRingSend, 99, 0, 0) < 0 && sys(kSysWait, 77) < 0 && sys(kSysFwpSpawn, 3) < 0;
+      puts(ok ? "bad syscalls refused" : "BAD SYSCALL ACCEPTED");
+      sys(kSysExit);
+      break;
+    }
+    case kHostileBadPointer: {
+      bool ok = sys(kSysPuts, 0x100000, 16) < 0 && sys(kSysPuts, 0, 8) < 0 && sys(kSysPuts, ~uint64_t{0} - 4, 64) < 0;
+      ok = ok && sys(kSysJob, 0x100000) < 0 && sys(kSysJob, kUserBase) < 0 && sys(kSysPuts, kUserBase + 0x0800'0000, 1) < 0;
+      puts(ok ? "bad pointers refused" : "BAD POINTER ACCEPTED");
+      sys(kSysExit);
+      break;
+    }
+    case kHostileCallDepth:
+      // Calls into itself through its own capability 0 (granted by the scenario), forever: the
+      // kernel refuses the ninth nested call.
+      sys(kSysCall, 0, ~uint64_t{0});
+      puts("call depth bounded");
+      sys(kSysExit);
+      break;
+    case kHostileSpin:
+      for (;;) spin(1'000'000);
+    case kHostileForkBomb:
+      for (;;) {
+        if (sys(kSysFwpSpawn, 0) < 0) {
+          puts("FWP quota reached");
+          sys(kSysExit);
+        }
+      }
+    default:
+      break;
+  }
+  puts("hostile program survived its own attack");
+  sys(kSysExit);
+  for (;;) {
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+[[noreturn]] void fwp_start(uint64_t program, uint64_t arg) {
+  (void)arg;
+  if (program == kProgramTask) task();
+  if (program >= kHostileFirst && program <= kHostileLast) hostile(program);
+  // A server (or an unknown program): nothing of its own to do.
+  sys(kSysExit);
+  for (;;) {
+  }
+}
+
+// A call into this FWP: `arg` is the work to do here (the hostile call-depth program passes ~0:
+// call itself again).
+[[noreturn]] void fwp_invoke(uint64_t arg) {
+  if (arg == ~uint64_t{0}) {
+    const int64_t r = sys(kSysCall, 0, ~uint64_t{0});
+    sys(kSysReply, static_cast<uint64_t>(r));
+  }
+  spin(arg);
+  sys(kSysReply, 0);
+  for (;;) {
+  }
+}
+
+}  // extern "C"
+
+// The entry table the kernel reads at the start of the image: a magic word ("EDGEFWP1") and the
+// two entry points.
+asm(R"(
+    .section .entry, "a"
+    .quad 0x3150574645474445
+    .quad fwp_start
+    .quad fwp_invoke
+    .quad 0
+    .text
+)");

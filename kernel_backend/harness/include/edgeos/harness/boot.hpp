@@ -1,0 +1,58 @@
+// The QEMU harness: boots the kernel with a compiled scenario and brings back its console output
+// and its trace in the common schema (hosted).
+//
+// Acceleration: `tcg` always works; `kvm` only where the host's /dev/kvm really runs a bare
+// kernel (on some machines it is a paravirtual variant that does not), so `auto` boots the kernel
+// once under KVM with the command line "probe" and uses KVM only if that run reports success,
+// else TCG. `icount` (deterministic instruction-driven clock: one instruction per nanosecond, idle
+// time skipped) needs TCG.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "edgeos/core/trace.hpp"
+
+namespace edgeos::harness {
+
+struct BootOptions {
+  std::string kernel;             // the kernel ELF; empty: find_kernel()
+  std::string qemu = "qemu-system-x86_64";
+  std::string accel = "auto";     // auto, tcg or kvm
+  bool icount = false;
+  bool iso = false;               // boot a GRUB ISO (grub-mkrescue) instead of -kernel
+  bool uefi = false;              // the ISO under OVMF instead of SeaBIOS
+  int timeout_s = 0;              // 0: 120 s plus 60 s per simulated second
+  std::string cmdline;            // the kernel's command line
+  std::string work_dir;           // temporary files (removed afterwards); empty: the system's
+  std::string memory = "256M";
+};
+
+struct BootResult {
+  bool ok = false;                // the kernel ran the scenario and exited with success
+  std::string failure;            // otherwise: why, for the user
+  int qemu_status = -1;           // QEMU's exit status (33: success, 35: the kernel failed)
+  std::string accel;              // what was used: "tcg" or "kvm"
+  std::string serial;             // the kernel's console output
+  std::vector<TraceRecord> records;
+  double wall_seconds = 0;
+};
+
+// Boots the kernel with `blob` (a compiled scenario) as its boot module and `duration_ns` of
+// run. Throws InputError for what the user can fix (no QEMU, no kernel image, no OVMF).
+BootResult boot(const std::string& blob, int64_t duration_ns, const BootOptions& options);
+
+// Whether KVM boots this kernel here (a real boot, not a check of /dev/kvm).
+bool kvm_boots(const BootOptions& options, const std::string& kernel);
+
+// The kernel image next to this program in a build tree, or where EDGEOS_KERNEL points.
+std::string find_kernel();
+
+// Decodes the kernel's binary trace (kernel_backend/kernel/trace_out.hpp). Throws InputError
+// naming the file and the record for malformed input.
+std::vector<TraceRecord> decode_kernel_trace(const std::string& bytes, const std::string& name);
+
+// The first OVMF firmware image found, or "".
+std::string find_ovmf();
+
+}  // namespace edgeos::harness
