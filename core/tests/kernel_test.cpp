@@ -149,6 +149,33 @@ TEST(Kernel, BlockAndWakeup) {
   EXPECT_EQ((*k.thread(hi))->job_exec, 1_ms);
 }
 
+// sched_yield semantics (POSIX): the CPU goes to an equal or higher-priority ready thread, the
+// yielder to the back of its level; a lower-priority ready thread does not get it.
+TEST(Kernel, YieldGoesBehindEqualsOnly) {
+  Fixture f;
+  auto& k = f.tk.k();
+  const ThreadId a = *k.thread_create(f.periodic(5, 10_ms));
+  const ThreadId b = *k.thread_create(f.periodic(5, 10_ms));
+  const ThreadId lo = *k.thread_create(f.periodic(1, 10_ms));
+  f.tk.fire(0);
+  ASSERT_EQ(k.current(0), *k.thread(a)) << "FIFO within a level: a was released first";
+  f.at(1_ms);
+  ASSERT_TRUE(k.yield(a).is_ok());
+  EXPECT_EQ(k.current(0), *k.thread(b));
+  EXPECT_EQ(f.tk.platform.records.back().event, TraceEvent::kStart);
+  ASSERT_TRUE(k.yield(b).is_ok());
+  EXPECT_EQ(k.current(0), *k.thread(a)) << "b went behind a";
+  EXPECT_EQ(k.yield(b).error(), Error::kBadState) << "only the running thread yields";
+  f.at(2_ms);
+  ASSERT_TRUE(k.complete(a).is_ok());
+  ASSERT_EQ(k.current(0), *k.thread(b));
+  ASSERT_TRUE(k.complete(b).is_ok());
+  ASSERT_EQ(k.current(0), *k.thread(lo));
+  ASSERT_TRUE(k.yield(lo).is_ok());
+  EXPECT_EQ(k.current(0), *k.thread(lo)) << "nobody of equal or higher priority is ready";
+  EXPECT_EQ(f.tk.platform.count(TraceEvent::kPreempt), 2u) << "one per yield that gave the CPU away";
+}
+
 TEST(Kernel, BlockedJobMissesAtItsDeadline) {
   Fixture f;
   auto& k = f.tk.k();

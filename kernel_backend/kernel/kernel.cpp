@@ -420,6 +420,9 @@ void syscall(Thread& t, KThread& kt) {
       r = n ? static_cast<int64_t>(*n) : error_code(n.error());
       break;
     }
+    case abi::kSysYield:
+      r = status(kernel->yield(id));
+      break;
     case abi::kSysExit: {
       const FwpId f = kernel->fwp_id(*t.domain);
       char name[64];

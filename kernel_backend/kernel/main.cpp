@@ -5,6 +5,8 @@
 #include "../platform/pc/boot_info.hpp"
 #include "../platform/pc/qemu.hpp"
 #include "../platform/pc/serial.hpp"
+#include "../platform/pc/timer.hpp"
+#include "../ktest/ktest.hpp"
 #include "console.hpp"
 #include "kernel.hpp"
 
@@ -54,6 +56,14 @@ void add_memory(const pc::BootInfo& boot, uint64_t info, uint64_t info_size) {
   }
 }
 
+bool cmdline_is(const char* cmdline, const char* word) {
+  while (*cmdline != '\0' && *cmdline == *word) {
+    ++cmdline;
+    ++word;
+  }
+  return *cmdline == '\0' && *word == '\0';
+}
+
 }  // namespace
 
 extern "C" [[noreturn]] void kmain(uint32_t protocol, uint64_t info) {
@@ -65,13 +75,7 @@ extern "C" [[noreturn]] void kmain(uint32_t protocol, uint64_t info) {
     pc::qemu_exit(pc::kExitFailure);
   }
   // `edgeos boot --accel auto` boots once with "probe" to learn whether KVM runs this kernel.
-  const char* probe = "probe";
-  const char* c = boot.cmdline;
-  while (*c != '\0' && *c == *probe) {
-    ++c;
-    ++probe;
-  }
-  if (*c == '\0' && *probe == '\0') {
+  if (cmdline_is(boot.cmdline, "probe")) {
     kernel::kprintf("edgeos probe: ok\n");
     pc::qemu_exit(pc::kExitSuccess);
   }
@@ -84,5 +88,10 @@ extern "C" [[noreturn]] void kmain(uint32_t protocol, uint64_t info) {
                   f.hypervisor ? " (hypervisor)" : "", (x86::frames().free_count() * 4096) >> 20, boot.cmdline);
   kernel::kprintf("cpu: nx %d smep %d smap %d pcid %d tsc-deadline %d x2apic %d invariant-tsc %d\n", f.nx, f.smep, f.smap,
                   f.pcid, f.tsc_deadline, f.x2apic, f.invariant_tsc);
+  // "ktest": the in-kernel unit tests (ktest/), then exit.
+  if (cmdline_is(boot.cmdline, "ktest")) {
+    pc::timer_init(x86::kVectorTimer, x86::kVectorSpurious, f.tsc_deadline);
+    pc::qemu_exit(ktest::run_all() == 0 ? pc::kExitSuccess : pc::kExitFailure);
+  }
   kernel::start(boot, f);
 }

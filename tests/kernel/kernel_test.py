@@ -18,6 +18,7 @@ What is checked, and against what:
     up, and leave the other tenants' schedule as the textbook predicts.
   * Determinism: two --icount boots give byte-identical traces.
   * Loaders: the same scenario through GRUB (ISO) under SeaBIOS and under UEFI (OVMF).
+  * In-kernel unit tests (kernel_backend/ktest): booted with the command line "ktest".
   * Bad boot modules: garbage, truncated and corrupted compiled scenarios make the kernel report
     an error and exit cleanly (never a triple fault or a hang).
 
@@ -235,13 +236,29 @@ SETS = {
 }
 
 
+def job_order(out):
+    """(thread name, job) in completion order, and the set of (thread name, job) that missed."""
+    names = {i: n for n, i in thread_indices(out).items()}
+    records = read_trace(out)
+    order = [(names[int(r["thread"])], int(r["job"])) for r in records if r["event"] == "complete"]
+    missed = {(names[int(r["thread"])], int(r["job"])) for r in records if r["event"] == "deadline_miss"}
+    return order, missed
+
+
 class Schedules(unittest.TestCase):
     def test_task_sets_follow_the_textbook(self):
         for name, (policy, tasks, end) in SETS.items():
             with self.subTest(set=name):
-                out, r = boot(self, scenario_toml(name, policy, tasks, end))
+                toml = scenario_toml(name, policy, tasks, end)
+                out, r = boot(self, toml)
                 self.assertEqual(r.returncode, 0, r.stderr)
                 check_against_textbook(self, out, tasks, policy, end)
+                # And the core-only simulator of the same file: the same jobs complete in the
+                # same order, and the same deadlines are missed.
+                sim = os.path.join(os.path.dirname(out), "sim")
+                r = edgeos("sim", os.path.join(os.path.dirname(out), "scenario.toml"), "--out", sim)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertEqual(job_order(out), job_order(sim))
 
     def test_the_textbook_itself(self):
         # The reference against a schedule worked by hand: rate-monotonic, t1 = (C 2, T 5),
@@ -358,6 +375,32 @@ class Loaders(unittest.TestCase):
         check_against_textbook(self, out, self.TASKS, self.POLICY, self.END)
 
 
+def qemu_direct(test, *args, timeout=120):
+    """Runs QEMU on the kernel image directly; returns (exit status, console output)."""
+    d = tempfile.mkdtemp(prefix="edgeos-kernel-test-")
+    test.addCleanup(shutil.rmtree, d, True)
+    serial = os.path.join(d, "serial.log")
+    r = subprocess.run(["qemu-system-x86_64", "-machine", "q35", "-m", "128M", "-display", "none", "-no-reboot",
+                        "-monitor", "none", "-serial", f"file:{serial}", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+                        "-accel", "tcg", "-cpu", "max", "-kernel", KERNEL, *args], capture_output=True, timeout=timeout)
+    with open(serial) as f:
+        return r.returncode, f.read()
+
+
+class InKernel(unittest.TestCase):
+    def test_in_kernel_unit_tests_pass(self):
+        status, serial = qemu_direct(self, "-append", "ktest")
+        lines = [line for line in serial.splitlines() if line.startswith("ktest: ")]
+        self.assertTrue(lines, serial)
+        total = int(lines[0].split()[1])
+        results = [line.split()[-1] for line in lines[1:-1]]
+        self.assertGreaterEqual(total, 8)
+        self.assertEqual(len(results), total, serial)
+        self.assertEqual(results, ["ok"] * total, serial)
+        self.assertEqual(lines[-1], f"ktest: {total} of {total} passed")
+        self.assertEqual(status, 33, serial)
+
+
 class BadModules(unittest.TestCase):
     """The kernel's own validation of its boot module: QEMU run directly, with a bad module."""
 
@@ -367,13 +410,7 @@ class BadModules(unittest.TestCase):
         path = os.path.join(d, "module.bin")
         with open(path, "wb") as f:
             f.write(module)
-        serial = os.path.join(d, "serial.log")
-        r = subprocess.run(["qemu-system-x86_64", "-machine", "q35", "-m", "128M", "-display", "none", "-no-reboot",
-                            "-monitor", "none", "-serial", f"file:{serial}", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-                            "-accel", "tcg", "-cpu", "max", "-kernel", KERNEL, "-initrd", path],
-                           capture_output=True, timeout=120)
-        with open(serial) as f:
-            return r.returncode, f.read()
+        return qemu_direct(self, "-initrd", path)
 
     def compiled(self, toml):
         d = tempfile.mkdtemp(prefix="edgeos-kernel-test-")

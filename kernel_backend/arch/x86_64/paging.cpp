@@ -85,6 +85,10 @@ Status create_space(AddressSpace* as) {
 }
 
 Status map_page(AddressSpace& as, uint64_t va, uint64_t pa, uint64_t flags) {
+  // Only user space, page by page: the kernel's half is shared by every space and never changes.
+  if (va < abi::kUserBase || va >= abi::kUserEnd || va % kPageSize != 0 || pa % kPageSize != 0) {
+    return Error::kInvalidArgument;
+  }
   uint64_t* t = table(as.root);
   for (int level = 3; level > 0; --level) {
     t = next(t, index(va, level), true);

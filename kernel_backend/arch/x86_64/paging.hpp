@@ -50,7 +50,8 @@ struct AddressSpace {
 Status create_space(AddressSpace* as);
 // Maps one page at user address `va` (page-aligned) to frame `pa` with `flags` (kPteWrite,
 // kPteNoExecute, kPteOwned; kPtePresent and kPteUser are added). kOutOfCapacity if a table
-// cannot be allocated, kBusy if `va` is already mapped.
+// cannot be allocated, kBusy if `va` is already mapped, kInvalidArgument outside user space or
+// unaligned.
 Status map_page(AddressSpace& as, uint64_t va, uint64_t pa, uint64_t flags);
 // The leaf entry for `va`, or 0 if unmapped.
 uint64_t lookup(const AddressSpace& as, uint64_t va);

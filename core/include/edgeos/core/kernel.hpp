@@ -199,6 +199,9 @@ class Kernel {
   // The running thread blocks; `wakeup` makes it ready again.
   Status block(ThreadId thread);
   Status wakeup(ThreadId thread);
+  // The running thread gives its CPU to a ready thread of equal or higher precedence, going
+  // behind its equals (POSIX sched_yield); without one it keeps running. Traced as a preemption.
+  Status yield(ThreadId thread);
   // The platform timer of `cpu` fired.
   void timer_expired(CpuId cpu);
   // Charges the time up to now on every CPU, e.g. at the end of a run before reading totals.
@@ -964,6 +967,26 @@ Status Kernel<P>::block(ThreadId id) {
   emit(now, c, t, TraceEvent::kBlock, 0);
   stop_running(c, t, now);
   t.state = ThreadState::kBlocked;
+  finish_event(c, now);
+  return Status::ok();
+}
+
+template <Platform P>
+Status Kernel<P>::yield(ThreadId id) {
+  Result<Thread*> r = lookup_thread(id);
+  if (!r) return r.error();
+  Thread& t = **r;
+  if (t.state != ThreadState::kRunning) return Error::kBadState;
+  const Instant now = platform_.now();
+  CpuState& c = cpus_[t.cpu];
+  account(c, now);
+  const Thread* best = c.sched->peek();
+  if (best != nullptr && !c.sched->preempts(t, *best)) {
+    emit(now, c, t, TraceEvent::kPreempt, best->slot_index);
+    stop_running(c, t, now);
+    t.state = ThreadState::kReady;
+    c.sched->enqueue(t, Placement::kTail);
+  }
   finish_event(c, now);
   return Status::ok();
 }

@@ -1,0 +1,28 @@
+#include "ktest.hpp"
+
+#include "../kernel/console.hpp"
+
+extern "C" const edgeos::ktest::Case __ktests_start[], __ktests_end[];
+
+namespace edgeos::ktest {
+
+void Context::fail(const char* file, int line, const char* what) {
+  ++failures;
+  kernel::kprintf("    %s:%d: expected %s\n", file, line, what);
+}
+
+int run_all() {
+  const int total = static_cast<int>(__ktests_end - __ktests_start);
+  int failed = 0;
+  kernel::kprintf("ktest: %d tests\n", total);
+  for (const Case* c = __ktests_start; c != __ktests_end; ++c) {
+    Context ctx;
+    c->run(ctx);
+    kernel::kprintf("ktest: %-48s %s\n", c->name, ctx.failures == 0 ? "ok" : "FAILED");
+    if (ctx.failures != 0) ++failed;
+  }
+  kernel::kprintf("ktest: %d of %d passed\n", total - failed, total);
+  return failed;
+}
+
+}  // namespace edgeos::ktest
