@@ -48,6 +48,11 @@ inline constexpr int64_t kErrInvalid = -1;
 enum Program : uint64_t {
   kProgramTask = 0,     // spins each job's work; makes the job's calls (their work as argument)
   kProgramServer = 1,   // only serves calls: spins the work it is given and replies
+  // Benchmarks (bench/boot_bench.py): each times a loop of system calls with the TSC and prints
+  // "bench NAME ROUNDS CYCLES" on the console, then exits.
+  kBenchYield = 2,      // yields 1000 times (to a peer of equal priority in another FWP)
+  kBenchCall = 3,       // 1000 unknown system calls (the floor), then 1000 calls through capability 0 (call + reply, empty callee)
+  kBenchSpawn = 4,      // spawns 2 x 200 FWPs of its own kind, timing each half
   // Hostile programs, for the isolation tests: each does one forbidden thing.
   kHostileFirst = 16,
   kHostileWriteKernel = 16,

@@ -151,6 +151,70 @@ int recurse(int depth) {
   }
 }
 
+inline uint64_t rdtsc() {
+  uint32_t lo, hi;
+  asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+  return (uint64_t{hi} << 32) | lo;
+}
+
+// "bench NAME ROUNDS CYCLES" on the console.
+void report(const char* name, uint64_t rounds, uint64_t cycles) {
+  char line[96];
+  uint64_t n = 0;
+  auto text = [&](const char* s) {
+    while (*s != '\0' && n < sizeof line - 1) line[n++] = *s++;
+  };
+  auto number = [&](uint64_t v) {
+    char digits[20];
+    int k = 0;
+    do {
+      digits[k++] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v != 0);
+    while (k > 0 && n < sizeof line - 1) line[n++] = digits[--k];
+  };
+  text("bench ");
+  text(name);
+  text(" ");
+  number(rounds);
+  text(" ");
+  number(cycles);
+  sys(kSysPuts, reinterpret_cast<uint64_t>(line), n);
+}
+
+[[noreturn]] void bench(uint64_t kind) {
+  constexpr uint64_t kRounds = 1000;
+  constexpr uint64_t kSpawnRounds = 200;
+  if (kind == kBenchYield) {
+    sys(kSysYield);  // warm up: both threads have run once
+    const uint64_t t0 = rdtsc();
+    for (uint64_t i = 0; i < kRounds; ++i) sys(kSysYield);
+    report("yield", kRounds, rdtsc() - t0);
+  } else if (kind == kBenchCall) {
+    // First the floor under every system call: entry, dispatch, exit (an unknown number).
+    const uint64_t n0 = rdtsc();
+    for (uint64_t i = 0; i < kRounds; ++i) sys(kSysCount);
+    report("null", kRounds, rdtsc() - n0);
+    sys(kSysCall, 0, 0);  // warm up: the callee's stack is mapped
+    const uint64_t t0 = rdtsc();
+    for (uint64_t i = 0; i < kRounds; ++i) sys(kSysCall, 0, 0);
+    report("call", kRounds, rdtsc() - t0);
+  } else if (kind == kBenchSpawn) {
+    // The scenario gives the template a pool: the first half are activations from it, the
+    // second half creations (bench/boot_bench.py sets the sizes).
+    const char* names[2] = {"spawn-first", "spawn-second"};
+    for (const char* name : names) {
+      uint64_t done = 0;
+      const uint64_t t0 = rdtsc();
+      while (done < kSpawnRounds && sys(kSysFwpSpawn, 0) >= 0) ++done;
+      report(name, done, rdtsc() - t0);
+    }
+  }
+  sys(kSysExit);
+  for (;;) {
+  }
+}
+
 }  // namespace
 
 extern "C" {
@@ -158,6 +222,7 @@ extern "C" {
 [[noreturn]] void fwp_start(uint64_t program, uint64_t arg) {
   (void)arg;
   if (program == kProgramTask) task();
+  if (program >= kBenchYield && program <= kBenchSpawn) bench(program);
   if (program >= kHostileFirst && program <= kHostileLast) hostile(program);
   // A server (or an unknown program): nothing of its own to do.
   sys(kSysExit);

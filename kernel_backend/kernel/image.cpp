@@ -98,7 +98,7 @@ Status map_image(const ProgramImage& img, x86::AddressSpace& as) {
       const uint64_t va = s.va + p * x86::kPageSize;
       Status st = Status::ok();
       if (s.writable) {
-        const uint64_t pa = x86::frames().alloc();
+        const uint64_t pa = x86::frames().alloc_unzeroed();  // fill_page writes all of it
         if (pa == 0) return Error::kOutOfCapacity;
         fill_page(s, p, pa);
         st = x86::map_page(as, va, pa, x86::kPteWrite | x86::kPteNoExecute | x86::kPteOwned);

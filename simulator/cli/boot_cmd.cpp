@@ -110,6 +110,14 @@ Action add_boot(CLI::App& app) {
   cmd->add_option("--kernel", opt->boot.kernel, "the kernel image (default: the one built next to this program)");
   cmd->add_option("--timeout", opt->boot.timeout_s, "seconds of wall time before giving up (default: from the duration)");
   cmd->add_option("--cmdline", opt->boot.cmdline, "the kernel's command line");
+  cmd->add_option("--memory", opt->boot.memory, "the machine's memory, as QEMU's -m takes it (256M, 2G)")
+      ->capture_default_str()
+      ->check([](const std::string& v) {
+        const size_t digits = v.find_first_not_of("0123456789");
+        const bool ok = digits > 0 && digits != std::string::npos && digits + 1 == v.size() &&
+                        (v.back() == 'M' || v.back() == 'G');
+        return ok ? std::string() : std::string("expected a size in M or G, e.g. 256M or 2G");
+      });
   cmd->add_flag("--quiet", opt->quiet, "print nothing; only write the files");
   return [cmd, opt]() { return cmd->parsed() ? run_boot(*opt) : -1; };
 }

@@ -317,7 +317,8 @@ class Isolation(unittest.TestCase):
     END = 28 * MS
 
     def run_hostile(self, program):
-        evil = ('[[tenant]]\nname = "evil"\n'
+        evil = ('[[template]]\nname = "evil-kind"\nmax_instances = 50\n'  # the fork bomb's quota
+                '[[tenant]]\nname = "evil"\ntemplate = "evil-kind"\n'
                 '[[tenant]]\nname = "mirror"\n[[invoke]]\nfrom = "evil"\nto = "mirror"\n'
                 '[[invoke]]\nfrom = "mirror"\nto = "evil"\n'
                 f'[[thread]]\nname = "x"\ntenant = "evil"\nperiod = "10ms"\ncost = "1ms"\npriority = 1\n'

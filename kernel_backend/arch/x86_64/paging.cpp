@@ -54,6 +54,15 @@ void Frames::add_range(uint64_t base, uint64_t end) {
 }
 
 uint64_t Frames::alloc() {
+  const uint64_t f = alloc_unzeroed();
+  if (f == 0) return 0;
+  uint64_t count = kPageSize / 8;
+  void* p = reinterpret_cast<void*>(f);
+  asm volatile("rep stosq" : "+D"(p), "+c"(count) : "a"(0) : "memory");
+  return f;
+}
+
+uint64_t Frames::alloc_unzeroed() {
   uint64_t f = head_;
   if (f != 0) {
     head_ = *reinterpret_cast<uint64_t*>(f);
@@ -64,9 +73,6 @@ uint64_t Frames::alloc() {
     ranges_[range_].next += kPageSize;
   }
   --free_count_;
-  uint64_t count = kPageSize / 8;
-  void* p = reinterpret_cast<void*>(f);
-  asm volatile("rep stosq" : "+D"(p), "+c"(count) : "a"(0) : "memory");
   return f;
 }
 

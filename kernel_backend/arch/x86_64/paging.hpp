@@ -24,6 +24,7 @@ class Frames {
  public:
   void add_range(uint64_t base, uint64_t end);  // page-aligned inward; ranges past kMaxRanges are dropped
   uint64_t alloc();                               // a physical address, or 0 when none is left
+  uint64_t alloc_unzeroed();                      // the same, for a caller that fills all of it
   void free(uint64_t frame);
   uint64_t free_count() const { return free_count_; }
   uint64_t total() const { return total_; }

@@ -48,14 +48,15 @@ inline constexpr uint32_t kMaxCount = 1u << 24;  // of any section, and of FWPs,
 inline constexpr uint64_t kMaxRingBytes = uint64_t{1} << 32;  // ring storage in all
 
 // The programs a thread may run on the kernel backend (scenario key `program`): "task" runs its
-// jobs' cost model; the others are the hostile programs of the isolation tests, each doing one
-// forbidden thing (kernel_backend/fwp/programs.cpp). The simulator models every thread as a task.
+// jobs' cost model; "bench-*" are the kernel's microbenchmarks (bench/boot_bench.py); the others
+// are the hostile programs of the isolation tests, each doing one forbidden thing
+// (kernel_backend/fwp/programs.cpp). The simulator models every thread as a task.
 struct ProgramName {
   const char* name;
   uint8_t id;
 };
 inline constexpr ProgramName kPrograms[] = {
-    {"task", 0},           {"write-kernel", 16},  {"read-kernel", 17},    {"write-other-fwp", 18}, {"read-unmapped", 19},
+    {"task", 0},           {"bench-yield", 2},    {"bench-call", 3},      {"bench-spawn", 4},      {"write-kernel", 16},  {"read-kernel", 17},    {"write-other-fwp", 18}, {"read-unmapped", 19},
     {"execute-data", 20},  {"cli", 21},           {"hlt", 22},            {"wrmsr", 23},           {"out", 24},
     {"lgdt", 25},          {"divide-by-zero", 26}, {"stack-overflow", 27}, {"bad-syscall", 28},    {"bad-pointer", 29},
     {"call-depth", 30},    {"spin", 31},          {"fork-bomb", 32},
