@@ -231,6 +231,13 @@ class Kernel {
 
  private:
   Result<Thread*> lookup_thread(ThreadId id) const { return threads_.lookup(id); }
+  // The thread, if it is the one running on its CPU (what every call a thread makes on its own
+  // behalf requires); kBadState otherwise.
+  Result<Thread*> lookup_running(ThreadId id) const {
+    Result<Thread*> r = threads_.lookup(id);
+    if (r && (*r)->state != ThreadState::kRunning) return Error::kBadState;
+    return r;
+  }
 
   void account(CpuState& c, Instant now);
   void release_job(CpuState& c, Thread& t, Instant release, Instant now, bool from_idle,
@@ -666,10 +673,9 @@ Result<Fwp*> Kernel<P>::domain_cap(Thread& t, CapSlot slot, CapKind kind, Capabi
 
 template <Platform P>
 Status Kernel<P>::call(ThreadId id, CapSlot slot) {
-  Result<Thread*> r = lookup_thread(id);
+  Result<Thread*> r = lookup_running(id);
   if (!r) return r.error();
   Thread& t = **r;
-  if (t.state != ThreadState::kRunning) return Error::kBadState;
   Capability cap;
   if (Result<Fwp*> d = domain_cap(t, slot, CapKind::kInvoke, &cap); !d) return d.error();
   Result<Fwp*> callee = fwps_.lookup(FwpId{cap.index, cap.generation});
@@ -775,10 +781,9 @@ CpuState* Kernel<P>::signal(Notification& n, Instant now) {
 
 template <Platform P>
 Status Kernel<P>::notify(ThreadId id, CapSlot slot) {
-  Result<Thread*> r = lookup_thread(id);
+  Result<Thread*> r = lookup_running(id);
   if (!r) return r.error();
   Thread& t = **r;
-  if (t.state != ThreadState::kRunning) return Error::kBadState;
   Capability cap;
   if (Result<Fwp*> d = domain_cap(t, slot, CapKind::kNotifySend, &cap); !d) return d.error();
   Result<Notification*> n = notifications_.lookup(NotificationId{cap.index, cap.generation});
@@ -805,10 +810,9 @@ Status Kernel<P>::notify_irq(NotificationId nid) {
 
 template <Platform P>
 Result<bool> Kernel<P>::wait(ThreadId id, CapSlot slot) {
-  Result<Thread*> r = lookup_thread(id);
+  Result<Thread*> r = lookup_running(id);
   if (!r) return r.error();
   Thread& t = **r;
-  if (t.state != ThreadState::kRunning) return Error::kBadState;
   Capability cap;
   if (Result<Fwp*> d = domain_cap(t, slot, CapKind::kNotifyReceive, &cap); !d) return d.error();
   Result<Notification*> nr = notifications_.lookup(NotificationId{cap.index, cap.generation});
@@ -858,10 +862,9 @@ Result<RingId> Kernel<P>::ring_create(Span<uint8_t> storage, uint32_t slot_size,
 
 template <Platform P>
 Status Kernel<P>::ring_send(ThreadId id, CapSlot slot, const void* data, size_t len) {
-  Result<Thread*> r = lookup_thread(id);
+  Result<Thread*> r = lookup_running(id);
   if (!r) return r.error();
   Thread& t = **r;
-  if (t.state != ThreadState::kRunning) return Error::kBadState;
   Capability cap;
   if (Result<Fwp*> d = domain_cap(t, slot, CapKind::kRingSend, &cap); !d) return d.error();
   Result<Ring*> rr = rings_.lookup(RingId{cap.index, cap.generation});
@@ -892,10 +895,9 @@ Status Kernel<P>::ring_send(ThreadId id, CapSlot slot, const void* data, size_t 
 
 template <Platform P>
 Result<size_t> Kernel<P>::ring_receive(ThreadId id, CapSlot slot, void* buf, size_t cap_bytes) {
-  Result<Thread*> r = lookup_thread(id);
+  Result<Thread*> r = lookup_running(id);
   if (!r) return r.error();
   Thread& t = **r;
-  if (t.state != ThreadState::kRunning) return Error::kBadState;
   Capability cap;
   if (Result<Fwp*> d = domain_cap(t, slot, CapKind::kRingReceive, &cap); !d) return d.error();
   Result<Ring*> rr = rings_.lookup(RingId{cap.index, cap.generation});
@@ -939,10 +941,9 @@ Status Kernel<P>::release(ThreadId id, Instant arrival, Duration deadline) {
 
 template <Platform P>
 Status Kernel<P>::complete(ThreadId id, Instant next_arrival, Duration next_deadline) {
-  Result<Thread*> r = lookup_thread(id);
+  Result<Thread*> r = lookup_running(id);
   if (!r) return r.error();
   Thread& t = **r;
-  if (t.state != ThreadState::kRunning) return Error::kBadState;
   const Instant now = platform_.now();
   if (!next_arrival.is_never() && (t.release_kind != ReleaseKind::kSporadic || next_arrival > now)) {
     return Error::kInvalidArgument;
@@ -957,10 +958,9 @@ Status Kernel<P>::complete(ThreadId id, Instant next_arrival, Duration next_dead
 
 template <Platform P>
 Status Kernel<P>::block(ThreadId id) {
-  Result<Thread*> r = lookup_thread(id);
+  Result<Thread*> r = lookup_running(id);
   if (!r) return r.error();
   Thread& t = **r;
-  if (t.state != ThreadState::kRunning) return Error::kBadState;
   const Instant now = platform_.now();
   CpuState& c = cpus_[t.cpu];
   account(c, now);
@@ -973,10 +973,9 @@ Status Kernel<P>::block(ThreadId id) {
 
 template <Platform P>
 Status Kernel<P>::yield(ThreadId id) {
-  Result<Thread*> r = lookup_thread(id);
+  Result<Thread*> r = lookup_running(id);
   if (!r) return r.error();
   Thread& t = **r;
-  if (t.state != ThreadState::kRunning) return Error::kBadState;
   const Instant now = platform_.now();
   CpuState& c = cpus_[t.cpu];
   account(c, now);
