@@ -28,6 +28,19 @@ grub-efi-amd64-bin   # GRUB ISO for UEFI machines (edgeos boot --iso --uefi)
 xorriso              # grub-mkrescue writes the ISO with it
 mtools               # grub-mkrescue builds the EFI system partition with it
 ovmf                 # UEFI firmware for QEMU (edgeos boot --uefi)
+libsimgrid-dev       # SimGrid 3.32: the simulated edge platform (edgeos sim --backend simgrid)
+pybind11-dev         # the _edgeos Python extension
+python3-dev          # Python headers for the extension
+python3-venv         # make python: .venv with --system-site-packages
+python3-numpy        # traces as arrays
+python3-pandas       # traces as DataFrames
+python3-matplotlib   # figures (Gantt charts, CDFs, curves)
+python3-tqdm         # progress bars on sweeps
+python3-distributed  # sweeps on a Dask cluster
+python3-pytest       # Python tests
+python3-nbclient     # runs the notebooks headless in make test
+python3-nbformat     # reads the notebooks
+python3-ipykernel    # the kernel nbclient runs them in
 "
 
 names=$(printf '%s\n' "$PACKAGES" | sed -e 's/#.*//' -e '/^[[:space:]]*$/d' | tr -s ' \n' ' ')
