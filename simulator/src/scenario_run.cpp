@@ -13,31 +13,14 @@
 
 namespace edgeos::sim {
 
+using scenario::instance_name;
 using scenario::Scenario;
+using scenario::stream;
 using scenario::ThreadSpec;
 using scenario::Workload;
 using scenario::WorkloadKind;
 
 namespace {
-
-// A stable 64-bit name for a random stream (FNV-1a): streams are keyed by what they drive, so
-// adding a thread or a workload leaves every other stream unchanged.
-uint64_t stream_id(std::string_view label) {
-  uint64_t h = 0xcbf2'9ce4'8422'2325ull;
-  for (const char c : label) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100'0000'01b3ull;
-  }
-  return h;
-}
-
-Rng stream(uint64_t seed, std::string_view label, uint64_t instance = 0) {
-  return Rng::derive(Rng::derive(seed, stream_id(label)).next(), instance);
-}
-
-std::string instance_name(const std::string& base, uint32_t k, uint32_t instances) {
-  return instances == 1 ? base : fmt::format("{}#{}", base, k);
-}
 
 size_t index_of(const auto& items, const std::string& name) {
   for (size_t i = 0; i < items.size(); ++i) {
@@ -56,46 +39,6 @@ size_t index_of(const auto& items, const std::string& name) {
 }
 
 }  // namespace
-
-std::vector<std::string> instance_names(const Scenario& s, const std::string& ref) {
-  const scenario::ThreadRef r = scenario::split_thread_ref(ref);
-  const ThreadSpec* th = s.find_thread(r.thread);
-  if (th == nullptr) return {};
-  const uint32_t n = s.find_tenant(th->tenant)->instances;
-  if (r.instance) return {instance_name(th->name, *r.instance, n)};
-  std::vector<std::string> out;
-  for (uint32_t k = 0; k < n; ++k) out.push_back(instance_name(th->name, k, n));
-  return out;
-}
-
-// Counts what a source yields, per record kind, and completes its arrivals: those without a cost
-// of their own get the workload's (drawn from a stream of their own, so that changing a cost
-// distribution never moves an arrival), those without a deadline the workload's.
-class ScenarioRun::CountingSource final : public arrivals::Source {
- public:
-  CountingSource(std::unique_ptr<arrivals::Source> inner, Duration deadline, arrivals::CostFn cost, Rng cost_rng)
-      : inner_(std::move(inner)), deadline_(deadline), cost_(std::move(cost)), cost_rng_(cost_rng) {}
-  bool next(arrivals::Arrival& a) override {
-    if (!inner_->next(a)) return false;
-    if (a.deadline == Duration::zero()) a.deadline = deadline_;
-    if (a.cost == Duration::zero() && cost_) a.cost = cost_(cost_rng_, a.size);
-    if (a.kind >= per_kind_.size()) per_kind_.resize(a.kind + 1u);
-    ++per_kind_[a.kind];
-    ++generated_;
-    return true;
-  }
-  std::vector<std::string> kinds() const override { return inner_->kinds(); }
-  uint64_t generated() const { return generated_; }
-  const std::vector<uint64_t>& per_kind() const { return per_kind_; }
-
- private:
-  std::unique_ptr<arrivals::Source> inner_;
-  Duration deadline_;
-  arrivals::CostFn cost_;
-  Rng cost_rng_;
-  uint64_t generated_ = 0;
-  std::vector<uint64_t> per_kind_;
-};
 
 // One instance of an AR pipeline: its stages' targets and threads, and its frames in flight.
 struct ScenarioRun::Pipeline {
@@ -138,6 +81,13 @@ ScenarioRun::ScenarioRun(const Scenario& s, const ScenarioOptions& options, Trac
   config.max_pending_arrivals = options.max_pending_arrivals;
   sim_ = std::make_unique<CoreSimulator>(config, sink);
   instantiate();
+  instances_ = std::make_unique<scenario::ThreadInstances>(s);
+  for (const std::vector<ThreadId>& ids : layout_.threads) {
+    for (const ThreadId id : ids) {
+      sim_->add_target(id);
+      target_threads_.push_back(id);
+    }
+  }
   for (size_t i = 0; i < s.workloads.size(); ++i) add_workload(i);
   sim_->on_complete([this](ThreadId t, const JobInfo& job) { on_complete(t, job); });
 }
@@ -315,130 +265,24 @@ void ScenarioRun::instantiate() {
 }
 
 void ScenarioRun::add_workload(size_t index) {
-  const Scenario& s = s_;
-  const Workload& w = s.workloads[index];
   WorkloadState& state = workloads_.emplace_back();
-  const Instant start = Instant::epoch() + w.start;
-  const Instant stop = std::min(end_, w.stop == Duration::zero() ? end_ : Instant::epoch() + w.stop);
-  const uint64_t base = w.seed != 0 ? w.seed : seed_;
-  const std::string label = w.seed != 0 ? std::string() : "workload/" + w.name;
-
-  // The thread instance a name denotes, as a target index of the simulator.
-  std::map<std::string, ThreadId> by_name;
-  for (size_t i = 0; i < s.threads.size(); ++i) {
-    const uint32_t n = static_cast<uint32_t>(layout_.threads[i].size());
-    for (uint32_t j = 0; j < n; ++j) by_name[instance_name(s.threads[i].name, j, n)] = layout_.threads[i][j];
-  }
-  auto single_target = [&](const std::string& ref) {
-    const std::vector<std::string> names = instance_names(s, ref);
-    if (names.size() != 1) {
-      fail_at(w.where, fmt::format("workload \"{}\": \"{}\" has {} instances; a trace drives one, so name it "
-                                   "(\"{}\")", w.name, ref, names.size(), names.front()));
-    }
-    return sim_->add_target(by_name.at(names.front()));
-  };
-
-  // Instance j's arrivals and its requests' costs come from two streams.
-  auto arrival_rng = [&](uint32_t j) { return label.empty() ? Rng::derive(base, 2 * uint64_t{j}) : stream(base, label, j); };
-  auto cost_rng = [&](uint32_t j) {
-    return label.empty() ? Rng::derive(base, 2 * uint64_t{j} + 1) : stream(base, label + "/cost", j);
-  };
-
-  // The cost of a request without one of its own: the workload's "cost" (or kv/pcap "cost_base"),
-  // plus "cost_per_kib" per KiB of payload; none of these: the thread's own cost model.
-  arrivals::CostFn cost;
-  if (w.cost || w.cost_base > Duration::zero() || w.cost_per_kib > Duration::zero()) {
-    cost = [dist = w.cost, base_cost = w.cost_base, per_kib = w.cost_per_kib](Rng& rng, uint32_t size) {
-      const Duration own = dist ? dist->sample(rng) : base_cost;
-      const Duration d = own + Duration::nanoseconds(per_kib.ns() * int64_t{size} / 1024);
-      return max(d, Duration::nanoseconds(1));
-    };
-  }
-
-  auto add = [&](std::unique_ptr<arrivals::Source> src, Duration deadline, uint32_t j) {
-    auto counted = std::make_unique<CountingSource>(std::move(src), deadline, cost, cost_rng(j));
-    CountingSource* raw = counted.get();
-    const uint32_t si = sim_->add_source(std::move(counted));
+  // Targets were registered in canonical order (instantiate), so a canonical thread-instance
+  // index is the simulator's target index.
+  for (scenario::WorkloadStream& st : scenario::workload_streams(s_, index, seed_, end_, *instances_)) {
+    scenario::WorkloadSource* raw = st.source.get();
+    const uint32_t si = sim_->add_source(std::move(st.source));
     state.sources.push_back(si);
     state.counters.push_back(raw);
     if (pipeline_of_source_.size() <= si) pipeline_of_source_.resize(si + 1, nullptr);
-    return si;
-  };
-
-  switch (w.kind) {
-    case WorkloadKind::kPoisson:
-    case WorkloadKind::kMmpp:
-    case WorkloadKind::kIot:
-    case WorkloadKind::kKv: {
-      const std::vector<std::string> names = instance_names(s, w.target);
-      for (uint32_t j = 0; j < names.size(); ++j) {
-        const uint32_t target = sim_->add_target(by_name.at(names[j]));
-        const Rng rng = arrival_rng(j);
-        std::unique_ptr<arrivals::Source> src;
-        switch (w.kind) {
-          case WorkloadKind::kPoisson:
-            src = arrivals::poisson(rng, w.rate, start, stop, target, nullptr);
-            break;
-          case WorkloadKind::kMmpp:
-            src = arrivals::mmpp(rng, w.rates, w.sojourn, w.transitions, start, stop, target, nullptr);
-            break;
-          case WorkloadKind::kIot: {
-            std::vector<arrivals::Burst> bursts;
-            for (const scenario::Burst& b : w.bursts) bursts.push_back({Instant::epoch() + b.at, b.count, b.within});
-            src = arrivals::iot(rng, w.sensors, w.sensor_period, w.jitter, bursts, start, stop, target, nullptr);
-            break;
-          }
-          default:
-            src = arrivals::kv(rng, w.rate, w.get_ratio, start, stop, target, nullptr);
-            break;
-        }
-        add(std::move(src), w.deadline, j);
-      }
-      break;
-    }
-    case WorkloadKind::kAr: {
-      // One pipeline per instance of the stage tenants (validated: they have equally many).
-      std::vector<std::vector<std::string>> stage_names;
-      for (const std::string& st : w.stages) stage_names.push_back(instance_names(s, st));
-      const Duration frame = Duration::nanoseconds(std::llround(1e9 / w.fps));
-      for (uint32_t j = 0; j < stage_names[0].size(); ++j) {
-        auto p = std::make_unique<Pipeline>();
-        for (size_t st = 0; st < stage_names.size(); ++st) {
-          const ThreadId tid = by_name.at(stage_names[st][j]);
-          p->targets.push_back(sim_->add_target(tid));
-          p->stage_of[tid.index] = st;
-        }
-        p->stage_deadline = w.deadline;
-        p->e2e_deadline = w.e2e_deadline > Duration::zero() ? w.e2e_deadline : frame;
-        const uint32_t si = add(arrivals::ar_frames(arrival_rng(j), w.fps, w.jitter, start, stop, p->targets[0]), w.deadline, j);
-        pipeline_of_source_[si] = p.get();
-        state.pipelines.push_back(p.get());
-        pipelines_.push_back(std::move(p));
-      }
-      break;
-    }
-    case WorkloadKind::kTrace: {
-      arrivals::Mapping m;
-      if (!w.target.empty()) m.all = single_target(w.target);
-      for (const auto& [tenant, thread] : w.targets) m.by_tenant[tenant] = single_target(thread);
-      add(arrivals::trace(w.file, std::move(m), start, stop), w.deadline, 0);
-      break;
-    }
-    case WorkloadKind::kAzure: {
-      std::vector<uint32_t> targets;
-      for (const std::string& t : w.target_list) targets.push_back(single_target(t));
-      add(arrivals::azure(w.file, std::move(targets), w.minute_from, w.minute_to, w.scale, arrival_rng(0), start, stop, nullptr),
-          w.deadline, 0);
-      break;
-    }
-    case WorkloadKind::kPcap: {
-      std::optional<uint32_t> all;
-      std::map<uint16_t, uint32_t> ports;
-      if (!w.target.empty()) all = single_target(w.target);
-      for (const auto& [port, thread] : w.targets) ports[static_cast<uint16_t>(std::stoul(port))] = single_target(thread);
-      add(arrivals::pcap(w.file, std::move(ports), all, start, stop), w.deadline, 0);
-      break;
-    }
+    if (st.stages.empty()) continue;
+    auto p = std::make_unique<Pipeline>();
+    p->targets = st.stages;
+    for (size_t stage = 0; stage < st.stages.size(); ++stage) p->stage_of[target_threads_[st.stages[stage]].index] = stage;
+    p->stage_deadline = st.stage_deadline;
+    p->e2e_deadline = st.e2e_deadline;
+    pipeline_of_source_[si] = p.get();
+    state.pipelines.push_back(p.get());
+    pipelines_.push_back(std::move(p));
   }
 }
 
@@ -508,7 +352,7 @@ std::vector<WorkloadResult> ScenarioRun::workload_results() const {
     std::vector<uint64_t> per_kind;
     std::vector<std::string> kinds;
     for (size_t j = 0; j < st.sources.size(); ++j) {
-      const CountingSource& c = *st.counters[j];
+      const scenario::WorkloadSource& c = *st.counters[j];
       r.generated += c.generated();
       const CoreSimulator::SourceCounts& counts = sim_->source_counts(st.sources[j]);
       r.delivered += counts.delivered;

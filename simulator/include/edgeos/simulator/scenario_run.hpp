@@ -33,6 +33,7 @@
 #include "edgeos/simulator/core_sim.hpp"
 #include "edgeos/simulator/task_set_run.hpp"
 #include "edgeos/workloads/scenario.hpp"
+#include "edgeos/workloads/scenario_arrivals.hpp"
 
 namespace edgeos::sim {
 
@@ -100,7 +101,6 @@ class ScenarioRun {
   uint64_t scan_traces();
 
  private:
-  class CountingSource;
   struct Pipeline;
   void instantiate();
   void add_workload(size_t index);
@@ -114,10 +114,12 @@ class ScenarioRun {
   TraceNames names_;
   ScenarioLayout layout_;
   std::vector<std::vector<uint8_t>> ring_storage_;
+  std::unique_ptr<scenario::ThreadInstances> instances_;
+  std::vector<ThreadId> target_threads_;  // by canonical thread-instance index = target index
 
   struct WorkloadState {
     std::vector<uint32_t> sources;
-    std::vector<CountingSource*> counters;
+    std::vector<scenario::WorkloadSource*> counters;
     std::vector<Pipeline*> pipelines;
   };
   std::vector<WorkloadState> workloads_;
@@ -134,7 +136,6 @@ std::string scenario_summary_json(const ScenarioRun& run, const Summary& summary
 // A plain-text table of the workloads: arrivals, drops, per-kind counts, AR end-to-end latency.
 std::string format_workloads_table(const std::vector<WorkloadResult>& workloads);
 
-// The thread instance names a workload reference ("name" or "name#k") denotes.
-std::vector<std::string> instance_names(const scenario::Scenario& s, const std::string& ref);
+using scenario::instance_names;
 
 }  // namespace edgeos::sim
