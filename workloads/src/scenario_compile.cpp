@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <queue>
 
 #include "edgeos/hosted/atomic_file.hpp"
 #include "edgeos/hosted/error.hpp"
+#include "edgeos/workloads/scenario_arrivals.hpp"
 #include "edgeos/workloads/scenario_blob.hpp"
 
 namespace edgeos::scenario {
@@ -50,6 +52,76 @@ uint32_t index_of(const std::vector<T>& items, const std::string& name) {
     if (items[i].name == name) return static_cast<uint32_t>(i);
   }
   throw InputError(fmt::format("compile: \"{}\" does not resolve (validate the scenario first)", name));
+}
+
+// The workloads as the arrivals they produce until the scenario's end, merged in the order the
+// simulator delivers them: by time, then by stream (workload by workload, instance by instance).
+void compile_workloads(const Scenario& s, Out sec[], uint32_t count[]) {
+  const ThreadInstances threads(s);
+  const Instant end = Instant::epoch() + s.duration;
+  std::vector<WorkloadStream> streams;
+  for (size_t w = 0; w < s.workloads.size(); ++w) {
+    for (WorkloadStream& st : workload_streams(s, w, s.seed, end, threads)) streams.push_back(std::move(st));
+  }
+  std::vector<uint32_t> pipeline_of(streams.size(), kNoIndex);
+  for (size_t i = 0; i < streams.size(); ++i) {
+    const WorkloadStream& st = streams[i];
+    if (st.stages.empty()) continue;
+    Out& o = sec[blob::kPipelines];
+    o.u32(count[blob::kStages]);
+    o.u32(static_cast<uint32_t>(st.stages.size()));
+    o.dur(st.stage_deadline);
+    o.dur(st.e2e_deadline);
+    pipeline_of[i] = count[blob::kPipelines]++;
+    for (const uint32_t t : st.stages) {
+      sec[blob::kStages].u32(t);
+      ++count[blob::kStages];
+    }
+  }
+
+  struct Due {
+    Instant when;
+    uint32_t stream;
+    bool operator>(const Due& o) const { return when != o.when ? when > o.when : stream > o.stream; }
+  };
+  std::priority_queue<Due, std::vector<Due>, std::greater<>> due;
+  std::vector<arrivals::Arrival> next(streams.size());
+  for (uint32_t i = 0; i < streams.size(); ++i) {
+    if (streams[i].source->next(next[i])) due.push(Due{next[i].time, i});
+  }
+  std::vector<uint32_t> last_of(threads.size(), kNoIndex);  // per target: its latest arrival
+  Out& o = sec[blob::kArrivals];
+  while (!due.empty()) {
+    const uint32_t i = due.top().stream;
+    due.pop();
+    const arrivals::Arrival a = next[i];
+    if (streams[i].source->next(next[i])) {
+      if (next[i].time < a.time) throw InputError(fmt::format("{}: an arrival source went back in time", s.file));
+      due.push(Due{next[i].time, i});
+    }
+    const uint32_t index = count[blob::kArrivals];
+    if (index >= blob::kMaxCount) {
+      throw InputError(fmt::format("{}: the workloads produce more than {} arrivals in {} ns; a compiled scenario holds "
+                                   "at most that many (shorten the run with --duration)",
+                                   s.file, blob::kMaxCount, s.duration.ns()));
+    }
+    if (last_of[a.target] != kNoIndex) {
+      std::string& b = o.bytes();
+      for (int k = 0; k < 4; ++k) b[size_t{last_of[a.target]} * 48 + 32 + k] = static_cast<char>(index >> (8 * k));
+    }
+    last_of[a.target] = index;
+    o.dur(a.time - Instant::epoch());
+    o.dur(a.cost);
+    o.dur(a.deadline);
+    o.u32(a.target);
+    o.u32(pipeline_of[i]);
+    o.u32(kNoIndex);  // next, patched by the target's next arrival
+    o.u32(a.size);
+    o.u8(static_cast<uint8_t>(a.kind));
+    o.u8(static_cast<uint8_t>(a.kind >> 8));
+    o.pad(size_t{index + 1} * blob::kRecordSize[blob::kArrivals]);
+    ++count[blob::kArrivals];
+  }
 }
 
 }  // namespace
@@ -155,6 +227,7 @@ std::string compile_scenario(const Scenario& s) {
     o.pad(start + blob::kRecordSize[blob::kRings]);
     ++count[blob::kRings];
   }
+  compile_workloads(s, sec, count);
   sec[blob::kStrings].bytes() = strings;
   count[blob::kStrings] = static_cast<uint32_t>(strings.size());
 

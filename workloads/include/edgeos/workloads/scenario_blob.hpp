@@ -2,26 +2,29 @@
 // reads (the kernel loads it as a boot module). Written on the host by compile_scenario
 // (scenario_blob_writer.hpp); read here without libc, exceptions or the heap.
 //
-// Layout, version 1, every integer little-endian, records of fixed size (docs/scenario.md has the
+// Layout, version 2, every integer little-endian, records of fixed size (docs/scenario.md has the
 // field list):
 //
 //   offset  size  field
 //        0     8  magic "EDGEOSSC"
-//        8     2  version (1)
-//       10     2  header size (104)
+//        8     2  version (2)
+//       10     2  header size (128)
 //       12     4  total size in bytes
 //       16     4  checksum: FNV-1a (32-bit) of bytes [20, total)
 //       20     4  reserved (0)
 //       24     8  duration, ns
 //       32     8  seed
-//       40    64  8 sections, each (u32 offset, u32 count): strings (count = bytes), servers,
+//       40    88  11 sections, each (u32 offset, u32 count): strings (count = bytes), servers,
 //                 templates (declared, then one implicit per tenant without one), tenants,
-//                 threads, calls, invokes, rings
+//                 threads, calls, invokes, rings, arrivals, pipelines, stages
 //
-// What the blob carries is what the kernel instantiates: servers, templates, tenants, threads with
-// their scheduling contexts and cost models, calls, invoke capabilities and rings. Workloads are
-// not in version 1: on hardware, arrivals come from the network (the load generator replays the
-// workload) or from the threads' own timers.
+// What the blob carries is what the kernel instantiates and replays: servers, templates, tenants,
+// threads with their scheduling contexts and cost models, calls, invoke capabilities and rings,
+// and the workloads as the arrivals they produce over the run. Arrivals are drawn on the host by
+// the same models the simulator pulls from (scenario_arrivals.hpp), merged in the simulator's
+// delivery order (time, then stream), so both backends see the same requests; AR pipelines are
+// carried as their stages, since a frame reaches stage i + 1 when its stage-i job completes,
+// which only the run decides.
 //
 // open() checks everything a malicious or truncated blob could get wrong (bounds, indices, enum
 // values, scheduling parameters), so the kernel may instantiate whatever open() accepts.
@@ -38,12 +41,24 @@
 
 namespace edgeos::blob {
 
-inline constexpr uint16_t kVersion = 1;
-inline constexpr uint32_t kHeaderSize = 104;
-inline constexpr uint32_t kNumSections = 8;
-enum Section : uint32_t { kStrings, kServers, kTemplates, kTenants, kThreads, kCalls, kInvokes, kRings };
+inline constexpr uint16_t kVersion = 2;
+inline constexpr uint32_t kHeaderSize = 128;
+inline constexpr uint32_t kNumSections = 11;
+enum Section : uint32_t {
+  kStrings,
+  kServers,
+  kTemplates,
+  kTenants,
+  kThreads,
+  kCalls,
+  kInvokes,
+  kRings,
+  kArrivals,
+  kPipelines,
+  kStages,
+};
 // Record sizes in bytes, by section (strings: 1).
-inline constexpr uint32_t kRecordSize[kNumSections] = {1, 24, 16, 16, 120, 56, 8, 24};
+inline constexpr uint32_t kRecordSize[kNumSections] = {1, 24, 16, 16, 120, 56, 8, 24, 48, 24, 4};
 inline constexpr uint32_t kMaxCount = 1u << 24;  // of any section, and of FWPs, threads and rings in all
 inline constexpr uint64_t kMaxRingBytes = uint64_t{1} << 32;  // ring storage in all
 
@@ -119,6 +134,26 @@ struct RingRec {
   uint32_t name;
   uint32_t from, to;  // tenants
   uint32_t slots, slot_size;
+};
+
+// One request for a sporadic thread instance, in delivery order (non-decreasing time).
+struct ArrivalRec {
+  Duration time;      // since the start of the run
+  Duration cost;      // 0: the thread's own cost model
+  Duration deadline;  // relative; 0: the thread's own
+  uint32_t target;    // canonical thread-instance index (thread by thread, instance by instance)
+  uint32_t pipeline;  // the AR pipeline whose stage 0 this frame enters, or kNoIndex
+  uint32_t next;      // the next arrival for the same target, or kNoIndex
+  uint32_t size;      // bytes
+  uint16_t kind;      // the workload's record kind (kv: get/set)
+};
+
+// One instance of an AR pipeline: stage thread instances [first_stage, first_stage + stages) of
+// the stages section.
+struct PipelineRec {
+  uint32_t first_stage, stages;
+  Duration stage_deadline;  // relative, of the jobs of stages past the first; 0: the thread's own
+  Duration e2e_deadline;
 };
 
 // FNV-1a, 32-bit.
@@ -237,6 +272,19 @@ class ScenarioBlob {
     const uint8_t* p = record(kRings, i);
     return RingRec{r32(p), r32(p + 4), r32(p + 8), r32(p + 12), r32(p + 16)};
   }
+  ArrivalRec arrival(uint32_t i) const {
+    const uint8_t* p = record(kArrivals, i);
+    return ArrivalRec{rdur(p),      rdur(p + 8),  rdur(p + 16), r32(p + 24), r32(p + 28),
+                      r32(p + 32), r32(p + 36), static_cast<uint16_t>(detail::le(p + 40, 2))};
+  }
+  PipelineRec pipeline(uint32_t i) const {
+    const uint8_t* p = record(kPipelines, i);
+    return PipelineRec{r32(p), r32(p + 4), rdur(p + 8), rdur(p + 16)};
+  }
+  // Stage `stage` of pipeline `pipeline_index`: a canonical thread-instance index.
+  uint32_t stage(uint32_t pipeline_index, uint32_t stage) const {
+    return r32(record(kStages, pipeline(pipeline_index).first_stage + stage));
+  }
 
   // Totals of the instantiated scenario, for sizing the kernel's storage.
   uint32_t total_cpus() const {
@@ -321,6 +369,19 @@ class ScenarioBlob {
     return Cost{static_cast<CostKind>(p[0]), r32(p + 4), rdur(p + 8), rdur(p + 16), rdur(p + 24), rdur(p + 32)};
   }
   uint32_t section_offset(Section s) const { return u32(40 + 8 * s); }
+  // The thread spec of canonical thread instance `instance` (< total_threads()).
+  const uint8_t* instance_thread(uint32_t instance) const {
+    for (uint32_t i = 0; i < count(kThreads); ++i) {
+      const uint32_t n = tenant(thread(i).tenant).instances;
+      if (instance < n) return record(kThreads, i);
+      instance -= n;
+    }
+    return nullptr;
+  }
+  bool sporadic_instance(uint32_t instance) const {
+    const uint8_t* r = instance_thread(instance);
+    return r != nullptr && static_cast<ReleaseKind>(r[13]) == ReleaseKind::kSporadic;
+  }
   const uint8_t* record(Section s, uint32_t i) const {
     return bytes_.data() + section_offset(s) + size_t{i} * kRecordSize[s];
   }
@@ -415,6 +476,7 @@ class ScenarioBlob {
       if (r.from >= tenants || r.to >= tenants || r.from == r.to) return BlobError::kBadReference;
       if (r.slots == 0 || r.slot_size == 0 || r.slots > kMaxCount || r.slot_size > kMaxCount) return BlobError::kBadValue;
     }
+    if (BlobError e = check_workloads(); e != BlobError::kOk) return e;
     // What instantiation will allocate stays bounded (the sums cannot overflow).
     uint64_t fwps = 0, threads = 0, rings = 0, ring_bytes = 0, pooled = 0;
     for (uint32_t i = 0; i < tenants; ++i) fwps += tenant(i).instances;
@@ -442,6 +504,56 @@ class ScenarioBlob {
     }
     return BlobError::kOk;
   }
+  // Arrivals in time order for sporadic thread instances, each `next` link to a later arrival
+  // of the same target; pipelines over sporadic stages, each frame entering its stage 0.
+  BlobError check_workloads() const {
+    const uint32_t threads = total_threads(), pipelines = count(kPipelines), stages = count(kStages);
+    for (uint32_t i = 0; i < stages; ++i) {
+      const uint32_t t = r32(record(kStages, i));
+      if (t >= threads) return BlobError::kBadReference;
+      if (!sporadic_instance(t)) return BlobError::kBadValue;
+    }
+    for (uint32_t i = 0; i < pipelines; ++i) {
+      const PipelineRec p = pipeline(i);
+      if (p.stages == 0 || p.first_stage > stages || p.stages > stages - p.first_stage) return BlobError::kBadReference;
+      if (p.stage_deadline < Duration::zero() || p.e2e_deadline <= Duration::zero()) return BlobError::kBadValue;
+    }
+    // The sporadic flag of each target is looked up once per thread spec, not once per arrival.
+    Duration last = Duration::zero();
+    for (uint32_t i = 0; i < count(kArrivals); ++i) {
+      const ArrivalRec a = arrival(i);
+      if (a.time < last || a.cost < Duration::zero() || a.deadline < Duration::zero()) return BlobError::kBadValue;
+      last = a.time;
+      if (a.target >= threads) return BlobError::kBadReference;
+      if (a.next != kNoIndex && (a.next <= i || a.next >= count(kArrivals) || arrival_target(a.next) != a.target)) {
+        return BlobError::kBadReference;
+      }
+      if (a.pipeline != kNoIndex && (a.pipeline >= pipelines || stage(a.pipeline, 0) != a.target)) {
+        return BlobError::kBadReference;
+      }
+    }
+    // Every target is sporadic: marked per thread spec in one pass over the arrivals' targets,
+    // which are bounded by total_threads() (checked above).
+    uint32_t first = 0;
+    for (uint32_t i = 0; i < count(kThreads); ++i) {
+      const uint32_t n = tenant(thread(i).tenant).instances;
+      const bool sporadic = thread(i).release == ReleaseKind::kSporadic;
+      if (!sporadic && targets_any(first, first + n)) return BlobError::kBadValue;
+      first += n;
+    }
+    return BlobError::kOk;
+  }
+  uint32_t arrival_target(uint32_t i) const { return r32(record(kArrivals, i) + 24); }
+  // Whether some arrival targets an instance in [lo, hi). Each arrival is visited once per thread
+  // spec with an instance range; specs are few next to arrivals.
+  bool targets_any(uint32_t lo, uint32_t hi) const {
+    for (uint32_t i = 0; i < count(kArrivals); ++i) {
+      const uint32_t t = arrival_target(i);
+      if (t >= lo && t < hi) return true;
+    }
+    return false;
+  }
+
   Span<const uint8_t> bytes_;
 };
 
