@@ -38,6 +38,7 @@ constexpr uint32_t kMaxTemplates = 64;
 constexpr uint32_t kMaxNotifications = 64;
 constexpr uint32_t kMaxRings = 128;
 constexpr uint32_t kMaxCalls = 8;  // per job, as fwp/programs.cpp plans them
+constexpr uint32_t kMaxHandOffs = 16;  // AR frames queued at a pipeline stage, per thread
 
 // What the kernel keeps per thread besides the core's Thread.
 struct KThread {
@@ -54,6 +55,23 @@ struct KThread {
   uint64_t plan_ns[1 + 2 * kMaxCalls];
   uint64_t plan_ptr = 0;       // where kSysComplete asked for the next job's plan
   bool plan_pending = false;   // write it before the thread runs again
+  // A sporadic thread's requests (see "requests" below). Its arrivals in the compiled scenario
+  // form a list through their `next` links; `next_arrival` is the first one not yet served (it
+  // has arrived if it lies before the global `arrival_cursor`). Frames handed on by the previous
+  // stage of an AR pipeline wait in `hand_offs`.
+  uint32_t canonical = 0;  // canonical thread-instance index
+  uint32_t next_arrival = kNoIndex;
+  struct HandOff {
+    Instant time;
+    Duration deadline;
+    uint32_t pipeline;
+  } hand_offs[kMaxHandOffs];
+  uint32_t hand_off_head = 0, hand_off_count = 0;
+  // The request behind job `request_job` (a value of jobs_released): its cost (0: the thread's
+  // model) and the pipeline it travels through (kNoIndex: none).
+  uint64_t request_job = ~uint64_t{0};
+  Duration request_cost;
+  uint32_t request_pipeline = kNoIndex;
 };
 
 struct KFwp {
@@ -91,6 +109,9 @@ ProgramImage image;
 Instant run_end = Instant::never();
 uint64_t iter_mult = 0;  // spin iterations per ns, 32.32 fixed point
 Thread* on_cpu = nullptr;  // the thread whose registers are loaded (in user mode)
+Instant core_timer = Instant::never();  // what the core last armed
+uint32_t arrival_cursor = 0;            // the compiled scenario's first arrival not yet delivered
+uint64_t requests_delivered = 0, requests_dropped = 0;
 bool smap = false;
 uint64_t faults = 0;
 
@@ -238,7 +259,10 @@ void plan_job(KThread& kt, const Thread& t) {
   if (kt.planned_job == job) return;
   kt.planned_job = job;
   const blob::ThreadRec rec = scenario.thread(kt.blob_thread);
-  const Duration cost = sample(rec.cost, kt.cost_rng);
+  // A request's own cost, or a draw from the thread's model (only then: as in the simulator, a
+  // request with a cost leaves the thread's stream untouched).
+  const bool own = kt.request_job == t.jobs_released && kt.request_cost > Duration::zero();
+  const Duration cost = own ? kt.request_cost : sample(rec.cost, kt.cost_rng);
   Duration done = Duration::zero();
   const uint32_t calls = rec.num_calls < kMaxCalls ? rec.num_calls : kMaxCalls;
   for (uint32_t i = 0; i < calls; ++i) {
@@ -269,6 +293,153 @@ bool write_plan(KThread& kt, const Thread& t, uint64_t ptr) {
   UserAccess access;
   memcpy(reinterpret_cast<void*>(ptr), &plan, sizeof plan);
   return true;
+}
+
+// --- requests ---------------------------------------------------------------------------------------
+//
+// The compiled scenario's arrivals are delivered in order as their times come (the timer is armed
+// for the earlier of the core's timer and the next arrival). A request for a waiting thread with
+// nothing queued releases a job at once; otherwise it waits, and the thread takes the earliest
+// waiting request when it completes its job (Kernel::complete's next_arrival), as the simulator
+// does (simulator/core_sim.cpp). A completed job that carried an AR frame hands the frame on to
+// the pipeline's next stage.
+
+Instant arrival_time(uint32_t i) { return Instant::epoch() + scenario.arrival(i).time; }
+bool arrived(uint32_t i) { return i != kNoIndex && i < arrival_cursor; }
+
+// Releases a job of the waiting thread `id` for a request.
+void release_for(ThreadId id, KThread& kt, Instant at, Duration deadline, Duration cost, uint32_t pipeline) {
+  if (!kernel->release(id, at, deadline)) {
+    ++requests_dropped;
+    return;
+  }
+  kt.request_job = (*kernel->thread(id))->jobs_released;
+  kt.request_cost = cost;
+  kt.request_pipeline = pipeline;
+}
+
+bool idle_for_requests(const Thread& t, const KThread& kt) {
+  return t.state == ThreadState::kWaiting && kt.hand_off_count == 0 && !arrived(kt.next_arrival);
+}
+
+void deliver_arrival(uint32_t i) {
+  const blob::ArrivalRec a = scenario.arrival(i);
+  arrival_cursor = i + 1;
+  const ThreadId id = thread_ids[a.target];
+  const Result<const Thread*> t = kernel->thread(id);
+  if (!t) {
+    ++requests_dropped;  // its FWP was terminated
+    return;
+  }
+  ++requests_delivered;
+  KThread& kt = kthreads[id.index];
+  // Queued unless it is the thread's first unserved request and the thread waits for one.
+  if (kt.next_arrival != i || kt.hand_off_count != 0 || (*t)->state != ThreadState::kWaiting) return;
+  kt.next_arrival = a.next;
+  release_for(id, kt, Instant::epoch() + a.time, a.deadline, a.cost, a.pipeline);
+}
+
+// Stage `stage` of pipeline `p` gets the frame its previous stage finished now.
+void hand_on(uint32_t p, uint32_t stage) {
+  const blob::PipelineRec pl = scenario.pipeline(p);
+  const ThreadId id = thread_ids[scenario.stage(p, stage)];
+  const Result<const Thread*> t = kernel->thread(id);
+  if (!t) {
+    ++requests_dropped;
+    return;
+  }
+  KThread& kt = kthreads[id.index];
+  const Instant now = platform.now();
+  if (idle_for_requests(**t, kt)) {
+    ++requests_delivered;
+    release_for(id, kt, now, pl.stage_deadline, Duration::zero(), p);
+    return;
+  }
+  if (kt.hand_off_count == kMaxHandOffs) {
+    ++requests_dropped;  // the stage is that far behind: the frame is lost, as a full queue drops
+    return;
+  }
+  ++requests_delivered;
+  kt.hand_offs[(kt.hand_off_head + kt.hand_off_count++) % kMaxHandOffs] = {now, pl.stage_deadline, p};
+}
+
+// The running sporadic thread completes its job: it continues with its earliest waiting request
+// (a handed-on frame first on a tie: the simulator delivers it at the completion, before an
+// arrival of the same instant), and a job that carried a frame hands it on.
+Status complete_job(ThreadId id, const Thread& t, KThread& kt) {
+  const uint32_t pipeline = kt.request_job == t.jobs_released ? kt.request_pipeline : kNoIndex;
+  if (t.release_kind != ReleaseKind::kSporadic) return kernel->complete(id);
+  const bool hand_off = kt.hand_off_count != 0;
+  const bool arrival = arrived(kt.next_arrival);
+  const bool take_hand_off = hand_off && (!arrival || kt.hand_offs[kt.hand_off_head].time <= arrival_time(kt.next_arrival));
+  Instant next = Instant::never();
+  Duration deadline, cost;
+  uint32_t next_pipeline = kNoIndex;
+  if (take_hand_off) {
+    const KThread::HandOff& h = kt.hand_offs[kt.hand_off_head];
+    next = h.time;
+    deadline = h.deadline;
+    next_pipeline = h.pipeline;
+  } else if (arrival) {
+    const blob::ArrivalRec a = scenario.arrival(kt.next_arrival);
+    next = Instant::epoch() + a.time;
+    deadline = a.deadline;
+    cost = a.cost;
+    next_pipeline = a.pipeline;
+  }
+  const Status s = kernel->complete(id, next, deadline);
+  if (!s) return s;
+  if (take_hand_off) {
+    kt.hand_off_head = (kt.hand_off_head + 1) % kMaxHandOffs;
+    --kt.hand_off_count;
+  } else if (arrival) {
+    kt.next_arrival = scenario.arrival(kt.next_arrival).next;
+  }
+  if (!next.is_never()) {
+    kt.request_job = t.jobs_released;
+    kt.request_cost = cost;
+    kt.request_pipeline = next_pipeline;
+  }
+  if (pipeline != kNoIndex) {
+    const blob::PipelineRec pl = scenario.pipeline(pipeline);
+    for (uint32_t stage = 0; stage + 1 < pl.stages; ++stage) {
+      if (scenario.stage(pipeline, stage) == kt.canonical) {
+        hand_on(pipeline, stage + 1);
+        break;
+      }
+    }
+  }
+  return Status::ok();
+}
+
+void program_timer() {
+  Instant when = core_timer;
+  if (arrival_cursor < scenario.count(blob::kArrivals) && arrival_time(arrival_cursor) < when) {
+    when = arrival_time(arrival_cursor);
+  }
+  // Never past the run's end; once there, no more interrupts (resume() ends the run).
+  if (when >= run_end) when = platform.now() < run_end ? run_end : Instant::never();
+  pc::timer_arm(when);
+}
+
+// The timer fired: the core's timer, arrivals, or both are due. They are handled in time order,
+// the core's timer first on a tie (the simulator's order of events); none at or after the run's
+// end (the simulator's horizon is exclusive too).
+void on_timer() {
+  for (;;) {
+    const Instant now = platform.now();
+    const Instant arrival =
+        arrival_cursor < scenario.count(blob::kArrivals) ? arrival_time(arrival_cursor) : Instant::never();
+    const Instant first = core_timer < arrival ? core_timer : arrival;
+    if (first > now || first >= run_end) break;
+    if (core_timer <= arrival) {
+      core_timer = Instant::never();
+      kernel->timer_expired(0);  // arms the core's next timer through arm_timer
+    } else {
+      deliver_arrival(arrival_cursor);
+    }
+  }
+  program_timer();
 }
 
 [[noreturn]] void finish_run();
@@ -316,6 +487,10 @@ bool write_plan(KThread& kt, const Thread& t, uint64_t ptr) {
   if (dispatch_latency.count > 0) {
     kprintf("timer to user mode: %lu dispatches, mean %lu, max %lu TSC cycles\n", dispatch_latency.count,
             dispatch_latency.total / dispatch_latency.count, dispatch_latency.max);
+  }
+  if (scenario.count(blob::kArrivals) > 0) {
+    kprintf("requests: %u arrivals in the scenario, %lu delivered (with AR hand-offs), %lu dropped\n",
+            scenario.count(blob::kArrivals), requests_delivered, requests_dropped);
   }
   kprintf("edgeos: run complete at %ld ns: %lu trace records, %lu FWP(s) killed for faults, %lu free frames\n",
           static_cast<long>(platform.now().ns()), trace_records(), faults, x86::frames().free_count());
@@ -365,7 +540,7 @@ void syscall(Thread& t, KThread& kt) {
         r = error_code(Error::kInvalidArgument);
         break;
       }
-      const Status s = kernel->complete(id);
+      const Status s = complete_job(id, t, kt);
       if (!s) {
         r = status(s);
         break;
@@ -511,9 +686,8 @@ void user_fault(Thread& t, const x86::InterruptFrame& f) {
 Instant PcPlatform::now() const { return pc::clock_now(); }
 
 void PcPlatform::arm_timer(CpuId, Instant when) {
-  // Never past the run's end; once there, no more interrupts (resume() ends the run).
-  if (when >= run_end) when = now() < run_end ? run_end : Instant::never();
-  pc::timer_arm(when);
+  core_timer = when;
+  program_timer();
 }
 
 void PcPlatform::switch_to(CpuId, Thread*) {
@@ -554,9 +728,7 @@ extern "C" void interrupt_dispatch(x86::InterruptFrame* f) {
   if (!f->from_user()) {
     if (f->vector == x86::kVectorTimer) {
       pc::lapic_eoi();
-      // Events at the run's end or later are not processed (the simulator's horizon is
-      // exclusive too); the idle loop ends the run.
-      if (platform.now() < run_end) kernel->timer_expired(0);
+      on_timer();  // the idle loop ends the run once it is over
       return;  // back to the idle loop, which looks at what runs now
     }
     if (f->vector == x86::kVectorSpurious) return;
@@ -567,7 +739,7 @@ extern "C" void interrupt_dispatch(x86::InterruptFrame* f) {
   on_cpu = nullptr;
   if (f->vector == x86::kVectorTimer) {
     pc::lapic_eoi();
-    if (platform.now() < run_end) kernel->timer_expired(0);
+    on_timer();
   } else if (f->vector < 32) {
     if (t != nullptr) user_fault(*t, *f);
   }
@@ -642,12 +814,14 @@ extern "C" void syscall_dispatch(x86::InterruptFrame* f) {
   const blob::Objects out{Span<TemplateId>(template_ids, kMaxTemplates), Span<FwpId>(fwp_ids, kMaxFwps),
                           Span<ThreadId>(thread_ids, kMaxThreads), Span<RingId>(ring_ids, kMaxRings),
                           Span<uint8_t>(ring_storage, sizeof ring_storage)};
-  const blob::InstantiateError ie = blob::instantiate(*kernel, scenario, out, [](uint32_t t, uint32_t instance, ThreadId id) {
+  uint32_t canonical = 0;
+  const blob::InstantiateError ie = blob::instantiate(*kernel, scenario, out, [&canonical](uint32_t t, uint32_t instance, ThreadId id) {
     KThread& kt = kthreads[id.index];
     kt = KThread{};
     const blob::ThreadRec rec = scenario.thread(t);
     kt.blob_thread = t;
     kt.instance = instance;
+    kt.canonical = canonical++;
     kt.program = rec.program;
     kt.cost_rng = thread_stream("cost/", t, instance);
     kt.call_rng = thread_stream("call/", t, instance);
@@ -670,11 +844,14 @@ extern "C" void syscall_dispatch(x86::InterruptFrame* f) {
   kprintf("scenario: %u FWPs, %u threads on 1 CPU (%s), %lu ms; %lu frames free\n", scenario.total_fwps(),
           scenario.total_threads(), scenario.server(0).policy == 1 ? "EDF" : "fixed priority",
           static_cast<unsigned long>(scenario.duration().ns() / 1'000'000), x86::frames().free_count());
+  // Each sporadic thread's first request (its list continues through the `next` links).
+  for (uint32_t i = scenario.count(blob::kArrivals); i-- > 0;) kthreads[thread_ids[scenario.arrival(i).target].index].next_arrival = i;
   // Time zero: the run starts now that everything exists.
   pc::clock_restart();
   trace_zero_times();
   kernel->restart_accounting();
-  kernel->timer_expired(0);  // releases at time 0, and arms the timer
+  core_timer = Instant::epoch();  // the core's releases at time 0, then arrivals at time 0
+  on_timer();
   resume();
 }
 
