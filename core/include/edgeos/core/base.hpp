@@ -67,6 +67,10 @@ class Span {
 
 // Checks that hold unless core itself is wrong. Always on: they guard kernel state, and each is a
 // compare-and-branch that is never taken.
+// For the few functions on the scheduling fast path that the compiler's size heuristics would
+// otherwise leave as calls (GCC and Clang).
+#define EDGEOS_HOT_INLINE [[gnu::always_inline]] inline
+
 #define EDGEOS_ASSERT(cond)                                \
   do {                                                     \
     if (!(cond)) [[unlikely]] {                            \

@@ -45,6 +45,7 @@ namespace edgeos {
 struct CpuState {
   CpuId id = 0;
   Scheduler* sched = nullptr;
+  bool by_deadline = false;  // sched->orders_by_deadline(), fixed for the policy
   // The thread running now: it has a job and is in state kRunning. nullptr: idle.
   Thread* current = nullptr;
   // What the platform was last told to run (switch_to), to skip redundant idle switches.
@@ -335,6 +336,7 @@ Kernel<P>::Kernel(P& platform, const KernelStorage& storage, KernelOptions optio
     EDGEOS_ASSERT(storage.schedulers[i] != nullptr);
     c.id = static_cast<CpuId>(i);
     c.sched = storage.schedulers[i];
+    c.by_deadline = c.sched->orders_by_deadline();
     c.accounting_start = now;
     c.accounted_to = now;
   }
@@ -1109,7 +1111,7 @@ template <Platform P>
 void Kernel<P>::make_runnable(CpuState& c, Thread& t, Instant now) {
   SchedContext& sc = *t.sc;
   if (sc.has_budget()) {
-    if (budget_available(sc, now, options_.min_budget) == Duration::zero()) {
+    if (!budget_has(sc, now, options_.min_budget)) {
       // CBS never waits for budget: with work and none left, it recharges and postpones.
       if (const Duration refilled = budget_postpone(sc); refilled > Duration::zero()) {
         new_deadline(sc, sc.deadline);
@@ -1120,7 +1122,7 @@ void Kernel<P>::make_runnable(CpuState& c, Thread& t, Instant now) {
         return;
       }
     }
-    if (c.sched->orders_by_deadline()) {  // a server's deadline matters only to EDF
+    if (c.by_deadline) {  // a server's deadline matters only to EDF
       const Instant before = sc.deadline;
       budget_ready(sc, now);
       if (sc.deadline != before) new_deadline(sc, sc.deadline);
@@ -1184,9 +1186,9 @@ void Kernel<P>::check_budget(CpuState& c, Instant now) {
   if (const Duration restored = budget_roll(sc, now, /*has_work=*/true); restored > Duration::zero()) {
     emit(now, c, *t, TraceEvent::kReplenish, restored.ns());
   }
-  if (budget_available(sc, now, options_.min_budget) > Duration::zero()) return;
+  if (budget_has(sc, now, options_.min_budget)) return;
   budget_stop(sc, now, options_.min_budget);
-  if (budget_available(sc, now, options_.min_budget) > Duration::zero()) {
+  if (budget_has(sc, now, options_.min_budget)) {
     // A sporadic server whose piece's own refill is due at once (budget == period): carry on.
     budget_dispatch(sc, now);
     return;
@@ -1283,8 +1285,8 @@ void Kernel<P>::context_timer(CpuState& c, SchedContext& sc, Instant now) {
     emit(now, c, t, TraceEvent::kReplenish, restored.ns());
   }
   if (t.state == ThreadState::kThrottled) {
-    if (budget_available(sc, now, options_.min_budget) > Duration::zero()) make_runnable(c, t, now);
-  } else if ((t.state == ThreadState::kReady || t.state == ThreadState::kRunning) && c.sched->orders_by_deadline()) {
+    if (budget_has(sc, now, options_.min_budget)) make_runnable(c, t, now);
+  } else if ((t.state == ThreadState::kReady || t.state == ThreadState::kRunning) && c.by_deadline) {
     // A new server period: under EDF the deadline moves with it, and a queued thread is re-queued.
     const Instant before = sc.deadline;
     const bool queued = t.state == ThreadState::kReady;
@@ -1306,7 +1308,7 @@ void Kernel<P>::reschedule(CpuState& c, Instant now) {
     if (best != nullptr && c.sched->preempts(*best, *cur)) {
       emit(now, c, *cur, TraceEvent::kPreempt, best->slot_index);
       stop_running(c, *cur, now);
-      if (cur->sc->has_budget() && budget_available(*cur->sc, now, options_.min_budget) == Duration::zero()) {
+      if (cur->sc->has_budget() && !budget_has(*cur->sc, now, options_.min_budget)) {
         // Ending the piece can push a sporadic server's remaining budget later (a full refill
         // list merges the piece's refill into the last one): it waits for it, throttled.
         cur->state = ThreadState::kThrottled;
