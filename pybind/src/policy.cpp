@@ -11,7 +11,7 @@ namespace edgeos::py_bindings {
 
 // --- PyPolicy -------------------------------------------------------------------------------------
 
-void PyPolicy::attach(uint32_t max_threads) {
+void PyPolicy::attach(uint32_t max_threads, py::handle self) {
   if (attached_) {
     throw std::invalid_argument(
         "this policy object already schedules a CPU: give simulate() a class or a factory so that each CPU gets "
@@ -20,7 +20,26 @@ void PyPolicy::attach(uint32_t max_threads) {
   queued_.assign(max_threads, 0);
   slots_.assign(max_threads, nullptr);
   size_ = 0;
+  views_.assign(max_threads, py::object());
+  // A method counts where a Python class defines it (not the C++ default bound here).
+  auto python_method = [&](const char* name) -> py::object {
+    const py::object attr = py::getattr(self, name, py::none());
+    if (attr.is_none()) return py::object();
+    const py::function f = py::reinterpret_borrow<py::function>(attr);
+    return f.is_cpp_function() ? py::object() : attr;
+  };
+  enqueue_fn_ = python_method("enqueue");
+  dequeue_fn_ = python_method("dequeue");
+  pick_fn_ = python_method("pick");
+  preempts_fn_ = python_method("preempts");
+  key_fn_ = python_method("key");
   attached_ = true;
+}
+
+void PyPolicy::detach() {
+  attached_ = false;
+  views_.clear();
+  enqueue_fn_ = dequeue_fn_ = pick_fn_ = preempts_fn_ = key_fn_ = py::object();
 }
 
 void PyPolicy::enqueue(Thread& t, Placement where) {
@@ -60,8 +79,8 @@ bool PyPolicy::preempts(const Thread& candidate, const Thread& running) const {
 
 // --- KeyPolicy ------------------------------------------------------------------------------------
 
-void KeyPolicy::attach(uint32_t max_threads) {
-  PyPolicy::attach(max_threads);
+void KeyPolicy::attach(uint32_t max_threads, py::handle self) {
+  PyPolicy::attach(max_threads, self);
   queue_.clear();
   where_.assign(max_threads, queue_.end());
   tail_ = 0;
@@ -69,25 +88,25 @@ void KeyPolicy::attach(uint32_t max_threads) {
 }
 
 KeyPolicy::Key KeyPolicy::key_of(const Thread* t) {
-  const py::object k = py_key(t);
+  const py::object k = key_fn_ ? key_fn_(view(t)) : py_key(t);
   Key key{0, 0, 0};
-  if (py::isinstance<py::int_>(k) && !py::isinstance<py::bool_>(k)) {
-    key[0] = k.cast<int64_t>();
-    return key;
+  // The C API directly: this runs once or twice per scheduling decision.
+  PyObject* o = k.ptr();
+  auto as_int = [](PyObject* v, int64_t* out) {
+    if (!PyLong_Check(v) || PyBool_Check(v)) return false;
+    int overflow = 0;
+    *out = PyLong_AsLongLongAndOverflow(v, &overflow);
+    return overflow == 0;
+  };
+  if (as_int(o, &key[0])) return key;
+  if (PyTuple_Check(o)) {
+    const Py_ssize_t n = PyTuple_GET_SIZE(o);
+    bool ok = n >= 1 && n <= 3;
+    for (Py_ssize_t i = 0; ok && i < n; ++i) ok = as_int(PyTuple_GET_ITEM(o, i), &key[static_cast<size_t>(i)]);
+    if (ok) return key;
   }
-  if (py::isinstance<py::tuple>(k)) {
-    const py::tuple tup = k.cast<py::tuple>();
-    if (tup.size() >= 1 && tup.size() <= 3) {
-      for (size_t i = 0; i < tup.size(); ++i) {
-        if (!py::isinstance<py::int_>(tup[i])) goto bad;
-        key[i] = tup[i].cast<int64_t>();
-      }
-      return key;
-    }
-  }
-bad:
-  throw py::type_error(fmt::format("policy '{}': key() must return an int or a tuple of 1 to 3 ints, got {}", name_,
-                                   py::repr(k).cast<std::string>()));
+  throw py::type_error(fmt::format("policy '{}': key() must return an int or a tuple of 1 to 3 ints (64-bit), got {}",
+                                   name_, py::repr(k).cast<std::string>()));
 }
 
 void KeyPolicy::py_enqueue(const Thread* t, bool head) {
@@ -113,12 +132,30 @@ bool KeyPolicy::check() const { return queue_.size() == size(); }
 
 // --- trampolines ----------------------------------------------------------------------------------
 
+// During a run the methods attach found are called directly; outside one (a method called from
+// Python, or a method missing) the usual pybind11 lookup applies and reports what is missing.
 class PyPolicyTrampoline : public PyPolicy {
  public:
-  void py_enqueue(const Thread* t, bool head) override { PYBIND11_OVERRIDE_PURE_NAME(void, PyPolicy, "enqueue", py_enqueue, t, head); }
-  void py_dequeue(const Thread* t) override { PYBIND11_OVERRIDE_PURE_NAME(void, PyPolicy, "dequeue", py_dequeue, t); }
-  const Thread* py_pick() override { PYBIND11_OVERRIDE_PURE_NAME(const Thread*, PyPolicy, "pick", py_pick, ); }
+  void py_enqueue(const Thread* t, bool head) override {
+    if (enqueue_fn_) {
+      enqueue_fn_(view(t), head);
+      return;
+    }
+    PYBIND11_OVERRIDE_PURE_NAME(void, PyPolicy, "enqueue", py_enqueue, t, head);
+  }
+  void py_dequeue(const Thread* t) override {
+    if (dequeue_fn_) {
+      dequeue_fn_(view(t));
+      return;
+    }
+    PYBIND11_OVERRIDE_PURE_NAME(void, PyPolicy, "dequeue", py_dequeue, t);
+  }
+  const Thread* py_pick() override {
+    if (pick_fn_) return pick_fn_().cast<const Thread*>();
+    PYBIND11_OVERRIDE_PURE_NAME(const Thread*, PyPolicy, "pick", py_pick, );
+  }
   bool py_preempts(const Thread* c, const Thread* r) override {
+    if (preempts_fn_) return preempts_fn_(view(c), view(r)).cast<bool>();
     PYBIND11_OVERRIDE_PURE_NAME(bool, PyPolicy, "preempts", py_preempts, c, r);
   }
 };
@@ -127,7 +164,8 @@ class KeyPolicyTrampoline : public KeyPolicy {
  public:
   py::object py_key(const Thread* t) override { PYBIND11_OVERRIDE_PURE_NAME(py::object, KeyPolicy, "key", py_key, t); }
   bool py_preempts(const Thread* c, const Thread* r) override {
-    PYBIND11_OVERRIDE_NAME(bool, KeyPolicy, "preempts", py_preempts, c, r);
+    if (preempts_fn_) return preempts_fn_(view(c), view(r)).cast<bool>();
+    return KeyPolicy::py_preempts(c, r);
   }
 };
 
@@ -185,7 +223,11 @@ void bind_policies(py::module_& m) {
                                                          "override key (smaller runs first) and optionally preempts.")
       .def(py::init<>())
       .def("key", &KeyPolicy::py_key, py::arg("thread"))
-      .def("preempts", &KeyPolicy::py_preempts, py::arg("candidate"), py::arg("running"));
+      // The base rule, called non-virtually: super().preempts(...) from an override must not
+      // dispatch back to that override.
+      .def(
+          "preempts", [](KeyPolicy& p, const Thread* c, const Thread* r) { return p.KeyPolicy::py_preempts(c, r); },
+          py::arg("candidate"), py::arg("running"));
 }
 
 }  // namespace edgeos::py_bindings

@@ -57,10 +57,12 @@ class PyPolicy : public Scheduler {
   }
   bool check() const override { return true; }
 
-  // Called by the simulation before a run: forgets any queue left from an earlier run. A policy
-  // serves one CPU of one run at a time; `attach` refuses a second CPU.
-  virtual void attach(uint32_t max_threads);
-  void detach() { attached_ = false; }
+  // Called by the simulation before a run: forgets any queue left from an earlier run and looks
+  // up the Python methods once (`self` is this object's Python wrapper), so that a decision costs
+  // a call, not an attribute search. A policy serves one CPU of one run at a time; `attach`
+  // refuses a second CPU. `detach` drops the references again (no cycle outlives the run).
+  virtual void attach(uint32_t max_threads, py::handle self);
+  void detach();
   bool attached() const { return attached_; }
 
   std::string name_ = "python";
@@ -68,10 +70,20 @@ class PyPolicy : public Scheduler {
 
  protected:
   Thread* thread_at(uint32_t index) const { return index < slots_.size() ? slots_[index] : nullptr; }
+  // The Python view of a thread: one per thread for the run, made on first use.
+  py::handle view(const Thread* t) {
+    py::object& v = views_[t->slot_index];
+    if (!v) v = py::cast(t, py::return_value_policy::reference);
+    return v;
+  }
+
+  // The Python overrides found by attach (null where Python does not override the method).
+  py::object enqueue_fn_, dequeue_fn_, pick_fn_, preempts_fn_, key_fn_;
 
  private:
   std::vector<uint8_t> queued_;
   std::vector<Thread*> slots_;  // queued thread by index, to turn a picked view back into a Thread
+  std::vector<py::object> views_;
   size_t size_ = 0;
   bool attached_ = false;
 };
@@ -89,7 +101,7 @@ class KeyPolicy : public PyPolicy {
   // Default: the candidate's key is strictly smaller than the running thread's.
   bool py_preempts(const Thread* candidate, const Thread* running) override;
   bool check() const override;
-  void attach(uint32_t max_threads) override;
+  void attach(uint32_t max_threads, py::handle self) override;
 
   // The key of `t` as Python gives it, converted (TypeError for anything but an int or a tuple of
   // one to three ints).

@@ -83,7 +83,7 @@ sim::SchedulerFactory make_factory(const PolicyChoice& choice, Policies& out, ui
                                        py::repr(obj).cast<std::string>()));
     }
     PyPolicy* p = obj.cast<PyPolicy*>();
-    p->attach(max_threads);
+    p->attach(max_threads, obj);
     out.objects.push_back(obj);
     out.raw.push_back(p);
     std::array<py::object, kNumTraceEvents>& hooks = out.hooks.emplace_back();

@@ -171,3 +171,24 @@ def test_least_laxity_first_preempts_only_for_smaller_laxity():
             running = None
     assert preemptions > 0
     assert (df["event"] == "complete").sum() > 50
+
+
+class EdfViaSuper(edgeos.EDF):
+    """Overrides preempts but defers to the base rule: must not recurse into itself."""
+
+    def __init__(self):
+        super().__init__()
+        self.checks = 0
+
+    def preempts(self, candidate, running):
+        self.checks += 1
+        return super().preempts(candidate, running)
+
+
+def test_overridden_preempts_can_call_the_base_rule():
+    ts = random_task_set(11)
+    made = []
+    cpp = edgeos.simulate(ts, policy="edf", duration="100ms", seed=11)
+    py = edgeos.simulate(ts, policy=lambda cpu: made.append(EdfViaSuper()) or made[-1], duration="100ms", seed=11)
+    assert same_trace(cpp, py)
+    assert sum(p.checks for p in made) > 0
