@@ -192,3 +192,52 @@ def test_overridden_preempts_can_call_the_base_rule():
     py = edgeos.simulate(ts, policy=lambda cpu: made.append(EdfViaSuper()) or made[-1], duration="100ms", seed=11)
     assert same_trace(cpp, py)
     assert sum(p.checks for p in made) > 0
+
+
+class BudgetWatch:
+    """Mixin: records budget events through the hooks."""
+
+    def on_budget_exhausted(self, thread, time_ns, value):
+        self.budget.append(("budget_exhausted", thread, time_ns, value))
+
+    def on_replenish(self, thread, time_ns, value):
+        self.budget.append(("replenish", thread, time_ns, value))
+
+
+class WatchedFp(BudgetWatch, edgeos.FixedPriority):
+    def __init__(self):
+        super().__init__()
+        self.budget = []
+
+
+class WatchedEdf(BudgetWatch, edgeos.EDF):
+    def __init__(self):
+        super().__init__()
+        self.budget = []
+
+
+def test_per_cpu_python_policies_with_servers_equal_the_scenario_run(examples):
+    # fp-servers.toml has an FP server and an EDF server with sporadic, deferrable and polling
+    # servers: Python FP and EDF on the matching CPUs give the C++ run, and the budget hooks
+    # see every budget record of their CPU.
+    path = examples / "fp-servers.toml"
+    scenario = edgeos.load_scenario(path)
+    kinds = [s["policy"] for s in scenario.servers for _ in range(s["cpus"])]
+    assert set(kinds) == {"fp", "edf"}
+    made = []
+
+    def factory(cpu):
+        made.append(WatchedFp() if kinds[cpu] == "fp" else WatchedEdf())
+        return made[-1]
+
+    cpp = edgeos.simulate(scenario, seed=9, duration="500ms")
+    py = edgeos.simulate(scenario, policy=factory, seed=9, duration="500ms")
+    assert same_trace(cpp, py)
+    df = py.trace
+    total = 0
+    for cpu, pol in enumerate(made):
+        sel = df[df["event"].isin(["budget_exhausted", "replenish"]) & (df["cpu"] == cpu)]
+        expected = list(zip(sel["event"].astype(str), sel["thread"], sel["time_ns"], sel["value"]))
+        assert pol.budget == expected
+        total += len(expected)
+    assert total > 0
