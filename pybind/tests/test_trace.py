@@ -64,3 +64,13 @@ def test_summary_is_a_dict(result):
     df = result.trace
     completes = df[df["event"] == "complete"]
     assert sum(t["completed"] for t in tenants.values()) == len(completes)
+
+
+def test_perfetto_export_is_chrome_trace_json(result, tmp_path):
+    import json
+    result.to_perfetto(tmp_path / "t.json")
+    doc = json.loads((tmp_path / "t.json").read_text())
+    events = doc["traceEvents"] if isinstance(doc, dict) else doc
+    slices = [e for e in events if e.get("ph") == "X"]
+    starts = (result.trace["event"].isin(["start", "resume"])).sum()
+    assert 0 < len(slices) <= starts
