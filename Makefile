@@ -5,12 +5,17 @@
 #   make test   install what is missing, build, run every test
 #
 # Other targets: make build | make bench | make debug | make clean
+#                make python   .venv with the edgeos Python package (source .venv/bin/activate)
+#                make figures  every published figure into figures/ (SVG, PNG, CSV, manifest.json)
 
 PRESET ?= dev
 BUILD  := build
 JOBS   ?= 2
+# Debian's interpreter (numpy, pandas, matplotlib), not whatever python3 is first on PATH.
+PYTHON := /usr/bin/python3
+VENV   := .venv
 
-.PHONY: all deps configure build run test bench debug clean
+.PHONY: all deps configure build run test bench debug clean python figures
 
 all: build
 
@@ -31,6 +36,16 @@ test: build
 
 bench: build
 	@scripts/run-benchmarks.sh $(BUILD)
+
+# The package lives in the build tree (build/pybind/edgeos: the Python files and the _edgeos
+# extension); the venv sees the system packages and finds edgeos through a .pth file. No network.
+python: build
+	@$(PYTHON) -m venv --system-site-packages $(VENV)
+	@echo "$(CURDIR)/$(BUILD)/pybind" > "$$($(VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/edgeos.pth"
+	@$(VENV)/bin/python -c 'import edgeos; print("edgeos", edgeos.__version__, "ready: source $(VENV)/bin/activate")'
+
+figures: build
+	@PYTHONPATH=$(BUILD)/pybind EDGEOS_SOURCE_DIR=$(CURDIR) MPLBACKEND=Agg $(PYTHON) -m edgeos figures --out figures
 
 # A debug build with sanitizers, for development (not part of `make test`).
 debug: deps

@@ -159,6 +159,12 @@ CoreSimulator::CoreSimulator(const SimConfig& config, TraceSink& sink) : config_
     throw InputError(fmt::format("cpu_policies has {} entries for {} CPUs", config.cpu_policies.size(), config.num_cpus));
   }
   for (uint32_t c = 0; c < config.num_cpus; ++c) {
+    if (config.scheduler_factory) {
+      Scheduler* custom = config.scheduler_factory(static_cast<CpuId>(c));
+      if (custom == nullptr) throw InputError(fmt::format("the scheduler factory returned no scheduler for CPU {}", c));
+      schedulers_.push_back(custom);
+      continue;
+    }
     const Policy policy = config.cpu_policies.empty() ? config.policy : config.cpu_policies[c];
     if (policy == Policy::kEdf) {
       edf_storage_.emplace_back(config.max_threads);

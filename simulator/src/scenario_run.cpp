@@ -79,6 +79,7 @@ ScenarioRun::ScenarioRun(const Scenario& s, const ScenarioOptions& options, Trac
   config.max_notifications = 1;
   config.max_rings = static_cast<uint32_t>(rings + 1);
   config.max_pending_arrivals = options.max_pending_arrivals;
+  config.scheduler_factory = options.scheduler_factory;
   sim_ = std::make_unique<CoreSimulator>(config, sink);
   instantiate();
   instances_ = std::make_unique<scenario::ThreadInstances>(s);

@@ -97,7 +97,7 @@ void validate(const SweepConfig& c) {
   if (c.horizon <= Duration::zero()) throw InputError("sweep: --horizon must be > 0");
 }
 
-std::vector<SweepRow> run_sweep(const SweepConfig& c, const SweepProgress& progress) {
+std::vector<double> sweep_steps(const SweepConfig& c) {
   validate(c);
   std::vector<double> steps;
   for (int k = 0;; ++k) {
@@ -105,41 +105,67 @@ std::vector<SweepRow> run_sweep(const SweepConfig& c, const SweepProgress& progr
     if (u > c.u_to + 1e-9) break;
     steps.push_back(u);
   }
+  return steps;
+}
+
+namespace {
+
+// Sets [first, first + count) of step `s` at utilisation `u`, added to `rows` (one per test).
+void run_sets(const SweepConfig& c, size_t s, double u, size_t first, size_t count, std::vector<SweepRow>& rows,
+              const std::function<void()>& one_done) {
+  for (size_t i = first; i < first + count; ++i) {
+    // The same set for every test: drawn from (seed, step, index).
+    Rng rng = Rng::derive(c.seed, s * 1'000'003 + i);
+    gen::TaskSetParams p = c.tasks;
+    p.utilisation = u * c.cpus;
+    if (p.utilisation > 1.0 && p.utilisations == gen::Utilisations::kUUniFast) {
+      p.utilisations = gen::Utilisations::kUUniFastDiscard;
+    }
+    const std::vector<analysis::Task> tasks = gen::generate(rng, p);
+    for (SweepRow& row : rows) {
+      bool ok = false;
+      if (is_simulation(row.test)) {
+        ok = simulate_no_miss(tasks, row.test == "sim-edf", c.cpus, c.fit, c.overheads, c.horizon);
+      } else if (c.cpus == 1) {
+        ok = accepts(row.test, tasks, c.overheads);
+      } else {
+        const std::string name = row.test;
+        ok = analysis::partition(tasks, c.cpus, c.fit, [&](const std::vector<analysis::Task>& ts) {
+               return accepts(name, ts, c.overheads);
+             }).ok;
+      }
+      ++row.sets;
+      row.accepted += ok ? 1 : 0;
+    }
+    if (one_done) one_done();
+  }
+}
+
+}  // namespace
+
+std::vector<SweepRow> run_sweep(const SweepConfig& c, const SweepProgress& progress) {
+  const std::vector<double> steps = sweep_steps(c);
   std::vector<SweepRow> rows;
   const size_t total = steps.size() * c.sets;
   size_t done = 0;
   for (size_t s = 0; s < steps.size(); ++s) {
     std::vector<SweepRow> step_rows;
     for (const std::string& t : c.tests) step_rows.push_back(SweepRow{steps[s], t, 0, 0});
-    for (size_t i = 0; i < c.sets; ++i) {
-      // The same set for every test: drawn from (seed, step, index).
-      Rng rng = Rng::derive(c.seed, s * 1'000'003 + i);
-      gen::TaskSetParams p = c.tasks;
-      p.utilisation = steps[s] * c.cpus;
-      if (p.utilisation > 1.0 && p.utilisations == gen::Utilisations::kUUniFast) {
-        p.utilisations = gen::Utilisations::kUUniFastDiscard;
-      }
-      const std::vector<analysis::Task> tasks = gen::generate(rng, p);
-      for (SweepRow& row : step_rows) {
-        bool ok = false;
-        if (is_simulation(row.test)) {
-          ok = simulate_no_miss(tasks, row.test == "sim-edf", c.cpus, c.fit, c.overheads, c.horizon);
-        } else if (c.cpus == 1) {
-          ok = accepts(row.test, tasks, c.overheads);
-        } else {
-          const std::string name = row.test;
-          ok = analysis::partition(tasks, c.cpus, c.fit, [&](const std::vector<analysis::Task>& ts) {
-                 return accepts(name, ts, c.overheads);
-               }).ok;
-        }
-        ++row.sets;
-        row.accepted += ok ? 1 : 0;
-      }
+    run_sets(c, s, steps[s], 0, c.sets, step_rows, [&] {
       ++done;
       if (progress) progress(done, total);
-    }
+    });
     rows.insert(rows.end(), step_rows.begin(), step_rows.end());
   }
+  return rows;
+}
+
+std::vector<SweepRow> run_sweep_sets(const SweepConfig& c, size_t step, size_t first, size_t count) {
+  const std::vector<double> steps = sweep_steps(c);
+  if (step >= steps.size()) throw InputError(fmt::format("sweep: step {} out of range (the sweep has {})", step, steps.size()));
+  std::vector<SweepRow> rows;
+  for (const std::string& t : c.tests) rows.push_back(SweepRow{steps[step], t, 0, 0});
+  run_sets(c, step, steps[step], first, count, rows, nullptr);
   return rows;
 }
 

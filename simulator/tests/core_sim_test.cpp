@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "edgeos/hosted/error.hpp"
+#include "edgeos/simulator/sweep.hpp"
 #include "edgeos/simulator/task_set_run.hpp"
 
 namespace edgeos::sim {
@@ -43,6 +44,80 @@ TEST(CoreSimulator, SameSeedGivesAnIdenticalTrace) {
   ASSERT_GT(a.records.size(), 1000u);
   EXPECT_EQ(a.records, b.records);
   EXPECT_NE(a.records, c.records) << "the seed drives costs and arrivals";
+}
+
+// A policy from outside the simulator (the hook the Python bindings use): FP and EDF instances
+// the test owns give the built-in policies' traces.
+TEST(CoreSimulator, SchedulerFactoryRunsTheCallersPolicies) {
+  for (const Policy p : {Policy::kFixedPriority, Policy::kEdf}) {
+    SimConfig builtin;
+    builtin.policy = p;
+    builtin.check_invariants = true;
+    const SimulationResult expected = simulate(mixed_set(), builtin, 1_s, 7);
+
+    std::vector<std::unique_ptr<FixedPriorityScheduler>> fp;
+    std::vector<std::vector<EdfScheduler::Entry>> storage;
+    std::vector<std::unique_ptr<EdfScheduler>> edf;
+    std::vector<CpuId> asked;
+    SimConfig custom;
+    custom.policy = p == Policy::kEdf ? Policy::kFixedPriority : Policy::kEdf;  // ignored: the factory wins
+    custom.check_invariants = true;
+    custom.scheduler_factory = [&](CpuId cpu) -> Scheduler* {
+      asked.push_back(cpu);
+      if (p == Policy::kFixedPriority) return fp.emplace_back(std::make_unique<FixedPriorityScheduler>()).get();
+      storage.emplace_back(custom.max_threads);
+      return edf.emplace_back(std::make_unique<EdfScheduler>(Span<EdfScheduler::Entry>(storage.back().data(), storage.back().size()))).get();
+    };
+    const SimulationResult got = simulate(mixed_set(), custom, 1_s, 7);
+    EXPECT_EQ(asked, (std::vector<CpuId>{0, 1}));
+    ASSERT_GT(expected.records.size(), 500u);
+    EXPECT_EQ(got.records, expected.records) << policy_name(p);
+  }
+}
+
+TEST(CoreSimulator, SchedulerFactoryReturningNothingIsAnInputError) {
+  SimConfig cfg;
+  cfg.scheduler_factory = [](CpuId) -> Scheduler* { return nullptr; };
+  EXPECT_THROW(simulate(mixed_set(), cfg, 1_s, 1), InputError);
+}
+
+// A sweep cut into pieces of sets (as the Python package spreads one over processes) adds up to
+// the whole sweep, row by row.
+TEST(Sweep, PiecesAddUpToTheWholeSweep) {
+  SweepConfig c;
+  c.tasks.tasks = 5;
+  c.u_from = 0.7;
+  c.u_to = 1.0;
+  c.u_step = 0.15;
+  c.sets = 9;
+  c.tests = {"rta", "edf-qpa", "sim-fp"};
+  c.horizon = 300_ms;
+  const std::vector<SweepRow> whole = run_sweep(c);
+  const std::vector<double> steps = sweep_steps(c);
+  ASSERT_EQ(whole.size(), steps.size() * c.tests.size());
+  size_t accepted = 0;
+  for (size_t s = 0; s < steps.size(); ++s) {
+    std::vector<SweepRow> sum;
+    for (size_t first = 0; first < c.sets; first += 4) {
+      const std::vector<SweepRow> piece = run_sweep_sets(c, s, first, std::min<size_t>(4, c.sets - first));
+      if (sum.empty()) sum = piece;
+      else for (size_t k = 0; k < piece.size(); ++k) {
+        sum[k].accepted += piece[k].accepted;
+        sum[k].sets += piece[k].sets;
+      }
+    }
+    for (size_t k = 0; k < c.tests.size(); ++k) {
+      const SweepRow& w = whole[s * c.tests.size() + k];
+      EXPECT_EQ(sum[k].test, w.test);
+      EXPECT_EQ(sum[k].utilisation, w.utilisation);
+      EXPECT_EQ(sum[k].accepted, w.accepted) << w.test << " at " << w.utilisation;
+      EXPECT_EQ(sum[k].sets, c.sets);
+      accepted += w.accepted;
+    }
+  }
+  EXPECT_GT(accepted, 0u);
+  EXPECT_LT(accepted, whole.size() * c.sets);
+  EXPECT_THROW(run_sweep_sets(c, steps.size(), 0, 1), InputError);
 }
 
 TEST(CoreSimulator, JobCountsFollowFromPeriodsAndHorizon) {

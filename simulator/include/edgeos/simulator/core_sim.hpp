@@ -49,10 +49,17 @@ struct OverheadModel {
   Duration operator[](Overhead o) const { return cost[static_cast<size_t>(o)]; }
 };
 
+// A policy the simulator does not build itself (one defined in Python, a research prototype):
+// called once per CPU when the simulator is constructed, it returns that CPU's scheduler, which
+// the caller owns and keeps alive as long as the simulator. A null result is an InputError.
+using SchedulerFactory = std::function<Scheduler*(CpuId cpu)>;
+
 struct SimConfig {
   uint32_t num_cpus = 1;
   Policy policy = Policy::kEdf;  // on every CPU, unless cpu_policies says otherwise
   std::vector<Policy> cpu_policies;  // one per CPU (servers with different policies); may be empty
+  // When set, replaces `policy` and `cpu_policies` on every CPU.
+  SchedulerFactory scheduler_factory;
   OverheadModel overheads;
   // Check the kernel's invariants after every event (slow; default on in debug builds).
   bool check_invariants = kDebugBuild;

@@ -43,6 +43,7 @@ struct ScenarioOptions {
   bool check_invariants = false;
   OverheadModel overheads;
   size_t max_pending_arrivals = 1 << 20;  // per thread; see SimConfig
+  SchedulerFactory scheduler_factory;     // replaces every server's policy; see SimConfig
 };
 
 // What one workload did over the run (summed over the instances it drives).

@@ -44,6 +44,12 @@ struct SweepRow {
 using SweepProgress = std::function<void(size_t done, size_t total)>;
 
 std::vector<SweepRow> run_sweep(const SweepConfig& c, const SweepProgress& progress = nullptr);
+// The utilisations (per CPU) a sweep visits, in order.
+std::vector<double> sweep_steps(const SweepConfig& c);
+// Sets first .. first + count - 1 of step `step` (an index into sweep_steps), one row per test:
+// a piece of run_sweep, for drivers that spread a sweep over processes or machines. Summing the
+// pieces' counts gives run_sweep's rows exactly.
+std::vector<SweepRow> run_sweep_sets(const SweepConfig& c, size_t step, size_t first, size_t count);
 // utilisation,test,accepted,sets,ratio
 std::string sweep_csv(const std::vector<SweepRow>& rows);
 

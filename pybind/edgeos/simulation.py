@@ -1,0 +1,171 @@
+"""Simulation on the core-only backend, with the trace as a pandas DataFrame."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Callable, Dict, Optional, Union
+
+import numpy as np
+import pandas as pd
+
+from . import _edgeos
+from .policies import KeyScheduler, Scheduler
+
+TRACE_EVENTS = list(_edgeos.TRACE_EVENTS)
+TRACE_COLUMNS = ["time_ns", "cpu", "event", "fwp", "thread", "job", "value"]
+_EVENT_DTYPE = pd.CategoricalDtype(TRACE_EVENTS)
+
+PolicyArg = Union[None, str, type, Callable[[int], Any], Scheduler, KeyScheduler]
+Duration = Union[int, str]
+
+__all__ = ["simulate", "SimResult", "load_scenario", "BACKENDS"]
+
+#: Simulation backends. "simgrid" (issue 6) is not available yet.
+BACKENDS = ("core",)
+
+
+def load_scenario(path: Union[str, os.PathLike]) -> _edgeos.Scenario:
+    """Reads and validates a scenario TOML file (docs/scenario.md). Errors name file, line and key."""
+    return _edgeos.load_scenario(os.fspath(path))
+
+
+class SimResult:
+    """The outcome of one run.
+
+    ``trace`` is a DataFrame with the columns of trace.csv (docs/trace.md): ``event`` is a
+    categorical of the event names, ``cpu``/``fwp``/``thread`` are -1 for "none". Its numeric
+    columns share the memory of the C++ records (no per-event Python object); ``columns``
+    gives them as numpy arrays. ``summary`` is the content of summary.json.
+    """
+
+    def __init__(self, raw: Dict[str, Any], policy: str) -> None:
+        self._data = raw["trace"]
+        self.names: Dict[str, Any] = raw["names"]
+        self.stats: Dict[str, int] = raw["stats"]
+        self.num_cpus: int = raw["num_cpus"]
+        self.seed: int = raw["seed"]
+        self.policy = policy
+        self._summary_json: str = raw["summary_json"]
+        self._frame: Optional[pd.DataFrame] = None
+
+    @property
+    def end_ns(self) -> int:
+        return int(self.stats["end_ns"])
+
+    @property
+    def columns(self) -> Dict[str, np.ndarray]:
+        """Read-only numpy views of the records: time_ns, cpu, event (codes), fwp, thread, job, value."""
+        return self._data.columns()
+
+    @property
+    def trace(self) -> pd.DataFrame:
+        if self._frame is None:
+            self._frame = trace_frame(self._data.columns())
+        return self._frame
+
+    @property
+    def summary(self) -> Dict[str, Any]:
+        return json.loads(self._summary_json)
+
+    @property
+    def summary_json(self) -> str:
+        return self._summary_json
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def to_csv(self, path: Union[str, os.PathLike]) -> None:
+        """Writes trace.csv byte for byte as ``edgeos sim`` does."""
+        self._data.write_csv(os.fspath(path))
+
+    def to_perfetto(self, path: Union[str, os.PathLike]) -> None:
+        """Writes Chrome/Perfetto trace-event JSON (open it at https://ui.perfetto.dev)."""
+        self._data.write_perfetto(os.fspath(path), self.names, self.end_ns)
+
+    def thread_name(self, index: int) -> str:
+        names = self.names["threads"]
+        return names[index] if 0 <= index < len(names) and names[index] else f"thread{index}"
+
+    def fwp_name(self, index: int) -> str:
+        names = self.names["fwps"]
+        return names[index] if 0 <= index < len(names) and names[index] else f"fwp{index}"
+
+    def __repr__(self) -> str:
+        return f"<SimResult {self.names['run']!r} ({self.policy}): {len(self)} records, {self.num_cpus} CPU(s)>"
+
+
+def trace_frame(cols: Dict[str, np.ndarray]) -> pd.DataFrame:
+    """A DataFrame over the numpy columns without copying the numeric ones."""
+    event = pd.Categorical.from_codes(cols["event"], dtype=_EVENT_DTYPE)
+    data = {name: cols[name] for name in TRACE_COLUMNS if name != "event"}
+    frame = pd.DataFrame(data, copy=False)
+    frame.insert(2, "event", event)
+    return frame
+
+
+def _policy_factory(policy: PolicyArg, cpus: int) -> Union[None, str, Callable[[int], Any]]:
+    if policy is None or isinstance(policy, str):
+        return policy
+    if isinstance(policy, type):
+        if not issubclass(policy, (Scheduler, KeyScheduler, _edgeos.Policy)):
+            raise TypeError(f"policy class {policy.__name__} is not an edgeos.Scheduler or edgeos.KeyScheduler")
+        return lambda cpu: policy()
+    if isinstance(policy, _edgeos.Policy):
+        if cpus != 1:
+            raise ValueError(
+                f"one policy object cannot schedule {cpus} CPUs: pass its class or a factory (cpu -> policy)")
+        return lambda cpu: policy
+    if callable(policy):
+        return policy
+    raise TypeError(f"policy must be 'fp', 'edf', a Scheduler class, instance or factory, got {policy!r}")
+
+
+def _policy_label(policy: PolicyArg) -> str:
+    if policy is None:
+        return "scenario"
+    if isinstance(policy, str):
+        return policy
+    if isinstance(policy, type):
+        return getattr(policy, "name", policy.__name__)
+    return str(getattr(policy, "name", getattr(policy, "__name__", "python")))
+
+
+def _check_backend(backend: str) -> None:
+    if backend == "simgrid":
+        raise NotImplementedError(
+            "backend='simgrid': the SimGrid backend (issue 6) is not available in this build yet; use backend='core'")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend: unknown backend {backend!r} (available: {', '.join(BACKENDS)})")
+
+
+def simulate(what: Union[_edgeos.TaskSet, _edgeos.Scenario, str, os.PathLike], *,
+             policy: PolicyArg = None, duration: Optional[Duration] = None, seed: Optional[int] = None,
+             backend: str = "core", check_invariants: bool = False) -> SimResult:
+    """Simulates a task set or a scenario (a Scenario or the path of a TOML file).
+
+    policy: "fp" or "edf" (every CPU), a Scheduler/KeyScheduler subclass (one instance per
+      CPU), a factory ``cpu -> policy``, or an instance (one CPU only). For a scenario, None
+      keeps each server's policy.
+    duration: int nanoseconds or a string with a unit ("2s"); required for task sets, for a
+      scenario it replaces the file's.
+    seed: replaces the scenario's seed (task sets: default 1). Same inputs, same trace.
+    backend: "core" (the deterministic core-only simulator). "simgrid" is not available yet.
+    check_invariants: check every kernel invariant after each event (slow).
+    """
+    _check_backend(backend)
+    if isinstance(what, (str, os.PathLike)):
+        what = load_scenario(what)
+    dur = None if duration is None else _edgeos.duration(duration)
+    if isinstance(what, _edgeos.TaskSet):
+        if dur is None:
+            raise ValueError("duration: required when simulating a task set (e.g. duration='1s')")
+        factory = _policy_factory("edf" if policy is None else policy, what.cpus)
+        raw = _edgeos.simulate_task_set(what, factory, dur, 1 if seed is None else seed, check_invariants)
+        return SimResult(raw, _policy_label("edf" if policy is None else policy))
+    if isinstance(what, _edgeos.Scenario):
+        cpus = sum(s["cpus"] for s in what.servers)
+        factory = _policy_factory(policy, cpus)
+        raw = _edgeos.simulate_scenario(what, factory, seed, dur, check_invariants)
+        return SimResult(raw, _policy_label(policy))
+    raise TypeError(f"simulate: expected a TaskSet, a Scenario or a scenario path, got {type(what).__name__}")
