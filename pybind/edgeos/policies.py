@@ -12,8 +12,9 @@ that one preempts the running thread (core/include/edgeos/core/scheduler.hpp). S
 Either may also define event hooks ``on_<event>(thread_index, time_ns, value)`` for any trace
 event of docs/trace.md (``on_release``, ``on_complete``, ``on_deadline_miss``,
 ``on_budget_exhausted``, ``on_replenish``, ...); they are called for the records of the
-policy's CPU as the kernel emits them. A thread view is valid only during the call that
-received it: keep ``thread.index``, not the view.
+policy's CPU as the kernel emits them. A thread view shows the thread as it is now, and only
+while the run lasts: keep ``thread.index``, not the view (a view used after its run raises
+RuntimeError).
 
 Each CPU needs its own policy object: give :func:`edgeos.simulate` the class (or a factory
 ``cpu -> policy``) rather than an instance when there is more than one CPU.

@@ -9,6 +9,14 @@
 
 namespace edgeos::py_bindings {
 
+const Thread& ThreadView::get() const {
+  if (thread == nullptr) {
+    throw std::runtime_error(
+        "this Thread view outlived the policy call's run that made it (keep thread.index, not the view)");
+  }
+  return *thread;
+}
+
 // --- PyPolicy -------------------------------------------------------------------------------------
 
 void PyPolicy::attach(uint32_t max_threads, py::handle self) {
@@ -21,6 +29,7 @@ void PyPolicy::attach(uint32_t max_threads, py::handle self) {
   slots_.assign(max_threads, nullptr);
   size_ = 0;
   views_.assign(max_threads, py::object());
+  view_ptrs_.assign(max_threads, nullptr);
   // A method counts where a Python class defines it (not the C++ default bound here).
   auto python_method = [&](const char* name) -> py::object {
     const py::object attr = py::getattr(self, name, py::none());
@@ -38,6 +47,10 @@ void PyPolicy::attach(uint32_t max_threads, py::handle self) {
 
 void PyPolicy::detach() {
   attached_ = false;
+  for (ThreadView* v : view_ptrs_) {
+    if (v != nullptr) v->thread = nullptr;  // views Python kept now raise instead of dangling
+  }
+  view_ptrs_.clear();
   views_.clear();
   enqueue_fn_ = dequeue_fn_ = pick_fn_ = preempts_fn_ = key_fn_ = py::object();
 }
@@ -136,33 +149,40 @@ bool KeyPolicy::check() const { return queue_.size() == size(); }
 // Python, or a method missing) the usual pybind11 lookup applies and reports what is missing.
 class PyPolicyTrampoline : public PyPolicy {
  public:
+  // What pick() returned: a view (or None).
+  static const Thread* picked(const py::object& o) {
+    if (o.is_none()) return nullptr;
+    return &o.cast<const ThreadView&>().get();
+  }
   void py_enqueue(const Thread* t, bool head) override {
     if (enqueue_fn_) {
       enqueue_fn_(view(t), head);
       return;
     }
-    PYBIND11_OVERRIDE_PURE_NAME(void, PyPolicy, "enqueue", py_enqueue, t, head);
+    PYBIND11_OVERRIDE_PURE_NAME(void, PyPolicy, "enqueue", py_enqueue, view(t), head);
   }
   void py_dequeue(const Thread* t) override {
     if (dequeue_fn_) {
       dequeue_fn_(view(t));
       return;
     }
-    PYBIND11_OVERRIDE_PURE_NAME(void, PyPolicy, "dequeue", py_dequeue, t);
+    PYBIND11_OVERRIDE_PURE_NAME(void, PyPolicy, "dequeue", py_dequeue, view(t));
   }
   const Thread* py_pick() override {
-    if (pick_fn_) return pick_fn_().cast<const Thread*>();
+    if (pick_fn_) return picked(pick_fn_());
     PYBIND11_OVERRIDE_PURE_NAME(const Thread*, PyPolicy, "pick", py_pick, );
   }
   bool py_preempts(const Thread* c, const Thread* r) override {
     if (preempts_fn_) return preempts_fn_(view(c), view(r)).cast<bool>();
-    PYBIND11_OVERRIDE_PURE_NAME(bool, PyPolicy, "preempts", py_preempts, c, r);
+    PYBIND11_OVERRIDE_PURE_NAME(bool, PyPolicy, "preempts", py_preempts, view(c), view(r));
   }
 };
 
 class KeyPolicyTrampoline : public KeyPolicy {
  public:
-  py::object py_key(const Thread* t) override { PYBIND11_OVERRIDE_PURE_NAME(py::object, KeyPolicy, "key", py_key, t); }
+  py::object py_key(const Thread* t) override {
+    PYBIND11_OVERRIDE_PURE_NAME(py::object, KeyPolicy, "key", py_key, view(t));
+  }
   bool py_preempts(const Thread* c, const Thread* r) override {
     if (preempts_fn_) return preempts_fn_(view(c), view(r)).cast<bool>();
     return KeyPolicy::py_preempts(c, r);
@@ -176,32 +196,38 @@ const char* state_name(ThreadState s) { return thread_state_name(s); }
 int64_t ns_or_none(Instant i) { return i.is_never() ? -1 : i.ns(); }
 int64_t ns_or_none(Duration d) { return d.is_infinite() ? -1 : d.ns(); }
 
+[[noreturn]] void abstract(const PyPolicy& p, const char* method) {
+  throw py::type_error(fmt::format("policy '{}' must define {}()", p.name_, method));
+}
+
 }  // namespace
 
 void bind_policies(py::module_& m) {
   // A read-only view of a kernel thread, valid only during the policy call that received it.
-  py::class_<Thread>(m, "Thread",
+  py::class_<ThreadView>(m, "Thread",
                      "A read-only view of a kernel thread, handed to policy methods. Valid only during the call: "
                      "keep `index`, not the view. Times are integer nanoseconds; -1 means none/infinite.")
-      .def_property_readonly("index", [](const Thread& t) { return t.slot_index; }, "thread index (as in the trace)")
-      .def_property_readonly("cpu", [](const Thread& t) { return t.cpu; })
-      .def_property_readonly("fwp", [](const Thread& t) { return t.fwp != nullptr ? t.fwp->slot_index : kNoIndex; })
-      .def_property_readonly("state", [](const Thread& t) { return state_name(t.state); })
-      .def_property_readonly("priority", [](const Thread& t) { return t.sc->params.priority; },
+      .def_property_readonly("index", [](const ThreadView& v) { const Thread& t = v.get(); return t.slot_index; }, "thread index (as in the trace)")
+      .def_property_readonly("cpu", [](const ThreadView& v) { const Thread& t = v.get(); return t.cpu; })
+      .def_property_readonly("fwp", [](const ThreadView& v) { const Thread& t = v.get(); return t.fwp != nullptr ? t.fwp->slot_index : kNoIndex; })
+      .def_property_readonly("state", [](const ThreadView& v) { const Thread& t = v.get(); return state_name(t.state); })
+      .def_property_readonly("priority", [](const ThreadView& v) { const Thread& t = v.get(); return t.sc->params.priority; },
                              "fixed priority, 0..255 (larger runs first)")
-      .def_property_readonly("deadline", [](const Thread& t) { return ns_or_none(t.sc->deadline); },
+      .def_property_readonly("deadline", [](const ThreadView& v) { const Thread& t = v.get(); return ns_or_none(t.sc->deadline); },
                              "scheduling deadline of the context (what EDF orders by)")
-      .def_property_readonly("deadline_seq", [](const Thread& t) { return t.sc->deadline_seq; },
+      .def_property_readonly("deadline_seq", [](const ThreadView& v) { const Thread& t = v.get(); return t.sc->deadline_seq; },
                              "sequence number given when that deadline was set (EDF's tie-break)")
-      .def_property_readonly("job_deadline", [](const Thread& t) { return ns_or_none(t.deadline); })
-      .def_property_readonly("release", [](const Thread& t) { return ns_or_none(t.release); })
-      .def_property_readonly("job", [](const Thread& t) { return t.job(); })
-      .def_property_readonly("job_exec", [](const Thread& t) { return t.job_exec.ns(); },
+      .def_property_readonly("job_deadline", [](const ThreadView& v) { const Thread& t = v.get(); return ns_or_none(t.deadline); })
+      .def_property_readonly("release", [](const ThreadView& v) { const Thread& t = v.get(); return ns_or_none(t.release); })
+      .def_property_readonly("job", [](const ThreadView& v) { const Thread& t = v.get(); return t.job(); })
+      .def_property_readonly("job_exec", [](const ThreadView& v) { const Thread& t = v.get(); return t.job_exec.ns(); },
                              "CPU time the current job has used so far")
-      .def_property_readonly("period", [](const Thread& t) { return ns_or_none(t.period); })
-      .def_property_readonly("relative_deadline", [](const Thread& t) { return ns_or_none(t.relative_deadline); })
-      .def_property_readonly("budget", [](const Thread& t) { return ns_or_none(t.sc->params.budget); })
-      .def("__repr__", [](const Thread& t) {
+      .def_property_readonly("period", [](const ThreadView& v) { const Thread& t = v.get(); return ns_or_none(t.period); })
+      .def_property_readonly("relative_deadline", [](const ThreadView& v) { const Thread& t = v.get(); return ns_or_none(t.relative_deadline); })
+      .def_property_readonly("budget", [](const ThreadView& v) { const Thread& t = v.get(); return ns_or_none(t.sc->params.budget); })
+      .def("__repr__", [](const ThreadView& v) {
+        if (v.thread == nullptr) return std::string("<Thread (run ended)>");
+        const Thread& t = *v.thread;
         return fmt::format("<Thread {} cpu {} job {} {}>", t.slot_index, t.cpu, t.job(), state_name(t.state));
       });
 
@@ -212,21 +238,25 @@ void bind_policies(py::module_& m) {
       .def_readwrite("_policy_name", &PyPolicy::name_, "the name in messages (set from the class attribute `name`)")
       .def_readwrite("_orders_by_deadline", &PyPolicy::by_deadline_,
                      "True for deadline-ordered policies (needed by CBS servers)")
-      .def("enqueue", &PyPolicy::py_enqueue, py::arg("thread"), py::arg("head"))
-      .def("dequeue", &PyPolicy::py_dequeue, py::arg("thread"))
-      .def("pick", &PyPolicy::py_pick, py::return_value_policy::reference)
-      .def("preempts", &PyPolicy::py_preempts, py::arg("candidate"), py::arg("running"))
+      // The abstract methods: a class must define them (these say so, e.g. to a super() call).
+      .def("enqueue", [](PyPolicy& p, const ThreadView&, bool) { abstract(p, "enqueue"); }, py::arg("thread"),
+           py::arg("head"))
+      .def("dequeue", [](PyPolicy& p, const ThreadView&) { abstract(p, "dequeue"); }, py::arg("thread"))
+      .def("pick", [](PyPolicy& p) { abstract(p, "pick"); })
+      .def("preempts", [](PyPolicy& p, const ThreadView&, const ThreadView&) { abstract(p, "preempts"); },
+           py::arg("candidate"), py::arg("running"))
       .def_property_readonly("ready", [](const PyPolicy& p) { return p.size(); }, "number of queued threads");
 
   py::class_<KeyPolicy, PyPolicy, KeyPolicyTrampoline>(m, "KeyPolicy",
                                                          "Base of Python policies that order ready threads by a key: "
                                                          "override key (smaller runs first) and optionally preempts.")
       .def(py::init<>())
-      .def("key", &KeyPolicy::py_key, py::arg("thread"))
+      .def("key", [](KeyPolicy& p, const ThreadView&) { abstract(p, "key"); }, py::arg("thread"))
       // The base rule, called non-virtually: super().preempts(...) from an override must not
       // dispatch back to that override.
       .def(
-          "preempts", [](KeyPolicy& p, const Thread* c, const Thread* r) { return p.KeyPolicy::py_preempts(c, r); },
+          "preempts",
+          [](KeyPolicy& p, const ThreadView& c, const ThreadView& r) { return p.KeyPolicy::py_preempts(&c.get(), &r.get()); },
           py::arg("candidate"), py::arg("running"));
 }
 

@@ -31,6 +31,14 @@ namespace edgeos::py_bindings {
 
 namespace py = pybind11;
 
+// What Python holds for a kernel thread: a pointer that the policy clears when its run ends, so
+// that a view kept past the run raises an error instead of reading freed memory.
+struct ThreadView {
+  const Thread* thread = nullptr;
+  // The thread; std::runtime_error once the run that made the view has ended.
+  const Thread& get() const;
+};
+
 class PyPolicy : public Scheduler {
  public:
   PyPolicy() = default;
@@ -73,7 +81,10 @@ class PyPolicy : public Scheduler {
   // The Python view of a thread: one per thread for the run, made on first use.
   py::handle view(const Thread* t) {
     py::object& v = views_[t->slot_index];
-    if (!v) v = py::cast(t, py::return_value_policy::reference);
+    if (!v) {
+      v = py::cast(ThreadView{t});
+      view_ptrs_[t->slot_index] = v.cast<ThreadView*>();
+    }
     return v;
   }
 
@@ -84,6 +95,7 @@ class PyPolicy : public Scheduler {
   std::vector<uint8_t> queued_;
   std::vector<Thread*> slots_;  // queued thread by index, to turn a picked view back into a Thread
   std::vector<py::object> views_;
+  std::vector<ThreadView*> view_ptrs_;  // into views_' objects, to clear them when the run ends
   size_t size_ = 0;
   bool attached_ = false;
 };

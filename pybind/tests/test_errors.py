@@ -149,3 +149,31 @@ def test_sweep_arguments():
         edgeos.sweep(tests=["magic"], sets=1, progress=False)
     with pytest.raises(edgeos.InputError, match="0 < from <= to <= 1"):
         edgeos.sweep(u_from=0.9, u_to=0.5, sets=1, progress=False)
+
+
+class Hoarder(edgeos.EDF):
+    """Keeps the thread views it is given, which the documentation says not to do."""
+
+    kept = []
+
+    def key(self, thread):
+        Hoarder.kept.append(thread)
+        return super().key(thread)
+
+
+def test_a_thread_view_kept_past_its_run_raises_instead_of_reading_freed_memory():
+    Hoarder.kept.clear()
+    edgeos.simulate(small_set(), policy=Hoarder, duration="10ms")
+    assert Hoarder.kept
+    view = Hoarder.kept[0]
+    with pytest.raises(RuntimeError, match="outlived the policy call's run"):
+        view.deadline
+    assert "run ended" in repr(view)
+
+
+def test_calling_an_abstract_method_says_which():
+    class NoKey(edgeos.KeyScheduler):
+        pass
+
+    with pytest.raises((TypeError, RuntimeError), match="key"):
+        edgeos.simulate(small_set(), policy=NoKey, duration="10ms")
