@@ -127,7 +127,7 @@ inline void schedule_refill(SchedContext& sc, Instant time, Duration amount, Dur
     Refill& tail = refill(sc, static_cast<uint8_t>(sc.refill_count - 1));
     if (sc.refill_count == sc.params.max_refills || amount < min_budget || time <= tail.time) {
       tail.time = max(tail.time, time);
-      tail.amount += amount;
+      tail.amount.accumulate(amount);
       return;
     }
   }
@@ -192,7 +192,7 @@ EDGEOS_HOT_INLINE Duration budget_available(const SchedContext& sc, Instant now,
       for (uint8_t i = 0; i < sc.refill_count; ++i) {
         const Refill& r = budget_detail::refill(sc, i);
         if (r.time > now) break;
-        available += r.amount;
+        available.accumulate(r.amount);
       }
       break;
     case ServerKind::kDeferrable:
@@ -278,9 +278,9 @@ EDGEOS_HOT_INLINE void budget_charge(SchedContext& sc, Duration used) {
       while (used > Duration::zero() && sc.refill_count > 0) {
         Refill& head = budget_detail::refill(sc, 0);
         const Duration take = min(head.amount, used);
-        head.amount -= take;
-        used -= take;
-        sc.piece_used += take;
+        head.amount.deduct(take);  // finite: a server's amounts add up to its finite budget
+        used.deduct(take);
+        sc.piece_used.accumulate(take);
         if (head.amount == Duration::zero()) budget_detail::pop_head(sc);
       }
       break;
@@ -303,7 +303,7 @@ EDGEOS_HOT_INLINE void budget_stop(SchedContext& sc, Instant now, Duration min_b
   if (sc.refill_count >= 2) {
     Refill& head = budget_detail::refill(sc, 0);
     if (head.time <= now && head.amount < min_budget) {
-      budget_detail::refill(sc, 1).amount += head.amount;
+      budget_detail::refill(sc, 1).amount.accumulate(head.amount);
       budget_detail::pop_head(sc);
     }
   }

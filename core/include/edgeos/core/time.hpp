@@ -64,6 +64,9 @@ class Duration {
   // Accumulates a finite amount into a finite total without the saturation check: for CPU-time
   // counters on the accounting path, which cannot come near 2^63 ns (292 years).
   constexpr void accumulate(Duration o) { ns_ += o.ns_; }
+  // Its counterpart for finite amounts known not to go below the minimum (budget bookkeeping,
+  // whose amounts are bounded by a finite budget).
+  constexpr void deduct(Duration o) { ns_ -= o.ns_; }
   constexpr Duration& operator-=(Duration o) { return *this = *this - o; }
 
  private:
