@@ -98,6 +98,14 @@ struct JobInfo {
 
 class CoreSimulator;
 
+// Told when a CPU changes hands (a backend that mirrors CPU occupancy, e.g. SimGrid's hosts).
+class SwitchObserver {
+ public:
+  virtual ~SwitchObserver() = default;
+  // `from` stops and `to` starts running on `cpu` (either may be null: idle), at the platform's now.
+  virtual void on_switch(CpuId cpu, const Thread* from, const Thread* to) = 0;
+};
+
 class SimPlatform {
  public:
   Instant now() const { return now_; }
@@ -149,6 +157,7 @@ class SimPlatform {
   std::vector<ThreadModel> threads_;  // by thread index
   OverheadModel overheads_;
   TraceSink* sink_ = nullptr;
+  SwitchObserver* observer_ = nullptr;
   uint64_t records_ = 0;
 };
 
@@ -182,6 +191,7 @@ class CoreSimulator {
 
   // Arrival sources name their thread by an index into the target table.
   uint32_t add_target(ThreadId thread);
+  ThreadId target(uint32_t index) const { return targets_[index]; }
   // Returns the source's index. Its first arrival is fetched now.
   uint32_t add_source(std::unique_ptr<arrivals::Source> source);
   const arrivals::Source& source(uint32_t index) const { return *sources_[index].source; }
@@ -210,9 +220,27 @@ class CoreSimulator {
   // called again with a later horizon to continue.
   RunStats run_until(Instant horizon);
 
+  // The event loop in pieces, for a driver that owns the clock (the SimGrid backend): run_until is
+  // process_before(h), advance_clock(h), then the kernel's sync.
+  struct NextEvent {
+    Instant when = Instant::never();
+    uint8_t kind = 3;  // 0 segment end, 1 timer, 2 arrival
+    uint32_t index = 0;
+  };
+  // The earliest pending event (when = never: none), chosen with run_until's tie rules.
+  NextEvent next_event() const;
+  // Processes every event at an instant < horizon, in the order run_until would.
+  void process_before(Instant horizon);
+  // Moves the clock forward to t (never back) without processing anything; events due before t
+  // must have been processed.
+  void advance_clock(Instant t);
+  // Mirrors every change of the running thread of a CPU to `observer` (nullptr: none).
+  void set_switch_observer(SwitchObserver* observer) { platform_.observer_ = observer; }
+
  private:
   void on_segment_end(CpuId cpu);
   void pump_source();
+  void process(const NextEvent& e);
 
   SimConfig config_;
   SimPlatform platform_;
