@@ -180,7 +180,9 @@ struct SimGridRun::Impl final : SwitchObserver {
   void on_switch(CpuId cpu, const Thread*, const Thread* to) override {
     CpuMirror& c = cpus[cpu];
     c.busy = to != nullptr;
-    if (!c.dirty) {
+    // Only a change between idle and busy changes the host's load (one thread after another on
+    // a CPU keeps its exec).
+    if (!c.dirty && c.busy != static_cast<bool>(c.exec)) {
       c.dirty = true;
       dirty_cpus.push_back(cpu);
     }
@@ -309,6 +311,11 @@ struct SimGridRun::Impl final : SwitchObserver {
     }
   }
 
+  // Lets SimGrid's clock reach t (it may lag behind the core's; see driver_actor).
+  static void catch_up(Instant t) {
+    if (seconds(t) > sg4::Engine::get_clock()) sg4::this_actor::sleep_until(seconds(t));
+  }
+
   void driver_actor() {
     CoreSimulator& sim = run->simulator();
     const Instant end = run->end();
@@ -322,7 +329,16 @@ struct SimGridRun::Impl final : SwitchObserver {
       deliver_inbox();
       const CoreSimulator::NextEvent e = sim.next_event();
       const Instant target = std::min(e.when, end);
-      if (target > sim.now()) {
+      if (target > sim.now() && fleets.empty()) {
+        // Without devices nothing but the core acts, and host loads only change where a CPU
+        // goes from idle to busy or back: SimGrid's clock needs to be at those instants only
+        // (the energy plugin integrates constant load in between), which saves a context
+        // switch to SimGrid's kernel at most instants.
+        if (!dirty_cpus.empty()) {
+          catch_up(sim.now());
+          mirror_cpus();
+        }
+      } else if (target > sim.now()) {
         mirror_cpus();
         {
           std::unique_lock<sg4::Mutex> lock(*mutex);
@@ -343,7 +359,10 @@ struct SimGridRun::Impl final : SwitchObserver {
     }
     result.complete = !stopped;
     result.end = stopped ? sim.now() : end;
+    catch_up(sim.now());
+    mirror_cpus();  // what the last instant changed (if the loop stopped before applying it)
     result.stats = sim.run_until(result.end);
+    catch_up(result.end);
     if (progress != nullptr && *progress) (*progress)(result.end, end);
     sweep_responses(true, result.end);
     sg_host_energy_update_all();

@@ -347,7 +347,58 @@ class Energy(unittest.TestCase):
             self.assertAlmostEqual(t["halftime"], (half[1] + 0.5 * (half[2] - half[1]) - half[0]) * 0.5 * T, delta=1e-6)
 
 
+def busy_profile(trace_lines, cpus, end):
+    """Seconds during which exactly k of `cpus` are busy, k = 0..len(cpus), from the trace: a CPU
+    runs from a start/resume until a preempt, complete, block, budget_exhausted or thread_exit
+    on it (docs/trace.md)."""
+    opens, closes = {"start", "resume"}, {"preempt", "complete", "block", "budget_exhausted", "thread_exit"}
+    changes = []  # (time, cpu, busy)
+    for line in trace_lines:
+        t, cpu, ev = line.split(",")[:3]
+        if cpu in cpus and (ev in opens or ev in closes):
+            changes.append((int(t), cpu, ev in opens))
+    busy = {c: False for c in cpus}
+    time_at = [0] * (len(cpus) + 1)
+    last = 0
+    for t, cpu, b in changes:  # in trace order: time order, decisions at one instant in order
+        time_at[sum(busy.values())] += t - last
+        last = t
+        busy[cpu] = b
+    time_at[sum(busy.values())] += end - last
+    return [x * 1e-9 for x in time_at]
+
+
 class ClusterExample(unittest.TestCase):
+    def test_energy_follows_the_schedule(self):
+        # Each server's joules from SimGrid's plugin against the power model applied to the busy
+        # CPUs the trace shows, instant by instant.
+        import re
+        xml = read(os.path.join(EXAMPLES, "platforms", "edge-cluster.xml")).decode()
+        idle, eps, full = map(float, re.search(r'wattage_per_state" value="([\d.]+):([\d.]+):([\d.]+)"', xml).groups())
+        cores = int(re.search(r'<host id="edge0" speed="[^"]+" core="(\d+)"', xml).group(1))
+        example = read(os.path.join(EXAMPLES, "edge-cluster.toml")).decode()
+        # With devices (SimGrid's clock visits every event instant), and without them (it visits
+        # only the instants where a host's load changes).
+        no_devices = re.sub(r"\[\[device\]\][^\[]*", "", example).replace(
+            'platform = "platforms/', f'platform = "{EXAMPLES}/platforms/')
+        self.assertNotIn("[[device]]", no_devices)
+        for label, text in (("devices", example), ("no devices", no_devices)):
+            with self.subTest(label), tempfile.TemporaryDirectory() as d:
+                path = os.path.join(EXAMPLES, "edge-cluster.toml") if text is example else write(os.path.join(d, "s.toml"), text)
+                r = sim(path, os.path.join(d, "out"), "--duration", "300ms", backend="simgrid")
+                self.assertEqual(r.returncode, 0, r.stderr)
+                j = json.loads(read(os.path.join(d, "out", "summary.json")))
+                lines = read(os.path.join(d, "out", "trace.csv")).decode().splitlines()[1:]
+                end = j["end_ns"]
+                for sv in j["scenario"]["servers"]:
+                    cpus = {str(c) for c in range(sv["first_cpu"], sv["first_cpu"] + sv["cpus"])}
+                    t = busy_profile(lines, cpus, end)
+                    expect = idle * t[0] + sum((eps + k / cores * (full - eps)) * t[k] for k in range(1, len(t)))
+                    got = [x for x in j["simgrid"]["servers"] if x["server"] == sv["name"]][0]["energy_j"]
+                    self.assertGreater(sum(t[1:]), 0.01)
+                    self.assertAlmostEqual(got, expect, delta=1e-6 * expect, msg=sv["name"])
+
+
     def test_edge_cluster_writes_everything(self):
         with tempfile.TemporaryDirectory() as d:
             r = run("sim", os.path.join(EXAMPLES, "edge-cluster.toml"), "--backend", "simgrid", "--duration", "500ms",
@@ -471,6 +522,8 @@ class Interrupt(unittest.TestCase):
             out, err = p.communicate(timeout=120)
             self.assertEqual(p.returncode, 130, err)
             self.assertIn("INTERRUPTED", out)
+            self.assertIn("simulated ", err)  # the progress line: simulated X of 600s (N%)
+            self.assertIn("of 600s", err)
             j = json.loads(read(os.path.join(d, "summary.json")))
             self.assertFalse(j["complete"])
             end = j["simulated_end_ns"]
