@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "edgeos/hosted/error.hpp"
@@ -110,6 +111,11 @@ void SimPlatform::load_job(ThreadModel& m, const Thread& t) {
     done = at;
   }
   m.segments.push_back(cost - done);
+  if (m.time_scale != 1.0) {
+    for (Duration& d : m.segments) {
+      if (d > Duration::zero()) d = Duration::nanoseconds(std::max<int64_t>(1, std::llround(static_cast<double>(d.ns()) * m.time_scale)));
+    }
+  }
   m.segment = 0;
   m.remaining = m.segments[0];
 }
@@ -213,6 +219,13 @@ Status CoreSimulator::set_calls(ThreadId thread, std::vector<CallPlan> calls, Rn
   SimPlatform::ThreadModel& m = platform_.threads_[thread.index];
   m.calls = std::move(calls);
   m.call_rng = rng;
+  return Status::ok();
+}
+
+Status CoreSimulator::set_time_scale(ThreadId thread, double scale) {
+  if (!kernel_->thread(thread)) return Error::kNotFound;
+  if (!(scale > 0) || !std::isfinite(scale)) return Error::kInvalidArgument;
+  platform_.threads_[thread.index].time_scale = scale;
   return Status::ok();
 }
 

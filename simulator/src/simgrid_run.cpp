@@ -244,8 +244,7 @@ struct SimGridRun::Impl final : SwitchObserver {
         // A request reached its server: the driver gives it to the core.
         std::unique_lock<sg4::Mutex> lock(*mutex);
         count_bytes(f.hosts[sent[static_cast<size_t>(done)].second], f.server, static_cast<double>(f.group->request_bytes));
-        inbox.push_back(Delivery{fi, sent[static_cast<size_t>(done)].first});
-        inbox.back().arrival.tag = sent[static_cast<size_t>(done)].first.tag;
+        inbox.push_back(Delivery{fi, sent[static_cast<size_t>(done)].first});  // its tag: the request id
         inflight.erase(inflight.begin() + done);
         sent.erase(sent.begin() + done);
         wakeup->notify_one();
@@ -475,6 +474,18 @@ SimGridRun::SimGridRun(const scenario::Scenario& s, const ScenarioOptions& optio
   run_ = std::make_unique<ScenarioRun>(s, opt, sink);
   im.run = run_.get();
   for (size_t si = 0; si < s.servers.size(); ++si) im.server_of_cpu.insert(im.server_of_cpu.end(), s.servers[si].cpus, static_cast<uint32_t>(si));
+  // Costs are work at the server's `speed`; on a host of another speed (flop/s taken as cycles/s)
+  // every job takes proportionally longer or shorter.
+  for (const std::vector<ThreadId>& ids : run_->layout().threads) {
+    for (const ThreadId id : ids) {
+      const uint32_t si = im.server_of_cpu[(*run_->simulator().kernel().thread(id))->cpu];
+      const double scale = s.servers[si].speed_hz / im.server_host[si]->get_speed();
+      if (scale != 1.0 && !run_->simulator().set_time_scale(id, scale)) {
+        throw InputError(fmt::format("{}: server \"{}\": host speed {} flop/s cannot scale its costs", s.servers[si].where.describe(),
+                                     s.servers[si].name, im.server_host[si]->get_speed()));
+      }
+    }
+  }
   im.cpus.resize(im.server_of_cpu.size());
   im.traffic.resize(s.tenants.size());
   im.latencies.resize(s.tenants.size());

@@ -368,6 +368,80 @@ def busy_profile(trace_lines, cpus, end):
     return [x * 1e-9 for x in time_at]
 
 
+SPEED_PLATFORM = """<?xml version='1.0'?>
+<!DOCTYPE platform SYSTEM "https://simgrid.org/simgrid.dtd">
+<platform version="4.1">
+  <zone id="z" routing="Full">
+    <host id="slow" speed="{slow}f" core="1"/>
+    <host id="fast" speed="{fast}f" core="1"/>
+  </zone>
+</platform>
+"""
+
+SPEED_SCENARIO = """
+[scenario]
+name = "speed"
+duration = "100ms"
+
+[[server]]
+name = "slow"
+speed = "{speed}Hz"
+platform = "s.xml"
+[[server]]
+name = "fast"
+speed = "{speed}Hz"
+platform = "s.xml"
+
+[[tenant]]
+name = "a"
+server = "slow"
+[[tenant]]
+name = "lib"
+server = "slow"
+[[tenant]]
+name = "b"
+server = "fast"
+
+[[thread]]
+name = "ta"
+tenant = "a"
+period = "20ms"
+cost = "{cost_us}us"
+[[thread.call]]
+to = "lib"
+at = "{at_us}us"
+cost = "{call_us}us"
+
+[[thread]]
+name = "tb"
+tenant = "b"
+period = "20ms"
+cost = "{cost_us}us"
+"""
+
+
+class HostSpeed(unittest.TestCase):
+    """Costs are work at the server's `speed`: on a host of another speed a job alone on its CPU
+    takes cost x speed / host speed (its calls too)."""
+
+    def test_slower_and_faster_hosts(self):
+        speed, slow, fast = 1e9, 0.5e9, 4e9
+        cost_us, at_us, call_us = 2000, 500, 600
+        with tempfile.TemporaryDirectory() as d:
+            write(os.path.join(d, "s.xml"), SPEED_PLATFORM.format(slow=int(slow), fast=int(fast)))
+            path = write(os.path.join(d, "s.toml"), SPEED_SCENARIO.format(speed=int(speed), cost_us=cost_us, at_us=at_us,
+                                                                         call_us=call_us))
+            r = sim(path, os.path.join(d, "out"), backend="simgrid")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            j = json.loads(read(os.path.join(d, "out", "summary.json")))
+            threads = {t["name"]: t for t in j["threads"]}
+            for name, host, work_us in (("ta", slow, cost_us + call_us), ("tb", fast, cost_us)):
+                want = round(work_us * 1000 * speed / host)
+                rt = threads[name]["response_time"]
+                self.assertEqual(threads[name]["completed"], 5)
+                self.assertEqual((rt["min_ns"], rt["max_ns"]), (want, want), name)
+
+
 class ClusterExample(unittest.TestCase):
     def test_energy_follows_the_schedule(self):
         # Each server's joules from SimGrid's plugin against the power model applied to the busy

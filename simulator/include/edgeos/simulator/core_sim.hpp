@@ -147,6 +147,9 @@ class SimPlatform {
     Duration remaining;  // of the current segment
     std::vector<CallPlan> calls;
     Rng call_rng{1};
+    // Job durations are multiplied by this (a backend whose CPU runs at another speed than the
+    // one the costs were given for); 1: as given.
+    double time_scale = 1.0;
   };
 
   void settle(CpuModel& c);
@@ -188,6 +191,9 @@ class CoreSimulator {
   Result<ThreadId> add_thread(const ThreadParams& params, CostFn cost, ArrivalFn arrivals = nullptr);
   // Synchronous invocations every job of `thread` makes (sorted by `at`).
   Status set_calls(ThreadId thread, std::vector<CallPlan> calls, Rng rng);
+  // Every later job of `thread` takes `scale` times its cost (each piece of it, rounded to the
+  // nanosecond): the SimGrid backend runs a server's work on a host of another speed.
+  Status set_time_scale(ThreadId thread, double scale);
 
   // Arrival sources name their thread by an index into the target table.
   uint32_t add_target(ThreadId thread);
