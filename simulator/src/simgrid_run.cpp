@@ -243,7 +243,8 @@ struct SimGridRun::Impl final : SwitchObserver {
       if (done >= 0) {
         // A request reached its server: the driver gives it to the core.
         std::unique_lock<sg4::Mutex> lock(*mutex);
-        count_bytes(f.hosts[sent[static_cast<size_t>(done)].second], f.server, static_cast<double>(f.group->request_bytes));
+        count_bytes(f.hosts[sent[static_cast<size_t>(done)].second], f.server,
+                    static_cast<double>(std::max<uint64_t>(1, f.group->request_bytes)));
         inbox.push_back(Delivery{fi, sent[static_cast<size_t>(done)].first});  // its tag: the request id
         inflight.erase(inflight.begin() + done);
         sent.erase(sent.begin() + done);
@@ -254,7 +255,9 @@ struct SimGridRun::Impl final : SwitchObserver {
       const uint64_t id = next_request++;
       requests[id] = Request{fi, device, a.time};
       ++traffic[f.tenant].requests;
-      inflight.push_back(sg4::Comm::sendto_async(f.hosts[device], f.server, f.group->request_bytes));
+      // A request of no size travels as one byte: SimGrid 3.32 never completes a sendto of zero
+      // bytes (seen here; one byte costs 1/B more).
+      inflight.push_back(sg4::Comm::sendto_async(f.hosts[device], f.server, std::max<uint64_t>(1, f.group->request_bytes)));
       a.tag = id;
       sent.emplace_back(a, device);
       has = src.next(a);
@@ -277,7 +280,7 @@ struct SimGridRun::Impl final : SwitchObserver {
 
   // A job released by a device's request completed: its response goes back to the device.
   void on_complete(const JobInfo& job) {
-    if ((job.source & kCarriedSource) == 0) return;
+    if (job.source == kNoIndex || (job.source & kCarriedSource) == 0) return;  // not from a device
     const auto it = requests.find(job.tag);
     if (it == requests.end()) return;
     const Request r = it->second;
