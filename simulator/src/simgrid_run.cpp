@@ -130,15 +130,19 @@ struct SimGridRun::Impl final : SwitchObserver {
   std::vector<CpuMirror> cpus;
   std::vector<uint32_t> dirty_cpus;
 
-  // Devices: one fleet actor per carried source (one per driven thread instance).
+  // Devices: a fleet per carried source (one per thread instance a device group's workload
+  // drives), one actor per device. Arrival i of the source is device i mod count's: the fleet
+  // reads the source for all of them and queues each arrival for its device.
   struct Fleet {
     uint32_t carried = 0;
     const scenario::DeviceGroup* group = nullptr;
     std::vector<sg4::Host*> hosts;
     sg4::Host* server = nullptr;
     uint32_t tenant = 0;
-    uint64_t sent = 0;
-    std::vector<sg4::CommPtr> inflight;  // requests on their way to the server
+    uint64_t read = 0;      // arrivals read from the source
+    bool exhausted = false;
+    std::vector<std::deque<arrivals::Arrival>> queued;   // per device: read, not yet sent
+    std::vector<std::vector<sg4::CommPtr>> inflight;     // per device: requests on their way
   };
   std::vector<Fleet> fleets;
   struct Request {
@@ -217,16 +221,32 @@ struct SimGridRun::Impl final : SwitchObserver {
     for (const sg4::Link* l : it->second) link_bytes[l] += bytes;
   }
 
-  void fleet_actor(uint32_t fi) {
+  // Device k's next arrival, reading the shared source ahead as far as needed.
+  bool next_for(Fleet& f, uint32_t k, arrivals::Arrival& a) {
+    while (f.queued[k].empty() && !f.exhausted) {
+      arrivals::Arrival x;
+      if (!run->carried_source(f.carried).next(x)) {
+        f.exhausted = true;
+        break;
+      }
+      f.queued[f.read++ % f.group->count].push_back(x);
+    }
+    if (f.queued[k].empty()) return false;
+    a = f.queued[k].front();
+    f.queued[k].pop_front();
+    return true;
+  }
+
+  // A device: sends each of its arrivals to the server when it is due, and hands each request
+  // whose transfer ended to the driver.
+  void device_actor(uint32_t fi, uint32_t k) {
     Fleet& f = fleets[fi];
-    arrivals::Source& src = run->carried_source(f.carried);
+    std::vector<sg4::CommPtr>& inflight = f.inflight[k];
+    std::vector<arrivals::Arrival> sent;  // parallel to inflight
     arrivals::Arrival a;
-    bool has = src.next(a);
-    std::vector<sg4::CommPtr>& inflight = f.inflight;
-    std::vector<std::pair<arrivals::Arrival, uint32_t>> sent;  // parallel to inflight
+    bool has = next_for(f, k, a);
     for (;;) {
-      if (finished) return;
-      if (!has && inflight.empty()) return;
+      if (finished || (!has && inflight.empty())) return;
       ssize_t done = -1;
       if (has && seconds(a.time) <= sg4::Engine::get_clock()) {
         done = -1;  // the next request is due now
@@ -243,24 +263,22 @@ struct SimGridRun::Impl final : SwitchObserver {
       if (done >= 0) {
         // A request reached its server: the driver gives it to the core.
         std::unique_lock<sg4::Mutex> lock(*mutex);
-        count_bytes(f.hosts[sent[static_cast<size_t>(done)].second], f.server,
-                    static_cast<double>(std::max<uint64_t>(1, f.group->request_bytes)));
-        inbox.push_back(Delivery{fi, sent[static_cast<size_t>(done)].first});  // its tag: the request id
+        count_bytes(f.hosts[k], f.server, static_cast<double>(std::max<uint64_t>(1, f.group->request_bytes)));
+        inbox.push_back(Delivery{fi, sent[static_cast<size_t>(done)]});  // its tag: the request id
         inflight.erase(inflight.begin() + done);
         sent.erase(sent.begin() + done);
         wakeup->notify_one();
         continue;
       }
-      const uint32_t device = static_cast<uint32_t>(f.sent++ % f.group->count);
       const uint64_t id = next_request++;
-      requests[id] = Request{fi, device, a.time};
+      requests[id] = Request{fi, k, a.time};
       ++traffic[f.tenant].requests;
       // A request of no size travels as one byte: SimGrid 3.32 never completes a sendto of zero
       // bytes (seen here; one byte costs 1/B more).
-      inflight.push_back(sg4::Comm::sendto_async(f.hosts[device], f.server, std::max<uint64_t>(1, f.group->request_bytes)));
+      inflight.push_back(sg4::Comm::sendto_async(f.hosts[k], f.server, std::max<uint64_t>(1, f.group->request_bytes)));
       a.tag = id;
-      sent.emplace_back(a, device);
-      has = src.next(a);
+      sent.push_back(a);
+      has = next_for(f, k, a);
     }
   }
 
@@ -372,7 +390,9 @@ struct SimGridRun::Impl final : SwitchObserver {
     // then end the device actors.
     finished = true;
     for (Fleet& f : fleets) {
-      for (const sg4::CommPtr& c : f.inflight) c->cancel();
+      for (const std::vector<sg4::CommPtr>& device : f.inflight) {
+        for (const sg4::CommPtr& c : device) c->cancel();
+      }
     }
     for (const Response& r : responses) r.comm->cancel();
     responses.clear();
@@ -509,7 +529,9 @@ SimGridRun::SimGridRun(const scenario::Scenario& s, const ScenarioOptions& optio
       }
       f.hosts.push_back(h);
     }
-    im.fleets.push_back(f);
+    f.queued.resize(g->count);
+    f.inflight.resize(g->count);
+    im.fleets.push_back(std::move(f));
   }
   // Each carried source names its target in its arrivals; the driven thread is the workload's
   // target instance j, found through the run's layout.
@@ -546,7 +568,9 @@ SimGridResult SimGridRun::run(const ProgressFn& progress, const std::atomic<bool
   im.stop = stop;
   sg4::Actor::create("edgeos-driver", im.server_host[0], [&im] { im.driver_actor(); });
   for (uint32_t fi = 0; fi < im.fleets.size(); ++fi) {
-    sg4::Actor::create(fmt::format("devices-{}", fi), im.fleets[fi].hosts[0], [&im, fi] { im.fleet_actor(fi); });
+    for (uint32_t k = 0; k < im.fleets[fi].hosts.size(); ++k) {
+      sg4::Actor::create(im.fleets[fi].hosts[k]->get_name(), im.fleets[fi].hosts[k], [&im, fi, k] { im.device_actor(fi, k); });
+    }
   }
   im.engine->run();
 

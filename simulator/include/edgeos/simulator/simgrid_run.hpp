@@ -11,10 +11,11 @@
 //   - hosts: each server is a platform host (speed, cores); while a thread runs on one of the
 //     server's CPUs an exec activity occupies one core of that host, started and cancelled at the
 //     core's decisions, so the host's load, and the energy plugin, see the schedule;
-//   - devices ([[device]] groups): their workloads' arrivals are requests sent from the device's
-//     host to the server's over the platform's links (Comm::sendto); a request is delivered to its
-//     thread when its transfer ends, and the response goes back the same way; end-to-end latency
-//     (device send to response received) is reported per tenant;
+//   - devices ([[device]] groups): one S4U actor per device, on its host, sends its share of the
+//     workload's arrivals as requests to the server's host over the platform's links
+//     (Comm::sendto); a request is delivered to its thread when its transfer ends, and the
+//     response goes back the same way; end-to-end latency (device send to response received) is
+//     reported per tenant;
 //   - energy: SimGrid's host energy plugin (hosts with a wattage_per_state property), joules per
 //     server and per tenant (each server's dynamic energy shared by CPU time);
 //   - per-link bytes and utilisation.
