@@ -8,6 +8,9 @@ build=${1:-build}
 # Five repetitions of each, reported as mean/median/stddev; the summary uses the medians.
 "$build/bench/edgeos_bench" --benchmark_min_time=0.2 --benchmark_repetitions=5 \
     --benchmark_report_aggregates_only=true "$@"
+# The SimGrid backend (one simulation per process).
+"$build/bench/simgrid_bench" single
+"$build/bench/simgrid_bench" cluster
 if [ -f "$build/kernel_backend/edgeos-kernel.elf" ] && command -v qemu-system-x86_64 >/dev/null 2>&1; then
     /usr/bin/python3 "$(dirname "$0")/../bench/boot_bench.py" --build "$build"
 else

@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
+#include <csignal>
 #include <memory>
 #include <optional>
 
@@ -12,6 +14,7 @@
 #include "edgeos/hosted/summary.hpp"
 #include "edgeos/hosted/trace_io.hpp"
 #include "edgeos/simulator/scenario_run.hpp"
+#include "edgeos/simulator/simgrid_run.hpp"
 #include "edgeos/workloads/scenario_blob.hpp"
 #include "edgeos/workloads/scenario_compile.hpp"
 #include "edgeos/workloads/scenario_toml.hpp"
@@ -30,6 +33,7 @@ scenario::Scenario load(const std::string& file) {
 struct SimOptions {
   std::string file;
   std::string backend = "core";
+  std::string platform;
   std::string seed;
   std::string duration;
   std::string out = "out/sim";
@@ -38,13 +42,7 @@ struct SimOptions {
   bool check_invariants = false;
 };
 
-int run_sim(const SimOptions& o) {
-  if (o.backend != "core") {
-    throw InputError(fmt::format("--backend {}: not available yet (only \"core\", the core-only simulator; the SimGrid "
-                                 "backend is issue 6)",
-                                 o.backend));
-  }
-  const scenario::Scenario s = load(o.file);
+sim::ScenarioOptions scenario_options(const SimOptions& o) {
   sim::ScenarioOptions opt;
   if (!o.seed.empty()) opt.seed = parse_uint(o.seed, "--seed");
   if (!o.duration.empty()) {
@@ -52,51 +50,123 @@ int run_sim(const SimOptions& o) {
     if (*opt.duration <= Duration::zero()) throw InputError("--duration: must be > 0");
   }
   opt.check_invariants = o.check_invariants;
+  return opt;
+}
 
-  // Records stream to the summary and to the trace files as the run goes: memory stays bounded
-  // (but for one response time per job) however long the run.
+void print_header(const scenario::Scenario& s, Instant end, uint64_t seed, const char* backend) {
+  std::string servers;
+  for (const scenario::Server& sv : s.servers) {
+    servers += fmt::format("{}{} ({} CPU{}, {})", servers.empty() ? "" : ", ", sv.name, sv.cpus, sv.cpus == 1 ? "" : "s",
+                           sv.policy == "edf" ? "EDF" : "FP");
+  }
+  fmt::print("== {} | {} | {} simulated, seed {}{} ==\n", s.name, servers, format_duration_short(end - Instant::epoch()), seed,
+             backend);
+}
+
+// Where a run's records go. They stream to the summary and to the trace files as the run goes:
+// memory stays bounded (but for one response time per job) however long the run. The Perfetto
+// writer needs the run's names, so it joins once the scenario is instantiated.
+struct Outputs {
   TeeSink tee;
   SummaryBuilder summary;
-  tee.add(&summary);
   std::unique_ptr<CsvTraceWriter> csv;
-  if (o.trace == "csv" || o.trace == "both") {
-    csv = std::make_unique<CsvTraceWriter>(o.out + "/trace.csv");
-    tee.add(csv.get());
-  }
-  sim::ScenarioRun run(s, opt, tee);
-  sim::group_by_tenant(run, summary);
   std::unique_ptr<PerfettoWriter> perfetto;
-  if (o.trace == "perfetto" || o.trace == "both") {
-    perfetto = std::make_unique<PerfettoWriter>(o.out + "/trace.perfetto.json", run.names(), run.num_cpus());
-    tee.add(perfetto.get());
+  const SimOptions& o;
+
+  explicit Outputs(const SimOptions& opts) : o(opts) {
+    tee.add(&summary);
+    if (o.trace == "csv" || o.trace == "both") {
+      csv = std::make_unique<CsvTraceWriter>(o.out + "/trace.csv");
+      tee.add(csv.get());
+    }
   }
+  void instantiated(const sim::ScenarioRun& run) {
+    sim::group_by_tenant(run, summary);
+    if (o.trace == "perfetto" || o.trace == "both") {
+      perfetto = std::make_unique<PerfettoWriter>(o.out + "/trace.perfetto.json", run.names(), run.num_cpus());
+      tee.add(perfetto.get());
+    }
+  }
+  void commit(Instant end) {
+    if (csv) csv->commit();
+    if (perfetto) perfetto->commit(end);
+  }
+  std::string files() const {
+    return fmt::format("summary.json{}{}", csv ? ", trace.csv" : "", perfetto ? ", trace.perfetto.json" : "");
+  }
+};
+
+// SIGINT during a SimGrid run: stop at the next event instant and write what was simulated,
+// marked incomplete. A second SIGINT kills the process as usual.
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_sigint(int) {
+  g_interrupted.store(true);
+  std::signal(SIGINT, SIG_DFL);
+}
+
+int run_simgrid(const SimOptions& o) {
+  const scenario::Scenario s = load(o.file);
+  const sim::ScenarioOptions opt = scenario_options(o);
+  Outputs out(o);
+  sim::SimGridOptions sg;
+  sg.platform = o.platform;
+  sim::SimGridRun run(s, opt, sg, out.tee);
+  out.instantiated(run.scenario_run());
+  sim::SimGridResult result;
+  {
+    ProgressLine progress(o.quiet);
+    g_interrupted.store(false);
+    std::signal(SIGINT, on_sigint);
+    result = run.run([&](Instant reached, Instant end) { progress.time(reached, end); }, &g_interrupted);
+    std::signal(SIGINT, SIG_DFL);
+  }
+  const Summary sum = out.summary.finish(run.scenario_run().names(), Instant::epoch(), result.end);
+  out.commit(result.end);
+  write_file_atomically(o.out + "/summary.json", sim::simgrid_summary_json(run, sum, result));
+  if (!o.quiet) {
+    print_header(s, run.scenario_run().end(), run.scenario_run().seed(), " | SimGrid");
+    if (!result.complete) {
+      fmt::print("INTERRUPTED at {} simulated: the outputs cover [0, {}) and summary.json says \"complete\": false\n",
+                 format_duration_short(result.end - Instant::epoch()), format_duration_short(result.end - Instant::epoch()));
+    }
+    fmt::print("{}", format_summary_table(sum));
+    const std::vector<sim::WorkloadResult> workloads = run.scenario_run().workload_results();
+    if (!workloads.empty()) fmt::print("\n{}", sim::format_workloads_table(workloads));
+    fmt::print("\n{}", sim::format_simgrid_tables(run, sum, result));
+    fmt::print("\n{} kernel events, {} trace records -> {}/{{{}}}\n", result.stats.events, result.stats.records, o.out, out.files());
+  }
+  return result.complete ? kExitOk : 130;
+}
+
+int run_sim(const SimOptions& o) {
+  if (o.backend == "simgrid") return run_simgrid(o);
+  if (o.backend != "core") {
+    throw InputError(fmt::format("--backend {}: unknown backend (\"core\", the core-only simulator, or \"simgrid\")", o.backend));
+  }
+  if (!o.platform.empty()) throw InputError("--platform: only with --backend simgrid");
+  const scenario::Scenario s = load(o.file);
+  const sim::ScenarioOptions opt = scenario_options(o);
+
+  Outputs out(o);
+  sim::ScenarioRun run(s, opt, out.tee);
+  out.instantiated(run);
 
   sim::RunStats stats;
   {
     ProgressLine progress(o.quiet);
     stats = run.run([&](Instant reached, Instant end) { progress.time(reached, end); });
   }
-  const Summary sum = summary.finish(run.names(), Instant::epoch(), run.end());
+  const Summary sum = out.summary.finish(run.names(), Instant::epoch(), run.end());
   const std::vector<sim::WorkloadResult> workloads = run.workload_results();
-  if (csv) csv->commit();
-  if (perfetto) perfetto->commit(run.end());
+  out.commit(run.end());
   write_file_atomically(o.out + "/summary.json", sim::scenario_summary_json(run, sum, stats));
 
   if (!o.quiet) {
-    std::string servers;
-    for (const scenario::Server& sv : s.servers) {
-      servers += fmt::format("{}{} ({} CPU{}, {})", servers.empty() ? "" : ", ", sv.name, sv.cpus, sv.cpus == 1 ? "" : "s",
-                             sv.policy == "edf" ? "EDF" : "FP");
-    }
-    fmt::print("== {} | {} | {} simulated, seed {} ==\n", s.name, servers, format_duration_short(run.end() - Instant::epoch()),
-               run.seed());
+    print_header(s, run.end(), run.seed(), "");
     fmt::print("{}", format_summary_table(sum));
     if (!workloads.empty()) fmt::print("\n{}", sim::format_workloads_table(workloads));
-    std::string files = "summary.json";
-    if (csv) files += ", trace.csv";
-    if (perfetto) files += ", trace.perfetto.json";
-    fmt::print("\n{} kernel events, {} trace records -> {}/{{{}}}\n", stats.events, stats.records, o.out, files);
-    if (perfetto) fmt::print("Open trace.perfetto.json at https://ui.perfetto.dev to see each CPU's schedule.\n");
+    fmt::print("\n{} kernel events, {} trace records -> {}/{{{}}}\n", stats.events, stats.records, o.out, out.files());
+    if (out.perfetto) fmt::print("Open trace.perfetto.json at https://ui.perfetto.dev to see each CPU's schedule.\n");
   }
   return kExitOk;
 }
@@ -144,7 +214,11 @@ Action add_sim(CLI::App& app) {
       "Simulate a scenario (docs/scenario.md) and write trace.csv, trace.perfetto.json and summary.json.\n"
       "Without SCENARIO, runs the built-in edge-server scenario (examples/edge-server.toml).");
   cmd->add_option("scenario", opt->file, "scenario file (TOML)");
-  cmd->add_option("--backend", opt->backend, "core (the deterministic core-only simulator)")->capture_default_str();
+  cmd->add_option("--backend", opt->backend,
+                  "core (the deterministic core-only simulator) or simgrid (servers, devices and links in SimGrid)")
+      ->capture_default_str();
+  cmd->add_option("--platform", opt->platform, "SimGrid platform XML (--backend simgrid; default: the servers' platform key, "
+                                               "else one generated from the scenario)");
   cmd->add_option("--seed", opt->seed, "replace the scenario's seed (0..2^64-1; same seed, same trace)");
   cmd->add_option("--duration", opt->duration, "replace the scenario's duration (with a unit: 500ms, 10s)");
   cmd->add_option("--out", opt->out, "output directory")->capture_default_str();

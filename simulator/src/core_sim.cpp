@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "edgeos/hosted/error.hpp"
@@ -110,6 +111,11 @@ void SimPlatform::load_job(ThreadModel& m, const Thread& t) {
     done = at;
   }
   m.segments.push_back(cost - done);
+  if (m.time_scale != 1.0) {
+    for (Duration& d : m.segments) {
+      if (d > Duration::zero()) d = Duration::nanoseconds(std::max<int64_t>(1, std::llround(static_cast<double>(d.ns()) * m.time_scale)));
+    }
+  }
   m.segment = 0;
   m.remaining = m.segments[0];
 }
@@ -117,6 +123,7 @@ void SimPlatform::load_job(ThreadModel& m, const Thread& t) {
 void SimPlatform::switch_to(CpuId cpu, Thread* thread) {
   CpuModel& c = cpus_[cpu];
   settle(c);
+  if (observer_ != nullptr && c.running != thread) observer_->on_switch(cpu, c.running, thread);
   c.running = thread;
   if (thread == nullptr) {
     c.completion = Instant::never();
@@ -221,6 +228,13 @@ Status CoreSimulator::set_calls(ThreadId thread, std::vector<CallPlan> calls, Rn
   return Status::ok();
 }
 
+Status CoreSimulator::set_time_scale(ThreadId thread, double scale) {
+  if (!kernel_->thread(thread)) return Error::kNotFound;
+  if (!(scale > 0) || !std::isfinite(scale)) return Error::kInvalidArgument;
+  platform_.threads_[thread.index].time_scale = scale;
+  return Status::ok();
+}
+
 uint32_t CoreSimulator::add_target(ThreadId thread) {
   targets_.push_back(thread);
   return static_cast<uint32_t>(targets_.size() - 1);
@@ -322,42 +336,56 @@ void CoreSimulator::on_segment_end(CpuId cpu) {
   if (hook_) hook_(id, done);
 }
 
-RunStats CoreSimulator::run_until(Instant horizon) {
+CoreSimulator::NextEvent CoreSimulator::next_event() const {
+  // Candidates are visited in (kind, index) order and only a strictly earlier one replaces the
+  // choice, so ties go to segment ends, then timers, then arrivals, each by CPU (or source).
+  // Written with conditional moves: this scan runs once per event.
   const uint32_t n = config_.num_cpus;
-  for (;;) {
-    // The earliest event. Candidates are visited in (kind, index) order and only a strictly
-    // earlier one replaces the choice, so ties go to segment ends, then timers, then arrivals,
-    // each by CPU (or source). Written with conditional moves: this scan runs once per event.
-    Instant when = Instant::never();
-    int kind = 3;
-    uint32_t index = 0;
-    auto consider = [&](Instant t, int k, uint32_t i) {
-      const bool earlier = t < when;
-      when = earlier ? t : when;
-      kind = earlier ? k : kind;
-      index = earlier ? i : index;
-    };
-    for (uint32_t c = 0; c < n; ++c) consider(platform_.cpus_[c].completion, 0, c);
-    for (uint32_t c = 0; c < n; ++c) consider(platform_.cpus_[c].timer, 1, c);
-    if (!due_.empty()) consider(due_.top().when, 2, 0);
-    if (when.is_never() || when >= horizon) break;
+  NextEvent e;
+  auto consider = [&](Instant t, uint8_t k, uint32_t i) {
+    const bool earlier = t < e.when;
+    e.when = earlier ? t : e.when;
+    e.kind = earlier ? k : e.kind;
+    e.index = earlier ? i : e.index;
+  };
+  for (uint32_t c = 0; c < n; ++c) consider(platform_.cpus_[c].completion, 0, c);
+  for (uint32_t c = 0; c < n; ++c) consider(platform_.cpus_[c].timer, 1, c);
+  if (!due_.empty()) consider(due_.top().when, 2, 0);
+  return e;
+}
 
-    platform_.now_ = when;
-    ++stats_.events;
-    switch (kind) {
-      case 0:
-        on_segment_end(index);
-        break;
-      case 1:
-        platform_.cpus_[index].timer = Instant::never();
-        kernel_->timer_expired(index);
-        break;
-      default:
-        pump_source();
-        break;
-    }
+void CoreSimulator::process(const NextEvent& e) {
+  platform_.now_ = e.when;
+  ++stats_.events;
+  switch (e.kind) {
+    case 0:
+      on_segment_end(e.index);
+      break;
+    case 1:
+      platform_.cpus_[e.index].timer = Instant::never();
+      kernel_->timer_expired(e.index);
+      break;
+    default:
+      pump_source();
+      break;
   }
-  if (horizon > platform_.now_ && !horizon.is_never()) platform_.now_ = horizon;
+}
+
+void CoreSimulator::process_before(Instant horizon) {
+  for (;;) {
+    const NextEvent e = next_event();
+    if (e.when.is_never() || e.when >= horizon) break;
+    process(e);
+  }
+}
+
+void CoreSimulator::advance_clock(Instant t) {
+  if (t > platform_.now_ && !t.is_never()) platform_.now_ = t;
+}
+
+RunStats CoreSimulator::run_until(Instant horizon) {
+  process_before(horizon);
+  advance_clock(horizon);
   kernel_->sync();
   stats_.records = platform_.records_;
   stats_.end = platform_.now_;

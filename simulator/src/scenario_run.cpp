@@ -9,6 +9,7 @@
 
 #include "edgeos/hosted/error.hpp"
 #include "edgeos/hosted/parse.hpp"
+#include "edgeos/hosted/summary_json.hpp"
 #include "edgeos/workloads/arrivals.hpp"
 
 namespace edgeos::sim {
@@ -267,10 +268,19 @@ void ScenarioRun::instantiate() {
 
 void ScenarioRun::add_workload(size_t index) {
   WorkloadState& state = workloads_.emplace_back();
+  const bool carried = index < options_.carried_workloads.size() && options_.carried_workloads[index];
   // Targets were registered in canonical order (instantiate), so a canonical thread-instance
   // index is the simulator's target index.
   for (scenario::WorkloadStream& st : scenario::workload_streams(s_, index, seed_, end_, *instances_)) {
     scenario::WorkloadSource* raw = st.source.get();
+    if (carried) {
+      // The backend delivers these itself (validation keeps AR pipelines off devices).
+      const uint32_t ci = static_cast<uint32_t>(carried_.size());
+      carried_.push_back(Carried{index, std::move(st.source), {}});
+      state.sources.push_back(kCarriedSource | ci);
+      state.counters.push_back(raw);
+      continue;
+    }
     const uint32_t si = sim_->add_source(std::move(st.source));
     state.sources.push_back(si);
     state.counters.push_back(raw);
@@ -287,7 +297,14 @@ void ScenarioRun::add_workload(size_t index) {
   }
 }
 
+bool ScenarioRun::deliver_carried(uint32_t i, const arrivals::Arrival& a) {
+  const bool ok = sim_->deliver(a, kCarriedSource | i);
+  ++(ok ? carried_[i].counts.delivered : carried_[i].counts.dropped);
+  return ok;
+}
+
 void ScenarioRun::on_complete(ThreadId thread, const JobInfo& job) {
+  if (extra_hook_) extra_hook_(thread, job);
   if (job.source >= pipeline_of_source_.size() || pipeline_of_source_[job.source] == nullptr) return;
   Pipeline& p = *pipeline_of_source_[job.source];
   const auto it = p.stage_of.find(thread.index);
@@ -322,7 +339,14 @@ uint64_t ScenarioRun::scan_traces() {
   for (size_t i = 0; i < workloads_.size(); ++i) {
     const WorkloadKind k = s_.workloads[i].kind;
     if (k != WorkloadKind::kTrace && k != WorkloadKind::kAzure && k != WorkloadKind::kPcap) continue;
-    for (const uint32_t si : workloads_[i].sources) n += sim_->drain_source(si);
+    for (const uint32_t si : workloads_[i].sources) {
+      if ((si & kCarriedSource) != 0) {
+        arrivals::Arrival a;
+        while (carried_[si & ~kCarriedSource].source->next(a)) ++n;
+      } else {
+        n += sim_->drain_source(si);
+      }
+    }
   }
   return n;
 }
@@ -355,7 +379,9 @@ std::vector<WorkloadResult> ScenarioRun::workload_results() const {
     for (size_t j = 0; j < st.sources.size(); ++j) {
       const scenario::WorkloadSource& c = *st.counters[j];
       r.generated += c.generated();
-      const CoreSimulator::SourceCounts& counts = sim_->source_counts(st.sources[j]);
+      const uint32_t si = st.sources[j];
+      const CoreSimulator::SourceCounts& counts =
+          (si & kCarriedSource) != 0 ? carried_[si & ~kCarriedSource].counts : sim_->source_counts(si);
       r.delivered += counts.delivered;
       r.dropped += counts.dropped;
       kinds = c.kinds();
@@ -428,14 +454,7 @@ std::string scenario_summary_json(const ScenarioRun& run, const Summary& summary
       x["frames_done"] = w.frames_done;
       x["frames_late"] = w.frames_late;
       x["e2e_deadline_ns"] = w.e2e_deadline.ns();
-      Json e;
-      e["count"] = w.e2e.count;
-      e["min_ns"] = w.e2e.min.ns();
-      e["p50_ns"] = w.e2e.p50.ns();
-      e["p99_ns"] = w.e2e.p99.ns();
-      e["max_ns"] = w.e2e.max.ns();
-      e["mean_ns"] = w.e2e.mean.ns();
-      x["e2e_latency"] = e;
+      x["e2e_latency"] = response_stats_json(w.e2e);
     }
     j["workloads"].push_back(x);
   }

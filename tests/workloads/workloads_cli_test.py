@@ -136,9 +136,12 @@ class Sim(unittest.TestCase):
             self.assertEqual(s["end_ns"], 500_000_000)
             # loop-fast: 5ms period, 500ms -> 100 jobs
             self.assertEqual(next(t for t in s["threads"] if t["name"] == "loop-fast")["released"], 100)
-        r = run("sim", "--backend", "simgrid")
+        r = run("sim", "--backend", "quantum")
         self.assertEqual(r.returncode, 2)
-        self.assertIn("--backend simgrid: not available yet", r.stderr)
+        self.assertIn("--backend quantum: unknown backend", r.stderr)
+        r = run("sim", "--platform", "p.xml")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--platform: only with --backend simgrid", r.stderr)
 
     def test_same_seed_same_bytes(self):
         with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:

@@ -138,6 +138,7 @@ void validate(const Scenario& s) {
   unique_names(s.threads, "thread");
   unique_names(s.rings, "ring");
   unique_names(s.workloads, "workload");
+  unique_names(s.devices, "device");
   if (s.tenants.empty()) throw InputError(fmt::format("{}: no [[tenant]]: nothing to run", s.file));
   if (s.threads.empty()) throw InputError(fmt::format("{}: no [[thread]]: nothing to run", s.file));
 
@@ -262,6 +263,20 @@ void validate(const Scenario& s) {
         }
       }
     }
+  }
+
+  std::set<std::string> carried;
+  for (const DeviceGroup& d : s.devices) {
+    const std::string what = fmt::format("device \"{}\"", d.name);
+    const auto w = std::find_if(s.workloads.begin(), s.workloads.end(), [&](const Workload& x) { return x.name == d.workload; });
+    if (w == s.workloads.end()) {
+      fail(d.where, fmt::format("{}: unknown workload \"{}\" (workloads: {})", what, d.workload, names_of(s.workloads)));
+    }
+    if (w->kind == WorkloadKind::kAr) {
+      fail(d.where, fmt::format("{}: workload \"{}\" is an AR pipeline; devices send the requests of the other kinds", what, d.workload));
+    }
+    if (!carried.insert(d.workload).second) fail(d.where, fmt::format("{}: workload \"{}\" is sent by another device group", what, d.workload));
+    if (s.find_server(d.name) != nullptr) fail(d.where, fmt::format("{}: a server has this name too", what));
   }
 }
 

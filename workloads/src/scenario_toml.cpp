@@ -405,7 +405,28 @@ std::string context_of(const toml::table& t, std::string_view kind, size_t index
   return fmt::format("{} #{}", kind, index);
 }
 
-constexpr std::string_view kTopLevel[] = {"scenario", "server", "template", "tenant", "thread", "invoke", "ring", "workload"};
+constexpr std::string_view kTopLevel[] = {"scenario", "server", "template", "tenant", "thread",
+                                          "invoke",   "ring",   "workload", "device"};
+
+// "100Mbps", "1Gbps", "54Mbps", "12.5MBps": a bandwidth in bits (bps) or bytes (Bps) per second,
+// with an optional k, M or G (powers of 1000); returned in bytes per second.
+double parse_bandwidth(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+  const std::string number(text.substr(0, i));
+  std::string_view unit = text.substr(i);
+  double scale = 1;
+  if (!unit.empty() && (unit[0] == 'k' || unit[0] == 'M' || unit[0] == 'G')) {
+    scale = unit[0] == 'k' ? 1e3 : unit[0] == 'M' ? 1e6 : 1e9;
+    unit.remove_prefix(1);
+  }
+  char* end = nullptr;
+  const double v = number.empty() ? 0 : std::strtod(number.c_str(), &end);
+  if (number.empty() || end != number.c_str() + number.size() || (unit != "bps" && unit != "Bps") || !(v > 0)) {
+    throw InputError(fmt::format("value: \"{}\" is not a bandwidth (e.g. \"100Mbps\", \"1Gbps\", \"12.5MBps\")", text));
+  }
+  return unit == "bps" ? v * scale / 8 : v * scale;
+}
 
 }  // namespace
 
@@ -420,7 +441,7 @@ Scenario parse_scenario(std::string_view text, const std::string& name, const st
     if (std::find(std::begin(kTopLevel), std::end(kTopLevel), k.str()) == std::end(kTopLevel)) {
       const std::string hint = nearest(k.str(), {std::begin(kTopLevel), std::end(kTopLevel)});
       throw InputError(fmt::format("{}:{}:{}: unknown table \"{}\"{}", name, k.source().begin.line, k.source().begin.column,
-                                   k.str(), hint.empty() ? " (scenario, server, template, tenant, thread, invoke, ring, workload)"
+                                   k.str(), hint.empty() ? " (scenario, server, template, tenant, thread, invoke, ring, workload, device)"
                                                          : fmt::format(" (did you mean \"{}\"?)", hint)));
     }
   }
@@ -789,6 +810,26 @@ Scenario parse_scenario(std::string_view text, const std::string& name, const st
     }
     w.where = r.location();
     s.workloads.push_back(w);
+  }
+
+  for (const toml::table* t : tables(root, "device", name)) {
+    const Reader r(*t, context_of(*t, "device", s.devices.size()), name,
+                   {"name", "hosts", "first", "count", "workload", "request", "response", "latency", "bandwidth"});
+    DeviceGroup d;
+    d.name = r.required_str("name");
+    d.prefix = r.str("hosts").value_or(d.name);
+    d.first = static_cast<uint32_t>(r.integer("first", 0, 0, 1 << 24));
+    d.count = static_cast<uint32_t>(r.integer("count", 1, 1, 1 << 20));
+    d.workload = r.required_str("workload");
+    auto size = [&](std::string_view k) {
+      return r.converted(k, [](std::string_view x) { return parse_size(x, "value"); }).value_or(0);
+    };
+    d.request_bytes = size("request");
+    d.response_bytes = size("response");
+    d.latency = r.duration("latency").value_or(Duration::zero());
+    if (auto bw = r.converted("bandwidth", [](std::string_view x) { return parse_bandwidth(x); })) d.bandwidth_bps = *bw;
+    d.where = r.location();
+    s.devices.push_back(d);
   }
 
   validate(s);

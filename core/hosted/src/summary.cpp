@@ -1,4 +1,5 @@
 #include "edgeos/hosted/summary.hpp"
+#include "edgeos/hosted/summary_json.hpp"
 
 #include <fmt/format.h>
 
@@ -189,6 +190,17 @@ std::string format_summary_table(const Summary& s) {
   return out;
 }
 
+nlohmann::ordered_json response_stats_json(const ResponseStats& r) {
+  nlohmann::ordered_json j;
+  j["count"] = r.count;
+  j["min_ns"] = r.min.ns();
+  j["p50_ns"] = r.p50.ns();
+  j["p99_ns"] = r.p99.ns();
+  j["max_ns"] = r.max.ns();
+  j["mean_ns"] = r.mean.ns();
+  return j;
+}
+
 namespace {
 nlohmann::ordered_json to_json(const JobStats& t) {
   nlohmann::ordered_json j;
@@ -198,14 +210,7 @@ nlohmann::ordered_json to_json(const JobStats& t) {
   j["completed"] = t.completed;
   j["deadline_misses"] = t.misses;
   j["cpu_time_ns"] = t.cpu_time.ns();
-  nlohmann::ordered_json r;
-  r["count"] = t.response.count;
-  r["min_ns"] = t.response.min.ns();
-  r["p50_ns"] = t.response.p50.ns();
-  r["p99_ns"] = t.response.p99.ns();
-  r["max_ns"] = t.response.max.ns();
-  r["mean_ns"] = t.response.mean.ns();
-  j["response_time"] = r;
+  j["response_time"] = response_stats_json(t.response);
   return j;
 }
 }  // namespace

@@ -105,6 +105,14 @@ struct JobInfo {
 
 class CoreSimulator;
 
+// Told when a CPU changes hands (a backend that mirrors CPU occupancy, e.g. SimGrid's hosts).
+class SwitchObserver {
+ public:
+  virtual ~SwitchObserver() = default;
+  // `from` stops and `to` starts running on `cpu` (either may be null: idle), at the platform's now.
+  virtual void on_switch(CpuId cpu, const Thread* from, const Thread* to) = 0;
+};
+
 class SimPlatform {
  public:
   Instant now() const { return now_; }
@@ -146,6 +154,9 @@ class SimPlatform {
     Duration remaining;  // of the current segment
     std::vector<CallPlan> calls;
     Rng call_rng{1};
+    // Job durations are multiplied by this (a backend whose CPU runs at another speed than the
+    // one the costs were given for); 1: as given.
+    double time_scale = 1.0;
   };
 
   void settle(CpuModel& c);
@@ -156,6 +167,7 @@ class SimPlatform {
   std::vector<ThreadModel> threads_;  // by thread index
   OverheadModel overheads_;
   TraceSink* sink_ = nullptr;
+  SwitchObserver* observer_ = nullptr;
   uint64_t records_ = 0;
 };
 
@@ -186,9 +198,13 @@ class CoreSimulator {
   Result<ThreadId> add_thread(const ThreadParams& params, CostFn cost, ArrivalFn arrivals = nullptr);
   // Synchronous invocations every job of `thread` makes (sorted by `at`).
   Status set_calls(ThreadId thread, std::vector<CallPlan> calls, Rng rng);
+  // Every later job of `thread` takes `scale` times its cost (each piece of it, rounded to the
+  // nanosecond): the SimGrid backend runs a server's work on a host of another speed.
+  Status set_time_scale(ThreadId thread, double scale);
 
   // Arrival sources name their thread by an index into the target table.
   uint32_t add_target(ThreadId thread);
+  ThreadId target(uint32_t index) const { return targets_[index]; }
   // Returns the source's index. Its first arrival is fetched now.
   uint32_t add_source(std::unique_ptr<arrivals::Source> source);
   const arrivals::Source& source(uint32_t index) const { return *sources_[index].source; }
@@ -217,9 +233,27 @@ class CoreSimulator {
   // called again with a later horizon to continue.
   RunStats run_until(Instant horizon);
 
+  // The event loop in pieces, for a driver that owns the clock (the SimGrid backend): run_until is
+  // process_before(h), advance_clock(h), then the kernel's sync.
+  struct NextEvent {
+    Instant when = Instant::never();
+    uint8_t kind = 3;  // 0 segment end, 1 timer, 2 arrival
+    uint32_t index = 0;
+  };
+  // The earliest pending event (when = never: none), chosen with run_until's tie rules.
+  NextEvent next_event() const;
+  // Processes every event at an instant < horizon, in the order run_until would.
+  void process_before(Instant horizon);
+  // Moves the clock forward to t (never back) without processing anything; events due before t
+  // must have been processed.
+  void advance_clock(Instant t);
+  // Mirrors every change of the running thread of a CPU to `observer` (nullptr: none).
+  void set_switch_observer(SwitchObserver* observer) { platform_.observer_ = observer; }
+
  private:
   void on_segment_end(CpuId cpu);
   void pump_source();
+  void process(const NextEvent& e);
 
   SimConfig config_;
   SimPlatform platform_;

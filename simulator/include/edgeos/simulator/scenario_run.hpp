@@ -44,7 +44,15 @@ struct ScenarioOptions {
   OverheadModel overheads;
   size_t max_pending_arrivals = 1 << 20;  // per thread; see SimConfig
   SchedulerFactory scheduler_factory;     // replaces every server's policy; see SimConfig
+  // Workloads (by index) whose arrivals a backend carries to the server itself: the SimGrid
+  // backend sends them from devices over its network. Their sources are not given to the
+  // simulator; the backend reads them (carried_source) and delivers each arrival when it reaches
+  // the server (deliver_carried). Empty: none.
+  std::vector<bool> carried_workloads;
 };
+
+// JobInfo::source of a job released by a carried arrival: kCarriedSource | the carried index.
+inline constexpr uint32_t kCarriedSource = 0x8000'0000u;
 
 // What one workload did over the run (summed over the instances it drives).
 struct WorkloadResult {
@@ -97,6 +105,16 @@ class ScenarioRun {
 
   std::vector<WorkloadResult> workload_results() const;
 
+  // Carried workloads' sources (ScenarioOptions::carried_workloads), one per driven instance.
+  uint32_t num_carried() const { return static_cast<uint32_t>(carried_.size()); }
+  arrivals::Source& carried_source(uint32_t i) { return *carried_[i].source; }
+  size_t carried_workload(uint32_t i) const { return carried_[i].workload; }
+  // An arrival of carried source i reaches its thread now (see CoreSimulator::deliver); the job
+  // it releases has JobInfo::source = kCarriedSource | i. False if dropped.
+  bool deliver_carried(uint32_t i, const arrivals::Arrival& a);
+  // Called after every job completion, after the scenario's own bookkeeping.
+  void on_job_complete(CoreSimulator::CompletionHook hook) { extra_hook_ = std::move(hook); }
+
   // Reads every trace-driven workload (trace, azure, pcap) to its end, so that a malformed file
   // is reported now; returns the arrivals read. For `edgeos check`: the run cannot go on after.
   uint64_t scan_traces();
@@ -126,6 +144,13 @@ class ScenarioRun {
   std::vector<WorkloadState> workloads_;
   std::vector<std::unique_ptr<Pipeline>> pipelines_;
   std::vector<Pipeline*> pipeline_of_source_;  // by source index; null for other sources
+  struct Carried {
+    size_t workload;
+    std::unique_ptr<arrivals::Source> source;
+    CoreSimulator::SourceCounts counts;
+  };
+  std::vector<Carried> carried_;
+  CoreSimulator::CompletionHook extra_hook_;
 };
 
 // The summary builder's tenant groups for a run: FWP instances grouped by scenario tenant.

@@ -160,6 +160,23 @@ struct Workload {
   Location where;
 };
 
+// A group of devices (IoT sensors, AR clients) that send a workload's arrivals to its server over
+// the network as requests, and get a response back (SimGrid backend; the core-only simulator
+// releases the arrivals directly). Arrival i of the workload is sent by device i mod count.
+struct DeviceGroup {
+  std::string name;
+  std::string prefix;       // devices are the platform hosts "prefix-first" .. "prefix-<first+count-1>"
+  uint32_t first = 0;
+  uint32_t count = 1;
+  std::string workload;     // the workload whose arrivals the devices send (not ar)
+  uint64_t request_bytes = 0;
+  uint64_t response_bytes = 0;  // 0: no response (end-to-end latency ends at completion)
+  // Generated platforms only (no platform file): each device's access link to the servers.
+  Duration latency = Duration::zero();
+  double bandwidth_bps = 1e9;  // bytes per second
+  Location where;
+};
+
 struct Scenario {
   std::string name;
   std::string file;  // where it was read from ("" if built in code)
@@ -172,6 +189,7 @@ struct Scenario {
   std::vector<Invoke> invokes;
   std::vector<RingSpec> rings;
   std::vector<Workload> workloads;
+  std::vector<DeviceGroup> devices;
 
   const Server* find_server(const std::string& n) const;
   const Tenant* find_tenant(const std::string& n) const;
