@@ -1,9 +1,13 @@
-"""Simulation on the core-only backend, with the trace as a pandas DataFrame."""
+"""Simulation on the core-only and SimGrid backends, with the trace as a pandas DataFrame."""
 
 from __future__ import annotations
 
 import json
 import os
+import pathlib
+import shutil
+import subprocess
+import tempfile
 from typing import Any, Callable, Dict, Optional, Union
 
 import numpy as np
@@ -21,8 +25,8 @@ Duration = Union[int, str]
 
 __all__ = ["simulate", "SimResult", "load_scenario", "BACKENDS"]
 
-#: Simulation backends. "simgrid" (issue 6) is not available yet.
-BACKENDS = ("core",)
+#: Simulation backends: the core-only simulator, and SimGrid (simulator/README.md).
+BACKENDS = ("core", "simgrid")
 
 
 def load_scenario(path: Union[str, os.PathLike]) -> _edgeos.Scenario:
@@ -132,11 +136,64 @@ def _policy_label(policy: PolicyArg) -> str:
 
 
 def _check_backend(backend: str) -> None:
-    if backend == "simgrid":
-        raise NotImplementedError(
-            "backend='simgrid': the SimGrid backend (issue 6) is not available in this build yet; use backend='core'")
     if backend not in BACKENDS:
         raise ValueError(f"backend: unknown backend {backend!r} (available: {', '.join(BACKENDS)})")
+
+
+def _edgeos_cli() -> str:
+    """The edgeos command line of this build (EDGEOS_CLI overrides; then the build tree the
+    package lives in; then PATH)."""
+    explicit = os.environ.get("EDGEOS_CLI")
+    if explicit:
+        return explicit
+    beside = pathlib.Path(__file__).resolve().parents[2] / "simulator" / "cli" / "edgeos"
+    if beside.is_file():
+        return str(beside)
+    found = shutil.which("edgeos")
+    if found:
+        return found
+    raise RuntimeError("backend='simgrid' runs the edgeos command line, which was not found: build it "
+                       "(make) or set EDGEOS_CLI to its path")
+
+
+def _simulate_simgrid(what: Any, policy: PolicyArg, duration: Optional[Duration], seed: Optional[int]) -> SimResult:
+    """The SimGrid backend, run by the edgeos command line in a process of its own (SimGrid
+    allows one simulation per process), its outputs read back."""
+    if policy is not None:
+        raise ValueError("backend='simgrid' runs each server's own policy (policy must be None); Python-defined "
+                         "policies run on backend='core'")
+    if isinstance(what, _edgeos.TaskSet):
+        raise TypeError("backend='simgrid' simulates scenarios (a TOML file or a Scenario read from one), not task sets")
+    path = os.fspath(what) if isinstance(what, (str, os.PathLike)) else getattr(what, "file", "")
+    if not path:
+        raise ValueError("backend='simgrid' needs a scenario read from a file")
+    scenario = load_scenario(path)
+    args = [_edgeos_cli(), "sim", path, "--backend", "simgrid", "--trace", "csv", "--quiet"]
+    if seed is not None:
+        args += ["--seed", str(int(seed))]
+    if duration is not None:
+        args += ["--duration", f"{_edgeos.duration(duration)}ns"]
+    with tempfile.TemporaryDirectory(prefix="edgeos-simgrid-") as out:
+        r = subprocess.run([*args, "--out", out], capture_output=True, text=True)
+        if r.returncode == 2:
+            raise _edgeos.InputError(r.stderr.strip())
+        if r.returncode != 0:
+            raise RuntimeError(f"edgeos sim --backend simgrid failed (exit {r.returncode}): {r.stderr.strip()}")
+        data = _edgeos.load_trace_csv(os.path.join(out, "trace.csv"))
+        with open(os.path.join(out, "summary.json")) as f:
+            summary_json = f.read()
+    summary = json.loads(summary_json)
+    counters = summary["counters"]
+    raw = {
+        "trace": data,
+        "names": _edgeos.scenario_names(scenario),
+        "stats": {"events": counters["kernel_events"], "records": len(data), "arrivals": counters["arrivals"],
+                  "dropped_arrivals": counters["dropped_arrivals"], "end_ns": summary["end_ns"]},
+        "summary_json": summary_json,
+        "num_cpus": sum(s["cpus"] for s in scenario.servers),
+        "seed": summary["scenario"]["seed"],
+    }
+    return SimResult(raw, "scenario")
 
 
 def simulate(what: Union[_edgeos.TaskSet, _edgeos.Scenario, str, os.PathLike], *,
@@ -150,10 +207,14 @@ def simulate(what: Union[_edgeos.TaskSet, _edgeos.Scenario, str, os.PathLike], *
     duration: int nanoseconds or a string with a unit ("2s"); required for task sets, for a
       scenario it replaces the file's.
     seed: replaces the scenario's seed (task sets: default 1). Same inputs, same trace.
-    backend: "core" (the deterministic core-only simulator). "simgrid" is not available yet.
+    backend: "core" (the deterministic core-only simulator) or "simgrid" (servers, devices, links
+      and energy in SimGrid: scenarios from a file, each server's own policy; the summary gains
+      a "simgrid" section with energy and link use).
     check_invariants: check every kernel invariant after each event (slow).
     """
     _check_backend(backend)
+    if backend == "simgrid":
+        return _simulate_simgrid(what, policy, duration, seed)
     if isinstance(what, (str, os.PathLike)):
         what = load_scenario(what)
     dur = None if duration is None else _edgeos.duration(duration)

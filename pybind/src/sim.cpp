@@ -309,6 +309,24 @@ void bind_simulation(py::module_& m) {
       },
       py::arg("task_set"), py::arg("policy"), py::arg("duration_ns"), py::arg("seed") = 1);
   m.def(
+      "load_trace_csv",
+      [](const std::string& path) {
+        auto data = std::make_shared<TraceData>();
+        data->records = read_trace_csv(path);
+        return data;
+      },
+      py::arg("path"), "Reads a trace.csv (docs/trace.md) into records owned by C++.");
+  m.def(
+      "scenario_names",
+      [](const std::shared_ptr<scenario::Scenario>& s) {
+        // The names every backend gives the scenario's objects: they follow from instantiation
+        // alone (the canonical order of simulator/scenario_run.hpp), not from a run.
+        CountingSink none;
+        const sim::ScenarioRun run(*s, {}, none);
+        return names_dict(run.names(), run.num_cpus());
+      },
+      py::arg("scenario"));
+  m.def(
       "simulate_scenario",
       [](const std::shared_ptr<scenario::Scenario>& s, const py::object& policy, std::optional<uint64_t> seed,
          std::optional<int64_t> duration_ns, bool check_invariants) {

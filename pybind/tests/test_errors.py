@@ -74,11 +74,15 @@ def test_malformed_scenario_names_line_and_key(tmp_path):
         edgeos.load_scenario(bad)
 
 
-def test_simgrid_backend_not_available_yet(examples):
-    with pytest.raises(NotImplementedError, match="simgrid"):
-        edgeos.simulate(examples / "kv-tenants.toml", backend="simgrid")
+def test_backend_arguments(examples):
     with pytest.raises(ValueError, match="unknown backend"):
         edgeos.simulate(examples / "kv-tenants.toml", backend="ns3")
+    with pytest.raises(ValueError, match="policy must be None"):
+        edgeos.simulate(examples / "kv-tenants.toml", backend="simgrid", policy="edf")
+    with pytest.raises(TypeError, match="not task sets"):
+        edgeos.simulate(small_set(), backend="simgrid", duration="10ms")
+    with pytest.raises(edgeos.InputError, match="duration"):
+        edgeos.simulate(examples / "kv-tenants.toml", backend="simgrid", duration=-5)
 
 
 def test_one_instance_cannot_serve_two_cpus():
