@@ -41,13 +41,48 @@ KTEST(frames_are_aligned_zeroed_and_reused) {
   KEXPECT(a % kPage == 0 && b % kPage == 0);
   KEXPECT(page_is_zero(a) && page_is_zero(b));
   KEXPECT(f.free_count() == before - 2);
+  // A freed frame goes back to the dirty list and is reused first by alloc_unzeroed (alloc takes
+  // the zeroed reserve first: the next test).
   *reinterpret_cast<uint64_t*>(a + 128) = 0xdead'beef;
   f.free(a);
-  const uint64_t c = f.alloc();
+  const uint64_t c = f.alloc_unzeroed();
   KEXPECT(c == a);
-  KEXPECT(page_is_zero(c));
   f.free(c);
   f.free(b);
+  KEXPECT(f.free_count() == before);
+}
+
+// The zeroed reserve: replenish() zeroes dirty frames into it up to its target, alloc() takes
+// from it, and a destroyed address space returns its page tables to it, all zero.
+KTEST(zeroed_reserve_and_page_tables_returned_zero) {
+  x86::Frames& f = x86::frames();
+  const uint64_t before = f.free_count();
+  const uint64_t dirty = f.alloc_unzeroed();
+  KASSERT(dirty != 0);
+  for (uint64_t i = 0; i < kPage; i += 8) *reinterpret_cast<uint64_t*>(dirty + i) = ~uint64_t{0};
+  f.free(dirty);
+  const uint64_t reserve = f.zeroed_count();
+  KEXPECT(!f.replenish(reserve));        // at its target: nothing to do
+  KEXPECT(f.replenish(reserve + 1));     // one more: the dirty frame, zeroed
+  KEXPECT(f.zeroed_count() == reserve + 1);
+  KEXPECT(f.free_count() == before);
+  const uint64_t z = f.alloc();
+  KEXPECT(z == dirty && page_is_zero(z));
+  f.free(z);
+
+  x86::AddressSpace as;
+  KASSERT(x86::create_space(&as));
+  const uint64_t root = as.root;
+  const uint64_t pa = f.alloc();
+  KASSERT(pa != 0);
+  KASSERT(x86::map_page(as, abi::kUserBase + (3ull << 30) + 5 * kPage, pa, x86::kPteWrite | x86::kPteOwned));
+  const uint64_t zeroed = f.zeroed_count();
+  x86::destroy_space(as);
+  KEXPECT(f.zeroed_count() == zeroed + 4);  // the four tables, not the owned data page
+  // The root went back last: it heads the reserve, zero but for the list link.
+  KEXPECT(f.alloc() == root);
+  KEXPECT(page_is_zero(root));
+  f.free(root);
   KEXPECT(f.free_count() == before);
 }
 

@@ -26,6 +26,8 @@ uint64_t* next(uint64_t* t, int i, bool create) {
   return table(t[i] & kPteAddress);
 }
 
+// Frees a table and what it owns below. Entries are either 0 or present (map_page and
+// unmap_range keep it so), and each is cleared as it is freed: the table goes back zeroed.
 void free_level(uint64_t pa, int level) {
   uint64_t* t = table(pa);
   for (int i = 0; i < 512; ++i) {
@@ -35,8 +37,9 @@ void free_level(uint64_t pa, int level) {
     } else if ((t[i] & kPteOwned) != 0) {
       frame_pool.free(t[i] & kPteAddress);
     }
+    t[i] = 0;
   }
-  frame_pool.free(pa);
+  frame_pool.free_zeroed(pa);
 }
 
 }  // namespace
@@ -53,25 +56,63 @@ void Frames::add_range(uint64_t base, uint64_t end) {
   free_count_ += (end - base) / kPageSize;
 }
 
-uint64_t Frames::alloc() {
-  const uint64_t f = alloc_unzeroed();
-  if (f == 0) return 0;
+namespace {
+void zero_page(uint64_t f) {
   uint64_t count = kPageSize / 8;
   void* p = reinterpret_cast<void*>(f);
   asm volatile("rep stosq" : "+D"(p), "+c"(count) : "a"(0) : "memory");
+}
+}  // namespace
+
+uint64_t Frames::take_dirty() {
+  const uint64_t f = head_;
+  if (f != 0) head_ = *reinterpret_cast<uint64_t*>(f);
+  return f;
+}
+
+uint64_t Frames::take_fresh() {
+  while (range_ < num_ranges_ && ranges_[range_].next == ranges_[range_].end) ++range_;
+  if (range_ == num_ranges_) return 0;
+  const uint64_t f = ranges_[range_].next;
+  ranges_[range_].next += kPageSize;
+  return f;
+}
+
+void Frames::zero_fresh() {
+  for (int r = range_; r < num_ranges_; ++r) {
+    for (uint64_t f = ranges_[r].next; f < ranges_[r].end; f += kPageSize) zero_page(f);
+  }
+  fresh_zeroed_ = true;
+}
+
+uint64_t Frames::alloc() {
+  if (const uint64_t f = zeroed_head_; f != 0) {
+    zeroed_head_ = *reinterpret_cast<uint64_t*>(f);
+    *reinterpret_cast<uint64_t*>(f) = 0;  // the link was the only non-zero word
+    --zeroed_count_;
+    --free_count_;
+    return f;
+  }
+  uint64_t f = fresh_zeroed_ ? take_fresh() : 0;
+  if (f == 0) {
+    f = take_dirty();
+    if (f == 0) f = take_fresh();
+    if (f == 0) return 0;
+    zero_page(f);
+  }
+  --free_count_;
   return f;
 }
 
 uint64_t Frames::alloc_unzeroed() {
-  uint64_t f = head_;
-  if (f != 0) {
-    head_ = *reinterpret_cast<uint64_t*>(f);
-  } else {
-    while (range_ < num_ranges_ && ranges_[range_].next == ranges_[range_].end) ++range_;
-    if (range_ == num_ranges_) return 0;
-    f = ranges_[range_].next;
-    ranges_[range_].next += kPageSize;
+  uint64_t f = take_dirty();
+  if (f == 0) f = take_fresh();
+  if (f == 0 && zeroed_head_ != 0) {
+    f = zeroed_head_;
+    zeroed_head_ = *reinterpret_cast<uint64_t*>(f);
+    --zeroed_count_;
   }
+  if (f == 0) return 0;
   --free_count_;
   return f;
 }
@@ -80,6 +121,25 @@ void Frames::free(uint64_t frame) {
   *reinterpret_cast<uint64_t*>(frame) = head_;
   head_ = frame;
   ++free_count_;
+}
+
+void Frames::free_zeroed(uint64_t frame) {
+  *reinterpret_cast<uint64_t*>(frame) = zeroed_head_;
+  zeroed_head_ = frame;
+  ++zeroed_count_;
+  ++free_count_;
+}
+
+bool Frames::replenish(uint64_t target) {
+  if (zeroed_count_ >= target) return false;
+  uint64_t f = take_dirty();
+  if (f == 0 && !fresh_zeroed_) f = take_fresh();
+  if (f == 0) return false;
+  zero_page(f);
+  *reinterpret_cast<uint64_t*>(f) = zeroed_head_;
+  zeroed_head_ = f;
+  ++zeroed_count_;
+  return true;
 }
 
 Status create_space(AddressSpace* as) {
@@ -134,10 +194,12 @@ void destroy_space(AddressSpace& as) {
   // Never free the tables the CPU is walking (an FWP ending itself, or killed by its own fault).
   if ((read_cr3() & kPteAddress) == as.root) write_cr3(kernel_root());
   uint64_t* root = table(as.root);
-  for (int i = 1; i < 512; ++i) {  // slot 0 is the shared kernel map
+  root[0] = 0;  // the shared kernel map, not owned
+  for (int i = 1; i < 512; ++i) {
     if ((root[i] & kPtePresent) != 0) free_level(root[i] & kPteAddress, 2);
+    root[i] = 0;
   }
-  frame_pool.free(as.root);
+  frame_pool.free_zeroed(as.root);
   as.root = 0;
 }
 

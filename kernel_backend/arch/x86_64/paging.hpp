@@ -20,13 +20,25 @@ inline constexpr uint64_t kPteAddress = 0x000f'ffff'ffff'f000;
 // Each frame is zeroed when allocated. Frames never allocated are handed out from their ranges
 // by a bump pointer (so adding RAM touches none of it); freed frames go to a list, each holding
 // the link to the next.
+// Physical frames: free ranges handed out in order, a list of freed ("dirty") frames, and a
+// reserve of frames known to be zero. alloc() takes zero frames where there are some, so making a
+// page table costs no zeroing: the kernel zeroes the free ranges once at boot (zero_fresh), a
+// destroyed address space gives its page tables back already zero (destroy_space clears each
+// entry it frees), and freed data pages are zeroed into the reserve one at a time while the CPU
+// idles (a zero-page thread's job, done in the idle loop).
 class Frames {
  public:
   void add_range(uint64_t base, uint64_t end);  // page-aligned inward; ranges past kMaxRanges are dropped
-  uint64_t alloc();                               // a physical address, or 0 when none is left
+  void zero_fresh();                              // zeroes every frame not yet handed out (boot)
+  uint64_t alloc();                               // a zeroed frame's physical address, or 0 when none is left
   uint64_t alloc_unzeroed();                      // the same, for a caller that fills all of it
   void free(uint64_t frame);
+  void free_zeroed(uint64_t frame);  // a frame the caller left all zero (except, at most, its first word)
+  // Zeroes one free frame into the reserve if it holds fewer than `target`; false when it holds
+  // enough or no dirty or fresh frame is left.
+  bool replenish(uint64_t target);
   uint64_t free_count() const { return free_count_; }
+  uint64_t zeroed_count() const { return zeroed_count_; }
   uint64_t total() const { return total_; }
 
  private:
@@ -34,10 +46,15 @@ class Frames {
   struct Range {
     uint64_t next, end;
   };
+  uint64_t take_dirty();  // from the dirty list, or 0; free_count_ unchanged
+  uint64_t take_fresh();  // from a fresh range, or 0; free_count_ unchanged
   Range ranges_[kMaxRanges] = {};
   int num_ranges_ = 0;
   int range_ = 0;  // the first range with frames left
-  uint64_t head_ = 0;
+  uint64_t head_ = 0;         // dirty list, linked through each frame's first word
+  uint64_t zeroed_head_ = 0;  // zeroed reserve, linked the same way
+  uint64_t zeroed_count_ = 0;
+  bool fresh_zeroed_ = false;  // the fresh ranges are all zero (zero_fresh ran)
   uint64_t free_count_ = 0;
   uint64_t total_ = 0;
 };
