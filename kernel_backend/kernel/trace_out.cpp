@@ -28,19 +28,19 @@ void trace_begin(uint64_t tsc_hz) {
   pc::debugcon_write(h, sizeof h);
 }
 
+// The record as five little-endian words, stored whole: this runs at every kernel event (the
+// format is little-endian, as x86-64 is; a byte at a time cost a call + reply 450 instructions).
 void trace_record(const TraceRecord& r) {
+  static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the trace format is little-endian");
   if (used + kTraceRecordSize > kBufferBytes) trace_flush();
-  uint8_t* p = buffer + used;
-  put64(p, static_cast<uint64_t>(r.time_ns));
-  p[8] = static_cast<uint8_t>(r.cpu);
-  p[9] = static_cast<uint8_t>(r.cpu >> 8);
-  p[10] = static_cast<uint8_t>(r.event);
-  p[11] = 0;
-  put32(p + 12, r.fwp);
-  put32(p + 16, r.thread);
-  put32(p + 20, 0);
-  put64(p + 24, r.job);
-  put64(p + 32, static_cast<uint64_t>(r.value));
+  const uint64_t words[5] = {
+      static_cast<uint64_t>(r.time_ns),
+      uint64_t{r.cpu} | uint64_t{static_cast<uint8_t>(r.event)} << 16 | uint64_t{r.fwp} << 32,
+      uint64_t{r.thread},  // then 4 reserved bytes, 0
+      r.job,
+      static_cast<uint64_t>(r.value),
+  };
+  __builtin_memcpy(buffer + used, words, sizeof words);
   used += kTraceRecordSize;
   ++count;
 }
