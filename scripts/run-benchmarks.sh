@@ -5,8 +5,9 @@
 set -eu
 build=${1:-build}
 [ $# -gt 0 ] && shift
-# Five repetitions of each, reported as mean/median/stddev; the summary uses the medians.
-"$build/bench/edgeos_bench" --benchmark_min_time=0.2 --benchmark_repetitions=5 \
+# Five repetitions of each, interleaved at random (a noisy VM then hits every benchmark alike),
+# reported as mean/median/stddev; the summary uses the medians.
+"$build/bench/edgeos_bench" --benchmark_min_time=0.2 --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true \
     --benchmark_report_aggregates_only=true "$@"
 # The SimGrid backend (one simulation per process).
 "$build/bench/simgrid_bench" single
