@@ -63,8 +63,11 @@ Duration budget_available(const SchedContext& sc, Instant now, Duration min_budg
 bool budget_has(const SchedContext& sc, Instant now, Duration min_budget);
 
 // The thread gains work at `now`: a job released while it was idle (`from_idle`), or a wake-up
-// within a job. Applies the CBS wake-up rule and the polling server's idle-period rule.
-void budget_activate(SchedContext& sc, Instant now, bool from_idle);
+// within a job. Applies the CBS wake-up rule and the polling server's idle-period rule. `arrival`
+// is when the work arrived (the job's release; `now` for a wake-up): a backend learns of an
+// arrival a little after it happens (the kernel's interrupt path), and a polling server polls for
+// the work that has arrived, not for the work it has heard of.
+void budget_activate(SchedContext& sc, Instant now, bool from_idle, Instant arrival);
 
 // The thread becomes ready with budget at `now`: sets the server's EDF deadline.
 void budget_ready(SchedContext& sc, Instant now);
@@ -212,7 +215,7 @@ EDGEOS_HOT_INLINE bool budget_has(const SchedContext& sc, Instant now, Duration 
   return budget_available(sc, now, min_budget) > Duration::zero();
 }
 
-EDGEOS_HOT_INLINE void budget_activate(SchedContext& sc, Instant now, bool from_idle) {
+EDGEOS_HOT_INLINE void budget_activate(SchedContext& sc, Instant now, bool from_idle, Instant arrival) {
   switch (sc.params.server) {
     case ServerKind::kCbs: {
       // remaining / (deadline - now) > Q / T  <=>  remaining * T > (deadline - now) * Q, exactly.
@@ -230,9 +233,10 @@ EDGEOS_HOT_INLINE void budget_activate(SchedContext& sc, Instant now, bool from_
     case ServerKind::kPolling:
       if (from_idle) {
         // Boundaries crossed while idle found no work: their capacity was discharged. Work that
-        // arrives exactly at a boundary is there when the server polls.
+        // arrived exactly at the last boundary (or, heard of late, before it) is there when the
+        // server polls.
         budget_roll(sc, now, /*has_work=*/false);
-        if (now == sc.period_start) sc.capacity = sc.params.budget;
+        if (arrival <= sc.period_start) sc.capacity = sc.params.budget;
       } else {
         budget_roll(sc, now, /*has_work=*/true);
       }

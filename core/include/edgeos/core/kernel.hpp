@@ -1019,7 +1019,7 @@ void Kernel<P>::wake(CpuState& c, Thread& t, Instant now) {
   emit(now, c, t, TraceEvent::kWakeup, 0);
   if (t.sc->has_budget()) {
     const Instant before = t.sc->deadline;
-    budget_activate(*t.sc, now, /*from_idle=*/false);
+    budget_activate(*t.sc, now, /*from_idle=*/false, now);
     if (t.sc->deadline != before) new_deadline(*t.sc, t.sc->deadline);
   }
   make_runnable(c, t, now);
@@ -1097,7 +1097,7 @@ void Kernel<P>::release_job(CpuState& c, Thread& t, Instant release, Instant now
   SchedContext& sc = *t.sc;
   if (sc.has_budget()) {
     const Instant before = sc.deadline;
-    budget_activate(sc, now, from_idle);
+    budget_activate(sc, now, from_idle, release);
     if (sc.deadline != before) new_deadline(sc, sc.deadline);
   } else {
     new_deadline(sc, release + (deadline > Duration::zero() ? deadline : sc.params.relative_deadline));
