@@ -8,26 +8,26 @@
 
 #include "../support/core_sim_runner.hpp"
 #include "../support/golden.hpp"
+#include "../support/golden_scenario.hpp"
 
 namespace edgeos::testing {
 namespace {
 
 class GoldenSchedule : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(GoldenSchedule, CoreSimulatorMatches) {
-  const GoldenCase g = load_golden(GetParam());
-  const TraceRun run = run_on_core_sim(g);
-  const int64_t horizon_ns = g.horizon * g.unit_ns;
-  EXPECT_THAT(slices_of(run.records, run.names, g.unit_ns, horizon_ns), ::testing::ElementsAreArray(g.runs))
+// Every slice, miss, budget event and listed response time of `run` equals the golden file's.
+void expect_golden(const GoldenCase& g, const TraceRun& run, int64_t unit_ns) {
+  const int64_t horizon_ns = g.horizon * unit_ns;
+  EXPECT_THAT(slices_of(run.records, run.names, unit_ns, horizon_ns), ::testing::ElementsAreArray(g.runs))
       << g.file << ": " << g.name;
-  EXPECT_THAT(misses_of(run.records, run.names, g.unit_ns), ::testing::ElementsAreArray(g.misses)) << g.file;
-  EXPECT_THAT(budget_events_of(run.records, run.names, TraceEvent::kBudgetExhausted, g.unit_ns),
+  EXPECT_THAT(misses_of(run.records, run.names, unit_ns), ::testing::ElementsAreArray(g.misses)) << g.file;
+  EXPECT_THAT(budget_events_of(run.records, run.names, TraceEvent::kBudgetExhausted, unit_ns),
               ::testing::ElementsAreArray(g.exhausted))
       << g.file << ": budget exhaustions";
-  EXPECT_THAT(budget_events_of(run.records, run.names, TraceEvent::kReplenish, g.unit_ns),
+  EXPECT_THAT(budget_events_of(run.records, run.names, TraceEvent::kReplenish, unit_ns),
               ::testing::ElementsAreArray(g.replenished))
       << g.file << ": replenishments";
-  const std::vector<Response> responses = responses_of(run.records, run.names, g.unit_ns);
+  const std::vector<Response> responses = responses_of(run.records, run.names, unit_ns);
   for (const Response& want : g.responses) {
     const auto it = std::find_if(responses.begin(), responses.end(), [&](const Response& r) {
       return r.task == want.task && r.job == want.job;
@@ -35,6 +35,22 @@ TEST_P(GoldenSchedule, CoreSimulatorMatches) {
     ASSERT_NE(it, responses.end()) << g.file << ": no completion of " << want.task << " job " << want.job;
     EXPECT_EQ(*it, want) << g.file;
   }
+}
+
+TEST_P(GoldenSchedule, CoreSimulatorMatches) {
+  const GoldenCase g = load_golden(GetParam());
+  expect_golden(g, run_on_core_sim(g), g.unit_ns);
+}
+
+// The golden case written as a scenario file (as the kernel's test boots it, but with the costs
+// as they are) and run as `edgeos sim` runs scenarios: the same schedule. This is what lets the
+// kernel's replay of the scenario stand for a replay of the golden file.
+TEST_P(GoldenSchedule, AsScenarioFileMatches) {
+  const GoldenCase g = load_golden(GetParam());
+  const std::string dir = ::testing::TempDir() + "golden-scenario-" + std::filesystem::path(GetParam()).stem().string();
+  const std::string path = write_golden_scenario(golden_scenario(g, {}), dir);
+  expect_golden(g, run_scenario_on_core_sim(path), g.unit_ns);
+  std::filesystem::remove_all(dir);
 }
 
 std::string case_name(const ::testing::TestParamInfo<std::string>& info) {

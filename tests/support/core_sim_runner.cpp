@@ -4,6 +4,8 @@
 #include <stdexcept>
 
 #include "edgeos/simulator/core_sim.hpp"
+#include "edgeos/simulator/scenario_run.hpp"
+#include "edgeos/workloads/scenario_toml.hpp"
 
 namespace edgeos::testing {
 
@@ -83,6 +85,16 @@ TraceRun run_on_core_sim(const std::vector<RefTask>& tasks, bool edf, uint32_t c
     g.tasks.push_back(t);
   }
   return run_on_core_sim(g);
+}
+
+TraceRun run_scenario_on_core_sim(const std::string& path) {
+  const scenario::Scenario s = scenario::load_scenario(path);
+  TraceBuffer buffer;
+  sim::ScenarioOptions options;
+  options.check_invariants = true;
+  sim::ScenarioRun run(s, options, buffer);
+  run.run();
+  return TraceRun{std::move(buffer.records()), run.names()};
 }
 
 }  // namespace edgeos::testing

@@ -1,6 +1,7 @@
 // Runs golden cases and reference task sets on the core-only simulator.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "edgeos/core/trace.hpp"
@@ -18,5 +19,7 @@ struct TraceRun {
 // Every kernel invariant is checked after every event of these runs.
 TraceRun run_on_core_sim(const GoldenCase& g);
 TraceRun run_on_core_sim(const std::vector<RefTask>& tasks, bool edf, uint32_t cpus, int64_t horizon, int64_t unit_ns);
+// A scenario file, as `edgeos sim` runs it.
+TraceRun run_scenario_on_core_sim(const std::string& path);
 
 }  // namespace edgeos::testing
