@@ -10,4 +10,10 @@ namespace edgeos::kernel {
 // it to its end, then exits QEMU with the result. Never returns.
 [[noreturn]] void start(const pc::BootInfo& boot, const x86::Features& features);
 
+// What an image does once kmain has set up the CPU, memory and console. Each image links one
+// definition: the kernel image runs the scenario (kernel/image_main.cpp), the test image runs the
+// in-kernel unit tests (ktest/image_main.cpp), so the kernel people boot carries no test code and
+// no command line decides between the two.
+[[noreturn]] void image_main(const pc::BootInfo& boot, const x86::Features& features);
+
 }  // namespace edgeos::kernel

@@ -5,8 +5,6 @@
 #include "../platform/pc/boot_info.hpp"
 #include "../platform/pc/qemu.hpp"
 #include "../platform/pc/serial.hpp"
-#include "../platform/pc/timer.hpp"
-#include "../ktest/ktest.hpp"
 #include "console.hpp"
 #include "kernel.hpp"
 
@@ -88,10 +86,5 @@ extern "C" [[noreturn]] void kmain(uint32_t protocol, uint64_t info) {
                   f.hypervisor ? " (hypervisor)" : "", (x86::frames().free_count() * 4096) >> 20, boot.cmdline);
   kernel::kprintf("cpu: nx %d smep %d smap %d pcid %d tsc-deadline %d x2apic %d invariant-tsc %d\n", f.nx, f.smep, f.smap,
                   f.pcid, f.tsc_deadline, f.x2apic, f.invariant_tsc);
-  // "ktest": the in-kernel unit tests (ktest/), then exit.
-  if (cmdline_is(boot.cmdline, "ktest")) {
-    pc::timer_init(x86::kVectorTimer, x86::kVectorSpurious, f.tsc_deadline);
-    pc::qemu_exit(ktest::run_all() == 0 ? pc::kExitSuccess : pc::kExitFailure);
-  }
-  kernel::start(boot, f);
+  kernel::image_main(boot, f);
 }

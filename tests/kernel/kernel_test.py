@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The x86-64 kernel under QEMU, end to end (ctest label `kernel`; standard-library Python only).
 
-    kernel_test.py EDGEOS KERNEL_ELF [-k PATTERN]
+    kernel_test.py EDGEOS KERNEL_ELF KTEST_ELF [-k PATTERN]
 
 What is checked, and against what:
   * Schedules: one-CPU scenarios booted with `edgeos boot --icount` must complete every job as a
@@ -23,7 +23,8 @@ What is checked, and against what:
     and complete each within the overhead allowance of the simulator's completion.
   * Determinism: two --icount boots give byte-identical traces.
   * Loaders: the same scenario through GRUB (ISO) under SeaBIOS and under UEFI (OVMF).
-  * In-kernel unit tests (kernel_backend/ktest): booted with the command line "ktest".
+  * In-kernel unit tests (kernel_backend/ktest): the test image KTEST_ELF boots, runs them all and
+    exits with their verdict; the kernel image carries none.
   * Bad boot modules: garbage, truncated and corrupted compiled scenarios make the kernel report
     an error and exit cleanly (never a triple fault or a hang).
 
@@ -43,6 +44,7 @@ import unittest
 
 EDGEOS = None
 KERNEL = None
+KTEST = None
 US = 1_000
 MS = 1_000_000
 
@@ -577,21 +579,21 @@ class Loaders(unittest.TestCase):
         check_against_textbook(self, out, self.TASKS, self.POLICY, self.END)
 
 
-def qemu_direct(test, *args, timeout=120):
-    """Runs QEMU on the kernel image directly; returns (exit status, console output)."""
+def qemu_direct(test, *args, timeout=120, image=None):
+    """Runs QEMU on the kernel image (or `image`) directly; returns (exit status, console output)."""
     d = tempfile.mkdtemp(prefix="edgeos-kernel-test-")
     test.addCleanup(shutil.rmtree, d, True)
     serial = os.path.join(d, "serial.log")
     r = subprocess.run(["qemu-system-x86_64", "-machine", "q35", "-m", "128M", "-display", "none", "-no-reboot",
                         "-monitor", "none", "-serial", f"file:{serial}", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-                        "-accel", "tcg", "-cpu", "max", "-kernel", KERNEL, *args], capture_output=True, timeout=timeout)
+                        "-accel", "tcg", "-cpu", "max", "-kernel", image or KERNEL, *args], capture_output=True, timeout=timeout)
     with open(serial) as f:
         return r.returncode, f.read()
 
 
 class InKernel(unittest.TestCase):
     def test_in_kernel_unit_tests_pass(self):
-        status, serial = qemu_direct(self, "-append", "ktest")
+        status, serial = qemu_direct(self, image=KTEST)
         lines = [line for line in serial.splitlines() if line.startswith("ktest: ")]
         self.assertTrue(lines, serial)
         total = int(lines[0].split()[1])
@@ -601,6 +603,13 @@ class InKernel(unittest.TestCase):
         self.assertEqual(results, ["ok"] * total, serial)
         self.assertEqual(lines[-1], f"ktest: {total} of {total} passed")
         self.assertEqual(status, 33, serial)
+
+    def test_the_kernel_image_carries_no_tests(self):
+        # Whatever its command line, the kernel image looks for its scenario (here: there is none).
+        status, serial = qemu_direct(self, "-append", "ktest")
+        self.assertNotIn("ktest:", serial)
+        self.assertIn("scenario", serial)
+        self.assertEqual(status, 35, serial)
 
 
 class BadModules(unittest.TestCase):
@@ -664,10 +673,10 @@ class BadModules(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3:
+    if len(sys.argv) < 4:
         sys.exit(__doc__)
-    EDGEOS, KERNEL = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    EDGEOS, KERNEL, KTEST = (os.path.abspath(a) for a in sys.argv[1:4])
     if shutil.which("qemu-system-x86_64") is None:
         print("SKIP: qemu-system-x86_64 is not installed (Debian package qemu-system-x86)")
         sys.exit(77)
-    unittest.main(argv=[sys.argv[0], *sys.argv[3:]], verbosity=2)
+    unittest.main(argv=[sys.argv[0], *sys.argv[4:]], verbosity=2)
