@@ -9,7 +9,7 @@ bool budget_check(const SchedContext& sc) {
     case ServerKind::kNone:
       return true;
     case ServerKind::kSporadic: {
-      if (sc.refill_count > sc.params.max_refills || sc.refill_head >= sc.params.max_refills) return false;
+      if (sc.refill_count > sc.params.max_refills || sc.refill_head >= kMaxRefills) return false;
       Duration sum = sc.piece_used;
       for (uint8_t i = 0; i < sc.refill_count; ++i) {
         const Refill& r = budget_detail::refill(sc, i);

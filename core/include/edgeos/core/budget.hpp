@@ -58,6 +58,10 @@ Duration budget_roll(SchedContext& sc, Instant now, bool has_work);
 // Budget usable from `now` on; Duration::infinite() for contexts without a budget.
 Duration budget_available(const SchedContext& sc, Instant now, Duration min_budget);
 
+// When the budget runs out if the thread runs from `now` on: now + budget_available(...), or never
+// for contexts without a budget.
+Instant budget_exhaustion(const SchedContext& sc, Instant now, Duration min_budget);
+
 // Whether budget_available(sc, now, min_budget) > 0, answered from the head refill when it
 // suffices (the common case: the check runs at every event of a budgeted thread).
 bool budget_has(const SchedContext& sc, Instant now, Duration min_budget);
@@ -105,12 +109,13 @@ bool budget_check(const SchedContext& sc);
 
 namespace budget_detail {
 
-// Ring position of the i-th pending refill, counting from the head. head and i are both below
-// max_refills, so one conditional subtraction wraps it: no division on this path, which runs
-// several times per scheduling event.
+// Ring position of the i-th pending refill, counting from the head. The ring is always
+// kMaxRefills entries, a power of two, whatever the context's bound on pending refills
+// (max_refills bounds refill_count only): a mask wraps it, with nothing loaded from the context.
+// This runs several times per scheduling event.
+static_assert((kMaxRefills & (kMaxRefills - 1)) == 0, "the refill ring wraps by masking");
 inline uint8_t ring_index(const SchedContext& sc, uint8_t i) {
-  const unsigned index = unsigned{sc.refill_head} + i;
-  return static_cast<uint8_t>(index >= sc.params.max_refills ? index - sc.params.max_refills : index);
+  return static_cast<uint8_t>((unsigned{sc.refill_head} + i) & (kMaxRefills - 1u));
 }
 inline Refill& refill(SchedContext& sc, uint8_t i) { return sc.refills[ring_index(sc, i)]; }
 inline const Refill& refill(const SchedContext& sc, uint8_t i) { return sc.refills[ring_index(sc, i)]; }
@@ -207,6 +212,11 @@ EDGEOS_HOT_INLINE Duration budget_available(const SchedContext& sc, Instant now,
   return available < min_budget ? Duration::zero() : available;
 }
 
+EDGEOS_HOT_INLINE Instant budget_exhaustion(const SchedContext& sc, Instant now, Duration min_budget) {
+  if (!sc.has_budget()) return Instant::never();
+  return now.plus_finite(budget_available(sc, now, min_budget));  // a server's budget is finite
+}
+
 EDGEOS_HOT_INLINE bool budget_has(const SchedContext& sc, Instant now, Duration min_budget) {
   if (sc.params.server == ServerKind::kSporadic && sc.refill_count > 0) {
     const Refill& head = budget_detail::refill(sc, 0);
@@ -253,7 +263,7 @@ EDGEOS_HOT_INLINE void budget_activate(SchedContext& sc, Instant now, bool from_
 inline void budget_ready(SchedContext& sc, Instant now) {
   switch (sc.params.server) {
     case ServerKind::kSporadic:
-      sc.deadline = now + sc.params.period;
+      sc.deadline = now.plus_finite(sc.params.period);
       break;
     case ServerKind::kDeferrable:
     case ServerKind::kPolling:
@@ -267,8 +277,7 @@ inline void budget_ready(SchedContext& sc, Instant now) {
 
 EDGEOS_HOT_INLINE void budget_dispatch(SchedContext& sc, Instant now) {
   if (sc.params.server == ServerKind::kSporadic) {
-    sc.piece_start = now;
-    sc.piece_used = Duration::zero();
+    sc.piece_start = now;  // piece_used is zero between pieces: budget_init and budget_stop leave it so
   }
 }
 
@@ -299,7 +308,7 @@ EDGEOS_HOT_INLINE void budget_charge(SchedContext& sc, Duration used) {
 EDGEOS_HOT_INLINE void budget_stop(SchedContext& sc, Instant now, Duration min_budget) {
   if (sc.params.server != ServerKind::kSporadic) return;
   if (sc.piece_used > Duration::zero()) {
-    budget_detail::schedule_refill(sc, sc.piece_start + sc.params.period, sc.piece_used, min_budget);
+    budget_detail::schedule_refill(sc, sc.piece_start.plus_finite(sc.params.period), sc.piece_used, min_budget);
     sc.piece_used = Duration::zero();
   }
   // A ready remainder below the minimum budget would only buy a uselessly short run: fold it

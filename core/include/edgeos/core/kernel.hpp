@@ -1333,9 +1333,7 @@ void Kernel<P>::reschedule(CpuState& c, Instant now) {
     platform_.switch_to(c.id, nullptr);
   }
   const Thread* run = c.current;
-  c.budget_expiry = run != nullptr && run->sc->has_budget()
-                        ? now + budget_available(*run->sc, now, options_.min_budget)
-                        : Instant::never();
+  c.budget_expiry = run != nullptr ? budget_exhaustion(*run->sc, now, options_.min_budget) : Instant::never();
   update_timer(c);
 }
 

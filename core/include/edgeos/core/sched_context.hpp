@@ -60,15 +60,15 @@ inline constexpr uint8_t kMaxRefills = 8;
 struct SchedParams {
   // Fixed priority: 0..255; a larger number runs first.
   uint8_t priority = 0;
+  ServerKind server = ServerKind::kNone;
+  // Sporadic server: how many pending refills the context may hold, 1..kMaxRefills.
+  uint8_t max_refills = kMaxRefills;
   // EDF: the scheduling deadline of a job, relative to its release. Must be > 0.
   Duration relative_deadline = Duration::infinite();
   // CPU time per period. Infinite means unlimited (no enforcement).
   Duration budget = Duration::infinite();
   // Replenishment period of the budget.
   Duration period = Duration::infinite();
-  ServerKind server = ServerKind::kNone;
-  // Sporadic server: how many pending refills the context may hold, 1..kMaxRefills.
-  uint8_t max_refills = kMaxRefills;
 };
 
 // Checks parameters before any object is created: kInvalidArgument for impossible values
@@ -82,8 +82,26 @@ struct Refill {
   Duration amount;
 };
 
-struct SchedContext : Slot {
+// Laid out for the scheduling path, which touches a context at every event of its thread: its
+// first cache line holds what every event reads (the parameters), the refill ring's ends and the
+// start of a sporadic server's piece (set at dispatch); the second what accounting and EDF use;
+// the refill ring and the timer follow. Aligned, so that each of these is one line in any array.
+struct alignas(64) SchedContext : Slot {
   SchedParams params;
+
+  // Sporadic: pending refills, at most params.max_refills of them, sorted by time, in the ring
+  // refills[] below (from refill_head, wrapping at kMaxRefills), and the execution piece being
+  // consumed (started at piece_start, piece_used so far).
+  uint8_t refill_head = 0;
+  uint8_t refill_count = 0;
+  Instant piece_start = Instant::epoch();  // set at every dispatch: in the line read then anyway
+  Duration piece_used = Duration::zero();  // charged to the running context, whose lines are warm
+
+  // Total CPU time charged to this context.
+  Duration consumed = Duration::zero();
+  // Replenishments so far: refills scheduled (sporadic), capacity restored at a period boundary
+  // (deferrable, polling), recharges (CBS).
+  uint64_t replenishments = 0;
 
   // EDF ordering key: the current absolute scheduling deadline, and a sequence number assigned
   // when it was set. Equal deadlines are served in the order they were set (then by thread id),
@@ -91,28 +109,17 @@ struct SchedContext : Slot {
   Instant deadline = Instant::never();
   uint64_t deadline_seq = 0;
 
-  // Total CPU time charged to this context.
-  Duration consumed = Duration::zero();
-
   Thread* thread = nullptr;  // the thread this context is bound to
 
-  // --- budget state (servers only; see budget.hpp) ---------------------------------------------
+  // --- the other servers' budget state (see budget.hpp) -----------------------------------------
   // Deferrable, polling, CBS: budget left in the current period (or until the CBS deadline).
   Duration capacity = Duration::zero();
   // Deferrable and polling: the current server period is [period_start, period_start + period).
   Instant period_start = Instant::epoch();
-  // Sporadic: pending refills, a ring of params.max_refills entries sorted by time, and the
-  // execution piece being consumed (started at piece_start, piece_used so far).
+
   Refill refills[kMaxRefills] = {};
-  uint8_t refill_head = 0;
-  uint8_t refill_count = 0;
-  Instant piece_start = Instant::epoch();
-  Duration piece_used = Duration::zero();
   // Replenishment or period-boundary timer, in the CPU's timer queue.
   TimerEntry timer;
-  // Replenishments so far: refills scheduled (sporadic), capacity restored at a period boundary
-  // (deferrable, polling), recharges (CBS).
-  uint64_t replenishments = 0;
 
   bool has_budget() const { return params.server != ServerKind::kNone; }
 };

@@ -99,6 +99,10 @@ class Instant {
     return Duration::nanoseconds(ns_ - o.ns_);
   }
   constexpr Instant& operator+=(Duration d) { return *this = *this + d; }
+  // A finite instant plus a finite span, without the checks for never() and overflow: for budget
+  // bookkeeping, whose amounts and periods are finite (validate(SchedParams)) and whose instants
+  // cannot come near 2^63 ns (292 years).
+  constexpr Instant plus_finite(Duration d) const { return Instant(ns_ + d.ns()); }
 
  private:
   constexpr explicit Instant(int64_t ns) : ns_(ns) {}
