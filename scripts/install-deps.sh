@@ -28,6 +28,11 @@ grub-efi-amd64-bin   # GRUB ISO for UEFI machines (edgeos boot --iso --uefi)
 xorriso              # grub-mkrescue writes the ISO with it
 mtools               # grub-mkrescue builds the EFI system partition with it
 ovmf                 # UEFI firmware for QEMU (edgeos boot --uefi)
+bochs                # a second x86 emulator, with PCID and the TSC-deadline timer (edgeos boot --emulator bochs)
+bochs-term           # Bochs's text display (runs without X)
+bochsbios            # Bochs's BIOS
+vgabios              # Bochs's VGA BIOS
+bsdutils             # script(1): gives Bochs's text display a terminal
 libsimgrid-dev       # SimGrid 3.32: the simulated edge platform (edgeos sim --backend simgrid)
 pybind11-dev         # the _edgeos Python extension
 python3-dev          # Python headers for the extension

@@ -6,6 +6,27 @@ namespace edgeos::kernel {
 
 namespace {
 
+// Output kept while a run is on (see console_defer): a ring of characters not yet sent.
+constexpr size_t kKeep = 64 * 1024;
+char kept[kKeep];
+size_t kept_head = 0, kept_count = 0;
+uint64_t kept_dropped = 0;
+bool deferring = false;
+
+void emit(const char* s, size_t n) {
+  if (!deferring) {
+    pc::serial_write(s, n);
+    return;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (kept_count == kKeep) {
+      ++kept_dropped;
+      continue;
+    }
+    kept[(kept_head + kept_count++) % kKeep] = s[i];
+  }
+}
+
 // Where formatted characters go: a buffer, flushed to the serial port or kept (ksnprintf).
 struct Out {
   char* buf;
@@ -16,13 +37,13 @@ struct Out {
     if (len + 1 < cap) {
       buf[len++] = c;
     } else if (to_serial) {
-      pc::serial_write(buf, len);
+      emit(buf, len);
       len = 0;
       buf[len++] = c;
     }
   }
   void flush() {
-    if (to_serial && len > 0) pc::serial_write(buf, len);
+    if (to_serial && len > 0) emit(buf, len);
     if (!to_serial && cap > 0) buf[len < cap ? len : cap - 1] = '\0';
   }
 };
@@ -116,6 +137,31 @@ void format(Out& out, const char* fmt, va_list args) {
 }
 
 }  // namespace
+
+void console_defer() { deferring = true; }
+
+void console_drain(size_t max_chars) {
+  while (kept_count > 0 && max_chars > 0) {
+    // Up to the end of the ring, or the allowance, in one write.
+    size_t n = kKeep - kept_head;
+    if (n > kept_count) n = kept_count;
+    if (n > max_chars) n = max_chars;
+    pc::serial_write(kept + kept_head, n);
+    kept_head = (kept_head + n) % kKeep;
+    kept_count -= n;
+    max_chars -= n;
+  }
+}
+
+void console_flush() {
+  console_drain(kKeep);
+  deferring = false;
+  if (kept_dropped > 0) {
+    kprintf("[console: %lu characters were lost: more than %lu KiB kept during the run]\n", kept_dropped,
+            static_cast<unsigned long>(kKeep / 1024));
+    kept_dropped = 0;
+  }
+}
 
 void kvprintf(const char* fmt, va_list args) {
   char buf[256];

@@ -56,6 +56,7 @@ namespace edgeos {
 
 [[noreturn]] void panic(const char* what, const char* file, int line) {
   x86::cli();
+  kernel::console_flush();
   kernel::kprintf("\nKERNEL PANIC: %s (%s:%d)\n", what, file, line);
   pc::qemu_exit(pc::kExitFailure);
 }

@@ -14,6 +14,7 @@ namespace edgeos::ktest {
 
 struct Context {
   int failures = 0;
+  const char* skipped = nullptr;  // why the test did not run, if it did not
   void fail(const char* file, int line, const char* what);
 };
 
@@ -22,7 +23,8 @@ struct Case {
   void (*run)(Context&);
 };
 
-// Runs every registered test; returns the number that failed.
+// Runs every registered test; returns the number that failed. A skipped test (one that needs a
+// CPU feature this machine lacks) is reported as such and is not a failure.
 int run_all();
 
 }  // namespace edgeos::ktest
@@ -35,6 +37,12 @@ int run_all();
 
 // A failed expectation is reported with its file, line and text; the test goes on.
 #define KEXPECT(cond) ((cond) ? (void)0 : ktest_context.fail(__FILE_NAME__, __LINE__, #cond))
+// The test cannot run on this machine (say why): reported as skipped, neither passed nor failed.
+#define KSKIP(why)                  \
+  do {                              \
+    ktest_context.skipped = (why);  \
+    return;                         \
+  } while (0)
 // A failed assertion also ends the test (later steps would depend on it).
 #define KASSERT(cond)                                     \
   do {                                                    \

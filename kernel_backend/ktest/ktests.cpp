@@ -160,7 +160,7 @@ KTEST(user_range_checks) {
 KTEST(destroying_the_current_space_leaves_it_first) {
   x86::AddressSpace as;
   KASSERT(x86::create_space(&as));
-  x86::write_cr3(as.root);
+  x86::activate(as);
   KEXPECT((x86::read_cr3() & x86::kPteAddress) == as.root);
   x86::destroy_space(as);
   KEXPECT((x86::read_cr3() & x86::kPteAddress) == x86::kernel_root());
@@ -227,4 +227,124 @@ KTEST(clock_is_monotonic) {
   while (pc::clock_now() - c0 < Duration::microseconds(500)) {
   }
   KEXPECT(x86::rdtsc() - t0 >= pc::tsc_at(Instant::epoch() + Duration::microseconds(500)) - pc::tsc_at(Instant::epoch()));
+}
+
+// Loading an address space writes CR3 only when the space changes: a return to user mode in the
+// same space keeps the TLB (with or without PCID).
+KTEST(activate_loads_cr3_only_on_a_change) {
+  x86::AddressSpace a, b;
+  KASSERT(x86::create_space(&a) && x86::create_space(&b));
+  x86::activate(a);
+  const uint64_t loads = x86::pcid_stats().loads;
+  x86::activate(a);
+  KEXPECT(x86::pcid_stats().loads == loads);
+  KEXPECT((x86::read_cr3() & x86::kPteAddress) == a.root);
+  x86::activate(b);
+  KEXPECT(x86::pcid_stats().loads == loads + 1);
+  KEXPECT((x86::read_cr3() & x86::kPteAddress) == b.root);
+  x86::activate_kernel();
+  KEXPECT((x86::read_cr3() & x86::kPteAddress) == x86::kernel_root());
+  x86::destroy_space(a);
+  x86::destroy_space(b);
+}
+
+namespace {
+
+// A user page of `as` at `va`, filled with `byte`; returns its frame.
+uint64_t map_filled(x86::AddressSpace& as, uint64_t va, uint8_t byte) {
+  const uint64_t f = x86::frames().alloc();
+  if (f == 0 || !x86::map_page(as, va, f, x86::kPteWrite | x86::kPteNoExecute | x86::kPteOwned)) return 0;
+  auto* p = reinterpret_cast<uint8_t*>(f);
+  for (uint64_t i = 0; i < kPage; ++i) p[i] = byte;
+  return f;
+}
+
+// What the loaded space shows at `va` (a read through the TLB, from the kernel: the ktest image
+// leaves SMAP off).
+uint8_t peek(uint64_t va) { return *reinterpret_cast<volatile const uint8_t*>(va); }
+
+// The leaf entry of `va` in `as`, to change it behind the TLB's back.
+uint64_t* leaf(const x86::AddressSpace& as, uint64_t va) {
+  uint64_t* t = reinterpret_cast<uint64_t*>(as.root);
+  for (int level = 3; level > 0; --level) {
+    const uint64_t e = t[(va >> (12 + 9 * level)) & 511];
+    if ((e & x86::kPtePresent) == 0) return nullptr;
+    t = reinterpret_cast<uint64_t*>(e & x86::kPteAddress);
+  }
+  return &t[(va >> 12) & 511];
+}
+
+}  // namespace
+
+// With PCID each space has its own tag and a switch keeps the others' entries; a space whose
+// translations were removed while it was not loaded is flushed when it is loaded again, so it
+// never sees a removed page. The test also shows whether this CPU keeps a space's entries across
+// switches at all (it may drop them: the SDM allows it), which is what makes the flush necessary.
+KTEST(pcid_tags_spaces_and_flushes_stale_ones) {
+  if (!x86::pcid_enabled()) KSKIP("the CPU has no PCID");
+  const uint64_t va = abi::kUserBase + 0x40'0000;
+  x86::AddressSpace a, b;
+  KASSERT(x86::create_space(&a) && x86::create_space(&b));
+  KASSERT(map_filled(a, va, 0x11) != 0 && map_filled(b, va, 0x33) != 0);
+  x86::activate(a);
+  KEXPECT(peek(va) == 0x11);  // a's translation is in the TLB now, under a's PCID
+  x86::activate(b);
+  KEXPECT(a.pcid != 0 && b.pcid != 0 && a.pcid != b.pcid);
+  KEXPECT((x86::read_cr3() & 0xfff) == b.pcid);
+  KEXPECT(peek(va) == 0x33);
+
+  // Behind the kernel's back (no invalidation, no stale mark): a's entry now says 0x22's frame.
+  const uint64_t f22 = x86::frames().alloc();
+  KASSERT(f22 != 0);
+  for (uint64_t i = 0; i < kPage; ++i) reinterpret_cast<uint8_t*>(f22)[i] = 0x22;
+  uint64_t* e = leaf(a, va);
+  KASSERT(e != nullptr);
+  const uint64_t old = *e;
+  *e = f22 | (old & ~x86::kPteAddress);
+  const uint64_t flushes = x86::pcid_stats().flushes;
+  x86::activate(a);  // no flush: nothing told the kernel
+  KEXPECT(x86::pcid_stats().flushes == flushes);
+  const bool kept = peek(va) == 0x11;
+  kernel::kprintf("    this CPU %s a space's TLB entries across address-space switches\n", kept ? "keeps" : "drops");
+  *e = old;
+  x86::frames().free(f22);
+
+  // The kernel's way: a's page is unmapped and another mapped while b is loaded; loading a
+  // flushes its PCID, and a sees the new page.
+  x86::activate(b);
+  x86::unmap_range(a, va, kPage);
+  KEXPECT(a.tlb_stale);
+  KASSERT(map_filled(a, va, 0x44) != 0);
+  x86::activate(a);
+  KEXPECT(x86::pcid_stats().flushes == flushes + 1);
+  KEXPECT(!a.tlb_stale);
+  KEXPECT(peek(va) == 0x44);
+  x86::activate_kernel();
+  x86::destroy_space(a);
+  x86::destroy_space(b);
+}
+
+// PCIDs are 12 bits: past 4,095 spaces the oldest assignment is taken back. A space that lost its
+// PCID gets a new one, flushed, when it is next loaded; a destroyed space's PCID is free again.
+KTEST(pcid_assignments_wrap_around) {
+  if (!x86::pcid_enabled()) KSKIP("the CPU has no PCID");
+  constexpr int kSpaces = 4096;  // one more than there are user PCIDs
+  static x86::AddressSpace spaces[kSpaces];
+  for (x86::AddressSpace& s : spaces) {
+    s = x86::AddressSpace{};
+    KASSERT(x86::create_space(&s));
+    x86::activate(s);
+  }
+  // The last assignment took back the PCID of the first space loaded in this run of 4,096.
+  int holders = 0;
+  for (const x86::AddressSpace& s : spaces) holders += s.pcid != 0 ? 1 : 0;
+  KEXPECT(holders == kSpaces - 1);
+  x86::AddressSpace& lost = spaces[0];
+  KEXPECT(lost.pcid == 0);
+  const uint64_t flushes = x86::pcid_stats().flushes;
+  x86::activate(lost);
+  KEXPECT(lost.pcid != 0);
+  KEXPECT(x86::pcid_stats().flushes == flushes + 1);
+  x86::activate_kernel();
+  for (x86::AddressSpace& s : spaces) x86::destroy_space(s);
 }

@@ -53,7 +53,14 @@ int run_boot(BootCmdOptions& o) {
   names.run = s.name + " [kernel]";
   const std::string blob = scenario::compile_scenario(s);
 
-  if (!o.quiet) fmt::print(stderr, "booting {} under QEMU ({}{})...\n", s.name, o.boot.accel, o.boot.icount ? ", icount" : "");
+  const bool bochs = o.boot.emulator == "bochs";
+  if (!o.quiet) {
+    if (bochs) {
+      fmt::print(stderr, "booting {} under Bochs ({})...\n", s.name, o.boot.bochs_cpu);
+    } else {
+      fmt::print(stderr, "booting {} under QEMU ({}{})...\n", s.name, o.boot.accel, o.boot.icount ? ", icount" : "");
+    }
+  }
   const harness::BootResult r = harness::boot(blob, s.duration.ns(), o.boot);
   write_file_atomically(o.out + "/serial.log", r.serial);
   if (!r.ok) {
@@ -70,12 +77,17 @@ int run_boot(BootCmdOptions& o) {
   if (o.trace == "csv" || o.trace == "both") write_trace_csv(o.out + "/trace.csv", r.records);
   if (o.trace == "perfetto" || o.trace == "both") write_perfetto_json(o.out + "/trace.perfetto.json", r.records, names, end);
   std::string json = summary_json(sum);
-  json.insert(json.find('{') + 1, fmt::format("\n  \"backend\": \"kernel\",\n  \"accel\": \"{}\",\n  \"icount\": {},\n  \"wall_seconds\": {:.3f},",
-                                              r.accel, o.boot.icount, r.wall_seconds));
+  json.insert(json.find('{') + 1, fmt::format("\n  \"backend\": \"kernel\",\n  \"emulator\": \"{}\",\n  \"accel\": \"{}\",\n  \"icount\": {},\n  \"wall_seconds\": {:.3f},",
+                                              o.boot.emulator, r.accel, o.boot.icount || bochs, r.wall_seconds));
   write_file_atomically(o.out + "/summary.json", json);
   if (!o.quiet) {
-    fmt::print("== {} | kernel under QEMU ({}{}) | {} run, seed {} ==\n", s.name, r.accel, o.boot.icount ? ", icount" : "",
-               format_duration_short(s.duration), s.seed);
+    if (bochs) {
+      fmt::print("== {} | kernel under Bochs ({}) | {} run, seed {} ==\n", s.name, o.boot.bochs_cpu,
+                 format_duration_short(s.duration), s.seed);
+    } else {
+      fmt::print("== {} | kernel under QEMU ({}{}) | {} run, seed {} ==\n", s.name, r.accel, o.boot.icount ? ", icount" : "",
+                 format_duration_short(s.duration), s.seed);
+    }
     fmt::print("{}", format_summary_table(sum));
     fmt::print("\n{} trace records in {:.1f} s of wall time -> {}/{{summary.json, trace.csv, trace.perfetto.json, serial.log}}\n",
                r.records.size(), r.wall_seconds, o.out);
@@ -89,7 +101,7 @@ Action add_boot(CLI::App& app) {
   auto opt = std::make_shared<BootCmdOptions>();
   CLI::App* cmd = app.add_subcommand(
       "boot",
-      "Run a scenario on the x86-64 kernel under QEMU: compile it, boot the kernel with it as a\n"
+      "Run a scenario on the x86-64 kernel under QEMU (or Bochs): compile it, boot the kernel with it as a\n"
       "boot module, and write the kernel's trace as trace.csv, trace.perfetto.json and summary.json\n"
       "(the same files as sim), plus the kernel's console output (serial.log).");
   cmd->add_option("scenario", opt->file, "scenario file (TOML), one CPU")->required();
@@ -107,6 +119,13 @@ Action add_boot(CLI::App& app) {
                 "deterministic clock: QEMU counts one instruction per nanosecond (TCG); two runs give identical traces");
   cmd->add_flag("--iso", opt->boot.iso, "boot from a GRUB ISO (grub-mkrescue) instead of QEMU's -kernel");
   cmd->add_flag("--uefi", opt->boot.uefi, "with --iso: boot under UEFI firmware (OVMF) instead of SeaBIOS");
+  cmd->add_option("--emulator", opt->boot.emulator,
+                  "qemu, or bochs: the GRUB ISO under Bochs, whose CPU model has PCID, the TSC-deadline timer and\n"
+                  "x2APIC (QEMU's TCG CPU has none of them), with a clock of one instruction per nanosecond")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"qemu", "bochs"}));
+  cmd->add_option("--bochs-cpu", opt->boot.bochs_cpu, "with --emulator bochs: the CPU model (bochs --help cpu lists them)")
+      ->capture_default_str();
   cmd->add_option("--kernel", opt->boot.kernel, "the kernel image (default: the one built next to this program)");
   cmd->add_option("--timeout", opt->boot.timeout_s, "seconds of wall time before giving up (default: from the duration)");
   cmd->add_option("--cmdline", opt->boot.cmdline, "the kernel's command line");

@@ -11,6 +11,26 @@ namespace {
 
 Frames frame_pool;
 
+// The PCID state of this CPU (one CPU: the kernel runs one). owner[p] is the space PCID p was
+// last given to; a space still holds p only while owner[p] points at it.
+constexpr uint16_t kMaxPcid = 4095;
+constexpr uint64_t kCr3NoFlush = uint64_t{1} << 63;
+constexpr uint64_t kCr4Pcide = uint64_t{1} << 17;
+bool pcid_on = false;
+AddressSpace* pcid_owner[kMaxPcid + 1] = {};
+uint16_t next_pcid = 1;
+uint64_t loaded_cr3 = 0;  // what this CPU's CR3 holds (root | PCID); 0 before the first activate
+PcidStats stats;
+
+bool is_loaded(const AddressSpace& as) { return as.root != 0 && (loaded_cr3 & kPteAddress) == as.root; }
+
+void load_cr3(uint64_t cr3, bool flush) {
+  ++stats.loads;
+  if (flush) ++stats.flushes;
+  write_cr3(pcid_on && !flush ? cr3 | kCr3NoFlush : cr3);
+  loaded_cr3 = cr3;
+}
+
 uint64_t* table(uint64_t pa) { return reinterpret_cast<uint64_t*>(pa); }  // identity-mapped
 
 int index(uint64_t va, int level) { return static_cast<int>((va >> (12 + 9 * level)) & 511); }
@@ -178,6 +198,8 @@ uint64_t lookup(const AddressSpace& as, uint64_t va) {
 }
 
 void unmap_range(AddressSpace& as, uint64_t va, uint64_t size) {
+  const bool loaded = is_loaded(as);
+  if (!loaded) as.tlb_stale = true;
   for (uint64_t p = va; p < va + size; p += kPageSize) {
     uint64_t* t = table(as.root);
     for (int level = 3; level > 0 && t != nullptr; --level) t = next(t, index(p, level), false);
@@ -185,14 +207,18 @@ void unmap_range(AddressSpace& as, uint64_t va, uint64_t size) {
     uint64_t& e = t[index(p, 0)];
     if ((e & kPtePresent) != 0 && (e & kPteOwned) != 0) frame_pool.free(e & kPteAddress);
     e = 0;
-    invlpg(p);
+    if (loaded) invlpg(p);
   }
 }
 
 void destroy_space(AddressSpace& as) {
   if (as.root == 0) return;
   // Never free the tables the CPU is walking (an FWP ending itself, or killed by its own fault).
-  if ((read_cr3() & kPteAddress) == as.root) write_cr3(kernel_root());
+  if (is_loaded(as)) activate_kernel();
+  // Its PCID goes back unowned; whoever gets it next flushes its entries on first load.
+  if (as.pcid != 0 && pcid_owner[as.pcid] == &as) pcid_owner[as.pcid] = nullptr;
+  as.pcid = 0;
+  as.tlb_stale = false;
   uint64_t* root = table(as.root);
   root[0] = 0;  // the shared kernel map, not owned
   for (int i = 1; i < 512; ++i) {
@@ -214,5 +240,45 @@ bool user_range_ok(const AddressSpace& as, uint64_t va, uint64_t n, bool write) 
 }
 
 uint64_t kernel_root() { return reinterpret_cast<uint64_t>(boot_pml4); }
+
+void enable_pcid() {
+  if (pcid_on) return;
+  activate_kernel();
+  write_cr4(read_cr4() | kCr4Pcide);
+  pcid_on = true;
+}
+
+bool pcid_enabled() { return pcid_on; }
+
+void activate(AddressSpace& as) {
+  if (!pcid_on) {
+    if (!is_loaded(as)) load_cr3(as.root, true);
+    as.tlb_stale = false;  // every load flushed it
+    return;
+  }
+  bool flush = as.tlb_stale;
+  if (as.pcid == 0 || pcid_owner[as.pcid] != &as) {
+    // A PCID of its own: the next in turn, taken from its last owner if it has one (which then
+    // gets a new one, flushed, when it is next loaded). Its entries may be another space's.
+    const uint16_t p = next_pcid;
+    next_pcid = p == kMaxPcid ? 1 : static_cast<uint16_t>(p + 1);
+    if (AddressSpace* old = pcid_owner[p]; old != nullptr) old->pcid = 0;
+    pcid_owner[p] = &as;
+    as.pcid = p;
+    ++stats.assignments;
+    flush = true;
+  }
+  as.tlb_stale = false;
+  const uint64_t cr3 = as.root | as.pcid;
+  if (cr3 == loaded_cr3 && !flush) return;
+  load_cr3(cr3, flush);
+}
+
+void activate_kernel() {
+  // PCID 0: the kernel's tables map only the direct map, which never changes; nothing to flush.
+  if (loaded_cr3 != kernel_root()) load_cr3(kernel_root(), false);
+}
+
+const PcidStats& pcid_stats() { return stats; }
 
 }  // namespace edgeos::x86

@@ -62,7 +62,32 @@ Frames& frames();
 
 struct AddressSpace {
   uint64_t root = 0;  // physical address of the level-4 table; 0: none
+  // With PCID: the tag of this space's TLB entries (0: none assigned; PCID 0 is the kernel's),
+  // and whether translations were removed while another space was loaded, so that entries
+  // under its tag may be stale (cleared when it is next loaded).
+  uint16_t pcid = 0;
+  bool tlb_stale = false;
 };
+
+// Loading address spaces. Without PCID every CR3 load flushes the TLB's (non-global) entries, so
+// only a change of space loads CR3. With PCID (Intel SDM vol. 3A, 4.10.1: CR4.PCIDE, and CR3 bit
+// 63 to keep the new PCID's entries) each space carries a tag and a switch keeps every space's
+// entries: a space is given one of the 4,095 user PCIDs the first time it is loaded (the oldest
+// assignment is taken back when they run out, round robin), and it is loaded with a flush when
+// its PCID is new to it or its entries are stale. Removing a translation from the loaded space
+// invalidates it at once (invlpg); from another space, marks that space stale.
+struct PcidStats {
+  uint64_t loads = 0;        // CR3 loads
+  uint64_t flushes = 0;      // of which flushed the PCID's entries (new assignment, or stale)
+  uint64_t assignments = 0;  // PCIDs given to spaces
+};
+// Sets CR4.PCIDE. Call once, early, with the kernel's tables loaded (CR3's PCID field must be 0).
+void enable_pcid();
+bool pcid_enabled();
+// Puts `as` (with a root) on the CPU, or the kernel's own tables; nothing if already there.
+void activate(AddressSpace& as);
+void activate_kernel();
+const PcidStats& pcid_stats();
 
 // A new address space containing only the kernel's direct map. kOutOfCapacity without frames.
 Status create_space(AddressSpace* as);
@@ -73,7 +98,8 @@ Status create_space(AddressSpace* as);
 Status map_page(AddressSpace& as, uint64_t va, uint64_t pa, uint64_t flags);
 // The leaf entry for `va`, or 0 if unmapped.
 uint64_t lookup(const AddressSpace& as, uint64_t va);
-// Frees every user page table and every owned frame; the space is empty afterwards.
+// Frees every user page table and every owned frame, and the space's PCID; the space is empty
+// afterwards. If the CPU is in it, the CPU moves to the kernel's tables first.
 void destroy_space(AddressSpace& as);
 // Unmaps and frees every owned page of [va, va + size) (e.g. to reset data pages).
 void unmap_range(AddressSpace& as, uint64_t va, uint64_t size);

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "edgeos/hosted/atomic_file.hpp"
@@ -174,73 +175,213 @@ std::vector<TraceRecord> decode_kernel_trace(const std::string& bytes, const std
   return out;
 }
 
+namespace {
+
+// A GRUB rescue ISO (BIOS and UEFI) with the kernel and the scenario as its boot module.
+fs::path make_iso(const fs::path& tmp, const std::string& kernel, const fs::path& blob, const std::string& cmdline) {
+  const fs::path root = tmp / "iso";
+  fs::create_directories(root / "boot" / "grub");
+  fs::copy_file(kernel, root / "boot" / "edgeos-kernel.elf");
+  fs::copy_file(blob, root / "boot" / "scenario.bin");
+  write_file_atomically((root / "boot" / "grub" / "grub.cfg").string(),
+                        fmt::format("set timeout=0\nset default=0\nserial --unit=0 --speed=115200\n"
+                                    "terminal_input serial console\nterminal_output serial console\n"
+                                    "menuentry \"edgeos\" {{\n  multiboot2 /boot/edgeos-kernel.elf {}\n"
+                                    "  module2 /boot/scenario.bin scenario\n  boot\n}}\n",
+                                    cmdline));
+  const fs::path iso = tmp / "edgeos.iso";
+  const Exit mk = run_program({"grub-mkrescue", "-o", iso.string(), root.string()}, tmp / "grub.log", 120);
+  if (!mk.started || mk.status != 0 || !fs::exists(iso)) {
+    throw InputError(fmt::format("grub-mkrescue failed (install grub-pc-bin, grub-efi-amd64-bin, xorriso and mtools): {}",
+                                 read_file(tmp / "grub.log")));
+  }
+  return iso;
+}
+
+// The processes whose parent is `pid` (from /proc).
+std::vector<pid_t> children_of(pid_t pid) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const fs::directory_entry& d : fs::directory_iterator("/proc", ec)) {
+    const std::string name = d.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    // /proc/PID/stat: "PID (command) STATE PPID ..."; the command may hold spaces and parentheses.
+    const std::string stat = read_file(d.path() / "stat");
+    const size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 1));
+    std::string state;
+    long ppid = 0;
+    if (rest >> state >> ppid && ppid == pid) out.push_back(static_cast<pid_t>(std::stol(name)));
+  }
+  return out;
+}
+
+// Bochs, booting `iso` from its CD-ROM drive. Its terminal display needs a terminal, so it runs
+// under script(1), which gives it one; its standard output (port 0xe9: the trace, after Bochs's
+// banner) goes to `e9`. The clock follows the instructions (sync=none, 10^9 per second: one per
+// nanosecond, as QEMU's -icount shift=0), so a run is deterministic. It ends when the console
+// shows the kernel's exit line, which gives the status QEMU's exit device would have; a Bochs
+// that stops by itself (a triple fault is fatal here) or outlives `timeout_s` is a failure.
+Exit run_bochs(const BootOptions& o, const fs::path& tmp, const fs::path& iso, const fs::path& serial,
+               const fs::path& e9, int timeout_s) {
+  const fs::path rc = tmp / "bochsrc", commands = tmp / "bochs.commands";
+  const uint64_t megs = std::stoull(o.memory) * (o.memory.back() == 'G' ? 1024 : 1);
+  write_file_atomically(rc.string(),
+                        fmt::format("megs: {}\ncpu: model={}, count=1, ips=1000000000, reset_on_triple_fault=0\n"
+                                    "romimage: file=/usr/share/bochs/BIOS-bochs-latest\n"
+                                    "vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest\n"
+                                    "ata0-master: type=cdrom, path=\"{}\", status=inserted\nboot: cdrom\n"
+                                    "clock: sync=none, time0=1\ncom1: enabled=1, mode=file, dev=\"{}\"\n"
+                                    "display_library: term\nport_e9_hack: enabled=1\nspeaker: enabled=0\nsound: driver=dummy\n"
+                                    "log: \"{}\"\npanic: action=fatal\nerror: action=report\ninfo: action=ignore\n",
+                                    megs, o.bochs_cpu, iso.string(), serial.string(), (tmp / "bochs.log").string()));
+  write_file_atomically(commands.string(), "c\n");  // the debugger's first prompt: continue
+  const std::string command = fmt::format("exec '{}' -q -f '{}' -rc '{}' > '{}' 2>> '{}'", o.bochs, rc.string(),
+                                          commands.string(), e9.string(), (tmp / "bochs.stderr").string());
+  std::vector<std::string> argv = {"script", "-qfec", command, "/dev/null"};
+  std::vector<char*> args;
+  for (std::string& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  std::vector<std::string> env_strings = {"TERM=xterm"};
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::string_view(*e).substr(0, 5) != "TERM=") env_strings.emplace_back(*e);
+  }
+  std::vector<char*> env;
+  for (std::string& e : env_strings) env.push_back(e.data());
+  env.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, (tmp / "script.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  pid_t pid = 0;
+  const int spawned = posix_spawnp(&pid, "script", &actions, nullptr, args.data(), env.data());
+  posix_spawn_file_actions_destroy(&actions);
+  Exit e;
+  if (spawned != 0) {
+    e.started = false;
+    return e;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  constexpr std::string_view kExitLine = "edgeos: machine exit 0x";
+  for (;;) {
+    const std::string console = read_file(serial);
+    if (const size_t at = console.find(kExitLine); at != std::string::npos && console.size() >= at + kExitLine.size() + 3) {
+      const int code = std::stoi(console.substr(at + kExitLine.size(), 2), nullptr, 16);
+      e.status = (code << 1) | 1;  // as QEMU's isa-debug-exit reports it
+      break;
+    }
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      e.status = -1;  // Bochs stopped without the kernel's verdict
+      return e;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      e.timed_out = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // Port 0xe9's bytes come before the console line that ends the run. Bochs runs in a session
+  // of its own under script (the terminal's), so it is killed by its pid, and with SIGKILL: a
+  // hang-up would stop it in its debugger, which would print to the trace's channel.
+  // script then reaps it and exits; if it does not within two seconds, it is killed too.
+  for (const pid_t child : children_of(pid)) kill(child, SIGKILL);
+  int status = 0;
+  for (int i = 0; i < 100 && waitpid(pid, &status, WNOHANG) != pid; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (kill(pid, 0) == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+  }
+  return e;
+}
+
+// The trace Bochs's port 0xe9 wrote, without the banner before it.
+std::string e9_trace(const fs::path& e9) {
+  const std::string bytes = read_file(e9);
+  const size_t at = bytes.find("EDGEOSTR");
+  return at == std::string::npos ? std::string() : bytes.substr(at);
+}
+
+}  // namespace
+
 BootResult boot(const std::string& blob, int64_t duration_ns, const BootOptions& o) {
   BootResult result;
   const std::string kernel = o.kernel.empty() ? find_kernel() : o.kernel;
   if (!fs::exists(kernel)) throw InputError(fmt::format("--kernel: {} does not exist", kernel));
   if (o.accel != "auto" && o.accel != "tcg" && o.accel != "kvm") throw InputError("--accel: expected auto, tcg or kvm");
   if (o.icount && o.accel == "kvm") throw InputError("--icount needs TCG (QEMU counts instructions only when it emulates them); use --accel tcg or auto");
+  if (o.emulator != "qemu" && o.emulator != "bochs") throw InputError("--emulator: expected qemu or bochs");
+  const bool bochs = o.emulator == "bochs";
+  if (bochs && o.uefi) throw InputError("--uefi: Bochs boots by its BIOS; use --emulator qemu for UEFI (OVMF)");
+  if (bochs && o.accel == "kvm") throw InputError("--accel kvm: Bochs emulates every instruction; leave --accel out with --emulator bochs");
   {
-    // Is QEMU there at all?
+    // Is the emulator there at all?
     TempDir probe(o.work_dir);
-    const Exit e = run_program({o.qemu, "--version"}, probe.path() / "v.log", 20);
-    if (!e.started || e.status != 0) {
-      throw InputError(fmt::format("cannot run {} (install the Debian package qemu-system-x86)", o.qemu));
+    const Exit e = bochs ? run_program({o.bochs, "--help", "cpu"}, probe.path() / "v.log", 20)
+                         : run_program({o.qemu, "--version"}, probe.path() / "v.log", 20);
+    if (!e.started || (!bochs && e.status != 0)) {
+      throw InputError(bochs ? fmt::format("cannot run {} (install the Debian packages bochs, bochs-term and bochsbios)", o.bochs)
+                             : fmt::format("cannot run {} (install the Debian package qemu-system-x86)", o.qemu));
+    }
+    if (bochs && read_file(probe.path() / "v.log").find(o.bochs_cpu) == std::string::npos) {
+      throw InputError(fmt::format("{} has no CPU model {} (see bochs --help cpu)", o.bochs, o.bochs_cpu));
     }
   }
-  result.accel = o.accel == "auto" ? (!o.icount && kvm_boots(o, kernel) ? "kvm" : "tcg") : o.accel;
+  result.accel = bochs ? "bochs" : o.accel == "auto" ? (!o.icount && kvm_boots(o, kernel) ? "kvm" : "tcg") : o.accel;
 
   TempDir tmp(o.work_dir);
   const fs::path blob_path = tmp.path() / "scenario.bin";
   write_file_atomically(blob_path.string(), blob);
   const fs::path serial = tmp.path() / "serial.log";
   const fs::path trace = tmp.path() / "trace.bin";
-  std::vector<std::string> a = qemu_args(o, result.accel, serial, trace);
-  if (o.iso) {
-    const fs::path root = tmp.path() / "iso";
-    fs::create_directories(root / "boot" / "grub");
-    fs::copy_file(kernel, root / "boot" / "edgeos-kernel.elf");
-    fs::copy_file(blob_path, root / "boot" / "scenario.bin");
-    write_file_atomically((root / "boot" / "grub" / "grub.cfg").string(),
-                          fmt::format("set timeout=0\nset default=0\nserial --unit=0 --speed=115200\n"
-                                      "terminal_input serial console\nterminal_output serial console\n"
-                                      "menuentry \"edgeos\" {{\n  multiboot2 /boot/edgeos-kernel.elf {}\n"
-                                      "  module2 /boot/scenario.bin scenario\n  boot\n}}\n",
-                                      o.cmdline));
-    const fs::path iso = tmp.path() / "edgeos.iso";
-    const Exit mk = run_program({"grub-mkrescue", "-o", iso.string(), root.string()}, tmp.path() / "grub.log", 120);
-    if (!mk.started || mk.status != 0 || !fs::exists(iso)) {
-      throw InputError(fmt::format("grub-mkrescue failed (install grub-pc-bin, grub-efi-amd64-bin, xorriso and mtools): {}",
-                                   read_file(tmp.path() / "grub.log")));
-    }
-    if (o.uefi) {
-      const std::string ovmf = find_ovmf();
-      if (ovmf.empty()) throw InputError("no OVMF firmware found (install the Debian package ovmf)");
-      a.insert(a.end(), {"-bios", ovmf});
-    }
-    a.insert(a.end(), {"-cdrom", iso.string()});
-  } else {
-    a.insert(a.end(), {"-kernel", kernel, "-initrd", blob_path.string()});
-    if (!o.cmdline.empty()) a.insert(a.end(), {"-append", o.cmdline});
-  }
-  const int timeout = o.timeout_s > 0 ? o.timeout_s : 120 + static_cast<int>(60 * (duration_ns / 1'000'000'000 + 1));
+  const int timeout = o.timeout_s > 0 ? o.timeout_s
+                                      : (bochs ? 300 : 120) + static_cast<int>((bochs ? 600 : 60) * (duration_ns / 1'000'000'000 + 1));
   const auto t0 = std::chrono::steady_clock::now();
-  const Exit e = run_program(a, tmp.path() / "qemu.log", timeout);
+  Exit e;
+  std::string trace_bytes;
+  if (bochs) {
+    const fs::path iso = make_iso(tmp.path(), kernel, blob_path, o.cmdline);
+    const fs::path e9 = tmp.path() / "e9.bin";
+    e = run_bochs(o, tmp.path(), iso, serial, e9, timeout);
+    trace_bytes = e9_trace(e9);
+  } else {
+    std::vector<std::string> a = qemu_args(o, result.accel, serial, trace);
+    if (o.iso) {
+      const fs::path iso = make_iso(tmp.path(), kernel, blob_path, o.cmdline);
+      if (o.uefi) {
+        const std::string ovmf = find_ovmf();
+        if (ovmf.empty()) throw InputError("no OVMF firmware found (install the Debian package ovmf)");
+        a.insert(a.end(), {"-bios", ovmf});
+      }
+      a.insert(a.end(), {"-cdrom", iso.string()});
+    } else {
+      a.insert(a.end(), {"-kernel", kernel, "-initrd", blob_path.string()});
+      if (!o.cmdline.empty()) a.insert(a.end(), {"-append", o.cmdline});
+    }
+    e = run_program(a, tmp.path() / "qemu.log", timeout);
+    if (fs::exists(trace)) trace_bytes = read_file(trace);
+  }
   result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   result.qemu_status = e.status;
   result.serial = read_file(serial);
-  if (!e.started) throw InputError(fmt::format("cannot run {}", o.qemu));
+  const std::string emulator = bochs ? o.bochs : o.qemu;
+  if (!e.started) throw InputError(fmt::format("cannot run {}", emulator));
   if (e.timed_out) {
     result.failure = fmt::format("the kernel did not finish within {} s (give --timeout to wait longer)", timeout);
   } else if (e.status == 33) {
     result.ok = true;
   } else if (e.status == 35) {
     result.failure = "the kernel reported a failure (see its console output)";
+  } else if (bochs) {
+    result.failure = fmt::format("Bochs stopped without the kernel's verdict (a triple fault stops it): {}{}",
+                                 read_file(tmp.path() / "bochs.stderr"), read_file(tmp.path() / "bochs.log"));
   } else {
     result.failure = fmt::format("QEMU exited with status {} (a triple fault resets the machine; -no-reboot makes that an exit): {}",
                                  e.status, read_file(tmp.path() / "qemu.log"));
   }
-  if (fs::exists(trace) && fs::file_size(trace) > 0) result.records = decode_kernel_trace(read_file(trace), "kernel trace");
+  if (!trace_bytes.empty()) result.records = decode_kernel_trace(trace_bytes, "kernel trace");
   return result;
 }
 

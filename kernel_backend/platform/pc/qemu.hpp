@@ -1,5 +1,7 @@
 // QEMU's test devices: isa-debug-exit (port 0xf4) ends the run with a status, debugcon (port
-// 0xe9) is a fast byte channel for the binary trace. On hardware both writes go nowhere.
+// 0xe9) is a fast byte channel for the binary trace. Bochs has port 0xe9 too (port_e9_hack) but no
+// exit device: qemu_exit also prints "edgeos: machine exit 0xNN" on the console, and stops the
+// CPU. On hardware the port writes go nowhere.
 #pragma once
 
 #include "edgeos/core/base.hpp"

@@ -26,13 +26,16 @@ struct BootOptions {
   std::string cmdline;            // the kernel's command line
   std::string work_dir;           // temporary files (removed afterwards); empty: the system's
   std::string memory = "256M";
+  std::string emulator = "qemu";  // qemu or bochs
+  std::string bochs = "bochs";
+  std::string bochs_cpu = "corei7_haswell_4770";  // a Bochs CPU model (bochs --help cpu)
 };
 
 struct BootResult {
   bool ok = false;                // the kernel ran the scenario and exited with success
   std::string failure;            // otherwise: why, for the user
   int qemu_status = -1;           // QEMU's exit status (33: success, 35: the kernel failed)
-  std::string accel;              // what was used: "tcg" or "kvm"
+  std::string accel;              // what was used: "tcg", "kvm" or "bochs"
   std::string serial;             // the kernel's console output
   std::vector<TraceRecord> records;
   double wall_seconds = 0;
