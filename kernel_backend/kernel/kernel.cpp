@@ -501,8 +501,12 @@ void on_timer() {
             dispatch_latency.total / dispatch_latency.count, dispatch_latency.max);
   }
   const x86::PcidStats& pcid = x86::pcid_stats();
-  kprintf("address spaces: PCID %s; %lu CR3 loads, %lu of them flushing, %lu PCIDs assigned\n",
-          x86::pcid_enabled() ? "on" : "off (every load flushes)", pcid.loads, pcid.flushes, pcid.assignments);
+  if (x86::pcid_enabled()) {
+    kprintf("address spaces: PCID on; %lu CR3 loads, %lu of them flushing, %lu PCIDs assigned\n", pcid.loads,
+            pcid.flushes, pcid.assignments);
+  } else {
+    kprintf("address spaces: PCID off; %lu CR3 loads, each flushing\n", pcid.loads);
+  }
   if (scenario.count(blob::kArrivals) > 0) {
     kprintf("requests: %u arrivals in the scenario, %lu delivered (with AR hand-offs), %lu dropped\n",
             scenario.count(blob::kArrivals), requests_delivered, requests_dropped);

@@ -16,19 +16,15 @@ Frames frame_pool;
 constexpr uint16_t kMaxPcid = 4095;
 constexpr uint64_t kCr3NoFlush = uint64_t{1} << 63;
 constexpr uint64_t kCr4Pcide = uint64_t{1} << 17;
-bool pcid_on = false;
 AddressSpace* pcid_owner[kMaxPcid + 1] = {};
 uint16_t next_pcid = 1;
-uint64_t loaded_cr3 = 0;  // what this CPU's CR3 holds (root | PCID); 0 before the first activate
-PcidStats stats;
+bool is_loaded(const AddressSpace& as) { return as.root != 0 && detail::loaded_root == as.root; }
 
-bool is_loaded(const AddressSpace& as) { return as.root != 0 && (loaded_cr3 & kPteAddress) == as.root; }
-
-void load_cr3(uint64_t cr3, bool flush) {
-  ++stats.loads;
-  if (flush) ++stats.flushes;
-  write_cr3(pcid_on && !flush ? cr3 | kCr3NoFlush : cr3);
-  loaded_cr3 = cr3;
+void load_cr3(uint64_t root, uint16_t pcid, bool flush) {
+  ++detail::stats.loads;
+  if (flush) ++detail::stats.flushes;
+  write_cr3(root | pcid | (detail::pcid_on && !flush ? kCr3NoFlush : 0));
+  detail::loaded_root = root;
 }
 
 uint64_t* table(uint64_t pa) { return reinterpret_cast<uint64_t*>(pa); }  // identity-mapped
@@ -242,20 +238,21 @@ bool user_range_ok(const AddressSpace& as, uint64_t va, uint64_t n, bool write) 
 uint64_t kernel_root() { return reinterpret_cast<uint64_t>(boot_pml4); }
 
 void enable_pcid() {
-  if (pcid_on) return;
+  if (detail::pcid_on) return;
   activate_kernel();
   write_cr4(read_cr4() | kCr4Pcide);
-  pcid_on = true;
+  detail::pcid_on = true;
 }
 
-bool pcid_enabled() { return pcid_on; }
+bool pcid_enabled() { return detail::pcid_on; }
 
-void activate(AddressSpace& as) {
-  if (!pcid_on) {
-    if (!is_loaded(as)) load_cr3(as.root, true);
-    as.tlb_stale = false;  // every load flushed it
-    return;
-  }
+namespace detail {
+
+uint64_t loaded_root = 0;  // 0 before the first load: the boot tables are loaded, but not known
+bool pcid_on = false;
+PcidStats stats;
+
+void activate_pcid(AddressSpace& as) {
   bool flush = as.tlb_stale;
   if (as.pcid == 0 || pcid_owner[as.pcid] != &as) {
     // A PCID of its own: the next in turn, taken from its last owner if it has one (which then
@@ -269,16 +266,16 @@ void activate(AddressSpace& as) {
     flush = true;
   }
   as.tlb_stale = false;
-  const uint64_t cr3 = as.root | as.pcid;
-  if (cr3 == loaded_cr3 && !flush) return;
-  load_cr3(cr3, flush);
+  load_cr3(as.root, as.pcid, flush);
 }
+
+}  // namespace detail
 
 void activate_kernel() {
   // PCID 0: the kernel's tables map only the direct map, which never changes; nothing to flush.
-  if (loaded_cr3 != kernel_root()) load_cr3(kernel_root(), false);
+  if (detail::loaded_root != kernel_root()) load_cr3(kernel_root(), 0, false);
 }
 
-const PcidStats& pcid_stats() { return stats; }
+const PcidStats& pcid_stats() { return detail::stats; }
 
 }  // namespace edgeos::x86

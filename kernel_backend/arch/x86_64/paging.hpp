@@ -5,6 +5,7 @@
 
 #include "edgeos/core/base.hpp"
 #include "edgeos/core/result.hpp"
+#include "cpu.hpp"
 
 namespace edgeos::x86 {
 
@@ -78,14 +79,33 @@ struct AddressSpace {
 // invalidates it at once (invlpg); from another space, marks that space stale.
 struct PcidStats {
   uint64_t loads = 0;        // CR3 loads
-  uint64_t flushes = 0;      // of which flushed the PCID's entries (new assignment, or stale)
+  uint64_t flushes = 0;      // with PCID: of which flushed the PCID's entries (new, or stale)
   uint64_t assignments = 0;  // PCIDs given to spaces
 };
 // Sets CR4.PCIDE. Call once, early, with the kernel's tables loaded (CR3's PCID field must be 0).
 void enable_pcid();
 bool pcid_enabled();
-// Puts `as` (with a root) on the CPU, or the kernel's own tables; nothing if already there.
-void activate(AddressSpace& as);
+namespace detail {
+extern uint64_t loaded_root;  // the tables in CR3 (without the PCID)
+extern bool pcid_on;
+extern PcidStats stats;
+void activate_pcid(AddressSpace& as);
+}  // namespace detail
+
+// Puts `as` (with a root) on the CPU; nothing if it is there already (every return to user mode
+// in the same space: one comparison). A loaded space is never stale: removing its translations
+// invalidates them at once. Without PCID a load is a CR3 write, which flushes: inline, since it
+// is half of every switch between FWPs, and of every call and reply.
+inline void activate(AddressSpace& as) {
+  if (as.root == detail::loaded_root) return;
+  if (detail::pcid_on) {
+    detail::activate_pcid(as);
+    return;
+  }
+  ++detail::stats.loads;
+  write_cr3(as.root);
+  detail::loaded_root = as.root;
+}
 void activate_kernel();
 const PcidStats& pcid_stats();
 
