@@ -53,6 +53,30 @@ TEST_P(GoldenSchedule, AsScenarioFileMatches) {
   std::filesystem::remove_all(dir);
 }
 
+// The same, one CPU at a time, as a one-CPU backend (the kernel) boots a file with several
+// partitioned CPUs: each CPU's tasks alone give that CPU's part of the golden schedule.
+TEST(GoldenFiles, EachCpuOfAMultiCpuFileAsScenarioFileMatches) {
+  int files = 0;
+  for (const std::string& file : golden_files(EDGEOS_GOLDEN_DIR)) {
+    const GoldenCase g = load_golden(file);
+    if (g.cpus == 1) continue;
+    ++files;
+    for (uint32_t cpu = 0; cpu < g.cpus; ++cpu) {
+      SCOPED_TRACE(::testing::Message() << g.file << ", CPU " << cpu);
+      const std::string dir = ::testing::TempDir() + "golden-cpu-" + std::to_string(cpu) + "-" +
+                              std::filesystem::path(file).stem().string();
+      GoldenScenarioOptions o;
+      o.cpu = static_cast<int>(cpu);
+      const std::string path = write_golden_scenario(golden_scenario(g, o), dir);
+      const GoldenCase part = golden_cpu_part(g, cpu);
+      ASSERT_FALSE(part.runs.empty());
+      expect_golden(part, run_scenario_on_core_sim(path), g.unit_ns);
+      std::filesystem::remove_all(dir);
+    }
+  }
+  EXPECT_GE(files, 1);
+}
+
 std::string case_name(const ::testing::TestParamInfo<std::string>& info) {
   std::string name = std::filesystem::path(info.param).stem().string();
   std::replace_if(name.begin(), name.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');

@@ -10,6 +10,27 @@
 
 namespace edgeos::testing {
 
+GoldenCase golden_cpu_part(const GoldenCase& g, uint32_t cpu) {
+  GoldenCase part = g;
+  part.cpus = 1;
+  part.tasks.clear();
+  std::set<std::string> mine;
+  for (GoldenTask t : g.tasks) {
+    if (t.cpu != cpu) continue;
+    mine.insert(t.name);
+    t.cpu = 0;
+    part.tasks.push_back(t);
+  }
+  const auto keep = [&mine](auto& v) { std::erase_if(v, [&mine](const auto& x) { return !mine.count(x.task); }); };
+  keep(part.runs);
+  keep(part.misses);
+  keep(part.exhausted);
+  keep(part.replenished);
+  keep(part.responses);
+  for (Slice& s : part.runs) s.cpu = 0;
+  return part;
+}
+
 GoldenScenario golden_scenario(const GoldenCase& g, const GoldenScenarioOptions& o) {
   const int64_t unit = o.unit_ns > 0 ? o.unit_ns : g.unit_ns;
   const auto ns = [&](int64_t units) { return fmt::format("\"{}ns\"", units * unit); };

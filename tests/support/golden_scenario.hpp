@@ -28,6 +28,11 @@ struct GoldenScenario {
   std::vector<std::string> trace_texts;  // their contents
 };
 
+// The part of a golden case that runs on CPU `cpu`: its tasks, moved to CPU 0 of a one-CPU case,
+// with their slices, misses, budget events and responses (partitioned CPUs do not interact, so
+// this is the schedule a one-CPU backend must give them).
+GoldenCase golden_cpu_part(const GoldenCase& g, uint32_t cpu);
+
 // Throws InputError for what a scenario cannot express (a periodic task with varying costs).
 GoldenScenario golden_scenario(const GoldenCase& g, const GoldenScenarioOptions& options);
 

@@ -217,16 +217,44 @@ std::vector<pid_t> children_of(pid_t pid) {
   return out;
 }
 
+// The status in the kernel's exit line, "edgeos: machine exit 0xNN" at the start of a line (what an
+// FWP prints starts with its name, and is one line: it cannot pass for it); -1 if there is none.
+int exit_code_of(const std::string& console) {
+  constexpr std::string_view kExitLine = "edgeos: machine exit 0x";
+  for (size_t at = console.find(kExitLine); at != std::string::npos; at = console.find(kExitLine, at + 1)) {
+    if (at != 0 && console[at - 1] != '\n') continue;
+    const size_t digits = at + kExitLine.size();
+    if (console.size() < digits + 2) return -1;  // not all written yet
+    int code = 0;
+    for (size_t i = digits; i < digits + 2; ++i) {
+      const char c = console[i];
+      const int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (v < 0) return -1;
+      code = code * 16 + v;
+    }
+    return code;
+  }
+  return -1;
+}
+
 // Bochs, booting `iso` from its CD-ROM drive. Its terminal display needs a terminal, so it runs
 // under script(1), which gives it one; its standard output (port 0xe9: the trace, after Bochs's
 // banner) goes to `e9`. The clock follows the instructions (sync=none, 10^9 per second: one per
 // nanosecond, as QEMU's -icount shift=0), so a run is deterministic. It ends when the console
 // shows the kernel's exit line, which gives the status QEMU's exit device would have; a Bochs
 // that stops by itself (a triple fault is fatal here) or outlives `timeout_s` is a failure.
+// Bochs and script are killed or gone whenever this returns, also on error.
 Exit run_bochs(const BootOptions& o, const fs::path& tmp, const fs::path& iso, const fs::path& serial,
                const fs::path& e9, int timeout_s) {
   const fs::path rc = tmp / "bochsrc", commands = tmp / "bochs.commands";
-  const uint64_t megs = std::stoull(o.memory) * (o.memory.back() == 'G' ? 1024 : 1);
+  // The paths go into a shell command and a bochsrc between quotes: none may hold one.
+  for (const std::string& p : {tmp.string(), iso.string(), serial.string(), e9.string(), o.bochs}) {
+    if (p.find_first_of("'\"\n") != std::string::npos) {
+      throw InputError(fmt::format("a path with a quote in it cannot be given to Bochs: {}", p));
+    }
+  }
+  const char unit = o.memory.empty() ? 'M' : o.memory.back();
+  const uint64_t megs = std::stoull(o.memory) * (unit == 'G' || unit == 'g' ? 1024 : 1);
   write_file_atomically(rc.string(),
                         fmt::format("megs: {}\ncpu: model={}, count=1, ips=1000000000, reset_on_triple_fault=0\n"
                                     "romimage: file=/usr/share/bochs/BIOS-bochs-latest\n"
@@ -243,9 +271,11 @@ Exit run_bochs(const BootOptions& o, const fs::path& tmp, const fs::path& iso, c
   std::vector<char*> args;
   for (std::string& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
-  std::vector<std::string> env_strings = {"TERM=xterm"};
+  // script runs the command with $SHELL: a POSIX one, whatever the user's is.
+  std::vector<std::string> env_strings = {"TERM=xterm", "SHELL=/bin/sh"};
   for (char** e = environ; *e != nullptr; ++e) {
-    if (std::string_view(*e).substr(0, 5) != "TERM=") env_strings.emplace_back(*e);
+    const std::string_view v(*e);
+    if (v.substr(0, 5) != "TERM=" && v.substr(0, 6) != "SHELL=") env_strings.emplace_back(v);
   }
   std::vector<char*> env;
   for (std::string& e : env_strings) env.push_back(e.data());
@@ -264,18 +294,17 @@ Exit run_bochs(const BootOptions& o, const fs::path& tmp, const fs::path& iso, c
     return e;
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-  constexpr std::string_view kExitLine = "edgeos: machine exit 0x";
+  bool reaped = false;
   for (;;) {
-    const std::string console = read_file(serial);
-    if (const size_t at = console.find(kExitLine); at != std::string::npos && console.size() >= at + kExitLine.size() + 3) {
-      const int code = std::stoi(console.substr(at + kExitLine.size(), 2), nullptr, 16);
+    int status = 0;
+    reaped = waitpid(pid, &status, WNOHANG) == pid;  // before reading: an exit line written just before is seen
+    if (const int code = exit_code_of(read_file(serial)); code >= 0) {
       e.status = (code << 1) | 1;  // as QEMU's isa-debug-exit reports it
       break;
     }
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) {
+    if (reaped) {
       e.status = -1;  // Bochs stopped without the kernel's verdict
-      return e;
+      break;
     }
     if (std::chrono::steady_clock::now() > deadline) {
       e.timed_out = true;
@@ -287,12 +316,17 @@ Exit run_bochs(const BootOptions& o, const fs::path& tmp, const fs::path& iso, c
   // of its own under script (the terminal's), so it is killed by its pid, and with SIGKILL: a
   // hang-up would stop it in its debugger, which would print to the trace's channel.
   // script then reaps it and exits; if it does not within two seconds, it is killed too.
-  for (const pid_t child : children_of(pid)) kill(child, SIGKILL);
-  int status = 0;
-  for (int i = 0; i < 100 && waitpid(pid, &status, WNOHANG) != pid; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  if (kill(pid, 0) == 0) {
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
+  if (!reaped) {
+    for (const pid_t child : children_of(pid)) kill(child, SIGKILL);
+    int status = 0;
+    for (int i = 0; i < 100 && !reaped; ++i) {
+      reaped = waitpid(pid, &status, WNOHANG) == pid;
+      if (!reaped) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (!reaped) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+    }
   }
   return e;
 }
