@@ -1,7 +1,11 @@
 // edgeos boot: run a scenario on the x86-64 kernel under QEMU, with the same outputs as sim.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 
 #include "cli.hpp"
 #include "edgeos/harness/boot.hpp"
@@ -11,6 +15,7 @@
 #include "edgeos/hosted/summary.hpp"
 #include "edgeos/hosted/trace_io.hpp"
 #include "edgeos/simulator/scenario_run.hpp"
+#include "edgeos/simulator/validate.hpp"
 #include "edgeos/workloads/scenario_compile.hpp"
 #include "edgeos/workloads/scenario_toml.hpp"
 
@@ -28,11 +33,23 @@ struct BootCmdOptions {
   bool quiet = false;
 };
 
-int run_boot(BootCmdOptions& o) {
-  scenario::Scenario s = scenario::load_scenario(o.file);
-  if (!o.seed.empty()) s.seed = parse_uint(o.seed, "--seed");
-  if (!o.duration.empty()) {
-    s.duration = parse_duration(o.duration, "--duration");
+// A scenario as the kernel runs it: the file with --seed and --duration applied (one CPU), and
+// the names of its objects. The kernel instantiates in the canonical order, so the simulator's
+// instantiation of the same scenario has the same thread and FWP indices.
+struct KernelScenario {
+  scenario::Scenario s;
+  TraceNames names;
+  std::vector<uint32_t> tenant_of_fwp;
+  std::set<uint32_t> not_tasks;  // thread indices of threads whose kernel program is not "task"
+};
+
+KernelScenario kernel_scenario(const std::string& file, const std::string& seed, const std::string& duration) {
+  KernelScenario k;
+  scenario::Scenario& s = k.s;
+  s = scenario::load_scenario(file);
+  if (!seed.empty()) s.seed = parse_uint(seed, "--seed");
+  if (!duration.empty()) {
+    s.duration = parse_duration(duration, "--duration");
     if (s.duration <= Duration::zero()) throw InputError("--duration: must be > 0");
   }
   uint32_t cpus = 0;
@@ -40,17 +57,23 @@ int run_boot(BootCmdOptions& o) {
   if (cpus != 1) {
     throw InputError(fmt::format("{}: the scenario has {} CPUs; the kernel backend runs scenarios on one CPU for now", s.file, cpus));
   }
-  // Names for the trace: the kernel instantiates in the canonical order, so the simulator's
-  // instantiation of the same scenario has the same thread and FWP indices.
-  TraceNames names;
-  std::vector<uint32_t> tenant_of_fwp;
-  {
-    CountingSink none;
-    sim::ScenarioRun layout(s, {}, none);
-    names = layout.names();
-    tenant_of_fwp = layout.layout().tenant_of_fwp;
+  CountingSink none;
+  sim::ScenarioRun layout(s, {}, none);
+  k.names = layout.names();
+  k.tenant_of_fwp = layout.layout().tenant_of_fwp;
+  for (size_t t = 0; t < s.threads.size(); ++t) {
+    if (s.threads[t].program == 0) continue;
+    for (const ThreadId id : layout.layout().threads[t]) k.not_tasks.insert(id.index);
   }
-  names.run = s.name + " [kernel]";
+  k.names.run = s.name + " [kernel]";
+  return k;
+}
+
+int run_boot(BootCmdOptions& o) {
+  const KernelScenario k = kernel_scenario(o.file, o.seed, o.duration);
+  const scenario::Scenario& s = k.s;
+  const TraceNames& names = k.names;
+  const std::vector<uint32_t>& tenant_of_fwp = k.tenant_of_fwp;
   const std::string blob = scenario::compile_scenario(s);
 
   const bool bochs = o.boot.emulator == "bochs";
@@ -95,6 +118,204 @@ int run_boot(BootCmdOptions& o) {
   return kExitOk;
 }
 
+struct ValidateOptions {
+  std::string file;
+  std::string out = "out/validate";
+  std::string seed;
+  std::string duration;
+  harness::BootOptions boot;
+  bool quiet = false;
+};
+
+std::string us(double ns) { return fmt::format("{:.1f}us", ns / 1e3); }
+
+std::string stats_line(const sim::ResponseStats& r) {
+  return fmt::format("mean {}, p50 {}, p99 {}, max {}, min {}", us(r.mean_ns), us(static_cast<double>(r.p50_ns)),
+                     us(static_cast<double>(r.p99_ns)), us(static_cast<double>(r.max_ns)), us(static_cast<double>(r.min_ns)));
+}
+
+std::vector<int64_t> differences_of(const sim::Comparison& c) {
+  std::vector<int64_t> d;
+  for (const auto& [key, v] : c.response_differences) d.push_back(v);
+  return d;
+}
+
+nlohmann::json jobs_json(const std::vector<sim::JobKey>& keys, const TraceNames& names) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const sim::JobKey& k : keys) a.push_back(sim::job_name(k, names));
+  return a;
+}
+
+nlohmann::json stats_json(const sim::ResponseStats& r) {
+  return {{"jobs", r.jobs},         {"mean_ns", r.mean_ns}, {"mean_abs_ns", r.mean_abs_ns}, {"min_ns", r.min_ns},
+          {"p50_ns", r.p50_ns},     {"p99_ns", r.p99_ns},   {"max_ns", r.max_ns}};
+}
+
+// The order, misses and completions of a comparison, as report lines.
+std::vector<std::string> comparison_lines(const sim::Comparison& c, const TraceNames& names) {
+  std::vector<std::string> lines;
+  const auto list = [&names](const std::vector<sim::JobKey>& keys) {
+    std::string out;
+    for (size_t i = 0; i < keys.size() && i < 8; ++i) out += (i == 0 ? "" : ", ") + sim::job_name(keys[i], names);
+    if (keys.size() > 8) out += fmt::format(", ... ({} in all)", keys.size());
+    return out;
+  };
+  const auto named = [&names](const std::string& text) {
+    // "thread#job" with the thread's index -> with its name.
+    const size_t hash = text.find('#');
+    if (hash == std::string::npos) return text;
+    return sim::job_name({static_cast<uint32_t>(std::stoul(text.substr(0, hash))), std::stoull(text.substr(hash + 1))}, names);
+  };
+  if (c.same_order) {
+    lines.push_back(fmt::format("job order        identical on every CPU ({} completions)", c.completions));
+  } else {
+    lines.push_back(fmt::format("job order        DIFFERS on CPU {} at completion {}: the simulator completes {}, the kernel {}",
+                                c.diverge_cpu, c.diverge_index + 1, named(c.diverge_want), named(c.diverge_got)));
+  }
+  if (c.same_misses()) {
+    lines.push_back("deadline misses  identical");
+  } else {
+    if (!c.missed_only_by_got.empty()) lines.push_back("deadline misses  only the kernel's: " + list(c.missed_only_by_got));
+    if (!c.missed_only_by_want.empty()) lines.push_back("deadline misses  only the simulator's: " + list(c.missed_only_by_want));
+  }
+  if (!c.completed_only_by_got.empty()) lines.push_back("completed only by the kernel: " + list(c.completed_only_by_got));
+  if (!c.completed_only_by_want.empty()) lines.push_back("completed only by the simulator: " + list(c.completed_only_by_want));
+  return lines;
+}
+
+int run_validate(ValidateOptions& o) {
+  const KernelScenario k = kernel_scenario(o.file, o.seed, o.duration);
+  const scenario::Scenario& s = k.s;
+  const Instant end = Instant::epoch() + s.duration;
+  for (const scenario::ThreadSpec& t : s.threads) {
+    if (o.quiet) break;
+    const scenario::CostDist::Kind kind = t.cost.kind;
+    if (t.program != 0) {
+      fmt::print(stderr, "note: thread {} runs another program than its task on the kernel (the simulator runs its task): "
+                 "its jobs are left out of the comparison\n", t.name);
+    } else if (kind != scenario::CostDist::Kind::kFixed && kind != scenario::CostDist::Kind::kUniform) {
+      fmt::print(stderr, "note: thread {} draws its costs from a distribution the kernel replaces by its mean; "
+                 "its jobs may differ\n", t.name);
+    }
+  }
+
+  // The simulation.
+  TraceBuffer simulated;
+  {
+    sim::ScenarioRun run(s, {}, simulated);
+    run.run();
+  }
+  // The kernel, deterministic: QEMU's instruction clock, or Bochs's.
+  o.boot.icount = o.boot.emulator == "qemu";
+  o.boot.accel = "tcg";
+  if (!o.quiet) fmt::print(stderr, "simulated {}; booting it under {}...\n", s.name, o.boot.emulator == "bochs" ? "Bochs" : "QEMU (tcg, icount)");
+  const harness::BootResult r = harness::boot(scenario::compile_scenario(s), s.duration.ns(), o.boot);
+  write_file_atomically(o.out + "/kernel/serial.log", r.serial);
+  if (!r.ok) {
+    fmt::print(stderr, "{}", r.serial);
+    throw std::runtime_error(r.failure);
+  }
+  write_trace_csv(o.out + "/kernel/trace.csv", r.records);
+  write_trace_csv(o.out + "/sim/trace.csv", simulated.records());
+
+  const sim::Comparison c = sim::compare_runs(r.records, simulated.records(), k.not_tasks);
+  const sim::ResponseStats before = sim::response_stats(differences_of(c));
+  // The overheads that account for the differences, and the simulation that charges them.
+  const sim::OverheadFit fit = sim::fit_overheads(simulated.records(), c);
+  std::optional<sim::Comparison> aware;
+  if (fit.solved) {
+    TraceBuffer with_overheads;
+    sim::ScenarioOptions opt;
+    opt.overheads = fit.model;
+    sim::ScenarioRun run(s, opt, with_overheads);
+    run.run();
+    aware = sim::compare_runs(r.records, with_overheads.records(), k.not_tasks);
+  }
+  const sim::ResponseStats after = aware ? sim::response_stats(differences_of(*aware)) : sim::ResponseStats{};
+
+  nlohmann::json j = {
+      {"scenario", s.name},
+      {"seed", s.seed},
+      {"duration_ns", s.duration.ns()},
+      {"emulator", o.boot.emulator},
+      {"validated", c.identical()},
+      {"same_job_order", c.same_order},
+      {"completions", c.completions},
+      {"same_deadline_misses", c.same_misses()},
+      {"missed_only_by_kernel", jobs_json(c.missed_only_by_got, k.names)},
+      {"missed_only_by_simulator", jobs_json(c.missed_only_by_want, k.names)},
+      {"completed_only_by_kernel", jobs_json(c.completed_only_by_got, k.names)},
+      {"completed_only_by_simulator", jobs_json(c.completed_only_by_want, k.names)},
+      {"response_difference", stats_json(before)},
+  };
+  if (!c.same_order) {
+    j["first_order_difference"] = {{"cpu", c.diverge_cpu}, {"completion", c.diverge_index + 1}};
+  }
+  if (fit.solved) {
+    const sim::OverheadModel& m = fit.model;
+    j["fitted_overheads_ns"] = {{"release", m[Overhead::kRelease].ns()},
+                                {"schedule", m[Overhead::kSchedule].ns()},
+                                {"switch", m[Overhead::kContextSwitch].ns()},
+                                {"timer", m[Overhead::kTimer].ns()},
+                                {"invocation", m[Overhead::kInvocation].ns()},
+                                {"equations", fit.equations},
+                                {"sim_option", "--overheads " + sim::format_overheads(m)}};
+    j["with_fitted_overheads"] = {{"same_job_order", aware->same_order},
+                                  {"same_deadline_misses", aware->same_misses()},
+                                  {"response_difference", stats_json(after)}};
+  }
+  write_file_atomically(o.out + "/validate.json", j.dump(2) + "\n");
+
+  if (!o.quiet) {
+    fmt::print("== {} | validate: the core-only simulator against the kernel under {} | {} run, seed {} ==\n", s.name,
+               o.boot.emulator == "bochs" ? "Bochs" : "QEMU (tcg, icount)", format_duration_short(end - Instant::epoch()),
+               s.seed);
+    for (const std::string& line : comparison_lines(c, k.names)) fmt::print("{}\n", line);
+    if (before.jobs > 0) {
+      fmt::print("response time, kernel - simulator, {} jobs: {}\n", before.jobs, stats_line(before));
+      const auto worst = std::max_element(c.response_differences.begin(), c.response_differences.end(),
+                                          [](const auto& a, const auto& b) { return a.second < b.second; });
+      fmt::print("  the most: {} ({})\n", sim::job_name(worst->first, k.names), us(static_cast<double>(worst->second)));
+    }
+    if (fit.solved) {
+      const sim::OverheadModel& m = fit.model;
+      fmt::print("kernel overheads fitted to them ({} jobs): entry {}, release {}, dispatch {}, call or reply {}\n",
+                 fit.equations, format_duration(m[Overhead::kSchedule]), format_duration(m[Overhead::kRelease]),
+                 format_duration(m[Overhead::kContextSwitch]), format_duration(m[Overhead::kInvocation]));
+      fmt::print("  simulated with them (edgeos sim --overheads {}): kernel - simulator {}\n", sim::format_overheads(m),
+                 stats_line(after));
+      if (!aware->identical()) fmt::print("  (that simulation's job order or misses differ from the kernel's)\n");
+    }
+    fmt::print("{}\n-> {}/{{validate.json, sim/trace.csv, kernel/trace.csv, kernel/serial.log}}\n",
+               c.identical() ? "VALIDATED: the kernel completes the same jobs in the same order and misses the same deadlines"
+                             : "NOT VALIDATED: the kernel's schedule differs from the simulator's (see above)",
+               o.out);
+  }
+  return c.identical() ? kExitOk : kExitDiffers;
+}
+
+// The options of the machine the kernel boots on, shared by boot and validate.
+void add_machine_options(CLI::App* cmd, harness::BootOptions& boot) {
+  cmd->add_option("--emulator", boot.emulator,
+                  "qemu, or bochs: the GRUB ISO under Bochs, whose CPU model has PCID, the TSC-deadline timer and\n"
+                  "x2APIC (QEMU's TCG CPU has none of them), with a clock of one instruction per nanosecond")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"qemu", "bochs"}));
+  cmd->add_option("--bochs-cpu", boot.bochs_cpu, "with --emulator bochs: the CPU model (bochs --help cpu lists them)")
+      ->capture_default_str();
+  cmd->add_option("--kernel", boot.kernel, "the kernel image (default: the one built next to this program)");
+  cmd->add_option("--timeout", boot.timeout_s, "seconds of wall time before giving up (default: from the duration)");
+  cmd->add_option("--cmdline", boot.cmdline, "the kernel's command line");
+  cmd->add_option("--memory", boot.memory, "the machine's memory, as QEMU's -m takes it (256M, 2G)")
+      ->capture_default_str()
+      ->check([](const std::string& v) {
+        const size_t digits = v.find_first_not_of("0123456789");
+        const bool ok = digits > 0 && digits != std::string::npos && digits + 1 == v.size() &&
+                        (v.back() == 'M' || v.back() == 'G');
+        return ok ? std::string() : std::string("expected a size in M or G, e.g. 256M or 2G");
+      });
+}
+
 }  // namespace
 
 Action add_boot(CLI::App& app) {
@@ -119,26 +340,28 @@ Action add_boot(CLI::App& app) {
                 "deterministic clock: QEMU counts one instruction per nanosecond (TCG); two runs give identical traces");
   cmd->add_flag("--iso", opt->boot.iso, "boot from a GRUB ISO (grub-mkrescue) instead of QEMU's -kernel");
   cmd->add_flag("--uefi", opt->boot.uefi, "with --iso: boot under UEFI firmware (OVMF) instead of SeaBIOS");
-  cmd->add_option("--emulator", opt->boot.emulator,
-                  "qemu, or bochs: the GRUB ISO under Bochs, whose CPU model has PCID, the TSC-deadline timer and\n"
-                  "x2APIC (QEMU's TCG CPU has none of them), with a clock of one instruction per nanosecond")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"qemu", "bochs"}));
-  cmd->add_option("--bochs-cpu", opt->boot.bochs_cpu, "with --emulator bochs: the CPU model (bochs --help cpu lists them)")
-      ->capture_default_str();
-  cmd->add_option("--kernel", opt->boot.kernel, "the kernel image (default: the one built next to this program)");
-  cmd->add_option("--timeout", opt->boot.timeout_s, "seconds of wall time before giving up (default: from the duration)");
-  cmd->add_option("--cmdline", opt->boot.cmdline, "the kernel's command line");
-  cmd->add_option("--memory", opt->boot.memory, "the machine's memory, as QEMU's -m takes it (256M, 2G)")
-      ->capture_default_str()
-      ->check([](const std::string& v) {
-        const size_t digits = v.find_first_not_of("0123456789");
-        const bool ok = digits > 0 && digits != std::string::npos && digits + 1 == v.size() &&
-                        (v.back() == 'M' || v.back() == 'G');
-        return ok ? std::string() : std::string("expected a size in M or G, e.g. 256M or 2G");
-      });
+  add_machine_options(cmd, opt->boot);
   cmd->add_flag("--quiet", opt->quiet, "print nothing; only write the files");
   return [cmd, opt]() { return cmd->parsed() ? run_boot(*opt) : -1; };
+}
+
+Action add_validate(CLI::App& app) {
+  auto opt = std::make_shared<ValidateOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "validate",
+      "Run a scenario in the core-only simulator and on the x86-64 kernel (QEMU with -icount, or Bochs) and\n"
+      "compare them job by job: the same jobs completed in the same order on every CPU, the same deadline\n"
+      "misses, and the per-job response-time differences, which are the kernel's real overheads. Those are\n"
+      "fitted to the simulator's overhead model (entry, release, dispatch, call/reply) and the scenario is\n"
+      "simulated again with them (edgeos sim --overheads). Writes validate.json, both traces and the console.\n"
+      "Exit code 3 when the schedules differ.");
+  cmd->add_option("scenario", opt->file, "scenario file (TOML), one CPU")->required();
+  cmd->add_option("--out", opt->out, "output directory")->capture_default_str();
+  cmd->add_option("--seed", opt->seed, "replace the scenario's seed");
+  cmd->add_option("--duration", opt->duration, "replace the scenario's duration (with a unit)");
+  add_machine_options(cmd, opt->boot);
+  cmd->add_flag("--quiet", opt->quiet, "print nothing; only write the files");
+  return [cmd, opt]() { return cmd->parsed() ? run_validate(*opt) : -1; };
 }
 
 }  // namespace edgeos::cli

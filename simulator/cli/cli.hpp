@@ -14,6 +14,8 @@ namespace edgeos::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitInternal = 1;
 inline constexpr int kExitBadInput = 2;
+// edgeos validate: the simulator and the kernel disagree.
+inline constexpr int kExitDiffers = 3;
 
 // A subcommand's action, run after parsing when it was selected.
 using Action = std::function<int()>;
@@ -25,6 +27,7 @@ Action add_gen(CLI::App& app);
 Action add_sim(CLI::App& app);
 Action add_check(CLI::App& app);
 Action add_boot(CLI::App& app);
+Action add_validate(CLI::App& app);
 
 // "simulated 3.2s of 10s (32%)" or "42 of 100 sets (42%)" on stderr, at most four times a
 // second and only once the work has taken more than a second.

@@ -1,7 +1,7 @@
 // edgeos: the command line.
 //
 // Exit codes: 0 success; 1 internal error; 2 bad usage or bad input (the message names what and
-// where).
+// where); 3 edgeos validate found the simulator and the kernel differ.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <vector>
@@ -18,9 +18,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "edgeos 0.1.0");
   app.footer(
-      "Exit codes: 0 success, 1 internal error, 2 bad usage or input.\n"
+      "Exit codes: 0 success, 1 internal error, 2 bad usage or input, 3 (validate) the simulator and the kernel differ.\n"
       "Run 'edgeos SUBCOMMAND --help' for the options of a subcommand.");
-  const std::vector<Action> actions = {add_sim(app), add_check(app), add_boot(app), add_analyze(app),
+  const std::vector<Action> actions = {add_sim(app), add_check(app), add_boot(app), add_validate(app), add_analyze(app),
                                       add_gen(app), add_sweep(app), add_demo(app)};
 
   try {

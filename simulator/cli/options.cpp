@@ -59,6 +59,23 @@ analysis::Overheads parse_overheads(const std::string& text, const char* what) {
   return o;
 }
 
+sim::OverheadModel parse_sim_overheads(const std::string& text, const char* what) {
+  const std::vector<std::string> parts = split_list(text);
+  if (parts.size() != 4 && parts.size() != 5) {
+    throw InputError(fmt::format("{}: expected RELEASE,SCHEDULE,SWITCH,TIMER[,INVOCATION], e.g. 5us,2us,3us,1us,1us, got '{}'",
+                                 what, text));
+  }
+  constexpr Overhead kOrder[] = {Overhead::kRelease, Overhead::kSchedule, Overhead::kContextSwitch, Overhead::kTimer,
+                                 Overhead::kInvocation};
+  sim::OverheadModel m;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const Duration d = parse_duration(parts[i], what);
+    if (d < Duration::zero()) throw InputError(fmt::format("{}: '{}': an overhead cannot be negative", what, parts[i]));
+    m[kOrder[i]] = d;
+  }
+  return m;
+}
+
 analysis::Fit parse_fit(const std::string& text, const char* what) {
   if (text == "first") return analysis::Fit::kFirst;
   if (text == "best") return analysis::Fit::kBest;

@@ -7,6 +7,7 @@
 
 #include "edgeos/analysis/analysis.hpp"
 #include "edgeos/core/time.hpp"
+#include "edgeos/simulator/core_sim.hpp"
 #include "edgeos/workloads/generators.hpp"
 
 namespace edgeos::cli {
@@ -21,6 +22,9 @@ Steps parse_steps(const std::string& text, const char* what);
 double parse_number(const std::string& text, const char* what);
 // "5us,2us,3us,1us" -> release, schedule, context switch, timer.
 analysis::Overheads parse_overheads(const std::string& text, const char* what);
+// "5us,2us,3us,1us[,1us]" -> the simulator's overhead model: release, schedule, context switch,
+// timer, and optionally invocation (each call and reply); as `edgeos validate` prints it.
+sim::OverheadModel parse_sim_overheads(const std::string& text, const char* what);
 analysis::Fit parse_fit(const std::string& text, const char* what);
 std::vector<std::string> split_list(const std::string& text);
 

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "cli.hpp"
+#include "options.hpp"
 #include "edgeos/hosted/atomic_file.hpp"
 #include "edgeos/hosted/error.hpp"
 #include "edgeos/hosted/parse.hpp"
@@ -38,6 +39,7 @@ struct SimOptions {
   std::string duration;
   std::string out = "out/sim";
   std::string trace = "both";
+  std::string overheads;
   bool quiet = false;
   bool check_invariants = false;
 };
@@ -50,6 +52,7 @@ sim::ScenarioOptions scenario_options(const SimOptions& o) {
     if (*opt.duration <= Duration::zero()) throw InputError("--duration: must be > 0");
   }
   opt.check_invariants = o.check_invariants;
+  if (!o.overheads.empty()) opt.overheads = parse_sim_overheads(o.overheads, "--overheads");
   return opt;
 }
 
@@ -225,6 +228,9 @@ Action add_sim(CLI::App& app) {
   cmd->add_option("--trace", opt->trace, "which trace files to write: csv, perfetto, both or none")
       ->capture_default_str()
       ->check(CLI::IsMember({"csv", "perfetto", "both", "none"}));
+  cmd->add_option("--overheads", opt->overheads,
+                  "kernel overheads charged as the simulated kernel works: RELEASE,SCHEDULE,SWITCH,TIMER[,INVOCATION]\n"
+                  "(e.g. 1us,800ns,600ns,0ns,1.2us; edgeos validate fits them to a booted kernel); default none");
   cmd->add_flag("--quiet", opt->quiet, "print nothing; only write the files");
   cmd->add_flag("--check-invariants", opt->check_invariants, "check every kernel invariant after every event (slow)");
   return [cmd, opt]() { return cmd->parsed() ? run_sim(*opt) : -1; };

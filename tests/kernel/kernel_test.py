@@ -605,6 +605,70 @@ class Bochs(unittest.TestCase):
         self.assertEqual(job_order(out), job_order(sim))
 
 
+class Validate(unittest.TestCase):
+    """edgeos validate: the simulator and the kernel on one scenario, compared job by job."""
+
+    def validate(self, toml, *flags):
+        d = tempfile.mkdtemp(prefix="edgeos-kernel-test-")
+        self.addCleanup(shutil.rmtree, d, True)
+        path = os.path.join(d, "scenario.toml")
+        with open(path, "w") as f:
+            f.write(toml)
+        r = edgeos("validate", path, "--kernel", KERNEL, "--out", os.path.join(d, "out"), *flags)
+        report = None
+        if os.path.exists(os.path.join(d, "out", "validate.json")):
+            with open(os.path.join(d, "out", "validate.json")) as f:
+                report = json.load(f)
+        return r, report
+
+    def test_a_schedulable_set_validates_and_the_fit_explains_the_overheads(self):
+        policy, tasks, end = SETS["rm-schedulable"]
+        r, report = self.validate(scenario_toml("validate-rm", policy, tasks, end))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("VALIDATED", r.stdout)
+        self.assertTrue(report["validated"] and report["same_job_order"] and report["same_deadline_misses"])
+        # As many completions as the textbook schedule has within the run.
+        expected = sum(1 for jobs in textbook(tasks, policy, end) for _, done, _ in jobs if done is not None and done < end)
+        self.assertEqual(report["completions"], expected)
+        before = report["response_difference"]
+        self.assertEqual(before["jobs"], expected)
+        self.assertGreater(before["min_ns"], 0)  # the kernel's work only ever delays a job
+        self.assertLess(before["max_ns"], allowance(end))
+        # The overheads fitted to the differences, charged by the simulator, explain most of them.
+        after = report["with_fitted_overheads"]["response_difference"]
+        self.assertLess(after["mean_abs_ns"], before["mean_abs_ns"] / 2)
+        self.assertTrue(report["with_fitted_overheads"]["same_job_order"])
+        # And `edgeos sim` takes them as printed.
+        option = report["fitted_overheads_ns"]["sim_option"].split()
+        d = tempfile.mkdtemp(prefix="edgeos-kernel-test-")
+        self.addCleanup(shutil.rmtree, d, True)
+        with open(os.path.join(d, "s.toml"), "w") as f:
+            f.write(scenario_toml("validate-rm", policy, tasks, end))
+        r = edgeos("sim", os.path.join(d, "s.toml"), "--out", os.path.join(d, "sim"), "--quiet", *option)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_a_deadline_that_overhead_decides_is_reported(self):
+        # Zero slack: t2 completes exactly at its deadline in the simulator, a few microseconds
+        # after it on the machine.
+        tasks = [Task("t1", 4 * MS, 2 * MS, 2), Task("t2", 4 * MS, 2 * MS, 1)]
+        r, report = self.validate(scenario_toml("validate-zero-slack", "fp", tasks, 10 * MS))
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        self.assertIn("NOT VALIDATED", r.stdout)
+        self.assertFalse(report["validated"])
+        self.assertIn("t2#0", report["missed_only_by_kernel"])
+        self.assertEqual(report["missed_only_by_simulator"], [])
+
+    def test_bad_input(self):
+        two_cpus = scenario_toml("validate-smp", "fp", [Task("t", 4 * MS, 1 * MS)], 10 * MS).replace("cpus = 1", "cpus = 2")
+        r, report = self.validate(two_cpus)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("2 CPUs", r.stderr)
+        self.assertIsNone(report)
+        r = edgeos("sim", "--overheads", "1us,2us", "--out", tempfile.gettempdir() + "/edgeos-never-written")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("RELEASE,SCHEDULE,SWITCH,TIMER[,INVOCATION]", r.stderr)
+
+
 class Determinism(unittest.TestCase):
     def test_two_icount_boots_are_identical(self):
         tasks = [Task("t1", 3 * MS, 1 * MS, 2, cost_toml='{ dist = "uniform", min = "200us", max = "1200us" }'),
