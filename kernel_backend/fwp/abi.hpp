@@ -21,10 +21,27 @@ inline constexpr uint64_t kStackPages = 4;       // 16 KiB mapped
 inline constexpr uint64_t kDepthSlots = 9;       // the core's maximum call depth (8), plus one
 inline constexpr uint64_t kUserEnd = 0x0000'0100'0000'0000;  // 1 TiB: end of slot 1
 
+// The clock page, mapped read-only at kClockPage in every FWP: how much user-mode CPU time the
+// running thread has had, so that a job's work is CPU time, not a count of instructions (which
+// would not be time when several CPUs share an instruction-counted clock, as under QEMU's
+// -icount). Slot c describes the thread the kernel last returned to user mode on CPU c: the
+// thread's user time up to then, in TSC ticks, and the TSC then; its user time now is
+// user_ticks + (TSC - exit_tsc). `rdtscp` gives the TSC and c at once (the kernel puts c in
+// TSC_AUX). The kernel bumps seq at every return to user mode on CPU c, so a reader that sees
+// the same seq before and after read a consistent slot of its own thread.
+struct ClockSlot {
+  uint64_t seq;
+  uint64_t user_ticks;
+  uint64_t exit_tsc;
+  uint64_t ns_mult;  // ns = ticks * ns_mult >> 32
+};
+inline constexpr uint64_t kClockPage = kStackRegion - 0x1000;
+inline constexpr uint32_t kClockSlots = 4096 / sizeof(ClockSlot);
+
 // System calls: `syscall` with the number in rax and arguments in rdi, rsi, rdx, r10; the result
 // in rax (>= 0, or a negative error), a second one in rdx.
 enum Syscall : uint64_t {
-  kSysJob = 0,           // -> rax: the current job's work (spin iterations), rdx: its job number
+  kSysJob = 0,           // (plan): the current job's plan (its work in ns of CPU time), rdx: its job number
   kSysComplete = 1,      // completes the job; -> the next job's work when it is released
   kSysCall = 2,          // (slot, arg): invoke through capability `slot` -> the callee's reply
   kSysReply = 3,         // (value): return from the innermost call
@@ -46,8 +63,8 @@ inline constexpr int64_t kErrInvalid = -1;
 // The entry of an FWP's program: _start(program, arg) for a thread's own program, and
 // _invoke(arg) for calls into the FWP. Programs (fwp/programs.cpp) are numbered:
 enum Program : uint64_t {
-  kProgramTask = 0,     // spins each job's work; makes the job's calls (their work as argument)
-  kProgramServer = 1,   // only serves calls: spins the work it is given and replies
+  kProgramTask = 0,     // spins each job's work; makes the job's calls (their work, in ns, as argument)
+  kProgramServer = 1,   // only serves calls: spins the work it is given (ns of CPU time) and replies
   // Benchmarks (bench/boot_bench.py): each times a loop of system calls with the TSC and prints
   // "bench NAME ROUNDS CYCLES" on the console, then exits.
   kBenchYield = 2,      // yields 1000 times (to a peer of equal priority in another FWP)

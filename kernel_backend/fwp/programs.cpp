@@ -1,14 +1,16 @@
 // The programs FWPs run, in ring 3 in their own address space. One image serves every template:
 // a thread starts in fwp_start(program, arg) and calls into the FWP enter fwp_invoke(arg).
 //
-// Freestanding and tiny on purpose: no libc, no floating point; a job's CPU work is a spin loop
-// of a known number of instructions per iteration (2: dec, jnz), which makes it exactly
-// reproducible under QEMU's -icount.
+// Freestanding and tiny on purpose: no libc, no floating point. A job's CPU work is spinning until
+// the thread has had that much user-mode CPU time, read from the kernel's clock page (abi.hpp):
+// exactly reproducible under QEMU's -icount, and still time when CPUs share that clock.
 #include <stdint.h>
 
 #include "abi.hpp"
 
 using namespace edgeos::abi;
+
+__extension__ typedef unsigned __int128 uint128;
 
 namespace {
 
@@ -23,6 +25,38 @@ inline void spin(uint64_t iterations) {
   asm volatile("1: dec %0; jnz 1b" : "+r"(iterations) : : "cc");
 }
 
+// The calling thread's user-mode CPU time so far, in ns.
+uint64_t cpu_time_ns() {
+  const auto* page = reinterpret_cast<const volatile ClockSlot*>(kClockPage);
+  const auto rdtscp = [](uint32_t* cpu) {
+    uint32_t lo, hi;
+    asm volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(*cpu));
+    return (uint64_t{hi} << 32) | lo;
+  };
+  for (;;) {
+    // The slot's seq first, then the TSC: an interruption after either changes seq.
+    uint32_t cpu = 0, again = 0;
+    rdtscp(&cpu);
+    if (cpu >= kClockSlots) return 0;  // not a kernel that sets TSC_AUX: nothing to measure
+    const volatile ClockSlot& s = page[cpu];
+    const uint64_t seq = s.seq;
+    asm volatile("" ::: "memory");
+    const uint64_t tsc = rdtscp(&again);
+    const uint64_t ticks = s.user_ticks + (tsc - s.exit_tsc);
+    const uint64_t mult = s.ns_mult;
+    asm volatile("" ::: "memory");
+    if (again == cpu && s.seq == seq) return static_cast<uint64_t>((static_cast<uint128>(ticks) * mult) >> 32);
+    // The kernel ran this CPU in between (the thread was interrupted): read again.
+  }
+}
+
+// `ns` of CPU time, in steps of a few dozen instructions.
+void work(uint64_t ns) {
+  if (ns == 0) return;
+  const uint64_t start = cpu_time_ns();
+  while (cpu_time_ns() - start < ns) spin(16);
+}
+
 void puts(const char* s) {
   uint64_t n = 0;
   while (s[n] != '\0') ++n;
@@ -30,7 +64,7 @@ void puts(const char* s) {
 }
 
 // What one job does, as the kernel plans it (kSysJob/kSysComplete fill it in): own work, then
-// for each call the callee's work and the own work after it.
+// for each call the callee's work and the own work after it, in ns of CPU time.
 struct JobPlan {
   uint64_t calls;
   uint64_t work[1 + 2 * 8];
@@ -41,10 +75,10 @@ struct JobPlan {
   JobPlan plan;
   sys(kSysJob, reinterpret_cast<uint64_t>(&plan));
   for (;;) {
-    spin(plan.work[0]);
+    work(plan.work[0]);
     for (uint64_t c = 0; c < plan.calls && c < 8; ++c) {
       sys(kSysCall, plan.slot[c], plan.work[1 + 2 * c]);
-      spin(plan.work[2 + 2 * c]);
+      work(plan.work[2 + 2 * c]);
     }
     sys(kSysComplete, reinterpret_cast<uint64_t>(&plan));
   }
@@ -237,7 +271,7 @@ extern "C" {
     const int64_t r = sys(kSysCall, 0, ~uint64_t{0});
     sys(kSysReply, static_cast<uint64_t>(r));
   }
-  spin(arg);
+  work(arg);
   sys(kSysReply, 0);
   for (;;) {
   }

@@ -47,6 +47,7 @@ struct KThread {
   x86::UserContext ctx;                      // its registers while it is not on the CPU
   x86::UserContext saved[kMaxCallDepth];     // the caller's, for each call in progress
   uint8_t depth = 0;                         // calls with a saved caller context
+  uint64_t user_ticks = 0;                   // user-mode time it has had (TSC ticks; the clock page)
   uint8_t program = 0;
   uint32_t blob_thread = 0;
   uint32_t instance = 0;
@@ -109,7 +110,11 @@ PcKernel* kernel = nullptr;
 blob::ScenarioBlob scenario;
 ProgramImage image;
 Instant run_end = Instant::never();
-uint64_t iter_mult = 0;  // spin iterations per ns, 32.32 fixed point
+// The clock page (fwp/abi.hpp), one frame mapped read-only into every FWP, and the TSC at the
+// last return to user mode of each CPU.
+abi::ClockSlot* clock_page = nullptr;
+uint64_t clock_frame = 0;
+uint64_t exit_tsc[1] = {};
 Thread* on_cpu = nullptr;  // the thread whose registers are loaded (in user mode)
 Instant core_timer = Instant::never();  // what the core last armed
 Instant timer_due = Instant::never();   // when the timer interrupt is armed for (program_timer)
@@ -178,22 +183,6 @@ Duration sample(const blob::Cost& c, Rng& rng) {
       return v < Duration::nanoseconds(1) ? Duration::nanoseconds(1) : v;
     }
   }
-}
-
-uint64_t iterations(uint64_t ns) { return static_cast<uint64_t>((static_cast<uint128_t>(ns) * iter_mult) >> 32); }
-
-// The spin loop of fwp/programs.cpp (2 instructions per iteration), timed to calibrate.
-void spin(uint64_t n) {
-  if (n == 0) return;
-  asm volatile("1: dec %0; jnz 1b" : "+r"(n) : : "cc");
-}
-
-void calibrate_spin() {
-  constexpr uint64_t kIterations = 1'000'000;  // about 2 ms of work
-  const Instant t0 = pc::clock_now();
-  spin(kIterations);
-  const int64_t ns = (pc::clock_now() - t0).ns();
-  iter_mult = (kIterations << 32) / static_cast<uint64_t>(ns < 1 ? 1 : ns);
 }
 
 x86::AddressSpace& space_of(const Fwp* f) { return kfwps[f->slot_index].space; }
@@ -291,7 +280,7 @@ bool write_plan(KThread& kt, const Thread& t, uint64_t ptr) {
   plan_job(kt, t);
   const blob::ThreadRec rec = scenario.thread(kt.blob_thread);
   plan.calls = rec.num_calls < kMaxCalls ? rec.num_calls : kMaxCalls;
-  for (uint64_t i = 0; i < 1 + 2 * plan.calls; ++i) plan.work[i] = iterations(kt.plan_ns[i]);
+  for (uint64_t i = 0; i < 1 + 2 * plan.calls; ++i) plan.work[i] = kt.plan_ns[i];
   for (uint64_t i = 0; i < plan.calls; ++i) plan.slot[i] = scenario.call_slot(kt.blob_thread, static_cast<uint32_t>(i));
   UserAccess access;
   memcpy(reinterpret_cast<void*>(ptr), &plan, sizeof plan);
@@ -488,6 +477,13 @@ void on_timer() {
       dispatch_latency.total += d;
       if (d > dispatch_latency.max) dispatch_latency.max = d;
     }
+    // The clock page's slot for this CPU: the thread's user time so far, from this instant on.
+    abi::ClockSlot& slot = clock_page[0];
+    ++slot.seq;
+    slot.user_ticks = kt.user_ticks;
+    slot.ns_mult = pc::tsc_ns_mult();
+    exit_tsc[0] = x86::rdtsc();
+    slot.exit_tsc = exit_tsc[0];
     x86::return_to_user(&kt.ctx);
   }
 }
@@ -519,6 +515,7 @@ void on_timer() {
 void save_context(const x86::InterruptFrame& f) {
   if (on_cpu == nullptr) return;
   KThread& kt = kthreads[on_cpu->slot_index];
+  kt.user_ticks += x86::rdtsc() - exit_tsc[0];  // its user-mode time since the kernel let it run
   memcpy(&kt.ctx, &f, 15 * 8);  // the general registers, in the same order
   kt.ctx.rip = f.rip;
   kt.ctx.cs = f.cs;
@@ -729,6 +726,10 @@ Status PcPlatform::fwp_instantiate(Fwp& fwp, const FwpTemplate&) {
     x86::destroy_space(k.space);
     return s;
   }
+  if (Status s = x86::map_page(k.space, abi::kClockPage, clock_frame, x86::kPteNoExecute); !s) {  // read-only, shared
+    x86::destroy_space(k.space);
+    return s;
+  }
   return Status::ok();
 }
 
@@ -818,9 +819,15 @@ extern "C" void syscall_dispatch(x86::InterruptFrame* f) {
   if (features.pcid) x86::enable_pcid();
 
   const pc::TimerInfo timer = pc::timer_init(x86::kVectorTimer, x86::kVectorSpurious, features.tsc_deadline);
-  calibrate_spin();
-  kprintf("time: TSC %lu Hz, %s timer%s; %lu spin iterations per us\n", timer.tsc_hz,
-          timer.tsc_deadline ? "TSC-deadline" : "one-shot local APIC", timer.tsc_deadline ? "" : "", iterations(1000));
+  kprintf("time: TSC %lu Hz, %s timer\n", timer.tsc_hz, timer.tsc_deadline ? "TSC-deadline" : "one-shot local APIC");
+  // The clock page, and this CPU's index where rdtscp finds it (TSC_AUX).
+  clock_frame = x86::frames().alloc();
+  if (clock_frame == 0) {
+    kprintf("edgeos: no memory for the clock page\n");
+    pc::qemu_exit(pc::kExitFailure);
+  }
+  clock_page = reinterpret_cast<abi::ClockSlot*>(clock_frame);
+  x86::wrmsr(x86::kMsrTscAux, 0);
 
   schedulers[0] = scenario.server(0).policy == 1 ? static_cast<Scheduler*>(&edf_scheduler) : &fp_scheduler;
   KernelStorage storage;

@@ -96,6 +96,8 @@ void clock_restart() { tsc_zero = x86::rdtsc(); }
 
 Instant clock_now() { return Instant::from_ns(static_cast<int64_t>(mul_shift(x86::rdtsc() - tsc_zero, ns_mult))); }
 
+uint64_t tsc_ns_mult() { return ns_mult; }
+
 uint64_t tsc_at(Instant t) { return tsc_zero + mul_shift(static_cast<uint64_t>(t.ns()), tsc_mult); }
 
 void timer_arm(Instant when) {

@@ -24,6 +24,8 @@ Instant clock_now();
 void clock_restart();
 // The CPU's timestamp counter reading at `t` (for TSC-deadline arming and measurements).
 uint64_t tsc_at(Instant t);
+// TSC ticks to ns: ns = ticks * tsc_ns_mult() >> 32.
+uint64_t tsc_ns_mult();
 
 // Arms the one-shot timer for `when` (Instant::never(): disarm). A deadline in the past fires at
 // once; one beyond the counter's reach fires early (the kernel re-arms).
