@@ -820,14 +820,13 @@ extern "C" void syscall_dispatch(x86::InterruptFrame* f) {
 
   const pc::TimerInfo timer = pc::timer_init(x86::kVectorTimer, x86::kVectorSpurious, features.tsc_deadline);
   kprintf("time: TSC %lu Hz, %s timer\n", timer.tsc_hz, timer.tsc_deadline ? "TSC-deadline" : "one-shot local APIC");
-  // The clock page, and this CPU's index where rdtscp finds it (TSC_AUX).
+  // The clock page (each CPU finds its slot with rdtscp: init_cpu put its index in TSC_AUX).
   clock_frame = x86::frames().alloc();
   if (clock_frame == 0) {
     kprintf("edgeos: no memory for the clock page\n");
     pc::qemu_exit(pc::kExitFailure);
   }
   clock_page = reinterpret_cast<abi::ClockSlot*>(clock_frame);
-  x86::wrmsr(x86::kMsrTscAux, 0);
 
   schedulers[0] = scenario.server(0).policy == 1 ? static_cast<Scheduler*>(&edf_scheduler) : &fp_scheduler;
   KernelStorage storage;

@@ -2,6 +2,7 @@
 #include "../arch/x86_64/context.hpp"
 #include "../arch/x86_64/cpu.hpp"
 #include "../arch/x86_64/paging.hpp"
+#include "../arch/x86_64/percpu.hpp"
 #include "../platform/pc/boot_info.hpp"
 #include "../platform/pc/qemu.hpp"
 #include "../platform/pc/serial.hpp"
@@ -78,7 +79,7 @@ extern "C" [[noreturn]] void kmain(uint32_t protocol, uint64_t info) {
     pc::qemu_exit(pc::kExitSuccess);
   }
   const x86::Features f = x86::detect_features();
-  x86::init_descriptors(reinterpret_cast<uint64_t>(kernel_stack + sizeof kernel_stack));
+  x86::init_cpu(0, 0, reinterpret_cast<uint64_t>(kernel_stack + sizeof kernel_stack));  // the boot CPU
   if (f.nx) x86::wrmsr(x86::kMsrEfer, x86::rdmsr(x86::kMsrEfer) | (1u << 11));
   const uint64_t info_size = protocol == 1 ? *reinterpret_cast<const uint32_t*>(info) : 0;
   add_memory(boot, info, info_size);

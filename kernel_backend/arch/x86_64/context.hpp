@@ -39,15 +39,12 @@ inline constexpr uint16_t kTss = 0x28;
 
 // Vectors the kernel uses besides the exceptions (0-31).
 inline constexpr uint8_t kVectorTimer = 0x30;
+inline constexpr uint8_t kVectorIpi = 0x31;      // another CPU asks this one to look at its schedule
 inline constexpr uint8_t kVectorSyscall = 0x80;  // the frame's vector for a `syscall` entry
 inline constexpr uint8_t kVectorSpurious = 0xff;
 
 // Loads `ctx` into the CPU and enters user mode (interrupts enabled by its rflags). Never returns.
 extern "C" [[noreturn]] void return_to_user(const UserContext* ctx);
-
-// Sets up the GDT, TSS (kernel stack for entries from user mode, IST stacks for NMI and double
-// fault), IDT and the syscall MSRs.
-void init_descriptors(uint64_t kernel_stack_top);
 
 // Exception names and whether the CPU pushes an error code.
 const char* exception_name(uint64_t vector);

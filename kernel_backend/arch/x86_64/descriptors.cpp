@@ -1,6 +1,7 @@
 // GDT, TSS, IDT and the syscall MSRs.
 #include "context.hpp"
 #include "cpu.hpp"
+#include "percpu.hpp"
 
 extern "C" {
 // interrupts.S
@@ -10,10 +11,8 @@ EDGEOS_STUB(0) EDGEOS_STUB(1) EDGEOS_STUB(2) EDGEOS_STUB(3) EDGEOS_STUB(4) EDGEO
 EDGEOS_STUB(8) EDGEOS_STUB(9) EDGEOS_STUB(10) EDGEOS_STUB(11) EDGEOS_STUB(12) EDGEOS_STUB(13) EDGEOS_STUB(14)
 EDGEOS_STUB(15) EDGEOS_STUB(16) EDGEOS_STUB(17) EDGEOS_STUB(18) EDGEOS_STUB(19) EDGEOS_STUB(20) EDGEOS_STUB(21)
 EDGEOS_STUB(22) EDGEOS_STUB(23) EDGEOS_STUB(24) EDGEOS_STUB(25) EDGEOS_STUB(26) EDGEOS_STUB(27) EDGEOS_STUB(28)
-EDGEOS_STUB(29) EDGEOS_STUB(30) EDGEOS_STUB(31) EDGEOS_STUB(48) EDGEOS_STUB(255)
+EDGEOS_STUB(29) EDGEOS_STUB(30) EDGEOS_STUB(31) EDGEOS_STUB(48) EDGEOS_STUB(49) EDGEOS_STUB(255)
 #undef EDGEOS_STUB
-// The top of the kernel stack every entry from user mode starts on (used by syscall_entry).
-uint64_t kernel_stack_top = 0;
 }
 
 namespace edgeos::x86 {
@@ -47,12 +46,18 @@ struct IdtEntry {
 };
 static_assert(sizeof(IdtEntry) == 16);
 
-alignas(16) uint64_t gdt[7];
-alignas(16) Tss tss;
+// Per CPU: a GDT (its TSS descriptor differs), a TSS, an IST stack. NMI, double fault and
+// machine check run on the IST stack (IST 1): they may arrive at any instruction, including while
+// return_to_user uses a thread's context as its stack.
+struct CpuTables {
+  alignas(16) uint64_t gdt[7];
+  alignas(16) Tss tss;
+  alignas(16) uint8_t ist_stack[8192];
+};
+CpuTables tables[kMaxCpus];
+PerCpu per_cpu[kMaxCpus];
 alignas(16) IdtEntry idt[256];
-// NMI, double fault and machine check run on their own stack (IST 1): they may arrive at any
-// instruction, including while return_to_user uses a thread's context as its stack.
-alignas(16) uint8_t ist_stack[8192];
+bool idt_ready = false;
 
 void set_gate(uint8_t vector, void (*handler)(), uint8_t ist) {
   const uint64_t a = reinterpret_cast<uint64_t>(handler);
@@ -62,22 +67,26 @@ void set_gate(uint8_t vector, void (*handler)(), uint8_t ist) {
 
 }  // namespace
 
-void init_descriptors(uint64_t stack_top) {
-  kernel_stack_top = stack_top;
+void init_cpu(uint32_t index, uint32_t apic_id, uint64_t stack_top) {
+  PerCpu& me = per_cpu[index];
+  me = PerCpu{&me, stack_top, 0, index, apic_id};
+  uint64_t* const gdt = tables[index].gdt;
+  Tss& tss = tables[index].tss;
   gdt[0] = 0;
   gdt[1] = 0x00af'9a00'0000'ffff;  // 0x08 kernel code, 64-bit
   gdt[2] = 0x00cf'9200'0000'ffff;  // 0x10 kernel data
   gdt[3] = 0x00cf'f200'0000'ffff;  // 0x18 user data (DPL 3)
   gdt[4] = 0x00af'fa00'0000'ffff;  // 0x20 user code, 64-bit (DPL 3)
+  tss = Tss{};
   tss.rsp[0] = stack_top;
-  tss.ist[0] = reinterpret_cast<uint64_t>(ist_stack + sizeof ist_stack);
+  tss.ist[0] = reinterpret_cast<uint64_t>(tables[index].ist_stack + sizeof tables[index].ist_stack);
   tss.iomap_base = sizeof(Tss);  // no I/O bitmap: every port is privileged
   const uint64_t base = reinterpret_cast<uint64_t>(&tss);
   const uint64_t limit = sizeof(Tss) - 1;
   gdt[5] = (limit & 0xffff) | ((base & 0xff'ffff) << 16) | (uint64_t{0x89} << 40) | (((limit >> 16) & 0xf) << 48) |
            (((base >> 24) & 0xff) << 56);  // 0x28 TSS (available, 64-bit)
   gdt[6] = base >> 32;
-  const DescriptorPointer gp{sizeof(gdt) - 1, reinterpret_cast<uint64_t>(gdt)};
+  const DescriptorPointer gp{sizeof tables[index].gdt - 1, reinterpret_cast<uint64_t>(gdt)};
   asm volatile(
       "lgdt %0\n"
       "pushq %1\n"
@@ -93,12 +102,16 @@ void init_descriptors(uint64_t stack_top) {
       : "rax", "memory");
   asm volatile("ltr %0" : : "r"(kTss));
 
-  void (*const exceptions[32])() = {isr_0,  isr_1,  isr_2,  isr_3,  isr_4,  isr_5,  isr_6,  isr_7,  isr_8,  isr_9,  isr_10,
-                                     isr_11, isr_12, isr_13, isr_14, isr_15, isr_16, isr_17, isr_18, isr_19, isr_20, isr_21,
-                                     isr_22, isr_23, isr_24, isr_25, isr_26, isr_27, isr_28, isr_29, isr_30, isr_31};
-  for (uint8_t v = 0; v < 32; ++v) set_gate(v, exceptions[v], v == 2 || v == 8 || v == 18 ? 1 : 0);
-  set_gate(kVectorTimer, isr_48, 0);
-  set_gate(kVectorSpurious, isr_255, 0);
+  if (!idt_ready) {
+    void (*const exceptions[32])() = {isr_0,  isr_1,  isr_2,  isr_3,  isr_4,  isr_5,  isr_6,  isr_7,  isr_8,  isr_9,  isr_10,
+                                       isr_11, isr_12, isr_13, isr_14, isr_15, isr_16, isr_17, isr_18, isr_19, isr_20, isr_21,
+                                       isr_22, isr_23, isr_24, isr_25, isr_26, isr_27, isr_28, isr_29, isr_30, isr_31};
+    for (uint8_t v = 0; v < 32; ++v) set_gate(v, exceptions[v], v == 2 || v == 8 || v == 18 ? 1 : 0);
+    set_gate(kVectorTimer, isr_48, 0);
+    set_gate(kVectorIpi, isr_49, 0);
+    set_gate(kVectorSpurious, isr_255, 0);
+    idt_ready = true;
+  }
   const DescriptorPointer ip{sizeof(idt) - 1, reinterpret_cast<uint64_t>(idt)};
   asm volatile("lidt %0" : : "m"(ip));
 
@@ -106,6 +119,10 @@ void init_descriptors(uint64_t stack_top) {
   wrmsr(kMsrStar, (uint64_t{kKernelData} << 48) | (uint64_t{kKernelCode} << 32));
   wrmsr(kMsrLstar, reinterpret_cast<uint64_t>(&syscall_entry));
   wrmsr(kMsrFmask, 0x4'0700);  // clear IF, TF, DF and AC on entry
+  // GS: this CPU's PerCpu in the kernel, zero in user mode (swapgs exchanges the two).
+  wrmsr(kMsrGsBase, reinterpret_cast<uint64_t>(&me));
+  wrmsr(kMsrKernelGsBase, 0);
+  wrmsr(kMsrTscAux, index);
 }
 
 const char* exception_name(uint64_t vector) {

@@ -88,10 +88,17 @@ STUB 29, 1
 STUB 30, 1
 STUB 31, 0
 STUB 48, 0      // kVectorTimer
+STUB 49, 0      // kVectorIpi
 STUB 255, 0     // kVectorSpurious
 
+// From user mode (the saved CS's privilege bits, above the vector and error code), the kernel's
+// GS first. An entry from kernel mode (the idle loop) returns here and irets with GS unchanged;
+// one from user mode leaves through return_to_user, which swaps the user's GS back.
 interrupt_common:
-    cld
+    testb $3, 24(%rsp)
+    jz 1f
+    swapgs
+1:  cld
     PUSH_GPRS
     mov %rsp, %rdi
     call interrupt_dispatch
@@ -100,13 +107,15 @@ interrupt_common:
     iretq
 
 // syscall: rcx = user rip, r11 = user rflags; rsp is still the user's. Interrupts are off
-// (FMASK clears IF). Build the same frame an interrupt from user mode would.
+// (FMASK clears IF). Build the same frame an interrupt from user mode would, on this CPU's kernel
+// stack (PerCpu, percpu.hpp: gs:8 its top, gs:16 a place for the user's rsp).
 .global syscall_entry
 syscall_entry:
-    mov %rsp, syscall_user_rsp(%rip)
-    mov kernel_stack_top(%rip), %rsp
+    swapgs
+    mov %rsp, %gs:16
+    mov %gs:8, %rsp
     push $0x1b              // ss: user data
-    push syscall_user_rsp(%rip)
+    push %gs:16
     push %r11               // rflags
     push $0x23              // cs: user code
     push %rcx               // rip
@@ -120,13 +129,11 @@ syscall_entry:
     ud2
 
 // return_to_user(const UserContext*): the context becomes the stack for a moment; popping it
-// loads every register, iretq the rest. Interrupts are off until iretq loads the user rflags.
+// loads every register, swapgs the user's GS, iretq the rest. Interrupts are off until iretq
+// loads the user rflags.
 .global return_to_user
 return_to_user:
     mov %rdi, %rsp
     POP_GPRS
+    swapgs
     iretq
-
-.bss
-.balign 8
-syscall_user_rsp: .quad 0
