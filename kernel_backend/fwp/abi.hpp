@@ -21,22 +21,21 @@ inline constexpr uint64_t kStackPages = 4;       // 16 KiB mapped
 inline constexpr uint64_t kDepthSlots = 9;       // the core's maximum call depth (8), plus one
 inline constexpr uint64_t kUserEnd = 0x0000'0100'0000'0000;  // 1 TiB: end of slot 1
 
-// The clock page, mapped read-only at kClockPage in every FWP: how much user-mode CPU time the
-// running thread has had, so that a job's work is CPU time, not a count of instructions (which
-// would not be time when several CPUs share an instruction-counted clock, as under QEMU's
-// -icount). Slot c describes the thread the kernel last returned to user mode on CPU c: the
-// thread's user time up to then, in TSC ticks, and the TSC then; its user time now is
-// user_ticks + (TSC - exit_tsc). `rdtscp` gives the TSC and c at once (the kernel puts c in
-// TSC_AUX). The kernel bumps seq at every return to user mode on CPU c, so a reader that sees
-// the same seq before and after read a consistent slot of its own thread.
+// The clock pages, mapped read-only at kClockPage in every FWP: how much user-mode CPU time each
+// thread has had, so that a job's work is CPU time, not a count of instructions (which would not
+// be time when several CPUs share an instruction-counted clock, as under QEMU's -icount). Slot i
+// belongs to the thread with index i (the kernel passes it to the thread's program, and to every
+// call the thread makes). While the thread runs in user mode its user time, in TSC ticks, is
+// TSC + base (mod 2^64): the kernel sets base = (user time so far) - (TSC at the return) at every
+// return of the thread to user mode. Time outside user mode makes base strictly smaller, so a
+// reader that sees the same base before and after reading the TSC was not interrupted in between.
 struct ClockSlot {
-  uint64_t seq;
-  uint64_t user_ticks;
-  uint64_t exit_tsc;
-  uint64_t ns_mult;  // ns = ticks * ns_mult >> 32
+  uint64_t base;
+  uint64_t ns_mult;  // ns = ticks * ns_mult >> 32 (the same in every slot, for the whole run)
 };
-inline constexpr uint64_t kClockPage = kStackRegion - 0x1000;
-inline constexpr uint32_t kClockSlots = 4096 / sizeof(ClockSlot);
+inline constexpr uint32_t kClockSlots = 512;  // the kernel's thread capacity
+inline constexpr uint64_t kClockPages = kClockSlots * sizeof(ClockSlot) / 4096;
+inline constexpr uint64_t kClockPage = kStackRegion - kClockPages * 4096;
 
 // System calls: `syscall` with the number in rax and arguments in rdi, rsi, rdx, r10; the result
 // in rax (>= 0, or a negative error), a second one in rdx.
@@ -60,8 +59,8 @@ enum Syscall : uint64_t {
 // Errors, as negative results (the values of edgeos::Error, negated).
 inline constexpr int64_t kErrInvalid = -1;
 
-// The entry of an FWP's program: _start(program, arg) for a thread's own program, and
-// _invoke(arg) for calls into the FWP. Programs (fwp/programs.cpp) are numbered:
+// The entry of an FWP's program: _start(program, thread) for a thread's own program, and
+// _invoke(arg, thread) for calls into the FWP (`thread`: the running thread's clock slot). Programs (fwp/programs.cpp) are numbered:
 enum Program : uint64_t {
   kProgramTask = 0,     // spins each job's work; makes the job's calls (their work, in ns, as argument)
   kProgramServer = 1,   // only serves calls: spins the work it is given (ns of CPU time) and replies

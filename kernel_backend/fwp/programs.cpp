@@ -2,7 +2,7 @@
 // a thread starts in fwp_start(program, arg) and calls into the FWP enter fwp_invoke(arg).
 //
 // Freestanding and tiny on purpose: no libc, no floating point. A job's CPU work is spinning until
-// the thread has had that much user-mode CPU time, read from the kernel's clock page (abi.hpp):
+// the thread has had that much user-mode CPU time, read from the kernel's clock pages (abi.hpp):
 // exactly reproducible under QEMU's -icount, and still time when CPUs share that clock.
 #include <stdint.h>
 
@@ -25,36 +25,34 @@ inline void spin(uint64_t iterations) {
   asm volatile("1: dec %0; jnz 1b" : "+r"(iterations) : : "cc");
 }
 
-// The calling thread's user-mode CPU time so far, in ns.
-uint64_t cpu_time_ns() {
-  const auto* page = reinterpret_cast<const volatile ClockSlot*>(kClockPage);
-  const auto rdtscp = [](uint32_t* cpu) {
-    uint32_t lo, hi;
-    asm volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(*cpu));
-    return (uint64_t{hi} << 32) | lo;
-  };
+// The user-mode CPU time, in ns, of the thread whose clock slot is `thread`.
+uint64_t cpu_time_ns(uint64_t thread) {
+  if (thread >= kClockSlots) return 0;
+  const volatile ClockSlot& s = reinterpret_cast<const volatile ClockSlot*>(kClockPage)[thread];
   for (;;) {
-    // The slot's seq first, then the TSC: an interruption after either changes seq.
-    uint32_t cpu = 0, again = 0;
-    rdtscp(&cpu);
-    if (cpu >= kClockSlots) return 0;  // not a kernel that sets TSC_AUX: nothing to measure
-    const volatile ClockSlot& s = page[cpu];
-    const uint64_t seq = s.seq;
-    asm volatile("" ::: "memory");
-    const uint64_t tsc = rdtscp(&again);
-    const uint64_t ticks = s.user_ticks + (tsc - s.exit_tsc);
-    const uint64_t mult = s.ns_mult;
-    asm volatile("" ::: "memory");
-    if (again == cpu && s.seq == seq) return static_cast<uint64_t>((static_cast<uint128>(ticks) * mult) >> 32);
-    // The kernel ran this CPU in between (the thread was interrupted): read again.
+    const uint64_t base = s.base;
+    uint32_t lo, hi;
+    asm volatile("rdtsc" : "=a"(lo), "=d"(hi) : : "memory");
+    if (s.base == base) {
+      const uint64_t ticks = ((uint64_t{hi} << 32) | lo) + base;
+      return static_cast<uint64_t>((static_cast<uint128>(ticks) * s.ns_mult) >> 32);
+    }
+    // The kernel ran in between (the thread was interrupted): read again.
   }
 }
 
-// `ns` of CPU time, in steps of a few dozen instructions.
-void work(uint64_t ns) {
+// `ns` of the thread's CPU time, in steps of a few dozen instructions. Each step ends in `pause`,
+// the spin-wait hint: on hardware it only saves power, but under QEMU's -icount, which runs an SMP
+// machine's CPUs in turns on one host thread, it ends this CPU's turn, so that a CPU an interrupt
+// woke runs within a step rather than after this CPU's whole turn (up to the next timer deadline,
+// milliseconds away). The kernel's lock waits halt for the same reason (kernel/kernel.cpp).
+void work(uint64_t ns, uint64_t thread) {
   if (ns == 0) return;
-  const uint64_t start = cpu_time_ns();
-  while (cpu_time_ns() - start < ns) spin(16);
+  const uint64_t start = cpu_time_ns(thread);
+  while (cpu_time_ns(thread) - start < ns) {
+    spin(16);
+    asm volatile("pause");
+  }
 }
 
 void puts(const char* s) {
@@ -71,14 +69,14 @@ struct JobPlan {
   uint64_t slot[8];
 };
 
-[[noreturn]] void task() {
+[[noreturn]] void task(uint64_t thread) {
   JobPlan plan;
   sys(kSysJob, reinterpret_cast<uint64_t>(&plan));
   for (;;) {
-    work(plan.work[0]);
+    work(plan.work[0], thread);
     for (uint64_t c = 0; c < plan.calls && c < 8; ++c) {
       sys(kSysCall, plan.slot[c], plan.work[1 + 2 * c]);
-      work(plan.work[2 + 2 * c]);
+      work(plan.work[2 + 2 * c], thread);
     }
     sys(kSysComplete, reinterpret_cast<uint64_t>(&plan));
   }
@@ -253,9 +251,8 @@ void report(const char* name, uint64_t rounds, uint64_t cycles) {
 
 extern "C" {
 
-[[noreturn]] void fwp_start(uint64_t program, uint64_t arg) {
-  (void)arg;
-  if (program == kProgramTask) task();
+[[noreturn]] void fwp_start(uint64_t program, uint64_t thread) {
+  if (program == kProgramTask) task(thread);
   if (program >= kBenchYield && program <= kBenchSpawn) bench(program);
   if (program >= kHostileFirst && program <= kHostileLast) hostile(program);
   // A server (or an unknown program): nothing of its own to do.
@@ -264,14 +261,14 @@ extern "C" {
   }
 }
 
-// A call into this FWP: `arg` is the work to do here (the hostile call-depth program passes ~0:
-// call itself again).
-[[noreturn]] void fwp_invoke(uint64_t arg) {
+// A call into this FWP: `arg` is the work to do here, on the calling thread's clock (the hostile
+// call-depth program passes ~0: call itself again).
+[[noreturn]] void fwp_invoke(uint64_t arg, uint64_t thread) {
   if (arg == ~uint64_t{0}) {
     const int64_t r = sys(kSysCall, 0, ~uint64_t{0});
     sys(kSysReply, static_cast<uint64_t>(r));
   }
-  work(arg);
+  work(arg, thread);
   sys(kSysReply, 0);
   for (;;) {
   }

@@ -13,7 +13,10 @@
 #include "../arch/x86_64/cpu.hpp"
 #include "../arch/x86_64/paging.hpp"
 #include "../fwp/abi.hpp"
+#include "../arch/x86_64/percpu.hpp"
+#include "../platform/pc/acpi.hpp"
 #include "../platform/pc/qemu.hpp"
+#include "../platform/pc/smp.hpp"
 #include "../platform/pc/timer.hpp"
 #include "console.hpp"
 #include "image.hpp"
@@ -33,6 +36,7 @@ namespace edgeos::kernel {
 namespace {
 
 constexpr uint32_t kMaxThreads = 512;
+static_assert(abi::kClockSlots >= kMaxThreads, "a clock slot for every thread");
 constexpr uint32_t kMaxFwps = 16384;
 constexpr uint32_t kMaxTemplates = 64;
 constexpr uint32_t kMaxNotifications = 64;
@@ -91,11 +95,12 @@ Fwp fwps[kMaxFwps];
 FwpTemplate templates[kMaxTemplates];
 Notification notifications[kMaxNotifications];
 Ring rings[kMaxRings];
-CpuState cpus[1];
-FixedPriorityScheduler fp_scheduler;
-EdfScheduler::Entry edf_entries[kMaxThreads];
-EdfScheduler edf_scheduler{Span<EdfScheduler::Entry>(edf_entries, kMaxThreads)};
-Scheduler* schedulers[1];
+constexpr uint32_t kMaxCpus = x86::kMaxCpus;
+CpuState cpus[kMaxCpus];
+FixedPriorityScheduler fp_schedulers[kMaxCpus];
+EdfScheduler::Entry edf_entries[kMaxCpus][kMaxThreads];
+alignas(EdfScheduler) uint8_t edf_storage[kMaxCpus][sizeof(EdfScheduler)];
+Scheduler* schedulers[kMaxCpus];
 KThread kthreads[kMaxThreads];
 KFwp kfwps[kMaxFwps];
 TemplateId template_ids[kMaxTemplates];
@@ -110,23 +115,134 @@ PcKernel* kernel = nullptr;
 blob::ScenarioBlob scenario;
 ProgramImage image;
 Instant run_end = Instant::never();
-// The clock page (fwp/abi.hpp), one frame mapped read-only into every FWP, and the TSC at the
-// last return to user mode of each CPU.
-abi::ClockSlot* clock_page = nullptr;
-uint64_t clock_frame = 0;
-uint64_t exit_tsc[1] = {};
-Thread* on_cpu = nullptr;  // the thread whose registers are loaded (in user mode)
-Instant core_timer = Instant::never();  // what the core last armed
-Instant timer_due = Instant::never();   // when the timer interrupt is armed for (program_timer)
-uint32_t arrival_cursor = 0;            // the compiled scenario's first arrival not yet delivered
+uint64_t run_end_gate = ~uint64_t{0};  // a TSC value a little before run_end: now() is read only past it
+// The clock pages (fwp/abi.hpp): a slot per thread, in frames mapped read-only into every FWP.
+abi::ClockSlot* clock_slots = nullptr;
+uint64_t clock_frames[abi::kClockPages] = {};
+
+// What the kernel keeps per CPU.
+struct KCpu {
+  Thread* on_cpu = nullptr;              // the thread whose registers are loaded (in user mode)
+  uint64_t exit_tsc = 0;                 // the TSC at its last return to user mode
+  Instant core_timer = Instant::never();  // what the core last armed for this CPU
+  Instant timer_due = Instant::never();  // what its timer interrupt is armed for (program_timer)
+  uint32_t apic_id = 0;
+  uint64_t timer_entered = 0;            // the TSC at the pending timer interrupt's entry; 0: none
+  volatile bool kicked = false;          // an IPI to it is on its way (another CPU changed its state)
+  volatile bool started = false;         // it runs kernel code (set by ap_main)
+  volatile bool parked = false;          // it stopped for good at the run's end
+  volatile bool quiesce_ack = false;     // it left every FWP's address space when asked (quiesce)
+  volatile bool waiting = false;         // it waits for the kernel lock (interrupts on: see lock_kernel)
+  volatile bool timer_pending = false;   // its timer fired while it waited: resume() handles it
+};
+KCpu kcpus[kMaxCpus];
+uint32_t num_cpus = 1;
+KCpu& here() { return *static_cast<KCpu*>(x86::cpu_local()); }
+volatile bool run_started = false;       // time zero has passed: other CPUs may be kicked and quiesced
+alignas(16) uint8_t ap_stacks[kMaxCpus][32 * 1024];
+
+// Halts with interrupts on until one comes (and returns with them off).
+void halt() {
+  x86::sti_hlt();
+  x86::cli();
+}
+
+// The kernel lock: one CPU at a time runs kernel code (the core is one state machine). A ticket
+// lock, so CPUs get it in the order they asked. A CPU waits for it halted, with interrupts on,
+// not spinning: QEMU's -icount runs the CPUs in turns on one host thread, a turn lasting until the
+// CPU halts, executes `pause`, or reaches the next timer deadline (the next CPU then gets no
+// instructions until the round starts again), so a spinning CPU would hold up the one it waits
+// for while the instruction clock runs. FWP work loops execute `pause` for the same reason
+// (fwp/programs.cpp). The holder sends the waiters an IPI when it lets go. An interrupt that comes while a CPU waits only leaves a note
+// (interrupt_dispatch): its handling waits for the lock like everything else. A waiting CPU
+// still answers a quiesce request (it runs no user code while it waits).
+struct TicketLock {
+  uint32_t next = 0;
+  uint32_t serving = 0;
+} kernel_lock;
+uint32_t lock_waiters = 0;  // a bit per waiting CPU
+volatile bool quiesce_requested = false;
+
+void answer_quiesce() {
+  KCpu& me = here();
+  if (quiesce_requested && !me.quiesce_ack) {
+    x86::activate_kernel();
+    me.quiesce_ack = true;
+  }
+}
+
+// With one CPU there is nothing to exclude: the lock is skipped (num_cpus is set before the first
+// lock_kernel and never changes).
+[[gnu::noinline]] void wait_for_kernel(uint32_t ticket) {
+  KCpu& me = here();
+  const uint32_t bit = uint32_t{1} << x86::cpu_index();
+  me.waiting = true;
+  __atomic_fetch_or(&lock_waiters, bit, __ATOMIC_SEQ_CST);
+  while (__atomic_load_n(&kernel_lock.serving, __ATOMIC_SEQ_CST) != ticket) {
+    answer_quiesce();
+    if (__atomic_load_n(&kernel_lock.serving, __ATOMIC_SEQ_CST) == ticket) break;
+    halt();  // the holder's IPI (or any interrupt) wakes it
+  }
+  __atomic_fetch_and(&lock_waiters, ~bit, __ATOMIC_SEQ_CST);
+  me.waiting = false;
+}
+
+inline void lock_kernel() {
+  if (num_cpus == 1) return;
+  const uint32_t ticket = __atomic_fetch_add(&kernel_lock.next, 1, __ATOMIC_SEQ_CST);
+  if (__atomic_load_n(&kernel_lock.serving, __ATOMIC_SEQ_CST) != ticket) wait_for_kernel(ticket);
+}
+
+[[gnu::noinline]] void wake_waiters(uint32_t w) {
+  for (; w != 0; w &= w - 1) pc::send_ipi(kcpus[__builtin_ctz(w)].apic_id, x86::kVectorIpi);
+}
+
+// The store of `serving` and the load of the waiters are ordered (a locked instruction): a CPU
+// that set its bit after the load sees the new `serving` before it halts.
+inline void unlock_kernel() {
+  if (num_cpus == 1) return;
+  __atomic_store_n(&kernel_lock.serving, kernel_lock.serving + 1, __ATOMIC_SEQ_CST);
+  if (const uint32_t w = __atomic_load_n(&lock_waiters, __ATOMIC_SEQ_CST); w != 0) wake_waiters(w);
+}
+
+// Makes CPU `cpu` enter the kernel soon (its schedule or timer changed). One IPI until it comes.
+void kick(uint32_t cpu) {
+  if (cpu == x86::cpu_index() || cpu >= num_cpus || kcpus[cpu].parked || !run_started) return;
+  if (kcpus[cpu].kicked) return;
+  kcpus[cpu].kicked = true;
+  pc::send_ipi(kcpus[cpu].apic_id, x86::kVectorIpi);
+}
+
+// Before page tables or frames of an address space go away: every other CPU leaves whatever FWP
+// address space it is in (it loads the kernel's tables, from an IPI or while it waits for the
+// lock), so none runs in, or walks, what is freed; what they have in their TLBs under a PCID is
+// marked stale by the paging code and flushed when they load the space again.
+void quiesce() {
+  if (num_cpus == 1 || !run_started) return;
+  const uint32_t me = x86::cpu_index();
+  for (uint32_t c = 0; c < num_cpus; ++c) kcpus[c].quiesce_ack = c == me || kcpus[c].parked;
+  __atomic_store_n(&quiesce_requested, true, __ATOMIC_SEQ_CST);
+  for (uint32_t c = 0; c < num_cpus; ++c) {
+    if (!kcpus[c].quiesce_ack) pc::send_ipi(kcpus[c].apic_id, x86::kVectorIpi);
+  }
+  for (uint32_t c = 0; c < num_cpus; ++c) {
+    while (!kcpus[c].quiesce_ack) x86::pause();
+  }
+  __atomic_store_n(&quiesce_requested, false, __ATOMIC_SEQ_CST);
+}
+// Each CPU delivers the arrivals of its own threads: the first of the compiled scenario's arrivals
+// for one of them not yet delivered (the count when there is none), and each thread's CPU by its
+// canonical index (the arrivals' target).
+uint32_t arrival_cursor[x86::kMaxCpus] = {};
+uint16_t canonical_cpu[kMaxThreads] = {};
 uint64_t requests_delivered = 0, requests_dropped = 0;
 bool smap = false;
+uint64_t boot_cr4 = 0;  // what the APs copy
 uint64_t faults = 0;
 
 // Timer interrupt to dispatch, for bench/boot_bench.py: TSC cycles from the timer handler's entry
 // to the return to user mode of the thread the core chose (interrupts that end in a thread).
 struct {
-  uint64_t entered = 0;  // the pending interrupt's entry; 0: none
   uint64_t count = 0, total = 0, max = 0;
 } dispatch_latency;
 
@@ -297,7 +413,15 @@ bool write_plan(KThread& kt, const Thread& t, uint64_t ptr) {
 // the pipeline's next stage.
 
 Instant arrival_time(uint32_t i) { return Instant::epoch() + scenario.arrival(i).time; }
-bool arrived(uint32_t i) { return i != kNoIndex && i < arrival_cursor; }
+uint32_t arrival_cpu(uint32_t i) { return canonical_cpu[scenario.arrival(i).target]; }
+bool arrived(uint32_t i) { return i != kNoIndex && i < arrival_cursor[arrival_cpu(i)]; }
+// Moves CPU `cpu`'s cursor to its next arrival, from `from` on.
+void seek_arrival(uint32_t cpu, uint32_t from) {
+  const uint32_t n = scenario.count(blob::kArrivals);
+  while (from < n && arrival_cpu(from) != cpu) ++from;
+  arrival_cursor[cpu] = from;
+}
+bool arrival_pending(uint32_t cpu) { return arrival_cursor[cpu] < scenario.count(blob::kArrivals); }
 
 // Releases a job of the waiting thread `id` for a request.
 void release_for(ThreadId id, KThread& kt, Instant at, Duration deadline, Duration cost, uint32_t pipeline) {
@@ -316,7 +440,7 @@ bool idle_for_requests(const Thread& t, const KThread& kt) {
 
 void deliver_arrival(uint32_t i) {
   const blob::ArrivalRec a = scenario.arrival(i);
-  arrival_cursor = i + 1;
+  seek_arrival(arrival_cpu(i), i + 1);
   const ThreadId id = thread_ids[a.target];
   const Result<const Thread*> t = kernel->thread(id);
   if (!t) {
@@ -404,32 +528,34 @@ Status complete_job(ThreadId id, const Thread& t, KThread& kt) {
   return Status::ok();
 }
 
+// This CPU's timer: its core timer and the next arrival for one of its threads.
 void program_timer() {
-  Instant when = core_timer;
-  if (arrival_cursor < scenario.count(blob::kArrivals) && arrival_time(arrival_cursor) < when) {
-    when = arrival_time(arrival_cursor);
-  }
+  const uint32_t cpu = x86::cpu_index();
+  KCpu& me = kcpus[cpu];
+  Instant when = me.core_timer;
+  if (arrival_pending(cpu) && arrival_time(arrival_cursor[cpu]) < when) when = arrival_time(arrival_cursor[cpu]);
   // Never past the run's end; once there, no more interrupts (resume() ends the run).
   if (when >= run_end) when = platform.now() < run_end ? run_end : Instant::never();
-  timer_due = when;
+  me.timer_due = when;
   pc::timer_arm(when);
 }
 
-// The timer fired: the core's timer, arrivals, or both are due. They are handled in time order,
-// the core's timer first on a tie (the simulator's order of events); none at or after the run's
-// end (the simulator's horizon is exclusive too).
+// This CPU's timer fired: its core timer, arrivals for its threads, or both are due. They are handled in
+// time order, the core's timer first on a tie (the simulator's order of events); none at or after
+// the run's end (the simulator's horizon is exclusive too).
 void on_timer() {
+  const uint32_t cpu = x86::cpu_index();
+  KCpu& me = kcpus[cpu];
   for (;;) {
     const Instant now = platform.now();
-    const Instant arrival =
-        arrival_cursor < scenario.count(blob::kArrivals) ? arrival_time(arrival_cursor) : Instant::never();
-    const Instant first = core_timer < arrival ? core_timer : arrival;
+    const Instant arrival = arrival_pending(cpu) ? arrival_time(arrival_cursor[cpu]) : Instant::never();
+    const Instant first = me.core_timer < arrival ? me.core_timer : arrival;
     if (first > now || first >= run_end) break;
-    if (core_timer <= arrival) {
-      core_timer = Instant::never();
-      kernel->timer_expired(0);  // arms the core's next timer through arm_timer
+    if (me.core_timer <= arrival) {
+      me.core_timer = Instant::never();
+      kernel->timer_expired(cpu);  // arms the core's next timer through arm_timer
     } else {
-      deliver_arrival(arrival_cursor);
+      deliver_arrival(arrival_cursor[cpu]);
     }
   }
   program_timer();
@@ -437,23 +563,36 @@ void on_timer() {
 
 [[noreturn]] void finish_run();
 
-// Loads the thread the core runs on this CPU, or idles until there is one. Never returns.
+// Loads the thread the core runs on this CPU, or idles until there is one. Called and left with
+// the kernel lock held; it is let go on the way to user mode and while the CPU idles. Never
+// returns.
 [[noreturn]] void resume() {
+  const uint32_t cpu = x86::cpu_index();
+  KCpu& me = here();
   for (;;) {
-    if (platform.now() >= run_end) finish_run();
-    Thread* t = const_cast<Thread*>(kernel->current(0));
+    if (x86::rdtsc() >= run_end_gate && platform.now() >= run_end) finish_run();
+    // What came while this CPU waited for the lock, or changed its timer from another CPU.
+    if (me.timer_pending) {
+      me.timer_pending = false;
+      on_timer();
+    } else if (me.kicked) {
+      me.kicked = false;
+      program_timer();
+    }
+    Thread* t = const_cast<Thread*>(kernel->current(cpu));
     if (t == nullptr) {
-      on_cpu = nullptr;
+      me.on_cpu = nullptr;
       x86::frames().replenish(kZeroReserve);  // one frame (about 512 stores) per idle entry
       // Kept console output, as much as a UART sends before the next timer (87 us a character
       // at 115200 baud; 100 us allowed).
-      if (const Instant now = platform.now(); timer_due > now) {
-        const int64_t room = (timer_due - now).ns() / 100'000;
+      if (const Instant now = platform.now(); me.timer_due > now) {
+        const int64_t room = (me.timer_due - now).ns() / 100'000;
         console_drain(room > 4096 ? 4096 : static_cast<size_t>(room));
       }
       x86::activate_kernel();
-      x86::sti_hlt();  // the timer interrupt returns here
-      x86::cli();
+      unlock_kernel();
+      halt();  // an interrupt returns here
+      lock_kernel();
       continue;
     }
     KThread& kt = kthreads[t->slot_index];
@@ -469,26 +608,46 @@ void on_timer() {
       kt.plan_pending = false;
       kt.ctx.rax = write_plan(kt, *t, kt.plan_ptr) ? 0 : static_cast<uint64_t>(error_code(Error::kInvalidArgument));
     }
-    on_cpu = t;
-    if (dispatch_latency.entered != 0) {
-      const uint64_t d = x86::rdtsc() - dispatch_latency.entered;
-      dispatch_latency.entered = 0;
+    me.on_cpu = t;
+    if (me.timer_entered != 0) {
+      const uint64_t d = x86::rdtsc() - me.timer_entered;
+      me.timer_entered = 0;
       ++dispatch_latency.count;
       dispatch_latency.total += d;
       if (d > dispatch_latency.max) dispatch_latency.max = d;
     }
-    // The clock page's slot for this CPU: the thread's user time so far, from this instant on.
-    abi::ClockSlot& slot = clock_page[0];
-    ++slot.seq;
-    slot.user_ticks = kt.user_ticks;
-    slot.ns_mult = pc::tsc_ns_mult();
-    exit_tsc[0] = x86::rdtsc();
-    slot.exit_tsc = exit_tsc[0];
+    // The thread's clock slot: its user time so far, from this instant on.
+    me.exit_tsc = x86::rdtsc();
+    clock_slots[t->slot_index].base = kt.user_ticks - me.exit_tsc;
+    unlock_kernel();
     x86::return_to_user(&kt.ctx);
   }
 }
 
+// The run is over. The other CPUs stop for good (each when it next enters the kernel: their
+// timers fire at the run's end at the latest); CPU 0 waits for them, then writes out the trace
+// and the report and ends the machine.
 [[noreturn]] void finish_run() {
+  const uint32_t cpu = x86::cpu_index();
+  if (cpu != 0) {
+    kcpus[cpu].on_cpu = nullptr;
+    kcpus[cpu].parked = true;
+    x86::activate_kernel();
+    pc::timer_arm(Instant::never());
+    unlock_kernel();
+    for (;;) {
+      x86::cli();
+      x86::hlt();
+    }
+  }
+  kcpus[0].on_cpu = nullptr;
+  for (uint32_t c = 1; c < num_cpus; ++c) {
+    while (!kcpus[c].parked) {
+      unlock_kernel();
+      x86::pause();
+      lock_kernel();
+    }
+  }
   kernel->sync();
   trace_flush();
   console_flush();
@@ -513,15 +672,12 @@ void on_timer() {
 }
 
 void save_context(const x86::InterruptFrame& f) {
-  if (on_cpu == nullptr) return;
-  KThread& kt = kthreads[on_cpu->slot_index];
-  kt.user_ticks += x86::rdtsc() - exit_tsc[0];  // its user-mode time since the kernel let it run
-  memcpy(&kt.ctx, &f, 15 * 8);  // the general registers, in the same order
-  kt.ctx.rip = f.rip;
-  kt.ctx.cs = f.cs;
-  kt.ctx.rflags = f.rflags;
-  kt.ctx.rsp = f.rsp;
-  kt.ctx.ss = f.ss;
+  KCpu& me = here();
+  if (me.on_cpu == nullptr) return;
+  KThread& kt = kthreads[me.on_cpu->slot_index];
+  kt.user_ticks += x86::rdtsc() - me.exit_tsc;  // its user-mode time since the kernel let it run
+  // The entry pushed the frame into the thread's context, unless it came on the IST stack.
+  if (&f != &kt.ctx) memcpy(&kt.ctx, &f, sizeof f);
 }
 
 // --- system calls -------------------------------------------------------------------------------
@@ -587,7 +743,7 @@ void syscall(Thread& t, KThread& kt) {
       }
       kt.saved[depth] = c;
       kt.depth = depth + 1;
-      c = entry_context(image.invoke_entry, stack, a1, 0);
+      c = entry_context(image.invoke_entry, stack, a1, t.slot_index);
       return;
     }
     case abi::kSysReply: {
@@ -662,7 +818,7 @@ void syscall(Thread& t, KThread& kt) {
     case abi::kSysMarker: {
       TraceRecord m;
       m.time_ns = platform.now().ns();
-      m.cpu = 0;
+      m.cpu = static_cast<uint16_t>(t.cpu);
       m.event = TraceEvent::kMarker;
       m.fwp = t.domain->slot_index;
       m.thread = t.slot_index;
@@ -707,13 +863,18 @@ void user_fault(Thread& t, const x86::InterruptFrame& f) {
 
 Instant PcPlatform::now() const { return pc::clock_now(); }
 
-void PcPlatform::arm_timer(CpuId, Instant when) {
-  core_timer = when;
-  program_timer();
+void PcPlatform::arm_timer(CpuId cpu, Instant when) {
+  kcpus[cpu].core_timer = when;
+  if (cpu == x86::cpu_index()) {
+    program_timer();
+  } else {
+    kick(cpu);  // only a CPU can program its own timer: it does when it takes the IPI
+  }
 }
 
-void PcPlatform::switch_to(CpuId, Thread*) {
-  // Nothing to do yet: resume() loads the core's current thread when the kernel exits.
+void PcPlatform::switch_to(CpuId cpu, Thread* thread) {
+  // resume() loads the core's current thread when the kernel exits; another CPU needs telling.
+  if (cpu != x86::cpu_index() && thread != kcpus[cpu].on_cpu) kick(cpu);
 }
 
 void PcPlatform::trace(const TraceRecord& r) { trace_record(r); }
@@ -726,15 +887,18 @@ Status PcPlatform::fwp_instantiate(Fwp& fwp, const FwpTemplate&) {
     x86::destroy_space(k.space);
     return s;
   }
-  if (Status s = x86::map_page(k.space, abi::kClockPage, clock_frame, x86::kPteNoExecute); !s) {  // read-only, shared
-    x86::destroy_space(k.space);
-    return s;
+  for (uint64_t i = 0; i < abi::kClockPages; ++i) {  // read-only, shared
+    if (Status s = x86::map_page(k.space, abi::kClockPage + i * x86::kPageSize, clock_frames[i], x86::kPteNoExecute); !s) {
+      x86::destroy_space(k.space);
+      return s;
+    }
   }
   return Status::ok();
 }
 
 Status PcPlatform::fwp_reset(Fwp& fwp, const FwpTemplate&) {
   KFwp& k = kfwps[fwp.slot_index];
+  quiesce();  // its stacks are unmapped and freed below
   reset_image(image, k.space);
   for (uint32_t i = 0; i < kStackSlots; ++i) {
     if ((k.stacks[i / 64] >> (i % 64)) & 1) {
@@ -745,27 +909,55 @@ Status PcPlatform::fwp_reset(Fwp& fwp, const FwpTemplate&) {
   return Status::ok();
 }
 
-void PcPlatform::fwp_release(Fwp& fwp) { x86::destroy_space(kfwps[fwp.slot_index].space); }
+void PcPlatform::fwp_release(Fwp& fwp) {
+  quiesce();
+  x86::destroy_space(kfwps[fwp.slot_index].space);
+}
 
 // --- entries from the assembly --------------------------------------------------------------------
 
+// Every entry takes the kernel lock first; resume() lets it go on the way out (or the idle
+// loop, for an interrupt that came while the CPU idled).
 extern "C" void interrupt_dispatch(x86::InterruptFrame* f) {
-  if (f->vector == x86::kVectorTimer) dispatch_latency.entered = x86::rdtsc();
+  KCpu& me = here();
+  // The local APIC's interrupts are acknowledged at once: one in service holds back those of its
+  // priority class (the IPI shares the timer's), and this CPU may have to wait for the lock
+  // until another CPU's IPI lets it know it may go on.
+  const bool timer = f->vector == x86::kVectorTimer, ipi = f->vector == x86::kVectorIpi;
+  if (timer || ipi) pc::lapic_eoi();
+  if (!f->from_user() && me.waiting) {
+    // It came while this CPU waits for the lock, inside another entry: note it and go back.
+    if (timer) me.timer_pending = true;
+    if (timer || ipi || f->vector == x86::kVectorSpurious) return;
+    kernel_fault(*f);
+  }
+  lock_kernel();
+  if (timer) me.timer_entered = x86::rdtsc();
   if (!f->from_user()) {
-    if (f->vector == x86::kVectorTimer) {
-      pc::lapic_eoi();
-      on_timer();  // the idle loop ends the run once it is over
+    if (timer || ipi) {
+      if (timer || me.timer_pending) {
+        me.timer_pending = false;
+        on_timer();  // the idle loop ends the run once it is over
+      } else {
+        me.kicked = false;
+        program_timer();  // another CPU may have changed this one's timer
+      }
+      unlock_kernel();
       return;  // back to the idle loop, which looks at what runs now
     }
-    if (f->vector == x86::kVectorSpurious) return;
+    if (f->vector == x86::kVectorSpurious) {
+      unlock_kernel();
+      return;
+    }
     kernel_fault(*f);
   }
   save_context(*f);
-  Thread* t = on_cpu;
-  on_cpu = nullptr;
-  if (f->vector == x86::kVectorTimer) {
-    pc::lapic_eoi();
-    on_timer();
+  Thread* t = me.on_cpu;
+  me.on_cpu = nullptr;
+  if (timer) {
+    me.timer_pending = true;  // resume() runs it
+  } else if (ipi) {
+    me.kicked = true;  // resume() reprograms the timer
   } else if (f->vector < 32) {
     if (t != nullptr) user_fault(*t, *f);
   }
@@ -773,16 +965,85 @@ extern "C" void interrupt_dispatch(x86::InterruptFrame* f) {
 }
 
 extern "C" void syscall_dispatch(x86::InterruptFrame* f) {
+  lock_kernel();
   save_context(*f);
-  Thread* t = on_cpu;
-  on_cpu = nullptr;
+  KCpu& me = here();
+  Thread* t = me.on_cpu;
+  me.on_cpu = nullptr;
   if (t != nullptr) syscall(*t, kthreads[t->slot_index]);
+  resume();
+}
+
+// An application processor, from ap_boot.S: set up like the boot CPU, then wait for the run.
+void ap_main(uint32_t index) {
+  KCpu& me = kcpus[index];
+  x86::init_cpu(index, pc::lapic_id(), reinterpret_cast<uint64_t>(ap_stacks[index] + sizeof ap_stacks[index]));
+  x86::this_cpu().local = &me;
+  x86::write_cr4(boot_cr4);  // SMEP, SMAP, PCID as on the boot CPU
+  pc::timer_init_ap(x86::kVectorTimer, x86::kVectorSpurious);
+  me.started = true;
+  // The boot CPU holds the kernel lock until the run starts; this CPU waits for it halted.
+  lock_kernel();
+  program_timer();
   resume();
 }
 
 // --- start-up ------------------------------------------------------------------------------------
 
+// A free page below 1 MiB for the APs' start-up code: the highest one in usable memory the
+// loader reported, clear of the boot modules (the loaders put their own structures low).
+uint64_t trampoline_page(const pc::BootInfo& boot) {
+  for (uint64_t p = 0x9e000; p >= 0x10000; p -= x86::kPageSize) {
+    bool usable = false;
+    for (int r = 0; r < boot.num_regions && !usable; ++r) {
+      usable = boot.regions[r].base <= p && p + x86::kPageSize <= boot.regions[r].base + boot.regions[r].size;
+    }
+    for (int m = 0; m < boot.num_modules && usable; ++m) {
+      usable = boot.modules[m].end <= p || boot.modules[m].start >= p + x86::kPageSize;
+    }
+    if (usable) return p;
+  }
+  return 0;
+}
+
+// Starts as many more CPUs as the scenario has (ACPI's MADT names them), each at ap_main.
+void start_other_cpus(const pc::BootInfo& boot) {
+  kcpus[0].apic_id = pc::lapic_id();
+  kcpus[0].started = true;
+  if (num_cpus == 1) return;
+  pc::CpuList list;
+  if (!pc::find_cpus(boot.rsdp, &list)) {
+    kprintf("edgeos: no ACPI MADT: the other CPUs cannot be found\n");
+    pc::qemu_exit(pc::kExitFailure);
+  }
+  const uint64_t page = trampoline_page(boot);
+  if (page == 0) {
+    kprintf("edgeos: no free page below 1 MiB to start the other CPUs from\n");
+    pc::qemu_exit(pc::kExitFailure);
+  }
+  uint32_t next = 1;
+  for (uint32_t i = 0; i < list.count && next < num_cpus; ++i) {
+    if (list.apic_ids[i] == kcpus[0].apic_id) continue;
+    kcpus[next].apic_id = list.apic_ids[i];
+    const uint64_t stack = reinterpret_cast<uint64_t>(ap_stacks[next] + sizeof ap_stacks[next]);
+    if (!pc::start_cpu(page, list.apic_ids[i], next, stack, ap_main, &kcpus[next].started)) {
+      kprintf("edgeos: CPU %u (local APIC %u) did not start\n", next, list.apic_ids[i]);
+      pc::qemu_exit(pc::kExitFailure);
+    }
+    ++next;
+  }
+  if (next < num_cpus) {
+    kprintf("edgeos: the scenario has %u CPUs; this machine has %u (QEMU: -smp %u, which edgeos boot gives)\n", num_cpus,
+            list.count, num_cpus);
+    pc::qemu_exit(pc::kExitFailure);
+  }
+  kprintf("cpus: %u started (local APIC IDs", num_cpus);
+  for (uint32_t c = 0; c < num_cpus; ++c) kprintf(" %u", kcpus[c].apic_id);
+  kprintf(")\n");
+}
+
 [[noreturn]] void start(const pc::BootInfo& boot, const x86::Features& features) {
+  x86::this_cpu().local = &kcpus[0];
   // The compiled scenario: the first boot module.
   if (boot.num_modules < 1) {
     kprintf("edgeos: no scenario module (boot with the compiled scenario as a module: edgeos boot)\n");
@@ -795,8 +1056,9 @@ extern "C" void syscall_dispatch(x86::InterruptFrame* f) {
     kprintf("edgeos: the scenario module is not a compiled scenario: %s\n", blob::blob_error_name(be));
     pc::qemu_exit(pc::kExitFailure);
   }
-  if (scenario.total_cpus() != 1) {
-    kprintf("edgeos: the scenario has %u CPUs; this kernel runs scenarios on one CPU\n", scenario.total_cpus());
+  num_cpus = scenario.total_cpus();
+  if (num_cpus < 1 || num_cpus > kMaxCpus) {
+    kprintf("edgeos: the scenario has %u CPUs; this kernel runs 1 to %u\n", num_cpus, kMaxCpus);
     pc::qemu_exit(pc::kExitFailure);
   }
   if (scenario.total_threads() > kMaxThreads || scenario.total_fwps() + scenario.pooled_fwps() > kMaxFwps ||
@@ -817,21 +1079,37 @@ extern "C" void syscall_dispatch(x86::InterruptFrame* f) {
   if (features.smap) cr4 |= 1u << 21;
   x86::write_cr4(cr4);
   if (features.pcid) x86::enable_pcid();
+  boot_cr4 = x86::read_cr4();
 
   const pc::TimerInfo timer = pc::timer_init(x86::kVectorTimer, x86::kVectorSpurious, features.tsc_deadline);
   kprintf("time: TSC %lu Hz, %s timer\n", timer.tsc_hz, timer.tsc_deadline ? "TSC-deadline" : "one-shot local APIC");
-  // The clock page (each CPU finds its slot with rdtscp: init_cpu put its index in TSC_AUX).
-  clock_frame = x86::frames().alloc();
-  if (clock_frame == 0) {
-    kprintf("edgeos: no memory for the clock page\n");
-    pc::qemu_exit(pc::kExitFailure);
+  // The clock pages: consecutive frames, so that the slots are one array in the direct map.
+  for (uint64_t i = 0; i < abi::kClockPages; ++i) {
+    clock_frames[i] = x86::frames().alloc();
+    if (clock_frames[i] == 0 || (i > 0 && clock_frames[i] != clock_frames[i - 1] + x86::kPageSize)) {
+      kprintf("edgeos: no consecutive frames for the clock pages\n");
+      pc::qemu_exit(pc::kExitFailure);
+    }
   }
-  clock_page = reinterpret_cast<abi::ClockSlot*>(clock_frame);
+  clock_slots = reinterpret_cast<abi::ClockSlot*>(clock_frames[0]);
+  for (uint32_t i = 0; i < abi::kClockSlots; ++i) clock_slots[i].ns_mult = pc::tsc_ns_mult();
 
-  schedulers[0] = scenario.server(0).policy == 1 ? static_cast<Scheduler*>(&edf_scheduler) : &fp_scheduler;
+  // Each CPU runs its server's policy: servers in order, their CPUs numbered consecutively (the
+  // canonical order of workloads/scenario_blob.hpp).
+  for (uint32_t sv = 0, c = 0; sv < scenario.count(blob::kServers); ++sv) {
+    for (uint32_t i = 0; i < scenario.server(sv).cpus && c < num_cpus; ++i, ++c) {
+      if (scenario.server(sv).policy == 1) {
+        schedulers[c] = new (edf_storage[c]) EdfScheduler(Span<EdfScheduler::Entry>(edf_entries[c], kMaxThreads));
+      } else {
+        schedulers[c] = &fp_schedulers[c];
+      }
+    }
+  }
+  lock_kernel();  // held until the run starts: the other CPUs wait for it
+  start_other_cpus(boot);
   KernelStorage storage;
-  storage.cpus = Span<CpuState>(cpus, 1);
-  storage.schedulers = Span<Scheduler* const>(schedulers, 1);
+  storage.cpus = Span<CpuState>(cpus, num_cpus);
+  storage.schedulers = Span<Scheduler* const>(schedulers, num_cpus);
   storage.threads = Span<Thread>(threads, kMaxThreads);
   storage.sched_contexts = Span<SchedContext>(contexts, kMaxThreads);
   storage.fwps = Span<Fwp>(fwps, kMaxFwps);
@@ -854,13 +1132,14 @@ extern "C" void syscall_dispatch(x86::InterruptFrame* f) {
     const blob::ThreadRec rec = scenario.thread(t);
     kt.blob_thread = t;
     kt.instance = instance;
-    kt.canonical = canonical++;
+    kt.canonical = canonical;
+    canonical_cpu[canonical++] = static_cast<uint16_t>((*kernel->thread(id))->cpu);
     kt.program = rec.program;
     kt.cost_rng = thread_stream("cost/", t, instance);
     kt.call_rng = thread_stream("call/", t, instance);
     const Thread* th = *kernel->thread(id);
     const uint64_t stack = ensure_stack(th->fwp, id.index, 0);
-    kt.ctx = entry_context(image.start_entry, stack, rec.program, 0);
+    kt.ctx = entry_context(image.start_entry, stack, rec.program, id.index);
   });
   if (ie.error != Error::kOk) {
     kprintf("edgeos: instantiating the scenario failed: %s (section %u, record %u)\n", error_name(ie.error), ie.section, ie.index);
@@ -874,17 +1153,26 @@ extern "C" void syscall_dispatch(x86::InterruptFrame* f) {
       kfwps[fwp_ids[k].index].instance = i;
     }
   }
-  kprintf("scenario: %u FWPs, %u threads on 1 CPU (%s), %lu ms; %lu frames free\n", scenario.total_fwps(),
-          scenario.total_threads(), scenario.server(0).policy == 1 ? "EDF" : "fixed priority",
+  kprintf("scenario: %u FWPs, %u threads on %u CPU%s (%s), %lu ms; %lu frames free\n", scenario.total_fwps(),
+          scenario.total_threads(), num_cpus, num_cpus == 1 ? "" : "s",
+          scenario.server(0).policy == 1 ? "EDF" : "fixed priority",
           static_cast<unsigned long>(scenario.duration().ns() / 1'000'000), x86::frames().free_count());
+  for (uint32_t c = 0; c < num_cpus; ++c) seek_arrival(c, 0);
   // Each sporadic thread's first request (its list continues through the `next` links).
   for (uint32_t i = scenario.count(blob::kArrivals); i-- > 0;) kthreads[thread_ids[scenario.arrival(i).target].index].next_arrival = i;
-  // Time zero: the run starts now that everything exists.
+  // Time zero: the run starts now that everything exists. The releases at time 0 of every CPU,
+  // in CPU order, then the arrivals at time 0 (the simulator's order of events at one instant);
+  // then the other CPUs start running their threads (they get the kernel lock after this CPU).
   pc::clock_restart();
+  run_end_gate = pc::tsc_at(run_end) - 16;
   trace_zero_times();
   kernel->restart_accounting();
   console_defer();  // from now on the console takes only idle time
-  core_timer = Instant::epoch();  // the core's releases at time 0, then arrivals at time 0
+  for (uint32_t c = 0; c < num_cpus; ++c) {
+    kcpus[c].core_timer = Instant::never();
+    kernel->timer_expired(c);
+  }
+  __atomic_store_n(&run_started, true, __ATOMIC_RELEASE);
   on_timer();
   resume();
 }

@@ -41,6 +41,7 @@ struct KernelScenario {
   TraceNames names;
   std::vector<uint32_t> tenant_of_fwp;
   std::set<uint32_t> not_tasks;  // thread indices of threads whose kernel program is not "task"
+  int cpus = 1;                   // all servers' CPUs: the machine the kernel boots on
 };
 
 KernelScenario kernel_scenario(const std::string& file, const std::string& seed, const std::string& duration) {
@@ -54,9 +55,10 @@ KernelScenario kernel_scenario(const std::string& file, const std::string& seed,
   }
   uint32_t cpus = 0;
   for (const scenario::Server& sv : s.servers) cpus += sv.cpus;
-  if (cpus != 1) {
-    throw InputError(fmt::format("{}: the scenario has {} CPUs; the kernel backend runs scenarios on one CPU for now", s.file, cpus));
+  if (cpus > 16) {
+    throw InputError(fmt::format("{}: the scenario has {} CPUs; the kernel backend runs at most 16 (one machine)", s.file, cpus));
   }
+  k.cpus = static_cast<int>(cpus);
   CountingSink none;
   sim::ScenarioRun layout(s, {}, none);
   k.names = layout.names();
@@ -84,6 +86,7 @@ int run_boot(BootCmdOptions& o) {
       fmt::print(stderr, "booting {} under QEMU ({}{})...\n", s.name, o.boot.accel, o.boot.icount ? ", icount" : "");
     }
   }
+  o.boot.cpus = k.cpus;
   const harness::BootResult r = harness::boot(blob, s.duration.ns(), o.boot);
   write_file_atomically(o.out + "/serial.log", r.serial);
   if (!r.ok) {
@@ -209,6 +212,7 @@ int run_validate(ValidateOptions& o) {
   o.boot.icount = o.boot.emulator == "qemu";
   o.boot.accel = "tcg";
   if (!o.quiet) fmt::print(stderr, "simulated {}; booting it under {}...\n", s.name, o.boot.emulator == "bochs" ? "Bochs" : "QEMU (tcg, icount)");
+  o.boot.cpus = k.cpus;
   const harness::BootResult r = harness::boot(scenario::compile_scenario(s), s.duration.ns(), o.boot);
   write_file_atomically(o.out + "/kernel/serial.log", r.serial);
   if (!r.ok) {
@@ -325,7 +329,7 @@ Action add_boot(CLI::App& app) {
       "Run a scenario on the x86-64 kernel under QEMU (or Bochs): compile it, boot the kernel with it as a\n"
       "boot module, and write the kernel's trace as trace.csv, trace.perfetto.json and summary.json\n"
       "(the same files as sim), plus the kernel's console output (serial.log).");
-  cmd->add_option("scenario", opt->file, "scenario file (TOML), one CPU")->required();
+  cmd->add_option("scenario", opt->file, "scenario file (TOML); the machine gets its CPUs (at most 16)")->required();
   cmd->add_option("--out", opt->out, "output directory")->capture_default_str();
   cmd->add_option("--seed", opt->seed, "replace the scenario's seed");
   cmd->add_option("--duration", opt->duration, "replace the scenario's duration (with a unit)");
@@ -355,7 +359,7 @@ Action add_validate(CLI::App& app) {
       "fitted to the simulator's overhead model (entry, release, dispatch, call/reply) and the scenario is\n"
       "simulated again with them (edgeos sim --overheads). Writes validate.json, both traces and the console.\n"
       "Exit code 3 when the schedules differ.");
-  cmd->add_option("scenario", opt->file, "scenario file (TOML), one CPU")->required();
+  cmd->add_option("scenario", opt->file, "scenario file (TOML); the machine gets its CPUs (at most 16)")->required();
   cmd->add_option("--out", opt->out, "output directory")->capture_default_str();
   cmd->add_option("--seed", opt->seed, "replace the scenario's seed");
   cmd->add_option("--duration", opt->duration, "replace the scenario's duration (with a unit)");

@@ -23,10 +23,7 @@
 // of the shaved scenario is no longer the golden one), checks that they are the ones listed in
 // kDecidedByTies, compares them with the simulator only, and says so on its output.
 //
-// The kernel runs one CPU: a golden file with several (partitioned) CPUs is booted once per CPU
-// with that CPU's tasks. Under partitioned scheduling the CPUs' schedules are independent, so this
-// checks the same schedule; what it does not check is the kernel running two CPUs at once (it has
-// no SMP yet).
+// A golden file with several (partitioned) CPUs boots on as many CPUs.
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -34,6 +31,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -72,9 +70,8 @@ Schedule schedule_of(const TraceRun& run, int64_t horizon_ns) {
   return s;
 }
 
-// The golden file's schedule (or its part for CPU `cpu`, moved to CPU 0), in nanoseconds.
-Schedule golden_schedule(const GoldenCase& whole, int cpu) {
-  const GoldenCase g = cpu < 0 ? whole : golden_cpu_part(whole, static_cast<uint32_t>(cpu));
+// The golden file's schedule, in nanoseconds.
+Schedule golden_schedule(const GoldenCase& g) {
   const int64_t u = g.unit_ns;
   Schedule e;
   for (Slice s : g.runs) {
@@ -91,53 +88,76 @@ Schedule golden_schedule(const GoldenCase& whole, int cpu) {
 
 std::string ms(int64_t ns) { return fmt::format("{:.3f}ms", static_cast<double>(ns) / 1e6); }
 
-// Every difference between `got` and `want`, one line each (empty: none). The order of slices and
-// how each ended, the missed jobs and the owners of budget events must be equal, and every listed
-// response present; instants, amounts and response times must lie within `tolerance` ns, unless
-// it is negative (the structure alone).
+// Every difference between `got` and `want`, one line each (empty: none). On every CPU, the
+// order of slices and how each ended must be equal (CPUs are independent: how slices of
+// different CPUs interleave is not compared); the missed jobs, and each task's budget events,
+// must be the same; every listed response present. Instants, amounts and response times must lie
+// within `tolerance` ns, unless it is negative (the structure alone).
 std::vector<std::string> differences(const Schedule& got, const Schedule& want, int64_t tolerance) {
   const auto near = [tolerance](int64_t a, int64_t b) { return tolerance < 0 || std::abs(a - b) <= tolerance; };
   std::vector<std::string> d;
+  const auto per_cpu = [](const std::vector<Slice>& v) {
+    std::map<uint32_t, std::vector<Slice>> m;
+    for (const Slice& s : v) m[s.cpu].push_back(s);
+    return m;
+  };
   const auto describe = [](const std::vector<Slice>& v) {
     std::string out;
     for (const Slice& s : v) out += fmt::format(" {}#{} {}-{} {};", s.task, s.job, ms(s.start), ms(s.end), s.how);
     return out;
   };
-  bool same_order = got.runs.size() == want.runs.size();
-  for (size_t i = 0; same_order && i < got.runs.size(); ++i) {
-    const Slice &g = got.runs[i], &w = want.runs[i];
-    same_order = g.task == w.task && g.job == w.job && g.how == w.how;
-  }
-  if (!same_order) {
-    d.push_back("slices:" + describe(got.runs) + "\n  expected:" + describe(want.runs));
-  } else {
-    for (size_t i = 0; i < got.runs.size(); ++i) {
-      const Slice &g = got.runs[i], &w = want.runs[i];
-      if (!near(g.start, w.start) || !near(g.end, w.end)) {
-        d.push_back(fmt::format("{}#{}: {}-{}, expected {}-{}", g.task, g.job, ms(g.start), ms(g.end), ms(w.start), ms(w.end)));
-      }
+  std::map<uint32_t, std::vector<Slice>> g_cpus = per_cpu(got.runs), w_cpus = per_cpu(want.runs);
+  for (const auto& [cpu, w] : w_cpus) g_cpus[cpu];  // every CPU on both sides
+  for (const auto& [cpu, g] : g_cpus) {
+    const std::vector<Slice>& w = w_cpus[cpu];
+    bool same_order = g.size() == w.size();
+    for (size_t i = 0; same_order && i < g.size(); ++i) {
+      same_order = g[i].task == w[i].task && g[i].job == w[i].job && g[i].how == w[i].how;
     }
-  }
-  if (got.misses.size() != want.misses.size()) {
-    d.push_back(fmt::format("{} misses, expected {}: {}", got.misses.size(), want.misses.size(),
-                            ::testing::PrintToString(got.misses)));
-  } else {
-    for (size_t i = 0; i < got.misses.size(); ++i) {
-      const Miss &g = got.misses[i], &w = want.misses[i];
-      if (g.task != w.task || g.job != w.job || !near(g.at, w.at)) {
-        d.push_back(fmt::format("miss of {}#{} at {}, expected {}#{} at {}", g.task, g.job, ms(g.at), w.task, w.job, ms(w.at)));
-      }
-    }
-  }
-  const auto budget = [&d, &near](const char* what, const std::vector<BudgetEvent>& g, const std::vector<BudgetEvent>& w) {
-    if (g.size() != w.size()) {
-      d.push_back(fmt::format("{} {}, expected {}: {}", g.size(), what, w.size(), ::testing::PrintToString(g)));
-      return;
+    if (!same_order) {
+      d.push_back(fmt::format("CPU {} slices:{}\n  expected:{}", cpu, describe(g), describe(w)));
+      continue;
     }
     for (size_t i = 0; i < g.size(); ++i) {
-      if (g[i].task != w[i].task || !near(g[i].at, w[i].at) || !near(g[i].amount, w[i].amount)) {
-        d.push_back(fmt::format("{} of {} at {} ({}), expected {} at {} ({})", what, g[i].task, ms(g[i].at), ms(g[i].amount),
-                                w[i].task, ms(w[i].at), ms(w[i].amount)));
+      if (!near(g[i].start, w[i].start) || !near(g[i].end, w[i].end)) {
+        d.push_back(fmt::format("{}#{}: {}-{}, expected {}-{}", g[i].task, g[i].job, ms(g[i].start), ms(g[i].end),
+                                ms(w[i].start), ms(w[i].end)));
+      }
+    }
+  }
+  // Misses, by job.
+  std::map<std::pair<std::string, uint64_t>, int64_t> g_miss, w_miss;
+  for (const Miss& m : got.misses) g_miss[{m.task, m.job}] = m.at;
+  for (const Miss& m : want.misses) w_miss[{m.task, m.job}] = m.at;
+  for (const auto& [job, at] : g_miss) {
+    const auto w = w_miss.find(job);
+    if (w == w_miss.end()) {
+      d.push_back(fmt::format("miss of {}#{} at {}, expected none", job.first, job.second, ms(at)));
+    } else if (!near(at, w->second)) {
+      d.push_back(fmt::format("miss of {}#{} at {}, expected at {}", job.first, job.second, ms(at), ms(w->second)));
+    }
+  }
+  for (const auto& [job, at] : w_miss) {
+    if (!g_miss.count(job)) d.push_back(fmt::format("no miss of {}#{}, expected one at {}", job.first, job.second, ms(at)));
+  }
+  // Budget events, task by task, in order.
+  const auto budget = [&d, &near](const char* what, const std::vector<BudgetEvent>& got_events,
+                                  const std::vector<BudgetEvent>& want_events) {
+    std::map<std::string, std::vector<BudgetEvent>> g, w;
+    for (const BudgetEvent& e : got_events) g[e.task].push_back(e);
+    for (const BudgetEvent& e : want_events) w[e.task].push_back(e);
+    for (const auto& [task, events] : w) g[task];
+    for (const auto& [task, ge] : g) {
+      const std::vector<BudgetEvent>& we = w[task];
+      if (ge.size() != we.size()) {
+        d.push_back(fmt::format("{} {} of {}, expected {}: {}", ge.size(), what, task, we.size(), ::testing::PrintToString(ge)));
+        continue;
+      }
+      for (size_t i = 0; i < ge.size(); ++i) {
+        if (!near(ge[i].at, we[i].at) || !near(ge[i].amount, we[i].amount)) {
+          d.push_back(fmt::format("{} of {} at {} ({}), expected at {} ({})", what, task, ms(ge[i].at), ms(ge[i].amount),
+                                  ms(we[i].at), ms(we[i].amount)));
+        }
       }
     }
   };
@@ -169,6 +189,8 @@ TraceRun boot_scenario(const std::string& path, std::string* serial) {
   o.kernel = EDGEOS_KERNEL_ELF;
   o.accel = "tcg";
   o.icount = true;
+  o.cpus = 0;
+  for (const scenario::Server& sv : s.servers) o.cpus += static_cast<int>(sv.cpus);
   const harness::BootResult r = harness::boot(scenario::compile_scenario(s), s.duration.ns(), o);
   *serial = r.serial;
   if (!r.ok) throw std::runtime_error(r.failure + "\n" + r.serial);
@@ -191,56 +213,48 @@ bool on_path(const std::string& program) {
 TEST_P(GoldenOnKernel, BootedScheduleMatches) {
   if (!on_path("qemu-system-x86_64")) GTEST_SKIP() << "qemu-system-x86_64 is not installed (Debian package qemu-system-x86)";
   const GoldenCase g = load_golden(GetParam());
-  const std::string stem = std::filesystem::path(GetParam()).stem().string();
   const int64_t horizon_ns = g.horizon * g.unit_ns;
-  std::vector<int> parts;  // CPUs booted one at a time; -1: the one CPU
-  if (g.cpus == 1) {
-    parts.push_back(-1);
-  } else {
-    for (uint32_t c = 0; c < g.cpus; ++c) parts.push_back(static_cast<int>(c));
-  }
-  for (const int cpu : parts) {
-    SCOPED_TRACE(cpu < 0 ? g.file : fmt::format("{}, CPU {}'s tasks", g.file, cpu));
-    GoldenScenarioOptions o;
-    o.shave_ns = kShave;
-    o.cpu = cpu;
-    const std::string dir = fmt::format("{}golden-kernel-{}-{}", ::testing::TempDir(), stem, cpu);
-    const std::string path = write_golden_scenario(golden_scenario(g, o), dir);
-    const Schedule simulated = schedule_of(run_scenario_on_core_sim(path), horizon_ns);
-    std::string serial;
-    const TraceRun booted = boot_scenario(path, &serial);  // any error fails the test
-    std::filesystem::remove_all(dir);
-    const Schedule kernel = schedule_of(booted, horizon_ns);
+  GoldenScenarioOptions o;
+  o.shave_ns = kShave;
+  const std::string dir = ::testing::TempDir() + "golden-kernel-" + std::filesystem::path(GetParam()).stem().string();
+  const std::string path = write_golden_scenario(golden_scenario(g, o), dir);
+  const Schedule simulated = schedule_of(run_scenario_on_core_sim(path), horizon_ns);
+  std::string serial;
+  const TraceRun booted = boot_scenario(path, &serial);  // any error fails the test
+  std::filesystem::remove_all(dir);
+  const Schedule kernel = schedule_of(booted, horizon_ns);
 
-    const std::vector<std::string> vs_sim = differences(kernel, simulated, kTolerance);
-    EXPECT_TRUE(vs_sim.empty()) << "the kernel against the core-only simulator on the same scenario:\n  "
-                                << ::testing::PrintToString(vs_sim) << "\n" << serial;
-    const Schedule golden = golden_schedule(g, cpu);
-    // The shaved simulation ends each job up to kShave per job earlier than the golden file: only
-    // its structure is compared; the kernel's instants were compared with it above.
-    const std::vector<std::string> tie = differences(simulated, golden, -1);
-    if (vs_sim.empty()) {
-      int64_t late = 0;
-      for (size_t i = 0; i < kernel.runs.size(); ++i) late = std::max(late, kernel.runs[i].end - simulated.runs[i].end);
-      std::printf("%s%s: kernel slices end at most %.1f us after the simulator's\n", g.file.c_str(),
-                  cpu < 0 ? "" : fmt::format(" (CPU {})", cpu).c_str(), static_cast<double>(late) / 1e3);
-    }
-    // Which files these are is known (tests/golden/README.md says why, file by file): a file
-    // that joins or leaves the list is a change to look at, not to pass over.
-    const bool listed = kDecidedByTies.count(g.file) != 0;
-    if (!tie.empty()) {
-      EXPECT_TRUE(listed) << g.file << ": the simulated schedule of the shaved scenario is not the golden one, and the "
-                          << "file is not one known to be decided by events at one instant:\n  "
-                          << ::testing::PrintToString(tie);
-      std::printf("%s: decided by events at one instant (shaving %ld ns off each cost changes its simulated schedule); "
-                  "compared with the simulator only\n",
-                  g.file.c_str(), static_cast<long>(kShave));
-      continue;
-    }
-    EXPECT_FALSE(listed) << g.file << " is listed as decided by events at one instant, but shaving no longer changes it";
-    const std::vector<std::string> vs_golden = differences(kernel, golden, -1);
-    EXPECT_TRUE(vs_golden.empty()) << "the kernel against the golden file:\n  " << ::testing::PrintToString(vs_golden);
+  const std::vector<std::string> vs_sim = differences(kernel, simulated, kTolerance);
+  EXPECT_TRUE(vs_sim.empty()) << "the kernel against the core-only simulator on the same scenario:\n  "
+                              << ::testing::PrintToString(vs_sim) << "\n" << serial;
+  if (vs_sim.empty()) {
+    int64_t late = 0;  // slices pair up CPU by CPU; in time order with the same CPUs, they pair up in order
+    std::map<uint32_t, std::vector<int64_t>> ends;
+    for (const Slice& x : simulated.runs) ends[x.cpu].push_back(x.end);
+    std::map<uint32_t, size_t> next;
+    for (const Slice& x : kernel.runs) late = std::max(late, x.end - ends[x.cpu][next[x.cpu]++]);
+    std::printf("%s (%u CPU%s): kernel slices end at most %.1f us after the simulator's\n", g.file.c_str(), g.cpus,
+                g.cpus == 1 ? "" : "s", static_cast<double>(late) / 1e3);
   }
+  // The shaved simulation ends each job up to kShave per job earlier than the golden file: only
+  // its structure is compared; the kernel's instants were compared with it above. Which files are
+  // decided by ties is known (tests/golden/README.md says why, file by file): a file that joins
+  // or leaves the list is a change to look at, not to pass over.
+  const Schedule golden = golden_schedule(g);
+  const std::vector<std::string> tie = differences(simulated, golden, -1);
+  const bool listed = kDecidedByTies.count(g.file) != 0;
+  if (!tie.empty()) {
+    EXPECT_TRUE(listed) << g.file << ": the simulated schedule of the shaved scenario is not the golden one, and the "
+                        << "file is not one known to be decided by events at one instant:\n  "
+                        << ::testing::PrintToString(tie);
+    std::printf("%s: decided by events at one instant (shaving %ld ns off each cost changes its simulated schedule); "
+                "compared with the simulator only\n",
+                g.file.c_str(), static_cast<long>(kShave));
+    return;
+  }
+  EXPECT_FALSE(listed) << g.file << " is listed as decided by events at one instant, but shaving no longer changes it";
+  const std::vector<std::string> vs_golden = differences(kernel, golden, -1);
+  EXPECT_TRUE(vs_golden.empty()) << "the kernel against the golden file:\n  " << ::testing::PrintToString(vs_golden);
 }
 
 std::string case_name(const ::testing::TestParamInfo<std::string>& info) {

@@ -167,7 +167,7 @@ def allowance(t):
     return 20 * US + t // 500  # 20 us plus 0.2 %
 
 
-def too_tight(tasks, schedule, end):
+def too_tight(tasks, schedule, end, cpus=1):
     """Where overhead could change the schedule: a completion close to a deadline, to a release
     (which would preempt, or not, depending on a few microseconds), or to the end of the run."""
     releases = sorted({t.phase + k * t.period for t in tasks for k in range(end // t.period + 2)})
@@ -176,7 +176,7 @@ def too_tight(tasks, schedule, end):
         for k, done, due in jobs:
             if done is None:
                 continue
-            margin = 2 * allowance(done)
+            margin = 2 * cpus * allowance(done)
             near = [x for x in [due, end, *releases] if abs(done - x) <= margin]
             if near:
                 problems.append(f"{tasks[i].name} job {k} completes at {done} ns, within {margin} ns of {near[0]}")
@@ -192,12 +192,14 @@ def thread_indices(out):
             for e in events if e.get("cat") == "job" and "/" in e["name"]}
 
 
-def check_against_textbook(test, out, tasks, policy, end, schedule_with=None):
+def check_against_textbook(test, out, tasks, policy, end, schedule_with=None, cpus=1):
     """The kernel's completions and misses of `tasks` (in the run written to `out`) against the
-    textbook schedule of `schedule_with` (default: `tasks` alone), which must list `tasks` first."""
+    textbook schedule of `schedule_with` (default: `tasks` alone), which must list `tasks` first.
+    With `cpus` CPUs under -icount QEMU runs them in turns, and a CPU's kernel work may be spread
+    over the others' turns: the allowance grows with their number."""
     schedule_with = schedule_with or tasks
     expected = textbook(schedule_with, policy, end)[:len(tasks)]
-    test.assertEqual(too_tight(tasks, expected, end), [], "the test's own scenario leaves overhead to decide")
+    test.assertEqual(too_tight(tasks, expected, end, cpus), [], "the test's own scenario leaves overhead to decide")
     index = thread_indices(out)
     thread_of = [index.get(t.name) for t in tasks]
     completions, misses = {}, set()
@@ -215,8 +217,8 @@ def check_against_textbook(test, out, tasks, policy, end, schedule_with=None):
         got = completions.get(i, [])
         test.assertEqual([k for k, _ in got], [k for k, _ in want], f"{tasks[i].name}: jobs completed")
         for (k, g), (_, w) in zip(got, want):
-            test.assertGreaterEqual(g, w - allowance(w), f"{tasks[i].name} job {k} completed before the textbook says")
-            test.assertLessEqual(g, w + allowance(w), f"{tasks[i].name} job {k} completed at {g}, textbook {w}")
+            test.assertGreaterEqual(g, w - cpus * allowance(w), f"{tasks[i].name} job {k} completed before the textbook says")
+            test.assertLessEqual(g, w + cpus * allowance(w), f"{tasks[i].name} job {k} completed at {g}, textbook {w}")
     test.assertEqual(misses, textbook_misses(expected, end), "deadline misses")
 
 
@@ -659,14 +661,132 @@ class Validate(unittest.TestCase):
         self.assertEqual(report["missed_only_by_simulator"], [])
 
     def test_bad_input(self):
-        two_cpus = scenario_toml("validate-smp", "fp", [Task("t", 4 * MS, 1 * MS)], 10 * MS).replace("cpus = 1", "cpus = 2")
-        r, report = self.validate(two_cpus)
+        many = scenario_toml("validate-many", "fp", [Task("t", 4 * MS, 1 * MS)], 10 * MS).replace("cpus = 1", "cpus = 17")
+        r, report = self.validate(many)
         self.assertEqual(r.returncode, 2)
-        self.assertIn("2 CPUs", r.stderr)
+        self.assertIn("at most 16", r.stderr)
         self.assertIsNone(report)
         r = edgeos("sim", "--overheads", "1us,2us", "--out", tempfile.gettempdir() + "/edgeos-never-written")
         self.assertEqual(r.returncode, 2)
         self.assertIn("RELEASE,SCHEDULE,SWITCH,TIMER[,INVOCATION]", r.stderr)
+
+
+def per_cpu_order(out):
+    """CPU -> (thread name, job) in completion order."""
+    names = {i: n for n, i in thread_indices(out).items()}
+    order = {}
+    for r in read_trace(out):
+        if r["event"] == "complete":
+            order.setdefault(int(r["cpu"]), []).append((names[int(r["thread"])], int(r["job"])))
+    return order
+
+
+def servers_toml(name, duration, servers, extra=""):
+    """One server per (server name, policy, tasks): each task a tenant on that server's CPU 0."""
+    lines = [f'[scenario]\nname = "{name}"\nduration = "{duration}ns"\n']
+    for server, policy, _ in servers:
+        lines.append(f'[[server]]\nname = "{server}"\ncpus = 1\npolicy = "{policy}"\n')
+    for server, _, tasks in servers:
+        for t in tasks:
+            lines.append(f'[[tenant]]\nname = "{t.name}"\nserver = "{server}"\n')
+    for _, _, tasks in servers:
+        for t in tasks:
+            lines.append(f'[[thread]]\nname = "{t.name}"\ntenant = "{t.name}"\nperiod = "{t.period}ns"\n'
+                         f'cost = {t.cost_toml}\ndeadline = "{t.deadline}ns"\nphase = "{t.phase}ns"\n'
+                         f'priority = {t.priority}\n{t.extra}\n')
+    lines.append(extra)
+    return "\n".join(lines)
+
+
+class Smp(unittest.TestCase):
+    """Several CPUs: the kernel starts as many as the scenario has (ACPI MADT, INIT and start-up
+    IPIs), each runs its own scheduler under one kernel lock, and CPUs tell each other of changes
+    with IPIs. Under -icount QEMU runs the CPUs in turns on one thread; the runs are still
+    deterministic."""
+
+    RM = [Task(t.name, t.period, t.cost, t.priority, t.deadline, t.phase) for t in SETS["rm-schedulable"][1]]
+    EDF = [Task("e" + t.name, t.period, t.cost, t.priority, t.deadline, t.phase) for t in SETS["edf-same-set"][1]]
+    END = 34 * MS  # both sets leave slack around every completion with two CPUs' allowance
+
+    def test_each_cpu_follows_the_textbook(self):
+        toml = servers_toml("smp-textbook", self.END, [("fpbox", "fp", self.RM), ("edfbox", "edf", self.EDF)])
+        out, r = boot(self, toml)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("cpus: 2 started", serial_of(out))
+        check_against_textbook(self, out, self.RM, "fp", self.END, cpus=2)
+        check_against_textbook(self, out, self.EDF, "edf", self.END, cpus=2)
+        sim = os.path.join(os.path.dirname(out), "sim")
+        r = edgeos("sim", os.path.join(os.path.dirname(out), "scenario.toml"), "--out", sim)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(per_cpu_order(out), per_cpu_order(sim))
+        self.assertEqual(set(per_cpu_order(out)), {0, 1})
+
+    def test_two_cpu_boots_are_identical(self):
+        toml = servers_toml("smp-determinism", 20 * MS, [("fpbox", "fp", self.RM), ("edfbox", "edf", self.EDF)])
+        a, ra = boot(self, toml)
+        b, rb = boot(self, toml)
+        self.assertEqual(ra.returncode, 0, ra.stderr)
+        self.assertEqual(rb.returncode, 0, rb.stderr)
+        with open(os.path.join(a, "trace.csv"), "rb") as fa, open(os.path.join(b, "trace.csv"), "rb") as fb:
+            self.assertEqual(fa.read(), fb.read())
+
+    def test_a_tenant_killed_while_its_other_thread_runs_on_another_cpu(self):
+        # The evil tenant has a thread on each CPU: one faults (it writes to the kernel), the other
+        # computes. Killing the FWP takes its address space from under the other CPU, which must
+        # leave it first (the kernel quiesces the other CPUs before it frees page tables); the
+        # other tenants on both CPUs keep their textbook schedules.
+        evil = ('[[tenant]]\nname = "evil"\nserver = "fpbox"\n'
+                '[[thread]]\nname = "bad"\ntenant = "evil"\ncpu = 0\nperiod = "10ms"\nphase = "3ms"\ncost = "1ms"\n'
+                'priority = 0\nprogram = "write-kernel"\n'
+                '[[thread]]\nname = "busy"\ntenant = "evil"\ncpu = 1\nperiod = "40ms"\ncost = "30ms"\npriority = 0\n')
+        toml = servers_toml("smp-kill", self.END, [("fpbox", "fp", self.RM)]).replace("cpus = 1", "cpus = 2") + evil
+        out, r = boot(self, toml)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        serial = serial_of(out)
+        self.assertIn("[evil] killed: #PF", serial)
+        self.assertIn("edgeos: run complete", serial)
+        self.assertNotIn("KERNEL FAULT", serial)
+        check_against_textbook(self, out, self.RM, "fp", self.END, cpus=2)
+        # The busy thread ran on CPU 1 until its tenant died, and never after.
+        names = {i: n for n, i in thread_indices(out).items()}
+        busy = [r for r in read_trace(out) if names.get(int(r["thread"])) == "busy"]
+        self.assertTrue(busy and all(int(r["cpu"]) == 1 for r in busy))
+        killed = min(int(r["time_ns"]) for r in read_trace(out) if r["event"] in ("thread_exit", "fwp_destroy", "fwp_recycle")
+                     and r["fwp"] not in ("", "-1"))
+        self.assertTrue(all(int(r["time_ns"]) <= killed for r in busy), "the busy thread ran after its tenant died")
+
+    def test_the_edge_server_example_on_four_cpus(self):
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "edge-server.toml")) as f:
+            toml = f.read()
+        out, r = boot(self, toml, "--duration", "60ms")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("cpus: 4 started", serial_of(out))
+        sim = os.path.join(os.path.dirname(out), "sim")
+        r = edgeos("sim", os.path.join(os.path.dirname(out), "scenario.toml"), "--duration", "60ms", "--out", sim)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # Arrivals come from the compiled scenario at exact instants: the jobs they release carry
+        # the simulator's absolute deadlines, on every CPU; the AR frames go through all four
+        # stages on three CPUs.
+        def releases(d):
+            names = {i: n for n, i in thread_indices(d).items()}
+            out_ = {}
+            for rec in read_trace(d):
+                if rec["event"] == "release" and rec["thread"] not in ("", "-1"):
+                    out_.setdefault(names[int(rec["thread"])], []).append(int(rec["value"]))
+            return out_
+        kr, sr = releases(out), releases(sim)
+        self.assertEqual(kr["decode"], sr["decode"], "decode")
+        # The sensor readings queue behind the ingest thread's sporadic server: each is released
+        # when the job before it completes and the server has budget. The kernel runs a job of a
+        # normal or exponential cost for the mean (it draws only fixed and uniform costs, see
+        # kernel_backend/README.md), so the two get through different numbers of them by the end,
+        # but release the same readings in the same order (one list a prefix of the other).
+        n = min(len(kr["ingest"]), len(sr["ingest"]))
+        self.assertGreater(n, 40)
+        self.assertEqual(kr["ingest"][:n], sr["ingest"][:n], "ingest")
+        for name in ("detect", "track", "render"):
+            self.assertEqual(len(kr[name]), len(sr[name]), f"{name}: frames handed on")
+        self.assertEqual({int(r["cpu"]) for r in read_trace(out) if r["event"] == "complete"}, {0, 1, 2, 3})
 
 
 class Determinism(unittest.TestCase):
@@ -783,20 +903,25 @@ class BadModules(unittest.TestCase):
             self.assert_refused(bytes(bad), f"bit flip at byte {at}")
 
     def test_valid_but_unsupported_scenarios_are_refused(self):
+        # Two CPUs on a machine with one (QEMU run directly, without -smp).
         two_cpus = scenario_toml("two", "fp", SETS["rm-schedulable"][1], 10 * MS).replace("cpus = 1", "cpus = 2")
         status, serial = self.qemu(self.compiled(two_cpus))
         self.assertEqual(status, 35, serial)
-        self.assertIn("runs scenarios on one CPU", serial)
+        self.assertIn("the scenario has 2 CPUs; this machine has 1", serial)
+        seventeen = scenario_toml("seventeen", "fp", SETS["rm-schedulable"][1], 10 * MS).replace("cpus = 1", "cpus = 17")
+        status, serial = self.qemu(self.compiled(seventeen))
+        self.assertEqual(status, 35, serial)
+        self.assertIn("this kernel runs 1 to 16", serial)
         many = scenario_toml("many", "fp", [Task(f"t{i}", 100 * MS, 10 * US, 1) for i in range(600)], 10 * MS)
         status, serial = self.qemu(self.compiled(many))
         self.assertEqual(status, 35, serial)
         self.assertIn("exceeds the kernel's capacity", serial)
 
-    def test_boot_refuses_a_two_cpu_scenario_before_booting(self):
-        two_cpus = scenario_toml("two", "fp", SETS["rm-schedulable"][1], 10 * MS).replace("cpus = 1", "cpus = 2")
-        out, r = boot(self, two_cpus)
+    def test_boot_refuses_more_cpus_than_the_kernel_runs_before_booting(self):
+        many = scenario_toml("many", "fp", SETS["rm-schedulable"][1], 10 * MS).replace("cpus = 1", "cpus = 17")
+        out, r = boot(self, many)
         self.assertEqual(r.returncode, 2)
-        self.assertIn("one CPU", r.stderr)
+        self.assertIn("at most 16", r.stderr)
         self.assertFalse(os.path.exists(os.path.join(out, "summary.json")))
 
 

@@ -6,15 +6,12 @@
 
 namespace edgeos::x86 {
 
-// A thread's user-mode registers: what return_to_user() restores. The order is the order
-// return_to_user pops them, ending with the iretq frame.
-struct UserContext {
-  uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
-  uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
-  uint64_t rip, cs, rflags, rsp, ss;
-};
-
-// What an interrupt, exception or system call entry leaves on the kernel stack.
+// What an interrupt, exception or system call entry pushes. An entry from user mode pushes it
+// straight into the running thread's context (below), as seL4 and NOVA keep a thread's registers
+// in its kernel object: the CPU's interrupt stack pointer (TSS.RSP0) and the syscall entry's
+// (PerCpu::user_frame_top) point at the end of that context while the thread runs, so nothing is
+// copied on entry. The exceptions with a stack of their own (NMI, double fault, machine check)
+// and entries from kernel mode leave it on a kernel stack.
 struct InterruptFrame {
   uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
   uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
@@ -25,7 +22,13 @@ struct InterruptFrame {
   bool from_user() const { return (cs & 3) == 3; }
 };
 
-static_assert(sizeof(UserContext) == 20 * 8);
+// A thread's user-mode registers: what return_to_user() restores, in the order it pops them. The
+// layout of an entry's frame (vector and error code unused), so that entries can push into it.
+// 16-byte aligned with a size of 11 x 16 bytes, so that its end is 16-byte aligned, as an
+// interrupt's stack pointer must be (the CPU would align it down).
+struct alignas(16) UserContext : InterruptFrame {};
+
+static_assert(sizeof(UserContext) == 22 * 8);
 static_assert(sizeof(InterruptFrame) == 22 * 8);
 static_assert(__builtin_offsetof(InterruptFrame, vector) == 15 * 8);
 static_assert(__builtin_offsetof(InterruptFrame, rip) == 17 * 8);
@@ -43,8 +46,9 @@ inline constexpr uint8_t kVectorIpi = 0x31;      // another CPU asks this one to
 inline constexpr uint8_t kVectorSyscall = 0x80;  // the frame's vector for a `syscall` entry
 inline constexpr uint8_t kVectorSpurious = 0xff;
 
-// Loads `ctx` into the CPU and enters user mode (interrupts enabled by its rflags). Never returns.
-extern "C" [[noreturn]] void return_to_user(const UserContext* ctx);
+// Loads `ctx` into the CPU and enters user mode (interrupts enabled by its rflags); the next entry
+// from user mode on this CPU pushes its frame into `*ctx`. Never returns.
+extern "C" [[noreturn]] void return_to_user(UserContext* ctx);
 
 // Exception names and whether the CPU pushes an error code.
 const char* exception_name(uint64_t vector);

@@ -69,9 +69,11 @@ void set_gate(uint8_t vector, void (*handler)(), uint8_t ist) {
 
 void init_cpu(uint32_t index, uint32_t apic_id, uint64_t stack_top) {
   PerCpu& me = per_cpu[index];
-  me = PerCpu{&me, stack_top, 0, index, apic_id};
   uint64_t* const gdt = tables[index].gdt;
   Tss& tss = tables[index].tss;
+  // TSS.RSP0 is at byte 4 of the (packed) TSS: an unaligned 8-byte field, which x86 stores allow.
+  uint64_t* const rsp0 = reinterpret_cast<uint64_t*>(reinterpret_cast<uint8_t*>(&tss) + __builtin_offsetof(Tss, rsp));
+  me = PerCpu{&me, stack_top, 0, index, apic_id, nullptr, stack_top, rsp0};
   gdt[0] = 0;
   gdt[1] = 0x00af'9a00'0000'ffff;  // 0x08 kernel code, 64-bit
   gdt[2] = 0x00cf'9200'0000'ffff;  // 0x10 kernel data

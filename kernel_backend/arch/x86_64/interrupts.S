@@ -1,9 +1,12 @@
 // Kernel entries: interrupt and exception stubs, the syscall entry, and return_to_user.
 //
-// Every entry leaves an InterruptFrame (context.hpp) on the kernel stack and calls
-// interrupt_dispatch(frame) or syscall_dispatch(frame). Those either return (the entry came
-// from kernel mode, i.e. the idle loop: the stub restores and irets) or leave through
-// return_to_user with the context of the thread that runs next.
+// Every entry builds an InterruptFrame (context.hpp) and calls interrupt_dispatch(frame) or
+// syscall_dispatch(frame) on a kernel stack. An entry from user mode builds it in the running
+// thread's context (TSS.RSP0 and PerCpu::user_frame_top point at that context's end: see
+// return_to_user), then moves to this CPU's kernel stack (gs:8); it leaves through
+// return_to_user with the context of the thread that runs next. An entry from kernel mode (the
+// idle loop, a wait for the kernel lock) builds it on the stack it came on, and its handler
+// returns: the stub restores and irets.
 
 .code64
 .text
@@ -98,6 +101,13 @@ interrupt_common:
     testb $3, 24(%rsp)
     jz 1f
     swapgs
+    cld
+    PUSH_GPRS
+    mov %rsp, %rdi          // the frame: the thread's context (or the IST stack)
+    mov %gs:8, %rsp         // this CPU's kernel stack
+    call interrupt_dispatch
+    // An entry from user mode leaves through return_to_user; reaching here is a bug.
+    ud2
 1:  cld
     PUSH_GPRS
     mov %rsp, %rdi
@@ -113,7 +123,7 @@ interrupt_common:
 syscall_entry:
     swapgs
     mov %rsp, %gs:16
-    mov %gs:8, %rsp
+    mov %gs:40, %rsp        // the end of the thread's context
     push $0x1b              // ss: user data
     push %gs:16
     push %r11               // rflags
@@ -124,16 +134,23 @@ syscall_entry:
     cld
     PUSH_GPRS
     mov %rsp, %rdi
+    mov %gs:8, %rsp         // this CPU's kernel stack
     call syscall_dispatch
     // syscall_dispatch leaves through return_to_user; reaching here is a bug.
     ud2
 
-// return_to_user(const UserContext*): the context becomes the stack for a moment; popping it
-// loads every register, swapgs the user's GS, iretq the rest. Interrupts are off until iretq
-// loads the user rflags.
+// return_to_user(UserContext*): the next entry from user mode pushes its frame into this context
+// (its end, 176 bytes on, becomes TSS.RSP0 and the syscall entry's stack); then the context
+// becomes the stack for a moment: popping it loads every register, swapgs the user's GS, iretq
+// the rest. Interrupts are off until iretq loads the user rflags.
 .global return_to_user
 return_to_user:
+    lea 176(%rdi), %rax
+    mov %rax, %gs:40
+    mov %gs:48, %rcx
+    mov %rax, (%rcx)
     mov %rdi, %rsp
     POP_GPRS
+    add $16, %rsp           // vector, error code
     swapgs
     iretq

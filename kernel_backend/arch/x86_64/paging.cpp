@@ -16,15 +16,15 @@ Frames frame_pool;
 constexpr uint16_t kMaxPcid = 4095;
 constexpr uint64_t kCr3NoFlush = uint64_t{1} << 63;
 constexpr uint64_t kCr4Pcide = uint64_t{1} << 17;
-AddressSpace* pcid_owner[kMaxPcid + 1] = {};
-uint16_t next_pcid = 1;
-bool is_loaded(const AddressSpace& as) { return as.root != 0 && detail::loaded_root == as.root; }
+AddressSpace* pcid_owner[kMaxCpus][kMaxPcid + 1] = {};
+uint16_t next_pcid[kMaxCpus] = {};
+bool is_loaded(const AddressSpace& as) { return as.root != 0 && detail::loaded_root[cpu_index()] == as.root; }
 
 void load_cr3(uint64_t root, uint16_t pcid, bool flush) {
   ++detail::stats.loads;
   if (flush) ++detail::stats.flushes;
   write_cr3(root | pcid | (detail::pcid_on && !flush ? kCr3NoFlush : 0));
-  detail::loaded_root = root;
+  detail::loaded_root[cpu_index()] = root;
 }
 
 uint64_t* table(uint64_t pa) { return reinterpret_cast<uint64_t*>(pa); }  // identity-mapped
@@ -195,7 +195,8 @@ uint64_t lookup(const AddressSpace& as, uint64_t va) {
 
 void unmap_range(AddressSpace& as, uint64_t va, uint64_t size) {
   const bool loaded = is_loaded(as);
-  if (!loaded) as.tlb_stale = true;
+  // Stale wherever it is not loaded (here it is invalidated page by page).
+  as.tlb_stale |= loaded ? ~(uint32_t{1} << cpu_index()) : ~uint32_t{0};
   for (uint64_t p = va; p < va + size; p += kPageSize) {
     uint64_t* t = table(as.root);
     for (int level = 3; level > 0 && t != nullptr; --level) t = next(t, index(p, level), false);
@@ -212,9 +213,11 @@ void destroy_space(AddressSpace& as) {
   // Never free the tables the CPU is walking (an FWP ending itself, or killed by its own fault).
   if (is_loaded(as)) activate_kernel();
   // Its PCID goes back unowned; whoever gets it next flushes its entries on first load.
-  if (as.pcid != 0 && pcid_owner[as.pcid] == &as) pcid_owner[as.pcid] = nullptr;
-  as.pcid = 0;
-  as.tlb_stale = false;
+  for (uint32_t c = 0; c < kMaxCpus; ++c) {
+    if (as.pcid[c] != 0 && pcid_owner[c][as.pcid[c]] == &as) pcid_owner[c][as.pcid[c]] = nullptr;
+    as.pcid[c] = 0;
+  }
+  as.tlb_stale = 0;
   uint64_t* root = table(as.root);
   root[0] = 0;  // the shared kernel map, not owned
   for (int i = 1; i < 512; ++i) {
@@ -248,32 +251,36 @@ bool pcid_enabled() { return detail::pcid_on; }
 
 namespace detail {
 
-uint64_t loaded_root = 0;  // 0 before the first load: the boot tables are loaded, but not known
+uint64_t loaded_root[kMaxCpus] = {};  // 0 before the first load: the boot tables are loaded, but not known
 bool pcid_on = false;
 PcidStats stats;
 
-void activate_pcid(AddressSpace& as) {
-  bool flush = as.tlb_stale;
-  if (as.pcid == 0 || pcid_owner[as.pcid] != &as) {
-    // A PCID of its own: the next in turn, taken from its last owner if it has one (which then
-    // gets a new one, flushed, when it is next loaded). Its entries may be another space's.
-    const uint16_t p = next_pcid;
-    next_pcid = p == kMaxPcid ? 1 : static_cast<uint16_t>(p + 1);
-    if (AddressSpace* old = pcid_owner[p]; old != nullptr) old->pcid = 0;
-    pcid_owner[p] = &as;
-    as.pcid = p;
+void activate_pcid(AddressSpace& as, uint32_t cpu) {
+  const uint32_t bit = uint32_t{1} << cpu;
+  bool flush = (as.tlb_stale & bit) != 0;
+  uint16_t& pcid = as.pcid[cpu];
+  if (pcid == 0 || pcid_owner[cpu][pcid] != &as) {
+    // A PCID of its own on this CPU: the next in turn, taken from its last owner if it has one
+    // (which then gets a new one, flushed, when it is next loaded). Its entries may be another
+    // space's.
+    uint16_t& next = next_pcid[cpu];
+    const uint16_t p = next == 0 ? 1 : next;
+    next = p == kMaxPcid ? 1 : static_cast<uint16_t>(p + 1);
+    if (AddressSpace* old = pcid_owner[cpu][p]; old != nullptr) old->pcid[cpu] = 0;
+    pcid_owner[cpu][p] = &as;
+    pcid = p;
     ++stats.assignments;
     flush = true;
   }
-  as.tlb_stale = false;
-  load_cr3(as.root, as.pcid, flush);
+  as.tlb_stale &= ~bit;
+  load_cr3(as.root, pcid, flush);
 }
 
 }  // namespace detail
 
 void activate_kernel() {
   // PCID 0: the kernel's tables map only the direct map, which never changes; nothing to flush.
-  if (detail::loaded_root != kernel_root()) load_cr3(kernel_root(), 0, false);
+  if (detail::loaded_root[cpu_index()] != kernel_root()) load_cr3(kernel_root(), 0, false);
 }
 
 const PcidStats& pcid_stats() { return detail::stats; }

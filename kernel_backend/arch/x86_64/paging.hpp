@@ -6,6 +6,7 @@
 #include "edgeos/core/base.hpp"
 #include "edgeos/core/result.hpp"
 #include "cpu.hpp"
+#include "percpu.hpp"
 
 namespace edgeos::x86 {
 
@@ -63,12 +64,14 @@ Frames& frames();
 
 struct AddressSpace {
   uint64_t root = 0;  // physical address of the level-4 table; 0: none
-  // With PCID: the tag of this space's TLB entries (0: none assigned; PCID 0 is the kernel's),
-  // and whether translations were removed while another space was loaded, so that entries
-  // under its tag may be stale (cleared when it is next loaded).
-  uint16_t pcid = 0;
-  bool tlb_stale = false;
+  // With PCID, per CPU (a space runs on every CPU one of its threads runs on, or calls from): the
+  // tag of this space's TLB entries there (0: none assigned; PCID 0 is the kernel's), and, a bit
+  // per CPU, whether translations were removed while another space was loaded there, so that
+  // entries under its tag may be stale (cleared when it is next loaded there).
+  uint16_t pcid[kMaxCpus] = {};
+  uint32_t tlb_stale = 0;
 };
+static_assert(kMaxCpus <= 32, "one stale bit per CPU");
 
 // Loading address spaces. Without PCID every CR3 load flushes the TLB's (non-global) entries, so
 // only a change of space loads CR3. With PCID (Intel SDM vol. 3A, 4.10.1: CR4.PCIDE, and CR3 bit
@@ -76,7 +79,10 @@ struct AddressSpace {
 // entries: a space is given one of the 4,095 user PCIDs the first time it is loaded (the oldest
 // assignment is taken back when they run out, round robin), and it is loaded with a flush when
 // its PCID is new to it or its entries are stale. Removing a translation from the loaded space
-// invalidates it at once (invlpg); from another space, marks that space stale.
+// invalidates it at once (invlpg); from another space, marks that space stale. Every CPU has its
+// own PCIDs and its own loaded space. Removing translations from a space loaded on another CPU is
+// the caller's to prevent (the kernel first has every other CPU leave its space: quiesce in
+// kernel.cpp); what is stale there is flushed when that CPU loads the space again.
 struct PcidStats {
   uint64_t loads = 0;        // CR3 loads
   uint64_t flushes = 0;      // with PCID: of which flushed the PCID's entries (new, or stale)
@@ -86,10 +92,10 @@ struct PcidStats {
 void enable_pcid();
 bool pcid_enabled();
 namespace detail {
-extern uint64_t loaded_root;  // the tables in CR3 (without the PCID)
+extern uint64_t loaded_root[kMaxCpus];  // each CPU's tables in CR3 (without the PCID)
 extern bool pcid_on;
 extern PcidStats stats;
-void activate_pcid(AddressSpace& as);
+void activate_pcid(AddressSpace& as, uint32_t cpu);
 }  // namespace detail
 
 // Puts `as` (with a root) on the CPU; nothing if it is there already (every return to user mode
@@ -97,14 +103,15 @@ void activate_pcid(AddressSpace& as);
 // invalidates them at once. Without PCID a load is a CR3 write, which flushes: inline, since it
 // is half of every switch between FWPs, and of every call and reply.
 inline void activate(AddressSpace& as) {
-  if (as.root == detail::loaded_root) return;
+  const uint32_t cpu = cpu_index();
+  if (as.root == detail::loaded_root[cpu]) return;
   if (detail::pcid_on) {
-    detail::activate_pcid(as);
+    detail::activate_pcid(as, cpu);
     return;
   }
   ++detail::stats.loads;
   write_cr3(as.root);
-  detail::loaded_root = as.root;
+  detail::loaded_root[cpu] = as.root;
 }
 void activate_kernel();
 const PcidStats& pcid_stats();

@@ -95,7 +95,7 @@ Exit run_program(const std::vector<std::string>& argv, const fs::path& log, int 
 
 std::vector<std::string> qemu_args(const BootOptions& o, const std::string& accel, const fs::path& serial,
                                    const fs::path& trace) {
-  std::vector<std::string> a = {o.qemu, "-machine", "q35", "-m", o.memory, "-display", "none", "-no-reboot",
+  std::vector<std::string> a = {o.qemu, "-machine", "q35", "-m", o.memory, "-smp", std::to_string(o.cpus), "-display", "none", "-no-reboot",
                                 "-monitor", "none", "-serial", "file:" + serial.string(),
                                 "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"};
   if (!trace.empty()) {
@@ -256,14 +256,14 @@ Exit run_bochs(const BootOptions& o, const fs::path& tmp, const fs::path& iso, c
   const char unit = o.memory.empty() ? 'M' : o.memory.back();
   const uint64_t megs = std::stoull(o.memory) * (unit == 'G' || unit == 'g' ? 1024 : 1);
   write_file_atomically(rc.string(),
-                        fmt::format("megs: {}\ncpu: model={}, count=1, ips=1000000000, reset_on_triple_fault=0\n"
+                        fmt::format("megs: {}\ncpu: model={}, count={}, ips=1000000000, reset_on_triple_fault=0\n"
                                     "romimage: file=/usr/share/bochs/BIOS-bochs-latest\n"
                                     "vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest\n"
                                     "ata0-master: type=cdrom, path=\"{}\", status=inserted\nboot: cdrom\n"
                                     "clock: sync=none, time0=1\ncom1: enabled=1, mode=file, dev=\"{}\"\n"
                                     "display_library: term\nport_e9_hack: enabled=1\nspeaker: enabled=0\nsound: driver=dummy\n"
                                     "log: \"{}\"\npanic: action=fatal\nerror: action=report\ninfo: action=ignore\n",
-                                    megs, o.bochs_cpu, iso.string(), serial.string(), (tmp / "bochs.log").string()));
+                                    megs, o.bochs_cpu, o.cpus, iso.string(), serial.string(), (tmp / "bochs.log").string()));
   write_file_atomically(commands.string(), "c\n");  // the debugger's first prompt: continue
   const std::string command = fmt::format("exec '{}' -q -f '{}' -rc '{}' > '{}' 2>> '{}'", o.bochs, rc.string(),
                                           commands.string(), e9.string(), (tmp / "bochs.stderr").string());
@@ -347,6 +347,7 @@ BootResult boot(const std::string& blob, int64_t duration_ns, const BootOptions&
   if (o.accel != "auto" && o.accel != "tcg" && o.accel != "kvm") throw InputError("--accel: expected auto, tcg or kvm");
   if (o.icount && o.accel == "kvm") throw InputError("--icount needs TCG (QEMU counts instructions only when it emulates them); use --accel tcg or auto");
   if (o.emulator != "qemu" && o.emulator != "bochs") throw InputError("--emulator: expected qemu or bochs");
+  if (o.cpus < 1 || o.cpus > 16) throw InputError(fmt::format("the kernel runs 1 to 16 CPUs, not {}", o.cpus));
   const bool bochs = o.emulator == "bochs";
   if (bochs && o.uefi) throw InputError("--uefi: Bochs boots by its BIOS; use --emulator qemu for UEFI (OVMF)");
   if (bochs && o.accel == "kvm") throw InputError("--accel kvm: Bochs emulates every instruction; leave --accel out with --emulator bochs");

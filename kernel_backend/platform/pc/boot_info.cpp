@@ -40,6 +40,12 @@ bool parse_multiboot2(uint64_t info, BootInfo* out) {
       case 3:  // module
         add_module(out, at<uint32_t>(p + 8), at<uint32_t>(p + 12), reinterpret_cast<const char*>(p + 16));
         break;
+      case 14:  // a copy of the ACPI 1.0 RSDP
+        if (out->rsdp == 0) out->rsdp = p + 8;
+        break;
+      case 15:  // a copy of the ACPI 2.0 RSDP (preferred: it has the XSDT)
+        out->rsdp = p + 8;
+        break;
       case 6: {  // memory map
         const uint32_t entry_size = at<uint32_t>(p + 8);
         if (entry_size < 24) return false;
@@ -65,6 +71,7 @@ bool parse_pvh(uint64_t info, BootInfo* out) {
   const uint64_t modlist = at<uint64_t>(info + 16);
   const uint64_t cmdline = at<uint64_t>(info + 24);
   if (cmdline != 0) out->cmdline = reinterpret_cast<const char*>(cmdline);
+  out->rsdp = at<uint64_t>(info + 32);
   for (uint32_t i = 0; i < nr_modules; ++i) {
     const uint64_t m = modlist + 32 * uint64_t{i};
     const uint64_t mcmd = at<uint64_t>(m + 16);

@@ -29,6 +29,7 @@ struct BootInfo {
   static constexpr int kMaxModules = 4;
   BootModule modules[kMaxModules];
   int num_modules = 0;
+  uint64_t rsdp = 0;  // the ACPI root pointer (or a copy of it), where the loader gives one
 };
 
 // Parses the loader's structure at physical address `info` (identity-mapped). False if it is not

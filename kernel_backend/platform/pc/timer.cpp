@@ -7,8 +7,8 @@ namespace edgeos::pc {
 namespace {
 
 constexpr uint64_t kPitHz = 1'193'182;
-constexpr uint32_t kLapicEoi = 0xb0, kLapicSvr = 0xf0, kLapicLvtTimer = 0x320, kLapicInitial = 0x380,
-                   kLapicCurrent = 0x390, kLapicDivide = 0x3e0;
+constexpr uint32_t kLapicId = 0x20, kLapicEoi = 0xb0, kLapicSvr = 0xf0, kLapicIcrLow = 0x300, kLapicIcrHigh = 0x310,
+                   kLapicLvtTimer = 0x320, kLapicInitial = 0x380, kLapicCurrent = 0x390, kLapicDivide = 0x3e0;
 
 uint64_t lapic_base = 0;
 uint64_t tsc_zero = 0;
@@ -92,6 +92,13 @@ TimerInfo timer_init(uint8_t timer_vector, uint8_t spurious_vector, bool use_tsc
   return info;
 }
 
+void timer_init_ap(uint8_t timer_vector, uint8_t spurious_vector) {
+  x86::wrmsr(x86::kMsrApicBase, x86::rdmsr(x86::kMsrApicBase) | (1u << 11));
+  lapic(kLapicSvr) = 0x100u | spurious_vector;
+  lapic(kLapicDivide) = 0xb;
+  lapic(kLapicLvtTimer) = deadline_mode ? timer_vector | (2u << 17) : timer_vector;
+}
+
 void clock_restart() { tsc_zero = x86::rdtsc(); }
 
 Instant clock_now() { return Instant::from_ns(static_cast<int64_t>(mul_shift(x86::rdtsc() - tsc_zero, ns_mult))); }
@@ -116,5 +123,25 @@ void timer_arm(Instant when) {
 }
 
 void lapic_eoi() { lapic(kLapicEoi) = 0; }
+
+uint32_t lapic_id() { return lapic(kLapicId) >> 24; }
+
+namespace {
+void send(uint32_t apic_id, uint32_t command) {
+  lapic(kLapicIcrHigh) = apic_id << 24;
+  lapic(kLapicIcrLow) = command;  // writing the low half sends it
+  while ((lapic(kLapicIcrLow) & (1u << 12)) != 0) x86::pause();  // delivery status: pending
+}
+}  // namespace
+
+void send_ipi(uint32_t apic_id, uint8_t vector) { send(apic_id, 0x4000u | vector); }  // fixed, assert
+void send_init(uint32_t apic_id) { send(apic_id, 0x4500u); }                            // INIT, assert
+void send_startup(uint32_t apic_id, uint8_t page) { send(apic_id, 0x4600u | page); }    // start-up
+
+void delay(Duration d) {
+  const uint64_t t0 = x86::rdtsc();
+  const uint64_t ticks = mul_shift(static_cast<uint64_t>(d.ns()), tsc_mult);
+  while (x86::rdtsc() - t0 < ticks) x86::pause();
+}
 
 }  // namespace edgeos::pc

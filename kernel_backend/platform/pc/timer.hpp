@@ -17,6 +17,9 @@ struct TimerInfo {
 // Calibrates and starts the clock at 0; masks the PICs; enables the local APIC with the given
 // timer and spurious vectors.
 TimerInfo timer_init(uint8_t timer_vector, uint8_t spurious_vector, bool use_tsc_deadline);
+// The same local APIC and timer set-up on another CPU, with the boot CPU's calibration (the
+// local APIC timers and TSCs of one machine run at one rate).
+void timer_init_ap(uint8_t timer_vector, uint8_t spurious_vector);
 
 // Nanoseconds since timer_init, or since the last clock_restart.
 Instant clock_now();
@@ -32,5 +35,16 @@ uint64_t tsc_ns_mult();
 void timer_arm(Instant when);
 // Signals end of interrupt to the local APIC.
 void lapic_eoi();
+
+// This CPU's local APIC ID.
+uint32_t lapic_id();
+// Inter-processor interrupts (Intel SDM vol. 3A, 10.6): a fixed interrupt with `vector`, and the
+// INIT and start-up (SIPI, the real-mode code at page `page`) of the MP start-up protocol (8.4.4).
+// Each waits until the local APIC has sent it.
+void send_ipi(uint32_t apic_id, uint8_t vector);
+void send_init(uint32_t apic_id);
+void send_startup(uint32_t apic_id, uint8_t page);
+// Waits `ns` of TSC time (after timer_init).
+void delay(Duration d);
 
 }  // namespace edgeos::pc

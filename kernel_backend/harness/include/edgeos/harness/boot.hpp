@@ -26,6 +26,7 @@ struct BootOptions {
   std::string cmdline;            // the kernel's command line
   std::string work_dir;           // temporary files (removed afterwards); empty: the system's
   std::string memory = "256M";
+  int cpus = 1;                   // the machine's CPUs (the scenario's: the kernel runs one per CPU)
   std::string emulator = "qemu";  // qemu or bochs
   std::string bochs = "bochs";
   std::string bochs_cpu = "corei7_haswell_4770";  // a Bochs CPU model (bochs --help cpu)
