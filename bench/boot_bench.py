@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Microbenchmarks of the x86-64 kernel under QEMU, against Linux on this host.
 
-    bench/boot_bench.py [--build DIR] [--live 10,100,1000,10000] [--accel tcg|kvm]
+    bench/boot_bench.py [--build DIR] [--live 10,100,1000,10000] [--accel tcg|kvm] [--cpus N]
 
 For each number of live FWPs, boots a scenario (edgeos boot) whose threads run the kernel's
 benchmark programs (kernel_backend/fwp/programs.cpp):
@@ -13,6 +13,9 @@ benchmark programs (kernel_backend/fwp/programs.cpp):
   call + reply    a synchronous invocation into another FWP and back (empty callee)
   timer -> user   from the timer interrupt's handler to user mode in the thread the core chose
   null syscall    an unknown system call number: the floor under every system call
+
+With --cpus N the machine has N CPUs (the benchmark threads run on CPU 0, the others idle): the
+kernel then takes its lock at every entry, which it skips on one CPU.
 
 Under TCG with -icount (the default) QEMU advances its TSC by one tick per guest instruction, so
 the figures are guest instructions: exact and reproducible, but not time. With --accel kvm (on
@@ -34,14 +37,14 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def scenario(live):
+def scenario(live, cpus=1):
     """The benchmark scenario with `live` idle FWPs besides the benchmark's own."""
     return f'''[scenario]
 name = "boot-bench-{live}"
 duration = "60ms"
 
 [[server]]
-cpus = 1
+cpus = {cpus}
 policy = "fp"
 
 [[template]]
@@ -113,10 +116,10 @@ priority = 1
 '''
 
 
-def boot(edgeos, live, accel, work):
+def boot(edgeos, live, accel, work, cpus):
     path = os.path.join(work, f"bench-{live}.toml")
     with open(path, "w") as f:
-        f.write(scenario(live))
+        f.write(scenario(live, cpus))
     out = os.path.join(work, f"out-{live}")
     memory = "2G" if live > 2000 else "512M"
     args = [edgeos, "boot", path, "--out", out, "--quiet", "--trace", "none", "--memory", memory]
@@ -165,15 +168,18 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--live", default="10,100,1000,10000", help="numbers of live FWPs, comma-separated")
     ap.add_argument("--accel", default="tcg", choices=["tcg", "kvm"])
+    ap.add_argument("--cpus", type=int, default=1, help="CPUs of the machine (1-16; the benchmarks run on CPU 0)")
     a = ap.parse_args()
+    if not 1 <= a.cpus <= 16:
+        ap.error("--cpus: between 1 and 16")
     edgeos = os.path.join(a.build, "simulator", "cli", "edgeos")
     unit = "guest instructions (TCG, -icount)" if a.accel == "tcg" else "TSC cycles (KVM)"
     rows = []
     with tempfile.TemporaryDirectory() as work:
         for live in [int(x) for x in a.live.split(",")]:
             print(f"booting with {live} live FWPs...", file=sys.stderr, flush=True)
-            rows.append((live, boot(edgeos, live, a.accel, work)))
-    print(f"\nedgeos kernel, per operation, in {unit}:")
+            rows.append((live, boot(edgeos, live, a.accel, work, a.cpus)))
+    print(f"\nedgeos kernel, {a.cpus} CPU{'s' if a.cpus > 1 else ''}, per operation, in {unit}:")
     print(f"{'live FWPs':>10} {'FWP create':>11} {'pool activate':>14} {'switch':>8} {'call+reply':>11} {'timer->user':>12}"
           f" {'null syscall':>13}")
     for live, r in rows:
