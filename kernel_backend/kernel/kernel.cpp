@@ -574,6 +574,7 @@ void on_timer() {
     // What came while this CPU waited for the lock, or changed its timer from another CPU.
     if (me.timer_pending) {
       me.timer_pending = false;
+      me.kicked = false;  // on_timer reprograms the timer too
       on_timer();
     } else if (me.kicked) {
       me.kicked = false;
@@ -671,13 +672,18 @@ void on_timer() {
   pc::qemu_exit(pc::kExitSuccess);
 }
 
-void save_context(const x86::InterruptFrame& f) {
-  KCpu& me = here();
-  if (me.on_cpu == nullptr) return;
-  KThread& kt = kthreads[me.on_cpu->slot_index];
-  kt.user_ticks += x86::rdtsc() - me.exit_tsc;  // its user-mode time since the kernel let it run
-  // The entry pushed the frame into the thread's context, unless it came on the IST stack.
-  if (&f != &kt.ctx) memcpy(&kt.ctx, &f, sizeof f);
+// The thread `me` ran in user mode until an entry at TSC `entered` (read before the kernel lock,
+// so that waiting for it is not the thread's time). Its registers are already in its context: an
+// entry from user mode pushes them there (context.hpp).
+void save_context(KCpu& me, KThread& kt, uint64_t entered) { kt.user_ticks += entered - me.exit_tsc; }
+
+// With several CPUs, another CPU may have changed this CPU's thread between an entry and the
+// lock: made another thread current here, killed the thread's FWP, or unwound the call the thread
+// was in (its callee died). The entry is then not the thread's to act on now: a system call is
+// issued again when the thread next runs, a fault happens again if it is still there. (Threads are
+// created only at boot, so the thread itself is still the one that entered.)
+bool entry_is_stale(const Thread& t, const KThread& kt, uint32_t cpu) {
+  return kernel->current(cpu) != &t || t.call_depth < kt.depth;
 }
 
 // --- system calls -------------------------------------------------------------------------------
@@ -919,17 +925,25 @@ void PcPlatform::fwp_release(Fwp& fwp) {
 // Every entry takes the kernel lock first; resume() lets it go on the way out (or the idle
 // loop, for an interrupt that came while the CPU idled).
 extern "C" void interrupt_dispatch(x86::InterruptFrame* f) {
+  // NMI, double fault and machine check (on their own stack, possibly with the user's GS) are the
+  // machine's, not an FWP's: reported before anything per-CPU is touched.
+  if (f->vector == 2 || f->vector == 8 || f->vector == 18) kernel_fault(*f);
+  const uint64_t entered = x86::rdtsc();
   KCpu& me = here();
   // The local APIC's interrupts are acknowledged at once: one in service holds back those of its
   // priority class (the IPI shares the timer's), and this CPU may have to wait for the lock
   // until another CPU's IPI lets it know it may go on.
   const bool timer = f->vector == x86::kVectorTimer, ipi = f->vector == x86::kVectorIpi;
   if (timer || ipi) pc::lapic_eoi();
-  if (!f->from_user() && me.waiting) {
-    // It came while this CPU waits for the lock, inside another entry: note it and go back.
-    if (timer) me.timer_pending = true;
-    if (timer || ipi || f->vector == x86::kVectorSpurious) return;
-    kernel_fault(*f);
+  if (!f->from_user()) {
+    // An exception in the kernel stops the machine at once (this CPU may hold the lock).
+    if (f->vector < 32) kernel_fault(*f);
+    if (me.waiting) {
+      // It came while this CPU waits for the lock, inside another entry: note it and go back.
+      if (timer) me.timer_pending = true;
+      if (ipi) me.kicked = true;
+      return;
+    }
   }
   lock_kernel();
   if (timer) me.timer_entered = x86::rdtsc();
@@ -945,32 +959,43 @@ extern "C" void interrupt_dispatch(x86::InterruptFrame* f) {
       unlock_kernel();
       return;  // back to the idle loop, which looks at what runs now
     }
-    if (f->vector == x86::kVectorSpurious) {
-      unlock_kernel();
-      return;
-    }
-    kernel_fault(*f);
+    unlock_kernel();  // spurious
+    return;
   }
-  save_context(*f);
-  Thread* t = me.on_cpu;
+  Thread* const t = me.on_cpu;
   me.on_cpu = nullptr;
   if (timer) {
     me.timer_pending = true;  // resume() runs it
   } else if (ipi) {
     me.kicked = true;  // resume() reprograms the timer
-  } else if (f->vector < 32) {
-    if (t != nullptr) user_fault(*t, *f);
+  }
+  if (t != nullptr) {
+    KThread& kt = kthreads[t->slot_index];
+    save_context(me, kt, entered);
+    if (f->vector < 32 && !(num_cpus > 1 && entry_is_stale(*t, kt, x86::cpu_index()))) user_fault(*t, *f);
   }
   resume();
 }
 
-extern "C" void syscall_dispatch(x86::InterruptFrame* f) {
+extern "C" void syscall_dispatch(x86::InterruptFrame*) {
+  const uint64_t entered = x86::rdtsc();
   lock_kernel();
-  save_context(*f);
   KCpu& me = here();
-  Thread* t = me.on_cpu;
+  Thread* const t = me.on_cpu;
   me.on_cpu = nullptr;
-  if (t != nullptr) syscall(*t, kthreads[t->slot_index]);
+  if (t != nullptr) {
+    KThread& kt = kthreads[t->slot_index];
+    save_context(me, kt, entered);
+    if (num_cpus == 1) {
+      syscall(*t, kt);
+    } else if (!entry_is_stale(*t, kt, x86::cpu_index())) {
+      // While this CPU waited for the lock it may have left the thread's address space (quiesce).
+      x86::activate(space_of(t->domain));
+      syscall(*t, kt);
+    } else if (t->call_depth >= kt.depth) {
+      kt.ctx.rip -= 2;  // back over `syscall`; rax still holds the number
+    }
+  }
   resume();
 }
 

@@ -5,6 +5,8 @@
 // mode, PAE, the kernel's page tables (identity map of the first 4 GiB), long mode, the CPU's
 // stack, and ap_main(index) in the kernel.
 
+#include "segments.inc"
+
 .section .rodata
 .balign 16
 .global ap_trampoline_start, ap_trampoline_end
@@ -43,6 +45,7 @@ ap_pm32:
     or (ap_efer_bits - ap_trampoline_start)(%ebx), %eax
     wrmsr
     mov %cr0, %eax
+    and $~((1 << 30) | (1 << 29)), %eax    // caches on: INIT leaves CD and NW set
     or $((1 << 31) | (1 << 16) | 1), %eax  // PG, WP, PE
     mov %eax, %cr0
     lgdtl (ap_gdt64_ptr - ap_trampoline_start)(%ebx)
@@ -50,13 +53,7 @@ ap_pm32:
 
 .code64
 ap_lm64:
-    mov $0x10, %ax
-    mov %ax, %ds
-    mov %ax, %es
-    mov %ax, %ss
-    xor %ax, %ax
-    mov %ax, %fs
-    mov %ax, %gs
+    LOAD_KERNEL_DATA_SEGMENTS
     mov %ebx, %ebx                  // zero-extended
     mov (ap_stack_top - ap_trampoline_start)(%rbx), %rsp
     xor %ebp, %ebp

@@ -10,6 +10,8 @@
 // only), enables PAE, long mode, NX and paging, loads a 64-bit GDT and calls
 // kmain(protocol, info) with protocol 1 for Multiboot2, 2 for PVH.
 
+#include "segments.inc"
+
 #define MB2_MAGIC 0xe85250d6
 #define MB2_ARCH_I386 0
 
@@ -113,13 +115,7 @@ common32:
 
 .code64
 long_mode:
-    mov $0x10, %ax
-    mov %ax, %ds
-    mov %ax, %es
-    mov %ax, %ss
-    xor %ax, %ax
-    mov %ax, %fs
-    mov %ax, %gs
+    LOAD_KERNEL_DATA_SEGMENTS
     mov $boot_stack_top, %rsp
     xor %ebp, %ebp
     // kmain(protocol = edi, info = esi): both already in the SysV argument registers.

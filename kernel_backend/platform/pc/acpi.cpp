@@ -46,7 +46,7 @@ uint64_t search_rsdp() {
 
 // A table the direct map reaches, with a sound header (36 bytes) and checksum.
 bool table_ok(uint64_t t) {
-  if (t == 0 || t >= (uint64_t{1} << 32)) return false;
+  if (t == 0 || t + 36 > (uint64_t{1} << 32)) return false;
   const uint32_t length = at<uint32_t>(t + 4);
   return length >= 36 && length < (1u << 20) && t + length <= (uint64_t{1} << 32) && checksum_ok(t, length);
 }
@@ -82,11 +82,14 @@ bool find_cpus(uint64_t rsdp, CpuList* out) {
   for (uint64_t p = madt + 44; p + 2 <= end;) {
     const uint8_t type = at<uint8_t>(p), length = at<uint8_t>(p + 1);
     if (length < 2 || p + length > end) break;
-    if (type == 0 && length >= 8 && (at<uint32_t>(p + 4) & 1) != 0 && out->count < CpuList::kMax) {
-      out->apic_ids[out->count++] = at<uint8_t>(p + 3);  // processor local APIC
-    } else if (type == 9 && length >= 16 && (at<uint32_t>(p + 8) & 1) != 0 && out->count < CpuList::kMax) {
-      out->apic_ids[out->count++] = at<uint32_t>(p + 4);  // processor local x2APIC
-    }
+    uint32_t id = ~0u;
+    if (type == 0 && length >= 8 && (at<uint32_t>(p + 4) & 1) != 0) id = at<uint8_t>(p + 3);  // local APIC
+    if (type == 9 && length >= 16 && (at<uint32_t>(p + 8) & 1) != 0) id = at<uint32_t>(p + 4);  // local x2APIC
+    // Only IDs the xAPIC's interrupt command register can name (the broadcast ID 255 excluded),
+    // each once: a CPU listed twice (as APIC and x2APIC) is started once.
+    bool seen = false;
+    for (uint32_t i = 0; i < out->count; ++i) seen = seen || out->apic_ids[i] == id;
+    if (id < 255 && !seen && out->count < CpuList::kMax) out->apic_ids[out->count++] = id;
     p += length;
   }
   return out->count > 0;
