@@ -86,7 +86,6 @@ inline constexpr uint32_t kMsrFmask = 0xc000'0084;
 inline constexpr uint32_t kMsrFsBase = 0xc000'0100;
 inline constexpr uint32_t kMsrGsBase = 0xc000'0101;
 inline constexpr uint32_t kMsrKernelGsBase = 0xc000'0102;
-inline constexpr uint32_t kMsrTscAux = 0xc000'0103;  // what rdtscp returns in ecx
 inline constexpr uint32_t kMsrApicBase = 0x1b;
 inline constexpr uint32_t kMsrTscDeadline = 0x6e0;
 

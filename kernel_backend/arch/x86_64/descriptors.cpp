@@ -124,7 +124,6 @@ void init_cpu(uint32_t index, uint32_t apic_id, uint64_t stack_top) {
   // GS: this CPU's PerCpu in the kernel, zero in user mode (swapgs exchanges the two).
   wrmsr(kMsrGsBase, reinterpret_cast<uint64_t>(&me));
   wrmsr(kMsrKernelGsBase, 0);
-  wrmsr(kMsrTscAux, index);
 }
 
 const char* exception_name(uint64_t vector) {

@@ -46,8 +46,8 @@ inline PerCpu& this_cpu() {
 }
 
 // Sets up this CPU: its GDT and TSS (its kernel stack for entries from user mode, IST stacks for
-// NMI, double fault and machine check), the shared IDT, the syscall MSRs, GS and TSC_AUX (= the
-// index, for rdtscp). Call once on each CPU, with interrupts off.
+// NMI, double fault and machine check), the shared IDT, the syscall MSRs and GS. Call once on
+// each CPU, with interrupts off.
 void init_cpu(uint32_t index, uint32_t apic_id, uint64_t kernel_stack_top);
 
 }  // namespace edgeos::x86
