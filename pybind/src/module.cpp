@@ -252,6 +252,35 @@ void bind_model(py::module_& m) {
   a.def("edf_demand", [](TaskList t) { return analysis::edf_demand(t); }, py::arg("tasks"),
         "Processor-demand test by QPA (Zhang & Burns 2009): exact for EDF on one CPU.");
   a.def("utilisation", [](TaskList t) { analysis::validate(t); return analysis::utilisation(t); }, py::arg("tasks"));
+  a.def("compare_utilisation", [](TaskList t, int64_t num, int64_t den) {
+          analysis::validate(t);
+          if (num < 0 || den <= 0) throw InputError("compare_utilisation: need num >= 0 and den > 0");
+          return analysis::compare_utilisation(t, num, den);
+        },
+        py::arg("tasks"), py::arg("num"), py::arg("den"),
+        "-1, 0 or 1 as the exact utilisation sum C/T is below, equal to or above num/den.");
+  a.def("busy_period", [](TaskList t) -> py::object {
+          analysis::validate(t);
+          const auto b = analysis::busy_period(t, Duration::nanoseconds(int64_t{1} << 62));
+          return b ? py::int_(b->ns()) : py::object(py::none());
+        },
+        py::arg("tasks"), "The synchronous busy period in ns, or None past 2^62 ns.");
+  a.def("demand_bound", [](TaskList t, py::object at) {
+          analysis::validate(t);
+          return analysis::demand_bound(t, to_duration(at, "t")).ns();
+        },
+        py::arg("tasks"), py::arg("t"), "dbf(t): the work of jobs released and due within a window of length t (ns).");
+  a.def("demand_horizon", [](TaskList t) {
+          const analysis::DemandHorizon h = analysis::demand_horizon(t);
+          auto opt = [](const std::optional<Duration>& d) { return d ? py::object(py::int_(d->ns())) : py::object(py::none()); };
+          py::dict r;
+          r["busy_period"] = opt(h.busy_period);
+          r["la"] = opt(h.la);
+          r["l"] = h.l.is_infinite() ? py::object(py::none()) : py::object(py::int_(h.l.ns()));
+          return r;
+        },
+        py::arg("tasks"),
+        "The interval QPA checks: {'busy_period': L_b, 'la': L_a, 'l': min of them} in ns (None where unbounded).");
   a.def("rate_monotonic", [](TaskList t) { analysis::validate(t); return analysis::with_priorities(t, analysis::rate_monotonic(t)); },
         py::arg("tasks"), "A copy with rate-monotonic priorities.");
   a.def("deadline_monotonic",

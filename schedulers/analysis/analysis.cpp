@@ -18,76 +18,172 @@ namespace {
 int64_t ceil_div(int64_t a, int64_t b) { return a <= 0 ? 0 : (a + b - 1) / b; }
 int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
-int128_t gcd128(int128_t a, int128_t b) {
-  if (a < 0) a = -a;
-  if (b < 0) b = -b;
-  while (b != 0) {
-    const int128_t r = a % b;
-    a = b;
-    b = r;
+// A natural number of any size, in base 2^32: the exact fallback of Rational once a sum of
+// utilisations outgrows 128 bits (the lowest common multiple of a few dozen periods in ns does).
+// Only what the analyses need: products with machine words and with each other, sums, differences
+// and comparisons. Schoolbook arithmetic is plenty for a few thousand bits.
+class BigNat {
+ public:
+  BigNat() = default;
+  explicit BigNat(uint128_t v) {
+    while (v != 0) {
+      limbs_.push_back(static_cast<uint32_t>(v));
+      v >>= 32;
+    }
   }
-  return a;
-}
+  friend BigNat operator*(const BigNat& a, const BigNat& b) {
+    BigNat r;
+    if (a.limbs_.empty() || b.limbs_.empty()) return r;
+    r.limbs_.assign(a.limbs_.size() + b.limbs_.size(), 0);
+    for (size_t i = 0; i < a.limbs_.size(); ++i) {
+      uint64_t carry = 0;
+      for (size_t j = 0; j < b.limbs_.size(); ++j) {
+        const uint64_t cur = uint64_t{a.limbs_[i]} * b.limbs_[j] + r.limbs_[i + j] + carry;
+        r.limbs_[i + j] = static_cast<uint32_t>(cur);
+        carry = cur >> 32;
+      }
+      r.limbs_[i + b.limbs_.size()] = static_cast<uint32_t>(carry);
+    }
+    r.trim();
+    return r;
+  }
+  friend BigNat operator+(const BigNat& a, const BigNat& b) {
+    BigNat r;
+    const size_t n = std::max(a.limbs_.size(), b.limbs_.size());
+    r.limbs_.resize(n + 1, 0);
+    uint64_t carry = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const uint64_t cur = uint64_t{a.limb(i)} + b.limb(i) + carry;
+      r.limbs_[i] = static_cast<uint32_t>(cur);
+      carry = cur >> 32;
+    }
+    r.limbs_[n] = static_cast<uint32_t>(carry);
+    r.trim();
+    return r;
+  }
+  // a - b, for a >= b.
+  friend BigNat operator-(const BigNat& a, const BigNat& b) {
+    BigNat r;
+    r.limbs_.resize(a.limbs_.size(), 0);
+    int64_t borrow = 0;
+    for (size_t i = 0; i < a.limbs_.size(); ++i) {
+      int64_t cur = int64_t{a.limbs_[i]} - b.limb(i) - borrow;
+      borrow = cur < 0 ? 1 : 0;
+      if (cur < 0) cur += int64_t{1} << 32;
+      r.limbs_[i] = static_cast<uint32_t>(cur);
+    }
+    r.trim();
+    return r;
+  }
+  // The value as m * 2^e, m from the top three limbs (at least 65 significant bits, all a long
+  // double keeps): a long double of any size, once divided by another.
+  long double mantissa(int& exponent) const {
+    const size_t n = limbs_.size();
+    long double m = 0;
+    const size_t low = n >= 3 ? n - 3 : 0;
+    for (size_t i = n; i-- > low;) m = m * 4294967296.0L + static_cast<long double>(limbs_[i]);
+    exponent = static_cast<int>(32 * low);
+    return m;
+  }
+  static int cmp(const BigNat& a, const BigNat& b) {
+    if (a.limbs_.size() != b.limbs_.size()) return a.limbs_.size() < b.limbs_.size() ? -1 : 1;
+    for (size_t i = a.limbs_.size(); i-- > 0;) {
+      if (a.limbs_[i] != b.limbs_[i]) return a.limbs_[i] < b.limbs_[i] ? -1 : 1;
+    }
+    return 0;
+  }
 
-// An exact rational while numerator and denominator fit in 120 bits; beyond that it falls back to
-// long double and says so (`exact` false). Periods in nanoseconds of realistic task sets keep the
-// lowest common denominator far below that.
+ private:
+  uint32_t limb(size_t i) const { return i < limbs_.size() ? limbs_[i] : 0; }
+  void trim() {
+    while (!limbs_.empty() && limbs_.back() == 0) limbs_.pop_back();
+  }
+  std::vector<uint32_t> limbs_;  // least significant first, no leading zero limbs
+};
+
+// A non-negative exact rational. Numerator and denominator are 128-bit integers, reduced, while
+// they fit in 120 bits; past that they move to BigNat (unreduced: a gcd of big numbers is not
+// worth its code here) and stay exact. `value()` is a long double for printing only; every
+// decision compares exactly.
 class Rational {
  public:
-  Rational(int128_t num = 0, int128_t den = 1) : num_(num), den_(den) { reduce(); }
-  void add(int128_t n, int128_t d) {
-    if (exact_) {
-      int128_t a = 0, b = 0, c = 0;
+  Rational(uint128_t num = 0, uint128_t den = 1) : num_(num), den_(den) { reduce(); }
+
+  // this += n/d (d > 0).
+  void add(uint128_t n, uint128_t d) {
+    if (!big_) {
+      uint128_t a = 0, b = 0, c = 0;
       if (!__builtin_mul_overflow(num_, d, &a) && !__builtin_mul_overflow(n, den_, &b) &&
           !__builtin_mul_overflow(den_, d, &c) && !__builtin_add_overflow(a, b, &a) && fits(a) && fits(c)) {
         num_ = a;
         den_ = c;
         reduce();
-        approx_ += static_cast<long double>(n) / static_cast<long double>(d);
         return;
       }
-      exact_ = false;
+      to_big();
     }
-    approx_ += static_cast<long double>(n) / static_cast<long double>(d);
+    big_num_ = big_num_ * BigNat(d) + BigNat(n) * big_den_;
+    big_den_ = big_den_ * BigNat(d);
   }
-  void mul(int128_t n, int128_t d) {
-    if (exact_) {
-      int128_t a = 0, c = 0;
+  // this *= n/d (d > 0).
+  void mul(uint128_t n, uint128_t d) {
+    if (!big_) {
+      uint128_t a = 0, c = 0;
       if (!__builtin_mul_overflow(num_, n, &a) && !__builtin_mul_overflow(den_, d, &c) && fits(a) && fits(c)) {
         num_ = a;
         den_ = c;
         reduce();
-        approx_ *= static_cast<long double>(n) / static_cast<long double>(d);
         return;
       }
-      exact_ = false;
+      to_big();
     }
-    approx_ *= static_cast<long double>(n) / static_cast<long double>(d);
+    big_num_ = big_num_ * BigNat(n);
+    big_den_ = big_den_ * BigNat(d);
   }
   // -1, 0, 1 as this is <, ==, > n/d.
-  int compare(int128_t n, int128_t d) const {
-    int128_t l = 0, r = 0;
-    if (exact_ && !__builtin_mul_overflow(num_, d, &l) && !__builtin_mul_overflow(n, den_, &r)) {
+  int compare(uint128_t n, uint128_t d) const {
+    uint128_t l = 0, r = 0;
+    if (!big_ && !__builtin_mul_overflow(num_, d, &l) && !__builtin_mul_overflow(n, den_, &r)) {
       return l < r ? -1 : (l > r ? 1 : 0);
     }
-    const long double b = static_cast<long double>(n) / static_cast<long double>(d);
-    return approx_ < b ? -1 : (approx_ > b ? 1 : 0);
+    return BigNat::cmp(numerator() * BigNat(d), BigNat(n) * denominator());
   }
-  long double value() const { return exact_ ? static_cast<long double>(num_) / static_cast<long double>(den_) : approx_; }
+  // -1, 0, 1 as this is <, ==, > other.
+  int compare(const Rational& other) const {
+    return BigNat::cmp(numerator() * other.denominator(), other.numerator() * denominator());
+  }
+  BigNat numerator() const { return big_ ? big_num_ : BigNat(num_); }
+  BigNat denominator() const { return big_ ? big_den_ : BigNat(den_); }
+  // For printing and for bounds that are rounded safely afterwards: the nearest long double.
+  long double value() const {
+    if (!big_) return static_cast<long double>(num_) / static_cast<long double>(den_);
+    int en = 0, ed = 0;
+    const long double mn = big_num_.mantissa(en), md = big_den_.mantissa(ed);
+    return std::ldexp(mn / md, en - ed);
+  }
 
  private:
-  static bool fits(int128_t v) { return v < (int128_t{1} << 120) && v > -(int128_t{1} << 120); }
+  static bool fits(uint128_t v) { return v < (uint128_t{1} << 120); }
   void reduce() {
-    const int128_t g = gcd128(num_, den_);
-    if (g > 1) {
-      num_ /= g;
-      den_ /= g;
+    uint128_t a = num_, b = den_;
+    while (b != 0) {
+      const uint128_t r = a % b;
+      a = b;
+      b = r;
     }
-    approx_ = static_cast<long double>(num_) / static_cast<long double>(den_);
+    if (a > 1) {
+      num_ /= a;
+      den_ /= a;
+    }
   }
-  int128_t num_ = 0, den_ = 1;
-  long double approx_ = 0;
-  bool exact_ = true;
+  void to_big() {
+    big_ = true;
+    big_num_ = BigNat(num_);
+    big_den_ = BigNat(den_);
+  }
+  uint128_t num_ = 0, den_ = 1;
+  bool big_ = false;
+  BigNat big_num_, big_den_;
 };
 
 Rational utilisation_of(const std::vector<Task>& tasks) {
@@ -399,17 +495,80 @@ std::optional<Duration> busy_period(const std::vector<Task>& tasks, Duration cap
   }
 }
 
+
 namespace {
-// The latest absolute deadline strictly before t (synchronous release), or -1 if none.
-int64_t last_deadline_before(const std::vector<Task>& tasks, int64_t t) {
+constexpr int64_t kHorizonCap = int64_t{1} << 62;
+
+// Converts a bound computed in long double to whole ns, rounded up, and capped: a bound past the
+// cap (or not finite, when the utilisation is a hair below its limit) is the cap itself.
+int64_t bound_ns(long double v) {
+  if (!(v < static_cast<long double>(kHorizonCap))) return kHorizonCap;
+  return v <= 0 ? 0 : static_cast<int64_t>(std::ceil(v));
+}
+}  // namespace
+
+DemandHorizon demand_horizon(const std::vector<Task>& tasks) {
+  validate(tasks);
+  DemandHorizon h;
+  h.busy_period = busy_period(tasks, Duration::nanoseconds(kHorizonCap));
+  const Rational u = utilisation_of(tasks);
+  if (u.compare(1, 1) < 0) {
+    // L_a = max(max_i (D_i - T_i), sum_i (T_i - D_i)^+ C_i / T_i / (1 - U)). Zhang & Burns write
+    // (T_i - D_i) without the ^+; dropping the negative terms of deadlines past the period only
+    // lengthens the interval, so it stays a bound. The quotient is found exactly: the least
+    // integer t with t (1 - U) >= S, by bisection on t with exact comparisons.
+    Rational sum;
+    int64_t dmax_minus_t = std::numeric_limits<int64_t>::min();
+    for (const Task& t : tasks) {
+      const int64_t slack = t.period.ns() - t.deadline.ns();
+      if (slack > 0) sum.add(static_cast<uint128_t>(slack) * static_cast<uint64_t>(t.wcet.ns()), t.period.ns());
+      dmax_minus_t = std::max(dmax_minus_t, -slack);
+    }
+    // t (1 - U) >= S  <=>  t (Ud - Un) Sd >= Sn Ud.
+    const BigNat lhs_unit = (u.denominator() - u.numerator()) * sum.denominator();
+    const BigNat rhs = sum.numerator() * u.denominator();
+    auto enough = [&](int64_t t) { return BigNat::cmp(BigNat(static_cast<uint128_t>(t)) * lhs_unit, rhs) >= 0; };
+    std::optional<int64_t> quotient;
+    if (enough(kHorizonCap)) {
+      int64_t lo = 0, hi = kHorizonCap;  // enough(hi); the answer is in [lo, hi]
+      while (lo < hi) {
+        const int64_t mid = lo + (hi - lo) / 2;
+        if (enough(mid)) {
+          hi = mid;
+        } else {
+          lo = mid + 1;
+        }
+      }
+      quotient = lo;
+    }
+    if (quotient) h.la = Duration::nanoseconds(std::max(dmax_minus_t, *quotient));
+  }
+  if (h.busy_period && h.la) {
+    h.l = std::min(*h.busy_period, *h.la);
+  } else if (h.busy_period || h.la) {
+    h.l = h.busy_period ? *h.busy_period : *h.la;
+  } else {
+    h.l = Duration::infinite();
+  }
+  return h;
+}
+
+namespace {
+// The latest absolute deadline at or before t (synchronous release), or -1 if none.
+int64_t last_deadline_at_or_before(const std::vector<Task>& tasks, int64_t t) {
   int64_t best = -1;
   for (const Task& task : tasks) {
     const int64_t d = task.deadline.ns();
-    if (d >= t) continue;
-    const int64_t k = ceil_div(t - d, task.period.ns()) - 1;  // largest k with k T + D < t
+    if (d > t) continue;
+    const int64_t k = (t - d) / task.period.ns();  // largest k with k T + D <= t
     best = std::max(best, k * task.period.ns() + d);
   }
   return best;
+}
+
+std::string describe(const DemandHorizon& h) {
+  auto show = [](const std::optional<Duration>& d) { return d ? format_duration(*d) : std::string("unbounded"); };
+  return fmt::format("L = {} (L_a = {}, busy period L_b = {})", format_duration(h.l), show(h.la), show(h.busy_period));
 }
 }  // namespace
 
@@ -424,30 +583,15 @@ Result edf_demand(const std::vector<Task>& tasks) {
   if (u.compare(1, 1) > 0) {
     return make("edf-qpa", Verdict::kUnschedulable, fmt::format("U = {:.6f} > 1", static_cast<double>(u.value())));
   }
-  // L: the synchronous busy period, or with U < 1 the bound La if that is shorter.
-  constexpr int64_t kCap = int64_t{1} << 62;
-  std::optional<Duration> lb = busy_period(tasks, Duration::nanoseconds(kCap));
-  int64_t l = lb ? lb->ns() : kCap;
-  if (u.compare(1, 1) < 0) {
-    long double sum = 0;
-    int64_t dmax_minus_t = std::numeric_limits<int64_t>::min();
-    for (const Task& t : tasks) {
-      sum += static_cast<long double>(t.period.ns() - t.deadline.ns()) * static_cast<long double>(t.wcet.ns()) /
-             static_cast<long double>(t.period.ns());
-      dmax_minus_t = std::max(dmax_minus_t, t.deadline.ns() - t.period.ns());
-    }
-    const long double la = std::max<long double>(static_cast<long double>(dmax_minus_t), sum / (1.0L - u.value()));
-    if (la + 1 < static_cast<long double>(l)) l = static_cast<int64_t>(std::ceil(la)) + 1;  // rounded up: safe
-  } else if (!lb) {
+  const DemandHorizon horizon = demand_horizon(tasks);
+  if (horizon.l.is_infinite()) {
     return make("edf-qpa", Verdict::kNotApplicable, "U = 1 and the synchronous busy period is too long to bound");
   }
   int64_t dmin = std::numeric_limits<int64_t>::max();
   for (const Task& t : tasks) dmin = std::min(dmin, t.deadline.ns());
-  int64_t t = last_deadline_before(tasks, l + 1);  // the latest deadline <= L
+  int64_t t = last_deadline_at_or_before(tasks, horizon.l.ns());
   if (t < 0) {
-    return make("edf-qpa", Verdict::kSchedulable,
-                fmt::format("the synchronous busy period (L = {}) ends before the first deadline",
-                            format_duration(Duration::nanoseconds(l))));
+    return make("edf-qpa", Verdict::kSchedulable, fmt::format("no absolute deadline within {}", describe(horizon)));
   }
   for (;;) {
     const int64_t h = demand_bound(tasks, Duration::nanoseconds(t)).ns();
@@ -457,11 +601,10 @@ Result edf_demand(const std::vector<Task>& tasks) {
                               format_duration(Duration::nanoseconds(h)), format_duration(Duration::nanoseconds(t))));
     }
     if (h <= dmin) break;
-    t = h < t ? h : last_deadline_before(tasks, t);
+    t = h < t ? h : last_deadline_at_or_before(tasks, t - 1);
     if (t < 0) break;
   }
-  return make("edf-qpa", Verdict::kSchedulable,
-              fmt::format("dbf(t) <= t for every deadline up to L = {}", format_duration(Duration::nanoseconds(l))));
+  return make("edf-qpa", Verdict::kSchedulable, fmt::format("dbf(t) <= t at every deadline up to {}", describe(horizon)));
 }
 
 // --- reservations ---------------------------------------------------------------------------------
@@ -557,7 +700,7 @@ Result edf_in_reservation(const std::vector<Task>& tasks, const Supply& s) {
   }
   const long double blackout = static_cast<long double>(s.period.ns() - s.budget.ns());
   const long double lbound = (k + 2 * blackout * alpha) / (alpha - u.value());
-  const int64_t l = std::max<int64_t>(dmax, static_cast<int64_t>(std::ceil(lbound)) + 1);
+  const int64_t l = std::max<int64_t>(dmax, bound_ns(lbound) + 1);
   // Every absolute deadline up to L, in increasing order, by merging the tasks' sequences.
   constexpr size_t kMaxPoints = 10'000'000;
   size_t points = 0;
@@ -636,7 +779,7 @@ Result edf_with_overheads(const std::vector<Task>& tasks, const Overheads& o) {
                 fmt::format("utilisation with overheads {:.6f} >= 1", static_cast<double>(u + ui)));
   }
   const long double lbound = (k + static_cast<long double>(inflated.size()) * static_cast<long double>(irq)) / (1.0L - u - ui);
-  const int64_t l = std::max<int64_t>(dmax, static_cast<int64_t>(std::ceil(lbound)) + 1);
+  const int64_t l = std::max<int64_t>(dmax, bound_ns(lbound) + 1);
   constexpr size_t kMaxPoints = 10'000'000;
   size_t points = 0;
   std::vector<int64_t> next(inflated.size());

@@ -88,6 +88,16 @@ Duration demand_bound(const std::vector<Task>& tasks, Duration t);
 // Length of the synchronous busy period, or nullopt if it exceeds `cap` (e.g. U = 1 with a huge
 // hyperperiod).
 std::optional<Duration> busy_period(const std::vector<Task>& tasks, Duration cap);
+// The interval the processor-demand test must check (Zhang & Burns 2009): every absolute deadline
+// up to L = min(L_a, L_b). L_b is the synchronous busy period; with U < 1,
+// L_a = max(max_i (D_i - T_i), ceil(sum_i max(0, T_i - D_i) C_i / T_i / (1 - U))), computed exactly.
+// For implicit deadlines L_a = 0: U <= 1 alone decides.
+struct DemandHorizon {
+  std::optional<Duration> busy_period;  // L_b; nullopt past 2^62 ns
+  std::optional<Duration> la;           // L_a; nullopt when U >= 1 or past 2^62 ns
+  Duration l = Duration::infinite();    // the smaller of those present; infinite if neither is
+};
+DemandHorizon demand_horizon(const std::vector<Task>& tasks);
 
 // --- reservations (hierarchical scheduling) ------------------------------------------------------
 
