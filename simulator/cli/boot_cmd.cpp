@@ -308,6 +308,11 @@ void add_machine_options(CLI::App* cmd, harness::BootOptions& boot) {
   cmd->add_option("--bochs-cpu", boot.bochs_cpu, "with --emulator bochs: the CPU model (bochs --help cpu lists them)")
       ->capture_default_str();
   cmd->add_option("--kernel", boot.kernel, "the kernel image (default: the one built next to this program)");
+  cmd->add_option("--nic", boot.nic,
+                  "the machine's network card: none, virtio (virtio 1.0 virtio-net-pci) or e1000 (82540EM), on\n"
+                  "QEMU's user-mode network; the kernel lists the PCI devices it finds on its console")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"none", "virtio", "e1000"}));
   cmd->add_option("--timeout", boot.timeout_s, "seconds of wall time before giving up (default: from the duration)");
   cmd->add_option("--cmdline", boot.cmdline, "the kernel's command line");
   cmd->add_option("--memory", boot.memory, "the machine's memory, as QEMU's -m takes it (256M, 2G)")

@@ -832,6 +832,67 @@ class Determinism(unittest.TestCase):
         self.assertEqual(ta, tb)
 
 
+def pci_devices(serial):
+    """The kernel's "pci:" console lines as {(vendor, device): {"class": .., "bars": {i: (kind, base, size)},
+    "virtio": [(cfg_type, bar, offset, length)]}}."""
+    devices, current = {}, None
+    for line in serial.splitlines():
+        m = re.match(r"pci: (\w\w:\w\w\.\w) (\w{4}):(\w{4}) class (\w\w)\.(\w\w)\.(\w\w)", line)
+        if m:
+            current = {"slot": m.group(1), "class": (int(m.group(4), 16), int(m.group(5), 16)), "bars": {}, "virtio": []}
+            devices[(int(m.group(2), 16), int(m.group(3), 16))] = current
+            continue
+        m = re.match(r"pci:   bar(\d) (io|mem) 0x(\w+) size 0x(\w+)", line)
+        if m:
+            current["bars"][int(m.group(1))] = (m.group(2), int(m.group(3), 16), int(m.group(4), 16))
+            continue
+        m = re.match(r"pci:   virtio cfg (\d+) bar(\d+) offset 0x(\w+) length 0x(\w+)", line)
+        if m:
+            current["virtio"].append(tuple(int(m.group(i), 16 if i > 2 else 10) for i in range(1, 5)))
+    return devices
+
+
+class Pci(unittest.TestCase):
+    """PCI enumeration against what the specifications say QEMU's devices are: the q35 host bridge
+    (8086:29c0), a modern virtio-net device (virtio 1.0, 4.1.2: vendor 1af4, device 0x1040 + 1;
+    its five configuration structures, 4.1.4, each inside an implemented memory BAR), and the
+    82540EM (8086:100e; Intel 8254x manual, 13: a 128 KiB memory BAR 0 and an I/O BAR)."""
+
+    def boot_with(self, nic):
+        out, r = boot(self, scenario_toml("pci-" + nic, *SETS["rm-schedulable"]), "--nic", nic)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return pci_devices(serial_of(out))
+
+    def test_no_nic(self):
+        devices = self.boot_with("none")
+        self.assertIn((0x8086, 0x29C0), devices)
+        self.assertFalse([d for d in devices.values() if d["class"] == (2, 0)], "a network device without --nic")
+
+    def test_virtio_net(self):
+        d = self.boot_with("virtio").get((0x1AF4, 0x1041))
+        self.assertIsNotNone(d, "no modern virtio-net device found")
+        self.assertEqual(d["class"], (2, 0))
+        types = sorted(c[0] for c in d["virtio"])
+        self.assertEqual(types, [1, 2, 3, 4, 5])
+        for cfg_type, bar, offset, length in d["virtio"]:
+            if cfg_type == 5:  # the PCI configuration access structure names no BAR region
+                continue
+            self.assertIn(bar, d["bars"], f"structure {cfg_type} in a BAR that is not implemented")
+            kind, base, size = d["bars"][bar]
+            self.assertEqual(kind, "mem")
+            self.assertLessEqual(offset + length, size)
+            self.assertEqual(base % size, 0, "a BAR is aligned to its size")
+
+    def test_e1000(self):
+        d = self.boot_with("e1000").get((0x8086, 0x100E))
+        self.assertIsNotNone(d, "no 82540EM found")
+        self.assertEqual(d["class"], (2, 0))
+        self.assertEqual(d["bars"][0][0], "mem")
+        self.assertEqual(d["bars"][0][2], 128 * 1024)
+        self.assertEqual(d["bars"][0][1] % (128 * 1024), 0)
+        self.assertIn("io", [b[0] for b in d["bars"].values()])
+
+
 class Loaders(unittest.TestCase):
     POLICY, TASKS, END = SETS["rm-schedulable"]
 

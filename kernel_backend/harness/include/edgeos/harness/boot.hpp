@@ -30,6 +30,9 @@ struct BootOptions {
   std::string emulator = "qemu";  // qemu or bochs
   std::string bochs = "bochs";
   std::string bochs_cpu = "corei7_haswell_4770";  // a Bochs CPU model (bochs --help cpu)
+  // The machine's network card: none, virtio (a virtio 1.0 modern virtio-net-pci) or e1000 (the
+  // 82540EM), on QEMU's user-mode network (nothing outside the guest is reached without forwards).
+  std::string nic = "none";
 };
 
 struct BootResult {
