@@ -53,7 +53,36 @@ enum Syscall : uint64_t {
   kSysFwpSpawn = 10,     // (0) -> a new FWP of the caller's own kind, within its template's quota
   kSysMarker = 11,       // (value): a trace marker
   kSysPuts = 12,         // (string, length): text to the kernel console, prefixed with the FWP
-  kSysCount = 13,
+  kSysNicInfo = 13,      // (NicInfo*): the NIC granted to this FWP; refused in every FWP but the driver's
+  kSysCount = 14,
+};
+
+// The NIC a driver FWP drives (EdgeOS's kernel bypass): the kernel grants the machine's network
+// device to the FWP whose thread runs the `nic-driver` program, and only to it, by mapping the
+// device's memory BARs (uncached) at kDeviceWindow + bar * kDeviceBarSlot and a DMA region of
+// kDmaPages frames at kDmaWindow, whose physical addresses it reports here. No other FWP has
+// either mapping. There is no IOMMU: the device reaches all of memory, so the driver is trusted
+// with it, as in EdgeOS; the kernel turns the device's bus mastering off when the driver FWP ends.
+inline constexpr uint64_t kDeviceWindow = kUserBase + 0x4000'0000;
+inline constexpr uint64_t kDeviceBarSlot = 0x100'0000;  // 16 MiB of address space per BAR
+inline constexpr uint64_t kDmaWindow = kUserBase + 0x5000'0000;
+inline constexpr uint32_t kDmaPages = 256;  // 1 MiB
+enum NicModel : uint32_t { kNicNone = 0, kNicVirtio = 1, kNicE1000 = 2 };
+struct NicVirtioCap {  // a virtio 1.0 PCI capability (virtio 1.0, 4.1.4)
+  uint32_t cfg_type;   // 1 common, 2 notify, 3 ISR, 4 device-specific, 5 PCI config access
+  uint32_t bar;
+  uint32_t offset;
+  uint32_t length;
+  uint32_t notify_off_multiplier;
+};
+struct NicInfo {
+  uint32_t model;
+  uint32_t num_virtio;
+  uint64_t bar_va[6];    // 0: not mapped (absent, or an I/O BAR)
+  uint64_t bar_size[6];
+  NicVirtioCap virtio[8];
+  uint64_t dma_va;
+  uint64_t dma_pa[kDmaPages];  // the physical address of each DMA page
 };
 
 // Errors, as negative results (the values of edgeos::Error, negated).
@@ -69,6 +98,7 @@ enum Program : uint64_t {
   kBenchYield = 2,      // yields 1000 times (to a peer of equal priority in another FWP)
   kBenchCall = 3,       // 1000 unknown system calls (the floor), then 1000 calls through capability 0 (call + reply, empty callee)
   kBenchSpawn = 4,      // spawns 2 x 200 FWPs of its own kind, timing each half
+  kProgramNicDriver = 5,  // drives the granted NIC (kernel_backend/drivers): polls it once per job
   // Hostile programs, for the isolation tests: each does one forbidden thing.
   kHostileFirst = 16,
   kHostileWriteKernel = 16,
@@ -88,7 +118,8 @@ enum Program : uint64_t {
   kHostileCallDepth,
   kHostileSpin,
   kHostileForkBomb,
-  kHostileLast = kHostileForkBomb,
+  kHostileTouchDevice,  // asks for the NIC, then reads the device and DMA windows
+  kHostileLast = kHostileTouchDevice,
 };
 
 }  // namespace edgeos::abi

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "abi.hpp"
+#include "drivers/virtio_net.hpp"
 
 using namespace edgeos::abi;
 
@@ -167,6 +168,15 @@ int recurse(int depth) {
       break;
     case kHostileSpin:
       for (;;) spin(1'000'000);
+    case kHostileTouchDevice: {
+      // The NIC's description is refused to every FWP but the driver's; its windows are not
+      // mapped here, so the read below faults and the kernel kills this FWP.
+      static NicInfo info;
+      puts(sys(kSysNicInfo, reinterpret_cast<uint64_t>(&info)) < 0 ? "NIC refused" : "NIC GRANTED TO A TENANT");
+      sink = *reinterpret_cast<volatile uint64_t*>(kDmaWindow);
+      sink = *reinterpret_cast<volatile uint64_t*>(kDeviceWindow);
+      break;
+    }
     case kHostileForkBomb:
       for (;;) {
         if (sys(kSysFwpSpawn, 0) < 0) {
@@ -247,6 +257,123 @@ void report(const char* name, uint64_t rounds, uint64_t cycles) {
   }
 }
 
+// --- the NIC driver FWP ---------------------------------------------------------------------------
+
+// Text for the console: numbers in hexadecimal and decimal, MAC and IPv4 addresses.
+class Line {
+ public:
+  Line& text(const char* s) {
+    while (*s != '\0' && n_ < sizeof buf_ - 1) buf_[n_++] = *s++;
+    return *this;
+  }
+  Line& hex(uint64_t v, int digits) {
+    for (int i = digits - 1; i >= 0; --i) put("0123456789abcdef"[(v >> (4 * i)) & 15]);
+    return *this;
+  }
+  Line& dec(uint64_t v) {
+    char d[20];
+    int k = 0;
+    do {
+      d[k++] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v != 0);
+    while (k > 0) put(d[--k]);
+    return *this;
+  }
+  Line& mac(const uint8_t* m) {
+    for (int i = 0; i < 6; ++i) {
+      if (i > 0) put(':');
+      hex(m[i], 2);
+    }
+    return *this;
+  }
+  Line& ipv4(const uint8_t* a) {
+    for (int i = 0; i < 4; ++i) {
+      if (i > 0) put('.');
+      dec(a[i]);
+    }
+    return *this;
+  }
+  void print() {
+    buf_[n_] = '\0';
+    puts(buf_);
+  }
+
+ private:
+  void put(char c) {
+    if (n_ < sizeof buf_ - 1) buf_[n_++] = c;
+  }
+  char buf_[160] = {};
+  size_t n_ = 0;
+};
+
+// The addresses of QEMU's user-mode network (its defaults): the guest is 10.0.2.15, the gateway
+// 10.0.2.2. Until scenarios give a NIC its address, the driver uses these.
+constexpr uint8_t kGuestIp[4] = {10, 0, 2, 15};
+constexpr uint8_t kGatewayIp[4] = {10, 0, 2, 2};
+
+// An ARP request (RFC 826) for `target` from `mac`/`ip`, padded to Ethernet's minimum of 60 bytes.
+size_t arp_request(uint8_t* f, const uint8_t* mac, const uint8_t* ip, const uint8_t* target) {
+  for (int i = 0; i < 60; ++i) f[i] = 0;
+  for (int i = 0; i < 6; ++i) f[i] = 0xff;
+  for (int i = 0; i < 6; ++i) f[6 + i] = mac[i];
+  f[12] = 0x08, f[13] = 0x06;                            // ethertype ARP
+  f[14] = 0, f[15] = 1, f[16] = 0x08, f[17] = 0, f[18] = 6, f[19] = 4;  // Ethernet, IPv4
+  f[20] = 0, f[21] = 1;                                  // request
+  for (int i = 0; i < 6; ++i) f[22 + i] = mac[i];
+  for (int i = 0; i < 4; ++i) f[28 + i] = ip[i], f[38 + i] = target[i];
+  return 60;
+}
+
+// The gateway's answer to that request, if `f` is one: its MAC into `out`.
+bool arp_reply_from(const uint8_t* f, size_t n, const uint8_t* who, uint8_t* out) {
+  if (n < 42 || f[12] != 0x08 || f[13] != 0x06 || f[20] != 0 || f[21] != 2) return false;
+  for (int i = 0; i < 4; ++i) {
+    if (f[28 + i] != who[i]) return false;
+  }
+  for (int i = 0; i < 6; ++i) out[i] = f[22 + i];
+  return true;
+}
+
+// The driver FWP: brings the granted NIC up, asks the gateway for its MAC (a first exchange with
+// an independent peer, QEMU's network), then polls the device once per job.
+[[noreturn]] void nic_driver() {
+  static NicInfo info;
+  static edgeos::drivers::VirtioNet virtio;
+  if (sys(kSysNicInfo, reinterpret_cast<uint64_t>(&info)) < 0) {
+    puts("nic-driver: no NIC granted to this FWP");
+    sys(kSysExit);
+  }
+  if (info.model != kNicVirtio) {
+    puts("nic-driver: no driver for this NIC model yet");
+    sys(kSysExit);
+  }
+  edgeos::drivers::Nic& nic = virtio;
+  const char* why = "";
+  if (!nic.init(info, &why)) {
+    Line().text("nic-driver: the device refused: ").text(why).print();
+    sys(kSysExit);
+  }
+  Line().text("nic-driver: virtio-net up, mac ").mac(nic.mac()).print();
+  static uint8_t frame[2048];
+  nic.transmit(frame, arp_request(frame, nic.mac(), kGuestIp, kGatewayIp));
+  nic.flush();
+  bool gateway_known = false;
+  JobPlan plan;
+  sys(kSysJob, reinterpret_cast<uint64_t>(&plan));
+  for (;;) {
+    for (size_t n; (n = nic.receive(frame, sizeof frame)) > 0;) {
+      uint8_t gateway[6];
+      if (!gateway_known && arp_reply_from(frame, n, kGatewayIp, gateway)) {
+        gateway_known = true;
+        Line().text("nic-driver: arp ").ipv4(kGatewayIp).text(" is at ").mac(gateway).print();
+      }
+    }
+    nic.flush();
+    sys(kSysComplete, reinterpret_cast<uint64_t>(&plan));
+  }
+}
+
 }  // namespace
 
 extern "C" {
@@ -254,6 +381,7 @@ extern "C" {
 [[noreturn]] void fwp_start(uint64_t program, uint64_t thread) {
   if (program == kProgramTask) task(thread);
   if (program >= kBenchYield && program <= kBenchSpawn) bench(program);
+  if (program == kProgramNicDriver) nic_driver();
   if (program >= kHostileFirst && program <= kHostileLast) hostile(program);
   // A server (or an unknown program): nothing of its own to do.
   sys(kSysExit);

@@ -19,6 +19,7 @@
 #include "../platform/pc/smp.hpp"
 #include "../platform/pc/timer.hpp"
 #include "console.hpp"
+#include "devices.hpp"
 #include "image.hpp"
 #include "platform.hpp"
 #include "trace_out.hpp"
@@ -836,6 +837,16 @@ void syscall(Thread& t, KThread& kt) {
     case abi::kSysPuts:
       r = sys_puts(t, a0, a1);
       break;
+    case abi::kSysNicInfo: {
+      // Only the FWP that holds the NIC learns where it is (and it is mapped only there).
+      if (!holds_nic(t.domain->slot_index) || !x86::user_range_ok(space_of(t.domain), a0, sizeof(abi::NicInfo), true)) {
+        r = error_code(Error::kInvalidArgument);
+        break;
+      }
+      UserAccess access;
+      nic_info(reinterpret_cast<abi::NicInfo*>(a0));
+      break;
+    }
     default:
       r = error_code(Error::kInvalidArgument);
       break;
@@ -905,6 +916,7 @@ Status PcPlatform::fwp_instantiate(Fwp& fwp, const FwpTemplate&) {
 Status PcPlatform::fwp_reset(Fwp& fwp, const FwpTemplate&) {
   KFwp& k = kfwps[fwp.slot_index];
   quiesce();  // its stacks are unmapped and freed below
+  release_nic(fwp.slot_index, k.space);
   reset_image(image, k.space);
   for (uint32_t i = 0; i < kStackSlots; ++i) {
     if ((k.stacks[i / 64] >> (i % 64)) & 1) {
@@ -917,6 +929,7 @@ Status PcPlatform::fwp_reset(Fwp& fwp, const FwpTemplate&) {
 
 void PcPlatform::fwp_release(Fwp& fwp) {
   quiesce();
+  release_nic(fwp.slot_index, kfwps[fwp.slot_index].space);
   x86::destroy_space(kfwps[fwp.slot_index].space);
 }
 
@@ -1165,6 +1178,9 @@ void start_other_cpus(const pc::BootInfo& boot) {
     const Thread* th = *kernel->thread(id);
     const uint64_t stack = ensure_stack(th->fwp, id.index, 0);
     kt.ctx = entry_context(image.start_entry, stack, rec.program, id.index);
+    // The NIC goes to the FWP of a thread that runs the driver (if it cannot be granted, the
+    // console says why, and the driver's kSysNicInfo is refused).
+    if (rec.program == abi::kProgramNicDriver) (void)grant_nic(th->fwp->slot_index, space_of(th->fwp));
   });
   if (ie.error != Error::kOk) {
     kprintf("edgeos: instantiating the scenario failed: %s (section %u, record %u)\n", error_name(ie.error), ie.section, ie.index);

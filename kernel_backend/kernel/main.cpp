@@ -4,10 +4,10 @@
 #include "../arch/x86_64/paging.hpp"
 #include "../arch/x86_64/percpu.hpp"
 #include "../platform/pc/boot_info.hpp"
-#include "../platform/pc/pci.hpp"
 #include "../platform/pc/qemu.hpp"
 #include "../platform/pc/serial.hpp"
 #include "console.hpp"
+#include "devices.hpp"
 #include "kernel.hpp"
 
 namespace edgeos::kernel {
@@ -64,29 +64,6 @@ bool cmdline_is(const char* cmdline, const char* word) {
   return *cmdline == '\0' && *word == '\0';
 }
 
-// One line per PCI function, one per implemented BAR and one per virtio structure: what the tests
-// compare with the devices QEMU was given.
-void print_pci(const pc::PciBus& bus) {
-  for (int i = 0; i < bus.count; ++i) {
-    const pc::PciDevice& d = bus.devices[i];
-    const char* driver = pc::pci_driver_name(d);
-    kernel::kprintf("pci: %02x:%02x.%x %04x:%04x class %02x.%02x.%02x%s%s\n", d.bus, d.device, d.function, d.vendor,
-                    d.device_id, d.class_code, d.subclass, d.prog_if, driver != nullptr ? " driver " : "",
-                    driver != nullptr ? driver : "");
-    for (int b = 0; b < 6; ++b) {
-      const pc::PciBar& bar = d.bars[b];
-      if (bar.size == 0) continue;
-      kernel::kprintf("pci:   bar%d %s 0x%lx size 0x%lx%s%s\n", b, bar.io ? "io" : "mem", bar.base, bar.size,
-                      bar.is64 ? " 64-bit" : "", bar.prefetchable ? " prefetchable" : "");
-    }
-    for (int c = 0; c < d.num_virtio; ++c) {
-      const pc::VirtioCap& v = d.virtio[c];
-      kernel::kprintf("pci:   virtio cfg %u bar%u offset 0x%x length 0x%x\n", v.cfg_type, v.bar, v.offset, v.length);
-    }
-  }
-  if (bus.truncated) kernel::kprintf("pci: more than %d functions; the rest are not listed\n", pc::PciBus::kMaxDevices);
-}
-
 }  // namespace
 
 extern "C" [[noreturn]] void kmain(uint32_t protocol, uint64_t info) {
@@ -111,8 +88,6 @@ extern "C" [[noreturn]] void kmain(uint32_t protocol, uint64_t info) {
                   f.hypervisor ? " (hypervisor)" : "", (x86::frames().free_count() * 4096) >> 20, boot.cmdline);
   kernel::kprintf("cpu: nx %d smep %d smap %d pcid %d tsc-deadline %d x2apic %d invariant-tsc %d\n", f.nx, f.smep, f.smap,
                   f.pcid, f.tsc_deadline, f.x2apic, f.invariant_tsc);
-  static pc::PciBus pci;
-  pc::pci_scan(&pci);
-  print_pci(pci);
+  kernel::devices_init();
   kernel::image_main(boot, f);
 }

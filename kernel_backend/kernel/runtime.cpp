@@ -1,48 +1,11 @@
-// What a freestanding C++ kernel must supply itself: the memory functions GCC may emit calls to,
-// the pure-virtual trap, the core's panic hook, and running the global constructors.
+// What a freestanding C++ kernel must supply itself: the pure-virtual trap, the core's panic hook,
+// and running the global constructors (the memory functions are lib/mem.cpp, shared with the FWP
+// image).
 #include "../arch/x86_64/cpu.hpp"
 #include "../platform/pc/qemu.hpp"
 #include "console.hpp"
 
 extern "C" {
-
-// Eight bytes at a time where it can (rep movsq/stosq), then the remainder.
-void* memcpy(void* dst, const void* src, edgeos::size_t n) {
-  void* d = dst;
-  edgeos::size_t q = n / 8, r = n % 8;
-  asm volatile("rep movsq" : "+D"(d), "+S"(src), "+c"(q) : : "memory");
-  asm volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(r) : : "memory");
-  return dst;
-}
-
-void* memmove(void* dst, const void* src, edgeos::size_t n) {
-  auto* d = static_cast<unsigned char*>(dst);
-  const auto* s = static_cast<const unsigned char*>(src);
-  if (d < s) {
-    for (edgeos::size_t i = 0; i < n; ++i) d[i] = s[i];
-  } else {
-    for (edgeos::size_t i = n; i-- > 0;) d[i] = s[i];
-  }
-  return dst;
-}
-
-void* memset(void* dst, int v, edgeos::size_t n) {
-  void* d = dst;
-  const edgeos::uint64_t pattern = 0x0101010101010101ull * static_cast<unsigned char>(v);
-  edgeos::size_t q = n / 8, r = n % 8;
-  asm volatile("rep stosq" : "+D"(d), "+c"(q) : "a"(pattern) : "memory");
-  asm volatile("rep stosb" : "+D"(d), "+c"(r) : "a"(pattern) : "memory");
-  return dst;
-}
-
-int memcmp(const void* a, const void* b, edgeos::size_t n) {
-  const auto* x = static_cast<const unsigned char*>(a);
-  const auto* y = static_cast<const unsigned char*>(b);
-  for (edgeos::size_t i = 0; i < n; ++i) {
-    if (x[i] != y[i]) return x[i] < y[i] ? -1 : 1;
-  }
-  return 0;
-}
 
 void __cxa_pure_virtual() { edgeos::panic("pure virtual call", __FILE__, __LINE__); }
 

@@ -893,6 +893,88 @@ class Pci(unittest.TestCase):
         self.assertIn("io", [b[0] for b in d["bars"].values()])
 
 
+NIC_TOML = """
+[scenario]
+name = "{name}"
+duration = "60ms"
+
+[[server]]
+cpus = 1
+policy = "fp"
+
+[[tenant]]
+name = "net"
+
+[[tenant]]
+name = "app"
+
+[[thread]]
+name = "driver"
+tenant = "net"
+program = "nic-driver"
+period = "1ms"
+cost = "20us"
+priority = 9
+
+[[thread]]
+name = "work"
+tenant = "app"
+period = "10ms"
+cost = "2ms"
+priority = 2
+{extra}
+"""
+
+
+class Nic(unittest.TestCase):
+    """The NIC granted to a driver FWP, which brings it up from user mode and exchanges frames
+    with an independent peer: QEMU's user-mode network answers the driver's ARP request for its
+    gateway 10.0.2.2 with the gateway's MAC, 52:55:0a:00:02:02 (QEMU's slirp: "52:55:" followed by
+    the gateway's IPv4 address). The MAC the driver reads from the device is the one the harness
+    gave QEMU."""
+
+    def run_nic(self, nic, extra=""):
+        out, r = boot(self, NIC_TOML.format(name="nic-" + nic, extra=extra), "--nic", nic)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return out, serial_of(out)
+
+    def test_virtio_driver_fwp_talks_to_the_network(self):
+        out, serial = self.run_nic("virtio")
+        self.assertRegex(serial, r"nic: virtio-net \S+ granted to FWP \d+")
+        self.assertIn("[net] nic-driver: virtio-net up, mac 52:54:00:12:34:56", serial)
+        self.assertIn("[net] nic-driver: arp 10.0.2.2 is at 52:55:0a:00:02:02", serial)
+        # The polling driver leaves the other tenant its schedule: every job of `work` (2 ms every
+        # 10 ms below a 20 us poll every 1 ms) completes before its deadline.
+        done = [r for r in read_trace(out) if r["event"] == "complete"]
+        misses = [r for r in read_trace(out) if r["event"] == "deadline_miss"]
+        self.assertGreaterEqual(len(done), 60 + 6 - 1)
+        self.assertEqual(misses, [])
+
+    def test_no_nic_no_grant(self):
+        _, serial = self.run_nic("none")
+        self.assertIn("nic: not granted: the machine has no NIC", serial)
+        self.assertIn("[net] nic-driver: no NIC granted to this FWP", serial)
+
+    def test_a_tenant_cannot_reach_the_device(self):
+        rogue = """
+[[tenant]]
+name = "rogue"
+
+[[thread]]
+name = "prober"
+tenant = "rogue"
+program = "touch-device"
+period = "20ms"
+cost = "1ms"
+priority = 5
+"""
+        _, serial = self.run_nic("virtio", rogue)
+        self.assertIn("[rogue] NIC refused", serial)
+        self.assertRegex(serial, r"\[rogue\] killed: #PF page fault .* address 8050000000,")
+        self.assertNotIn("GRANTED TO A TENANT", serial)
+        self.assertIn("[net] nic-driver: arp 10.0.2.2 is at 52:55:0a:00:02:02", serial)
+
+
 class Loaders(unittest.TestCase):
     POLICY, TASKS, END = SETS["rm-schedulable"]
 

@@ -71,10 +71,10 @@ struct ProgramName {
   uint8_t id;
 };
 inline constexpr ProgramName kPrograms[] = {
-    {"task", 0},           {"bench-yield", 2},    {"bench-call", 3},      {"bench-spawn", 4},      {"write-kernel", 16},  {"read-kernel", 17},    {"write-other-fwp", 18}, {"read-unmapped", 19},
+    {"task", 0},           {"bench-yield", 2},    {"bench-call", 3},      {"bench-spawn", 4},      {"nic-driver", 5},      {"write-kernel", 16},  {"read-kernel", 17},    {"write-other-fwp", 18}, {"read-unmapped", 19},
     {"execute-data", 20},  {"cli", 21},           {"hlt", 22},            {"wrmsr", 23},           {"out", 24},
     {"lgdt", 25},          {"divide-by-zero", 26}, {"stack-overflow", 27}, {"bad-syscall", 28},    {"bad-pointer", 29},
-    {"call-depth", 30},    {"spin", 31},          {"fork-bomb", 32},
+    {"call-depth", 30},    {"spin", 31},          {"fork-bomb", 32},     {"touch-device", 33},
 };
 inline constexpr uint8_t kProgramTask = 0;
 
