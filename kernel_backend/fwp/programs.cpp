@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "abi.hpp"
+#include "drivers/e1000.hpp"
 #include "drivers/virtio_net.hpp"
 
 using namespace edgeos::abi;
@@ -340,21 +341,19 @@ bool arp_reply_from(const uint8_t* f, size_t n, const uint8_t* who, uint8_t* out
 [[noreturn]] void nic_driver() {
   static NicInfo info;
   static edgeos::drivers::VirtioNet virtio;
+  static edgeos::drivers::E1000 e1000;
   if (sys(kSysNicInfo, reinterpret_cast<uint64_t>(&info)) < 0) {
     puts("nic-driver: no NIC granted to this FWP");
     sys(kSysExit);
   }
-  if (info.model != kNicVirtio) {
-    puts("nic-driver: no driver for this NIC model yet");
-    sys(kSysExit);
-  }
-  edgeos::drivers::Nic& nic = virtio;
+  edgeos::drivers::Nic& nic = info.model == kNicVirtio ? static_cast<edgeos::drivers::Nic&>(virtio) : e1000;
+  const char* model = info.model == kNicVirtio ? "virtio-net" : "e1000";
   const char* why = "";
   if (!nic.init(info, &why)) {
     Line().text("nic-driver: the device refused: ").text(why).print();
     sys(kSysExit);
   }
-  Line().text("nic-driver: virtio-net up, mac ").mac(nic.mac()).print();
+  Line().text("nic-driver: ").text(model).text(" up, mac ").mac(nic.mac()).print();
   static uint8_t frame[2048];
   nic.transmit(frame, arp_request(frame, nic.mac(), kGuestIp, kGatewayIp));
   nic.flush();
