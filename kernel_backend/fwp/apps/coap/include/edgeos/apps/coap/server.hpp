@@ -77,7 +77,9 @@ struct ServerConfig {
   void* clock_context = nullptr;
 };
 
-// Per-cause counters; one datagram adds to `datagrams` and to exactly one of the rest.
+// Per-cause counters. Every datagram adds one to `datagrams` and one to either `requests` or one of
+// the causes under "Not processed"; every request adds one to exactly one of its outcomes
+// (`content` ... `rejected_options`). `send_failures` counts on top of those.
 struct Counters {
   uint64_t datagrams = 0;
   // Requests processed (not duplicates), and how they were answered.
