@@ -54,7 +54,44 @@ enum Syscall : uint64_t {
   kSysMarker = 11,       // (value): a trace marker
   kSysPuts = 12,         // (string, length): text to the kernel console, prefixed with the FWP
   kSysNicInfo = 13,      // (NicInfo*): the NIC granted to this FWP; refused in every FWP but the driver's
-  kSysCount = 14,
+  kSysMemMap = 14,       // (pages): that many zeroed pages more at the end of the FWP's heap -> their address
+  kSysNetInfo = 15,      // (NetInfo*): the FWP's part in the network path (driver, bound tenant, or none)
+  kSysCount = 16,
+};
+
+// The heap: pages an FWP asks for (kSysMemMap), mapped at kHeapWindow onwards in the order asked,
+// private to the FWP and freed with it (or when it is recycled), at most kHeapMaxPages.
+inline constexpr uint64_t kHeapWindow = kUserBase + 0x6000'0000;
+inline constexpr uint64_t kHeapMaxPages = 4096;  // 16 MiB
+
+// The network path (kernel_backend/README.md, "Networking"). For every tenant the scenario binds
+// UDP ports to, the kernel makes two rings between the server's driver FWP and the tenant's FWP
+// (to the tenant, and back) and a notification bound to the tenant's first sporadic thread, so that
+// each signal releases one of its jobs. A message in either ring is a NetHeader and the payload.
+struct NetHeader {
+  uint32_t peer_ipv4;   // the client's address (host byte order)
+  uint16_t peer_port;   // its UDP port
+  uint16_t local_port;  // the bound port it sent to (replies go out from it)
+  uint8_t peer_mac[6];  // where a reply goes on the wire (the driver fills it; tenants copy it back)
+  uint16_t length;      // payload bytes that follow
+};
+inline constexpr uint32_t kNetSlotSize = 1472 + sizeof(NetHeader);  // a full UDP payload on Ethernet
+inline constexpr uint32_t kNetRingSlots = 16;
+struct NetBinding {
+  uint16_t ports[8];
+  uint32_t num_ports;
+  uint32_t to_slot;      // the send capability of the ring towards the other side
+  uint32_t from_slot;    // the receive capability of the ring from it
+  uint32_t notify_slot;  // driver: the tenant's notification (send); tenant: unused
+};
+enum NetRole : uint32_t { kNetNone = 0, kNetDriver = 1, kNetTenant = 2 };
+struct NetInfo {
+  uint32_t role;
+  uint32_t ipv4;  // the NIC's address (host byte order)
+  uint8_t mac[6];
+  uint16_t reserved;
+  uint32_t num_bindings;  // driver: one per bound tenant; tenant: 1
+  NetBinding bindings[5];
 };
 
 // The NIC a driver FWP drives (EdgeOS's kernel bypass): the kernel grants the machine's network
@@ -99,6 +136,9 @@ enum Program : uint64_t {
   kBenchCall = 3,       // 1000 unknown system calls (the floor), then 1000 calls through capability 0 (call + reply, empty callee)
   kBenchSpawn = 4,      // spawns 2 x 200 FWPs of its own kind, timing each half
   kProgramNicDriver = 5,  // drives the granted NIC (kernel_backend/drivers): polls it once per job
+  // Tenants of the network path: each job serves the datagrams waiting in the tenant's ring.
+  kProgramUdpEcho = 6,    // sends every datagram back
+  kProgramCoap = 7,       // a CoAP server with sensor resources (fwp/apps/coap)
   // Hostile programs, for the isolation tests: each does one forbidden thing.
   kHostileFirst = 16,
   kHostileWriteKernel = 16,

@@ -7,7 +7,12 @@
 #include <stdint.h>
 
 #include "abi.hpp"
+#include <new>
+
 #include "drivers/e1000.hpp"
+#include "edgeos/apps/coap/sensors.hpp"
+#include "edgeos/apps/coap/server.hpp"
+#include "edgeos/net/stack.hpp"
 #include "drivers/virtio_net.hpp"
 
 using namespace edgeos::abi;
@@ -172,7 +177,7 @@ int recurse(int depth) {
     case kHostileTouchDevice: {
       // The NIC's description is refused to every FWP but the driver's; its windows are not
       // mapped here, so the read below faults and the kernel kills this FWP.
-      static NicInfo info;
+      NicInfo info;  // on the stack: .bss is copied into every FWP of the image
       puts(sys(kSysNicInfo, reinterpret_cast<uint64_t>(&info)) < 0 ? "NIC refused" : "NIC GRANTED TO A TENANT");
       sink = *reinterpret_cast<volatile uint64_t*>(kDmaWindow);
       sink = *reinterpret_cast<volatile uint64_t*>(kDeviceWindow);
@@ -308,67 +313,232 @@ class Line {
   size_t n_ = 0;
 };
 
-// The addresses of QEMU's user-mode network (its defaults): the guest is 10.0.2.15, the gateway
-// 10.0.2.2. Until scenarios give a NIC its address, the driver uses these.
-constexpr uint8_t kGuestIp[4] = {10, 0, 2, 15};
-constexpr uint8_t kGatewayIp[4] = {10, 0, 2, 2};
-
-// An ARP request (RFC 826) for `target` from `mac`/`ip`, padded to Ethernet's minimum of 60 bytes.
-size_t arp_request(uint8_t* f, const uint8_t* mac, const uint8_t* ip, const uint8_t* target) {
-  for (int i = 0; i < 60; ++i) f[i] = 0;
-  for (int i = 0; i < 6; ++i) f[i] = 0xff;
-  for (int i = 0; i < 6; ++i) f[6 + i] = mac[i];
-  f[12] = 0x08, f[13] = 0x06;                            // ethertype ARP
-  f[14] = 0, f[15] = 1, f[16] = 0x08, f[17] = 0, f[18] = 6, f[19] = 4;  // Ethernet, IPv4
-  f[20] = 0, f[21] = 1;                                  // request
-  for (int i = 0; i < 6; ++i) f[22 + i] = mac[i];
-  for (int i = 0; i < 4; ++i) f[28 + i] = ip[i], f[38 + i] = target[i];
-  return 60;
+// Memory from the FWP's heap (kSysMemMap), or null: program state too large for the image's
+// .data/.bss, which every FWP of the image copies at creation.
+void* heap_alloc(uint64_t bytes) {
+  const int64_t va = sys(kSysMemMap, (bytes + 4095) / 4096);
+  return va < 0 ? nullptr : reinterpret_cast<void*>(va);
 }
 
-// The gateway's answer to that request, if `f` is one: its MAC into `out`.
-bool arp_reply_from(const uint8_t* f, size_t n, const uint8_t* who, uint8_t* out) {
-  if (n < 42 || f[12] != 0x08 || f[13] != 0x06 || f[20] != 0 || f[21] != 2) return false;
-  for (int i = 0; i < 4; ++i) {
-    if (f[28 + i] != who[i]) return false;
-  }
-  for (int i = 0; i < 6; ++i) out[i] = f[22 + i];
-  return true;
+inline void copy(void* d, const void* s, size_t n) { __builtin_memcpy(d, s, n); }
+
+// The driver FWP (EdgeOS's kernel bypass): brings the granted NIC up, then once per job moves
+// frames between the device and the network path: received frames through the packet stack (ARP
+// and ICMP echo answered here, UDP for a bound port copied into that tenant's ring, which is
+// notified), and the tenants' replies out of their rings onto the wire. UDP to port 7 with no
+// tenant bound is echoed by the driver itself (the driver's own test and benchmark path).
+struct DriverState {
+  NicInfo info;
+  NetInfo net;
+  edgeos::drivers::VirtioNet virtio;
+  edgeos::drivers::E1000 e1000;
+  edgeos::net::Stack stack{edgeos::net::StackConfig{}};
+  uint8_t frame[2048];
+  uint8_t reply[edgeos::net::kMaxFrameLen];
+  uint8_t msg[kNetSlotSize];
+  uint64_t delivered = 0, ring_full = 0, no_tenant = 0, echoed = 0, sent = 0, jobs = 0;
+  uint64_t reported_rx = 0;  // rx_frames at the last stats line
+};
+
+constexpr uint16_t kEchoPort = 7;
+
+void driver_stats(const DriverState& st, const edgeos::drivers::Nic& nic) {
+  const edgeos::net::Counters& c = st.stack.counters();
+  Line()
+      .text("nic-driver: stats rx ").dec(nic.counters().rx_frames)
+      .text(" tx ").dec(nic.counters().tx_frames)
+      .text(" delivered ").dec(st.delivered)
+      .text(" sent ").dec(st.sent)
+      .text(" echoed ").dec(st.echoed)
+      .text(" arp ").dec(c.arp_replies)
+      .text(" icmp ").dec(c.icmp_echo_replies)
+      .text(" drops ").dec(c.total_drops() + st.ring_full + st.no_tenant)
+      .text(" ring-full ").dec(st.ring_full)
+      .text(" no-tenant ").dec(st.no_tenant)
+      .print();
 }
 
-// The driver FWP: brings the granted NIC up, asks the gateway for its MAC (a first exchange with
-// an independent peer, QEMU's network), then polls the device once per job.
 [[noreturn]] void nic_driver() {
-  static NicInfo info;
-  static edgeos::drivers::VirtioNet virtio;
-  static edgeos::drivers::E1000 e1000;
-  if (sys(kSysNicInfo, reinterpret_cast<uint64_t>(&info)) < 0) {
+  auto* st = static_cast<DriverState*>(heap_alloc(sizeof(DriverState)));
+  if (st == nullptr) {
+    puts("nic-driver: no memory");
+    sys(kSysExit);
+  }
+  new (st) DriverState();
+  if (sys(kSysNicInfo, reinterpret_cast<uint64_t>(&st->info)) < 0) {
     puts("nic-driver: no NIC granted to this FWP");
     sys(kSysExit);
   }
-  edgeos::drivers::Nic& nic = info.model == kNicVirtio ? static_cast<edgeos::drivers::Nic&>(virtio) : e1000;
-  const char* model = info.model == kNicVirtio ? "virtio-net" : "e1000";
+  sys(kSysNetInfo, reinterpret_cast<uint64_t>(&st->net));
+  const bool is_virtio = st->info.model == kNicVirtio;
+  edgeos::drivers::Nic& nic = is_virtio ? static_cast<edgeos::drivers::Nic&>(st->virtio) : st->e1000;
   const char* why = "";
-  if (!nic.init(info, &why)) {
+  if (!nic.init(st->info, &why)) {
     Line().text("nic-driver: the device refused: ").text(why).print();
     sys(kSysExit);
   }
-  Line().text("nic-driver: ").text(model).text(" up, mac ").mac(nic.mac()).print();
-  static uint8_t frame[2048];
-  nic.transmit(frame, arp_request(frame, nic.mac(), kGuestIp, kGatewayIp));
+  // The address: the scenario's (NetInfo), or QEMU's user-mode guest when the scenario names none.
+  const uint32_t ip = st->net.ipv4 != 0 ? st->net.ipv4 : edgeos::net::ipv4(10, 0, 2, 15);
+  edgeos::net::StackConfig config;
+  copy(config.mac.bytes, nic.mac(), 6);
+  config.ipv4 = ip;
+  st->stack = edgeos::net::Stack(config);
+  const uint8_t ip_bytes[4] = {uint8_t(ip >> 24), uint8_t(ip >> 16), uint8_t(ip >> 8), uint8_t(ip)};
+  Line().text("nic-driver: ").text(is_virtio ? "virtio-net" : "e1000").text(" up, mac ").mac(nic.mac())
+      .text(", ipv4 ").ipv4(ip_bytes).text(", ").dec(st->net.num_bindings).text(" bound tenant(s)").print();
+  // Ask the gateway (x.x.x.2 on QEMU's network) for its MAC: a first exchange with a peer that is
+  // not ours.
+  const uint32_t gateway = (ip & 0xffff'ff00u) | 2;
+  edgeos::net::MacAddress our_mac = config.mac;
+  const size_t arp_len = edgeos::net::build_arp_request(our_mac, ip, gateway, st->frame, sizeof st->frame);
+  if (arp_len > 0) nic.transmit(st->frame, arp_len);
   nic.flush();
   bool gateway_known = false;
   JobPlan plan;
   sys(kSysJob, reinterpret_cast<uint64_t>(&plan));
   for (;;) {
-    for (size_t n; (n = nic.receive(frame, sizeof frame)) > 0;) {
-      uint8_t gateway[6];
-      if (!gateway_known && arp_reply_from(frame, n, kGatewayIp, gateway)) {
-        gateway_known = true;
-        Line().text("nic-driver: arp ").ipv4(kGatewayIp).text(" is at ").mac(gateway).print();
+    bool notify[5] = {};
+    for (size_t n; (n = nic.receive(st->frame, sizeof st->frame)) > 0;) {
+      const edgeos::net::Verdict v = st->stack.receive(st->frame, n, st->reply, sizeof st->reply);
+      if (v.kind == edgeos::net::Verdict::Kind::kReply) {
+        nic.transmit(st->reply, v.reply_len);
+      } else if (v.kind == edgeos::net::Verdict::Kind::kConsumed) {
+        edgeos::net::MacAddress gw;
+        if (!gateway_known && st->stack.arp_cache().lookup(gateway, gw)) {
+          gateway_known = true;
+          const uint8_t g[4] = {uint8_t(gateway >> 24), uint8_t(gateway >> 16), uint8_t(gateway >> 8), uint8_t(gateway)};
+          Line().text("nic-driver: arp ").ipv4(g).text(" is at ").mac(gw.bytes).print();
+        }
+      } else if (v.kind == edgeos::net::Verdict::Kind::kDeliver) {
+        uint32_t b = 0;
+        for (; b < st->net.num_bindings; ++b) {
+          const NetBinding& nb = st->net.bindings[b];
+          bool match = false;
+          for (uint32_t p = 0; p < nb.num_ports && p < 8; ++p) match = match || nb.ports[p] == v.udp.dst_port;
+          if (match) break;
+        }
+        if (b < st->net.num_bindings && v.udp.payload_len <= kNetSlotSize - sizeof(NetHeader)) {
+          // Copied into the tenant's ring: a page is never shared with a tenant.
+          NetHeader h{v.udp.src_ip, v.udp.src_port, v.udp.dst_port, {}, static_cast<uint16_t>(v.udp.payload_len)};
+          copy(h.peer_mac, v.udp.src_mac.bytes, 6);
+          copy(st->msg, &h, sizeof h);
+          copy(st->msg + sizeof h, v.udp.payload, v.udp.payload_len);
+          if (sys(kSysRingSend, st->net.bindings[b].to_slot, reinterpret_cast<uint64_t>(st->msg), sizeof h + v.udp.payload_len) < 0) {
+            ++st->ring_full;  // the tenant is behind: its datagram is dropped, nobody else waits
+          } else {
+            ++st->delivered;
+            notify[b] = true;
+          }
+        } else if (v.udp.dst_port == kEchoPort) {
+          const size_t len = st->stack.build_udp_reply(v.udp, v.udp.payload, v.udp.payload_len, st->reply, sizeof st->reply);
+          if (len > 0 && nic.transmit(st->reply, len)) ++st->echoed;
+        } else {
+          ++st->no_tenant;
+        }
+      }
+    }
+    for (uint32_t b = 0; b < st->net.num_bindings && b < 5; ++b) {
+      if (notify[b]) sys(kSysNotify, st->net.bindings[b].notify_slot);
+    }
+    // The tenants' replies, from their rings to the wire.
+    for (uint32_t b = 0; b < st->net.num_bindings && b < 5; ++b) {
+      for (int64_t n; (n = sys(kSysRingReceive, st->net.bindings[b].from_slot, reinterpret_cast<uint64_t>(st->msg),
+                               sizeof st->msg)) > 0;) {
+        NetHeader h;
+        if (static_cast<uint64_t>(n) < sizeof h) continue;
+        copy(&h, st->msg, sizeof h);
+        if (h.length > static_cast<uint64_t>(n) - sizeof h) continue;
+        edgeos::net::MacAddress to;
+        copy(to.bytes, h.peer_mac, 6);
+        const size_t len = st->stack.build_udp(to, h.peer_ipv4, h.peer_port, h.local_port, st->msg + sizeof h, h.length,
+                                               st->reply, sizeof st->reply);
+        if (len > 0 && nic.transmit(st->reply, len)) ++st->sent;
       }
     }
     nic.flush();
+    // A stats line at most every 1,000 jobs, and only when frames came in since the last one.
+    if (++st->jobs % 1000 == 0 && nic.counters().rx_frames != st->reported_rx) {
+      st->reported_rx = nic.counters().rx_frames;
+      driver_stats(*st, nic);
+    }
+    sys(kSysComplete, reinterpret_cast<uint64_t>(&plan));
+  }
+}
+
+// A network tenant's replies go back through its ring to the driver, with the request's header.
+class RingSink final : public edgeos::net::ReplySink {
+ public:
+  RingSink(uint32_t slot, const NetHeader& request, uint8_t* buffer) : slot_(slot), header_(request), buffer_(buffer) {}
+  bool send(const uint8_t* data, size_t len) override {
+    if (len > kNetSlotSize - sizeof(NetHeader)) return false;
+    NetHeader h = header_;
+    h.length = static_cast<uint16_t>(len);
+    copy(buffer_, &h, sizeof h);
+    copy(buffer_ + sizeof h, data, len);
+    return sys(kSysRingSend, slot_, reinterpret_cast<uint64_t>(buffer_), sizeof h + len) >= 0;
+  }
+
+ private:
+  uint32_t slot_;
+  NetHeader header_;
+  uint8_t* buffer_;
+};
+
+class UdpEcho final : public edgeos::net::UdpApp {
+ public:
+  void handle(const edgeos::net::Peer&, const uint8_t* data, size_t len, edgeos::net::ReplySink& out) override {
+    out.send(data, len);
+  }
+};
+
+struct TenantState {
+  NetInfo net;
+  uint8_t in[kNetSlotSize];
+  uint8_t out[kNetSlotSize];
+  UdpEcho echo;
+  edgeos::apps::coap::Server coap;
+  edgeos::apps::coap::SensorBoard board;
+};
+constexpr edgeos::apps::coap::ServerConfig kCoapConfig{};
+
+// A tenant of the network path: each job (released by the driver's notification) serves every
+// datagram waiting in its ring.
+[[noreturn]] void net_tenant(uint64_t program) {
+  const size_t coap_memory = edgeos::apps::coap::Server::memory_needed(kCoapConfig);
+  auto* st = static_cast<TenantState*>(heap_alloc(sizeof(TenantState) + coap_memory));
+  if (st == nullptr) {
+    puts("no memory");
+    sys(kSysExit);
+  }
+  new (st) TenantState();
+  sys(kSysNetInfo, reinterpret_cast<uint64_t>(&st->net));
+  if (st->net.role != kNetTenant || st->net.num_bindings != 1) {
+    puts("no UDP port is bound to this tenant");
+    sys(kSysExit);
+  }
+  edgeos::net::UdpApp* app = &st->echo;
+  if (program == kProgramCoap) {
+    if (st->coap.init(kCoapConfig, reinterpret_cast<uint8_t*>(st) + sizeof(TenantState), coap_memory) !=
+            edgeos::apps::coap::Status::kOk ||
+        edgeos::apps::coap::add_sensor_resources(st->coap, st->board) != edgeos::apps::coap::Status::kOk) {
+      puts("the CoAP server cannot start");
+      sys(kSysExit);
+    }
+    app = &st->coap;
+  }
+  const NetBinding& b = st->net.bindings[0];
+  Line().text(program == kProgramCoap ? "coap" : "udp-echo").text(": serving UDP port ").dec(b.ports[0]).print();
+  JobPlan plan;
+  sys(kSysJob, reinterpret_cast<uint64_t>(&plan));
+  for (;;) {
+    for (int64_t n; (n = sys(kSysRingReceive, b.from_slot, reinterpret_cast<uint64_t>(st->in), sizeof st->in)) > 0;) {
+      NetHeader h;
+      if (static_cast<uint64_t>(n) < sizeof h) continue;
+      copy(&h, st->in, sizeof h);
+      if (h.length > static_cast<uint64_t>(n) - sizeof h) continue;
+      RingSink replies(b.to_slot, h, st->out);
+      app->handle(edgeos::net::Peer{h.peer_ipv4, h.peer_port}, st->in + sizeof h, h.length, replies);
+    }
     sys(kSysComplete, reinterpret_cast<uint64_t>(&plan));
   }
 }
@@ -381,6 +551,7 @@ extern "C" {
   if (program == kProgramTask) task(thread);
   if (program >= kBenchYield && program <= kBenchSpawn) bench(program);
   if (program == kProgramNicDriver) nic_driver();
+  if (program == kProgramUdpEcho || program == kProgramCoap) net_tenant(program);
   if (program >= kHostileFirst && program <= kHostileLast) hostile(program);
   // A server (or an unknown program): nothing of its own to do.
   sys(kSysExit);

@@ -87,6 +87,8 @@ struct KFwp {
   uint32_t tenant = 0;
   uint32_t instance = 0;
   uint64_t stacks[kMaxThreads * abi::kDepthSlots / 64] = {};  // which stack slots are mapped
+  uint64_t heap_pages = 0;  // mapped at abi::kHeapWindow (kSysMemMap)
+  int32_t net = -1;         // its network binding (net_bindings), or -1; the driver: kNetDriverFwp
 };
 
 // Kernel objects, sized at build time.
@@ -109,6 +111,20 @@ FwpId fwp_ids[kMaxFwps];
 ThreadId thread_ids[kMaxThreads];
 RingId ring_ids[kMaxRings];
 alignas(4096) uint8_t ring_storage[1u << 20];
+
+// The network path (fwp/abi.hpp, NetInfo): per tenant with bound UDP ports, the rings between it
+// and its server's driver FWP, and the notification that releases its jobs. Capabilities cap this
+// at five bound tenants per driver (three slots each of the driver's sixteen).
+constexpr uint32_t kMaxNetBindings = 5;
+constexpr int32_t kNetDriverFwp = -2;
+struct NetBindingK {
+  uint32_t tenant_fwp = 0;
+  uint32_t driver_fwp = 0;
+  abi::NetBinding driver_side{}, tenant_side{};
+};
+NetBindingK net_bindings[kMaxNetBindings];
+uint32_t num_net_bindings = 0;
+alignas(4096) uint8_t net_ring_storage[2 * kMaxNetBindings * abi::kNetRingSlots * (4 + abi::kNetSlotSize)];
 
 PcPlatform platform;
 alignas(PcKernel) uint8_t kernel_storage[sizeof(PcKernel)];
@@ -708,6 +724,116 @@ int64_t sys_puts(Thread& t, uint64_t ptr, uint64_t len) {
   return 0;
 }
 
+// kSysMemMap: `pages` more zeroed pages at the end of the calling FWP's heap; their address.
+int64_t sys_mem_map(const Thread& t, uint64_t pages) {
+  KFwp& k = kfwps[t.domain->slot_index];
+  if (pages == 0 || pages > abi::kHeapMaxPages - k.heap_pages) return error_code(Error::kInvalidArgument);
+  const uint64_t va = abi::kHeapWindow + k.heap_pages * x86::kPageSize;
+  for (uint64_t i = 0; i < pages; ++i) {
+    const uint64_t pa = x86::frames().alloc();
+    Status st = pa != 0 ? x86::map_page(k.space, va + i * x86::kPageSize, pa, x86::kPteWrite | x86::kPteNoExecute | x86::kPteOwned)
+                        : Status(Error::kOutOfCapacity);
+    if (!st) {
+      if (pa != 0) x86::frames().free(pa);
+      x86::unmap_range(k.space, va, i * x86::kPageSize);  // frees the frames mapped so far
+      return error_code(Error::kOutOfCapacity);
+    }
+  }
+  k.heap_pages += pages;
+  return static_cast<int64_t>(va);
+}
+
+// kSysNetInfo: the calling FWP's part in the network path.
+int64_t sys_net_info(const Thread& t, uint64_t ptr) {
+  if (!x86::user_range_ok(space_of(t.domain), ptr, sizeof(abi::NetInfo), true)) return error_code(Error::kInvalidArgument);
+  const uint32_t f = t.domain->slot_index;
+  abi::NetInfo info{};
+  const uint32_t server = scenario.tenant(kfwps[f].tenant).server;
+  if (const uint32_t n = scenario.nic_of(server); n < scenario.count(blob::kNics)) {
+    const blob::NicRec nic = scenario.nic(n);
+    info.ipv4 = nic.ipv4;
+    for (int i = 0; i < 6; ++i) info.mac[i] = nic.mac[i];
+  }
+  for (uint32_t b = 0; b < num_net_bindings; ++b) {
+    const NetBindingK& nb = net_bindings[b];
+    if (nb.driver_fwp == f && kfwps[f].net == kNetDriverFwp) {
+      info.role = abi::kNetDriver;
+      info.bindings[info.num_bindings++] = nb.driver_side;
+    } else if (nb.tenant_fwp == f && kfwps[f].net == static_cast<int32_t>(b)) {
+      info.role = abi::kNetTenant;
+      info.bindings[info.num_bindings++] = nb.tenant_side;
+    }
+  }
+  UserAccess access;
+  memcpy(reinterpret_cast<void*>(ptr), &info, sizeof info);
+  return 0;
+}
+
+// Wires the network path the compiled scenario's ports ask for (fwp/abi.hpp, NetInfo). The blob
+// reader has checked the ports; what can still fail is capacity (capabilities, notifications).
+bool bind_ports() {
+  const uint32_t ports = scenario.count(blob::kPorts);
+  auto fail = [](const char* why, uint32_t tenant) {
+    kprintf("edgeos: network binding of tenant %u failed: %s\n", tenant, why);
+    return false;
+  };
+  size_t storage_used = 0;
+  for (uint32_t p = 0; p < ports; ++p) {
+    const uint32_t tenant = scenario.port(p).tenant;
+    bool seen = false;  // one binding per tenant, for all its ports
+    for (uint32_t q = 0; q < p; ++q) seen = seen || scenario.port(q).tenant == tenant;
+    if (seen) continue;
+    if (num_net_bindings == kMaxNetBindings) return fail("more bound tenants than the kernel wires (5)", tenant);
+    const uint32_t server = scenario.tenant(tenant).server;
+    // The tenant's FWP (its only instance) and its first sporadic thread; the server's driver FWP.
+    uint32_t fwp_index = 0;
+    for (uint32_t t = 0; t < tenant; ++t) fwp_index += scenario.tenant(t).instances;
+    const FwpId tenant_fwp = fwp_ids[fwp_index];
+    ThreadId handler{kNoIndex, 0};
+    FwpId driver{kNoIndex, 0};
+    for (uint32_t k = 0; k < scenario.total_threads(); ++k) {
+      const Thread* th = *kernel->thread(thread_ids[k]);
+      const uint32_t th_tenant = kfwps[th->fwp->slot_index].tenant;
+      if (kthreads[thread_ids[k].index].program == abi::kProgramNicDriver && scenario.tenant(th_tenant).server == server) {
+        driver = kernel->fwp_id(*th->fwp);
+      }
+      if (th_tenant == tenant && th->release_kind == ReleaseKind::kSporadic && handler.index == kNoIndex) handler = thread_ids[k];
+    }
+    if (driver.index == kNoIndex || handler.index == kNoIndex) return fail("no driver FWP or no sporadic thread", tenant);
+    const size_t ring_bytes = size_t{abi::kNetRingSlots} * (4 + abi::kNetSlotSize);
+    const Result<RingId> to = kernel->ring_create(Span<uint8_t>(net_ring_storage + storage_used, ring_bytes), abi::kNetSlotSize,
+                                                  abi::kNetRingSlots);
+    const Result<RingId> from = kernel->ring_create(Span<uint8_t>(net_ring_storage + storage_used + ring_bytes, ring_bytes),
+                                                    abi::kNetSlotSize, abi::kNetRingSlots);
+    storage_used += 2 * ring_bytes;
+    const Result<NotificationId> n = kernel->notification_create();
+    if (!to || !from || !n || !kernel->notification_bind(*n, handler)) return fail("out of rings or notifications", tenant);
+    const Result<CapSlot> d_to = kernel->grant_ring(driver, *to, CapKind::kRingSend);
+    const Result<CapSlot> d_from = kernel->grant_ring(driver, *from, CapKind::kRingReceive);
+    const Result<CapSlot> d_notify = kernel->grant_notification(driver, *n, CapKind::kNotifySend);
+    const Result<CapSlot> t_from = kernel->grant_ring(tenant_fwp, *to, CapKind::kRingReceive);
+    const Result<CapSlot> t_to = kernel->grant_ring(tenant_fwp, *from, CapKind::kRingSend);
+    if (!d_to || !d_from || !d_notify || !t_from || !t_to) return fail("out of capability slots", tenant);
+    NetBindingK& b = net_bindings[num_net_bindings];
+    b.tenant_fwp = tenant_fwp.index;
+    b.driver_fwp = driver.index;
+    b.driver_side = abi::NetBinding{{}, 0, *d_to, *d_from, *d_notify};
+    b.tenant_side = abi::NetBinding{{}, 0, *t_to, *t_from, 0};
+    for (uint32_t q = p; q < ports; ++q) {
+      if (scenario.port(q).tenant != tenant || b.driver_side.num_ports == 8) continue;
+      b.driver_side.ports[b.driver_side.num_ports++] = scenario.port(q).port;
+    }
+    for (uint32_t i = 0; i < b.driver_side.num_ports; ++i) b.tenant_side.ports[i] = b.driver_side.ports[i];
+    b.tenant_side.num_ports = b.driver_side.num_ports;
+    kfwps[tenant_fwp.index].net = static_cast<int32_t>(num_net_bindings);
+    kfwps[driver.index].net = kNetDriverFwp;
+    ++num_net_bindings;
+    kprintf("net: tenant %u bound to UDP port %u%s (driver FWP %u)\n", tenant, b.driver_side.ports[0],
+            b.driver_side.num_ports > 1 ? " and more" : "", driver.index);
+  }
+  return true;
+}
+
 // Handles a system call of the running thread; its result goes to the saved context's rax.
 void syscall(Thread& t, KThread& kt) {
   x86::UserContext& c = kt.ctx;
@@ -837,6 +963,12 @@ void syscall(Thread& t, KThread& kt) {
     case abi::kSysPuts:
       r = sys_puts(t, a0, a1);
       break;
+    case abi::kSysMemMap:
+      r = sys_mem_map(t, a0);
+      break;
+    case abi::kSysNetInfo:
+      r = sys_net_info(t, a0);
+      break;
     case abi::kSysNicInfo: {
       // Only the FWP that holds the NIC learns where it is (and it is mapped only there).
       if (!holds_nic(t.domain->slot_index) || !x86::user_range_ok(space_of(t.domain), a0, sizeof(abi::NicInfo), true)) {
@@ -917,6 +1049,8 @@ Status PcPlatform::fwp_reset(Fwp& fwp, const FwpTemplate&) {
   KFwp& k = kfwps[fwp.slot_index];
   quiesce();  // its stacks are unmapped and freed below
   release_nic(fwp.slot_index, k.space);
+  x86::unmap_range(k.space, abi::kHeapWindow, k.heap_pages * x86::kPageSize);  // frees the heap's frames
+  k.heap_pages = 0;
   reset_image(image, k.space);
   for (uint32_t i = 0; i < kStackSlots; ++i) {
     if ((k.stacks[i / 64] >> (i % 64)) & 1) {
@@ -1194,6 +1328,7 @@ void start_other_cpus(const pc::BootInfo& boot) {
       kfwps[fwp_ids[k].index].instance = i;
     }
   }
+  if (!bind_ports()) pc::qemu_exit(pc::kExitFailure);
   kprintf("scenario: %u FWPs, %u threads on %u CPU%s (%s), %lu ms; %lu frames free\n", scenario.total_fwps(),
           scenario.total_threads(), num_cpus, num_cpus == 1 ? "" : "s",
           scenario.server(0).policy == 1 ? "EDF" : "fixed priority",

@@ -29,9 +29,37 @@ struct BootCmdOptions {
   std::string seed;
   std::string duration;
   std::string trace = "both";
+  std::string serve;      // --serve DURATION: the run's length, in real time (no --icount)
+  int port_offset = 0;    // host port = bound port + this
   harness::BootOptions boot;
   bool quiet = false;
 };
+
+// The machine's network from the scenario: the first server with a NIC gives the model (unless
+// --nic chose one), MAC and address; every bound UDP port is forwarded from 127.0.0.1.
+void network_from_scenario(const scenario::Scenario& s, harness::BootOptions& boot, int port_offset) {
+  const scenario::Server* with_nic = nullptr;
+  for (const scenario::Server& sv : s.servers) {
+    if (sv.nic.model != "none" && with_nic == nullptr) with_nic = &sv;
+  }
+  if (boot.nic.empty()) boot.nic = with_nic != nullptr ? with_nic->nic.model : "none";
+  if (with_nic != nullptr) {
+    const uint8_t* m = with_nic->nic.mac;
+    boot.mac = fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5]);
+    const uint32_t ip = with_nic->nic.ipv4;
+    boot.guest_ip = fmt::format("{}.{}.{}.{}", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+  }
+  for (const scenario::Tenant& t : s.tenants) {
+    for (const uint16_t p : t.udp_ports) {
+      const int host = p + port_offset;
+      if (host < 1 || host > 65535) {
+        throw InputError(fmt::format("--port-offset: UDP port {} of tenant \"{}\" would be forwarded from host port {}, "
+                                     "outside 1 to 65535", p, t.name, host));
+      }
+      boot.udp_forwards.push_back({static_cast<uint16_t>(host), p});
+    }
+  }
+}
 
 // A scenario as the kernel runs it: the file with --seed and --duration applied (one CPU), and
 // the names of its objects. The kernel instantiates in the canonical order, so the simulator's
@@ -72,7 +100,16 @@ KernelScenario kernel_scenario(const std::string& file, const std::string& seed,
 }
 
 int run_boot(BootCmdOptions& o) {
+  if (!o.serve.empty()) {
+    if (o.boot.icount) {
+      throw InputError("--serve: the guest serves real clients in real time; under --icount its clock would race ahead of "
+                       "them (leave --icount out)");
+    }
+    if (!o.duration.empty()) throw InputError("--serve: give the run's length once (--serve or --duration)");
+    o.duration = o.serve;
+  }
   const KernelScenario k = kernel_scenario(o.file, o.seed, o.duration);
+  network_from_scenario(k.s, o.boot, o.port_offset);
   const scenario::Scenario& s = k.s;
   const TraceNames& names = k.names;
   const std::vector<uint32_t>& tenant_of_fwp = k.tenant_of_fwp;
@@ -87,6 +124,11 @@ int run_boot(BootCmdOptions& o) {
     }
   }
   o.boot.cpus = k.cpus;
+  if (!o.quiet && !o.boot.udp_forwards.empty()) {
+    fmt::print(stderr, "{} NIC ({}, {}); UDP", o.boot.nic, o.boot.mac, o.boot.guest_ip);
+    for (const harness::BootOptions::Forward& f : o.boot.udp_forwards) fmt::print(stderr, " 127.0.0.1:{}->{}", f.host, f.guest);
+    fmt::print(stderr, "{}\n", o.serve.empty() ? "" : fmt::format(", serving for {}", o.serve));
+  }
   const harness::BootResult r = harness::boot(blob, s.duration.ns(), o.boot);
   write_file_atomically(o.out + "/serial.log", r.serial);
   if (!r.ok) {
@@ -188,6 +230,8 @@ std::vector<std::string> comparison_lines(const sim::Comparison& c, const TraceN
 
 int run_validate(ValidateOptions& o) {
   const KernelScenario k = kernel_scenario(o.file, o.seed, o.duration);
+  network_from_scenario(k.s, o.boot, 0);
+  o.boot.udp_forwards.clear();  // an --icount run: no real clients
   const scenario::Scenario& s = k.s;
   const Instant end = Instant::epoch() + s.duration;
   for (const scenario::ThreadSpec& t : s.threads) {
@@ -310,8 +354,8 @@ void add_machine_options(CLI::App* cmd, harness::BootOptions& boot) {
   cmd->add_option("--kernel", boot.kernel, "the kernel image (default: the one built next to this program)");
   cmd->add_option("--nic", boot.nic,
                   "the machine's network card: none, virtio (virtio 1.0 virtio-net-pci) or e1000 (82540EM), on\n"
-                  "QEMU's user-mode network; the kernel lists the PCI devices it finds on its console")
-      ->capture_default_str()
+                  "QEMU's user-mode network (default: the scenario's server nic, else none); the kernel lists the\n"
+                  "PCI devices it finds on its console")
       ->check(CLI::IsMember({"none", "virtio", "e1000"}));
   cmd->add_option("--timeout", boot.timeout_s, "seconds of wall time before giving up (default: from the duration)");
   cmd->add_option("--cmdline", boot.cmdline, "the kernel's command line");
@@ -329,6 +373,7 @@ void add_machine_options(CLI::App* cmd, harness::BootOptions& boot) {
 
 Action add_boot(CLI::App& app) {
   auto opt = std::make_shared<BootCmdOptions>();
+  opt->boot.nic = "";  // the scenario's, unless --nic says otherwise
   CLI::App* cmd = app.add_subcommand(
       "boot",
       "Run a scenario on the x86-64 kernel under QEMU (or Bochs): compile it, boot the kernel with it as a\n"
@@ -349,6 +394,12 @@ Action add_boot(CLI::App& app) {
                 "deterministic clock: QEMU counts one instruction per nanosecond (TCG); two runs give identical traces");
   cmd->add_flag("--iso", opt->boot.iso, "boot from a GRUB ISO (grub-mkrescue) instead of QEMU's -kernel");
   cmd->add_flag("--uefi", opt->boot.uefi, "with --iso: boot under UEFI firmware (OVMF) instead of SeaBIOS");
+  cmd->add_option("--serve", opt->serve,
+                  "serve real clients for this long (a duration, e.g. 30s), in real time: the scenario's bound UDP\n"
+                  "ports are forwarded from 127.0.0.1 (plus --port-offset); not with --icount");
+  cmd->add_option("--port-offset", opt->port_offset,
+                  "forward each bound UDP port P from host port P + this (default 0)")
+      ->capture_default_str();
   add_machine_options(cmd, opt->boot);
   cmd->add_flag("--quiet", opt->quiet, "print nothing; only write the files");
   return [cmd, opt]() { return cmd->parsed() ? run_boot(*opt) : -1; };
@@ -356,6 +407,7 @@ Action add_boot(CLI::App& app) {
 
 Action add_validate(CLI::App& app) {
   auto opt = std::make_shared<ValidateOptions>();
+  opt->boot.nic = "";
   CLI::App* cmd = app.add_subcommand(
       "validate",
       "Run a scenario in the core-only simulator and on the x86-64 kernel (QEMU with -icount, or Bochs) and\n"

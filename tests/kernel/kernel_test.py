@@ -983,6 +983,146 @@ priority = 5
         self.assertIn("[net] nic-driver: arp 10.0.2.2 is at 52:55:0a:00:02:02", serial)
 
 
+SERVE_TOML = """
+[scenario]
+name = "serve-{model}"
+duration = "1s"
+
+[[server]]
+cpus = 1
+policy = "fp"
+nic = {{ model = "{model}" }}
+
+[[tenant]]
+name = "net"
+
+[[tenant]]
+name = "sensors"
+udp = [5683]
+
+[[tenant]]
+name = "echo"
+udp = [9007]
+
+[[thread]]
+name = "driver"
+tenant = "net"
+program = "nic-driver"
+period = "1ms"
+cost = "20us"
+priority = 9
+
+[[thread]]
+name = "coap"
+tenant = "sensors"
+program = "coap"
+release = "sporadic"
+period = "100us"
+deadline = "5ms"
+cost = "50us"
+priority = 5
+
+[[thread]]
+name = "echo"
+tenant = "echo"
+program = "udp-echo"
+release = "sporadic"
+period = "100us"
+deadline = "5ms"
+cost = "50us"
+priority = 4
+"""
+
+
+def coap_client():
+    for name in ("coap-client-notls", "coap-client", "coap-client-gnutls", "coap-client-openssl"):
+        if shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+class Net(unittest.TestCase):
+    """Real clients on the host against tenants in the booted kernel, through QEMU's user-mode
+    network (127.0.0.1:P + offset forwarded to the guest's port P): Debian's coap-client against the
+    CoAP tenant (its answers are RFC 7252's and the sensor resources' as documented in
+    fwp/apps/coap/include/edgeos/apps/coap/sensors.hpp), and datagrams of every size against the
+    UDP echo tenant, each answered with its own bytes. Every datagram goes device -> driver FWP ->
+    the tenant's ring (copied) -> its job, released by the driver's notification -> back."""
+
+    SERVE_SECONDS = 14
+
+    def serve(self, model):
+        d = tempfile.mkdtemp(prefix="edgeos-net-test-")
+        self.addCleanup(shutil.rmtree, d, True)
+        path = os.path.join(d, "serve.toml")
+        with open(path, "w") as f:
+            f.write(SERVE_TOML.format(model=model))
+        offset = random.Random().randrange(20000, 40000, 10)
+        proc = subprocess.Popen([EDGEOS, "boot", path, "--kernel", KERNEL, "--serve", f"{self.SERVE_SECONDS}s",
+                                 "--port-offset", str(offset), "--accel", "tcg", "--out", os.path.join(d, "out"),
+                                 "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        return d, proc, offset
+
+    def finish(self, d, proc):
+        out, err = proc.communicate(timeout=self.SERVE_SECONDS + 120)
+        self.assertEqual(proc.returncode, 0, err)
+        return serial_of(os.path.join(d, "out"))
+
+    def echo(self, port, payload, deadline):
+        """Sends `payload` until its echo comes back (the guest may still be booting), or None."""
+        import socket
+        import time
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(0.5)
+            while time.monotonic() < deadline:
+                s.sendto(payload, ("127.0.0.1", port))
+                try:
+                    data, _ = s.recvfrom(65536)
+                    return data
+                except socket.timeout:
+                    continue
+        return None
+
+    def check_model(self, model):
+        import time
+        d, proc, offset = self.serve(model)
+        deadline = time.monotonic() + self.SERVE_SECONDS - 2
+        # The echo tenant first: it also tells when the guest is up.
+        first = self.echo(9007 + offset, b"hello edgeos", deadline)
+        self.assertEqual(first, b"hello edgeos", "no echo from the guest")
+        rng = random.Random(7)
+        for size in (1, 100, 1000, 1472):
+            payload = bytes(rng.randrange(256) for _ in range(size))
+            self.assertEqual(self.echo(9007 + offset, payload, deadline), payload, f"echo of {size} bytes")
+        if coap_client() is not None:
+            port = 5683 + offset
+            get = lambda path: subprocess.run([coap_client(), "-B", "4", "-m", "get", f"coap://127.0.0.1:{port}{path}"],
+                                              capture_output=True, text=True, timeout=30)
+            self.assertEqual(get("/temp").stdout.strip(), "22.50")
+            self.assertEqual(get("/humidity").stdout.strip(), "41.00")
+            core = get("/.well-known/core").stdout
+            for resource in ("</temp>", "</humidity>", "</config>"):
+                self.assertIn(resource, core)
+            put = subprocess.run([coap_client(), "-B", "4", "-m", "put", "-e", "interval=5s",
+                                  f"coap://127.0.0.1:{port}/config"], capture_output=True, text=True, timeout=30)
+            self.assertEqual(put.returncode, 0, put.stderr)
+            self.assertEqual(get("/config").stdout.strip(), "interval=5s")
+            missing = subprocess.run([coap_client(), "-B", "4", "-v", "6", "-m", "get", f"coap://127.0.0.1:{port}/nowhere"],
+                                     capture_output=True, text=True, timeout=30)
+            self.assertIn("4.04", missing.stdout + missing.stderr)
+        serial = self.finish(d, proc)
+        self.assertIn("[sensors] coap: serving UDP port 5683", serial)
+        self.assertIn("[echo] udp-echo: serving UDP port 9007", serial)
+        self.assertNotRegex(serial, r"\] killed:")
+
+    def test_virtio(self):
+        self.check_model("virtio")
+
+    def test_e1000(self):
+        self.check_model("e1000")
+
+
 class Loaders(unittest.TestCase):
     POLICY, TASKS, END = SETS["rm-schedulable"]
 

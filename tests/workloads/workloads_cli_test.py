@@ -160,7 +160,7 @@ class Sim(unittest.TestCase):
             with open(blob, "rb") as f:
                 data = f.read()
             magic, version, header, total = struct.unpack_from("<8sHHI", data)
-            self.assertEqual((magic, version, header, total), (b"EDGEOSSC", 2, 128, len(data)))
+            self.assertEqual((magic, version, header, total), (b"EDGEOSSC", 3, 144, len(data)))
             # The workloads travel as arrivals (section 8: offset, count at 40 + 8 * 8).
             _, arrivals = struct.unpack_from("<II", data, 40 + 8 * 8)
             self.assertGreater(arrivals, 0)

@@ -11,6 +11,7 @@
 #include "edgeos/hosted/error.hpp"
 #include "edgeos/hosted/parse.hpp"
 #include "edgeos/workloads/generators.hpp"
+#include "edgeos/workloads/scenario_blob.hpp"
 #include "edgeos/workloads/task_set.hpp"
 
 namespace edgeos::scenario {
@@ -131,6 +132,48 @@ std::string names_of(const auto& items) {
 
 }  // namespace
 
+// UDP ports bound to tenants (kernel backend): each port once; a bound tenant runs one FWP on a
+// server with a NIC whose driver FWP is another tenant's (a thread running "nic-driver"), and has a
+// sporadic thread for the datagrams to release.
+void validate_network(const Scenario& s) {
+  std::map<uint16_t, std::string> owner;
+  for (const Tenant& t : s.tenants) {
+    if (t.udp_ports.empty()) continue;
+    const std::string what = fmt::format("tenant \"{}\": udp", t.name);
+    for (const uint16_t p : t.udp_ports) {
+      if (auto [it, fresh] = owner.emplace(p, t.name); !fresh) {
+        fail(t.udp_where, fmt::format("{}: port {} is bound to tenant \"{}\" already", what, p, it->second));
+      }
+    }
+    if (t.instances != 1) {
+      fail(t.udp_where, fmt::format("{}: a tenant with {} instances; bound ports go to a tenant of one FWP", what, t.instances));
+    }
+    const Server* sv = s.find_server(t.server);
+    if (sv == nullptr) continue;  // reported below
+    if (sv->nic.model == "none") {
+      fail(t.udp_where, fmt::format("{}: server \"{}\" has no NIC (give it nic = {{ model = \"virtio\" }})", what, sv->name));
+    }
+    std::vector<std::string> drivers;
+    bool sporadic = false;
+    for (const ThreadSpec& th : s.threads) {
+      const Tenant* tn = s.find_tenant(th.tenant);
+      if (tn == nullptr || tn->server != t.server) continue;
+      if (th.program == blob::kProgramNicDriver && std::find(drivers.begin(), drivers.end(), tn->name) == drivers.end()) {
+        drivers.push_back(tn->name);
+      }
+      if (tn == &t && th.release == ReleaseKind::kSporadic) sporadic = true;
+    }
+    if (drivers.size() != 1) {
+      fail(t.udp_where, fmt::format("{}: server \"{}\" needs exactly one driver tenant (a thread with program = "
+                                    "\"nic-driver\"), found {}", what, sv->name, drivers.size()));
+    }
+    if (drivers.front() == t.name) fail(t.udp_where, what + ": the driver's own tenant cannot be bound to ports");
+    if (!sporadic) {
+      fail(t.udp_where, what + ": the tenant needs a sporadic thread (release = \"sporadic\"): its datagrams release its jobs");
+    }
+  }
+}
+
 void validate(const Scenario& s) {
   unique_names(s.servers, "server");
   unique_names(s.templates, "template");
@@ -141,6 +184,8 @@ void validate(const Scenario& s) {
   unique_names(s.devices, "device");
   if (s.tenants.empty()) throw InputError(fmt::format("{}: no [[tenant]]: nothing to run", s.file));
   if (s.threads.empty()) throw InputError(fmt::format("{}: no [[thread]]: nothing to run", s.file));
+
+  validate_network(s);
 
   for (const Tenant& t : s.tenants) {
     if (s.find_server(t.server) == nullptr) {

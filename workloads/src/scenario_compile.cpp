@@ -227,6 +227,30 @@ std::string compile_scenario(const Scenario& s) {
     o.pad(start + blob::kRecordSize[blob::kRings]);
     ++count[blob::kRings];
   }
+  for (size_t i = 0; i < s.servers.size(); ++i) {
+    const Nic& n = s.servers[i].nic;
+    if (n.model == "none") continue;
+    Out& o = sec[blob::kNics];
+    const size_t start = o.size();
+    o.u32(static_cast<uint32_t>(i));
+    o.u8(n.model == "virtio" ? 1 : 2);
+    o.u8(0);
+    for (const uint8_t b : n.mac) o.u8(b);
+    o.u32(n.ipv4);
+    o.pad(start + blob::kRecordSize[blob::kNics]);
+    ++count[blob::kNics];
+  }
+  for (size_t i = 0; i < s.tenants.size(); ++i) {
+    for (const uint16_t port : s.tenants[i].udp_ports) {
+      Out& o = sec[blob::kPorts];
+      o.u32(static_cast<uint32_t>(i));
+      o.u8(static_cast<uint8_t>(port));
+      o.u8(static_cast<uint8_t>(port >> 8));
+      o.u8(0);
+      o.u8(0);
+      ++count[blob::kPorts];
+    }
+  }
   compile_workloads(s, sec, count);
   sec[blob::kStrings].bytes() = strings;
   count[blob::kStrings] = static_cast<uint32_t>(strings.size());

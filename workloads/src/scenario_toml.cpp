@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -405,6 +406,37 @@ std::string context_of(const toml::table& t, std::string_view kind, size_t index
   return fmt::format("{} #{}", kind, index);
 }
 
+// A server's `nic` table: model, MAC ("52:54:00:12:34:56") and IPv4 address ("10.0.2.15").
+Nic parse_nic(const toml::table& t, const std::string& context, const std::string& file) {
+  const Reader r(t, context, file, {"model", "mac", "ipv4"});
+  Nic nic;
+  nic.model = r.str("model").value_or("virtio");
+  if (nic.model != "none" && nic.model != "virtio" && nic.model != "e1000") {
+    r.fail("model", fmt::format("expected \"virtio\", \"e1000\" or \"none\", got \"{}\"", nic.model));
+  }
+  if (const std::optional<std::string> mac = r.str("mac")) {
+    unsigned b[6];
+    char tail = 0;
+    if (std::sscanf(mac->c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6 ||
+        mac->size() != 17) {
+      r.fail("mac", fmt::format("expected six hexadecimal bytes like \"52:54:00:12:34:56\", got \"{}\"", *mac));
+    }
+    if ((b[0] & 1) != 0) r.fail("mac", "a group (multicast) address; a NIC's own address has bit 0 of its first byte clear");
+    for (int i = 0; i < 6; ++i) nic.mac[i] = static_cast<uint8_t>(b[i]);
+  }
+  if (const std::optional<std::string> ip = r.str("ipv4")) {
+    unsigned a[4];
+    char tail = 0;
+    if (std::sscanf(ip->c_str(), "%3u.%3u.%3u.%3u%c", &a[0], &a[1], &a[2], &a[3], &tail) != 4 || a[0] > 255 ||
+        a[1] > 255 || a[2] > 255 || a[3] > 255) {
+      r.fail("ipv4", fmt::format("expected a dotted IPv4 address like \"10.0.2.15\", got \"{}\"", *ip));
+    }
+    nic.ipv4 = (a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3];
+  }
+  nic.where = r.location();
+  return nic;
+}
+
 constexpr std::string_view kTopLevel[] = {"scenario", "server", "template", "tenant", "thread",
                                           "invoke",   "ring",   "workload", "device"};
 
@@ -459,7 +491,8 @@ Scenario parse_scenario(std::string_view text, const std::string& name, const st
   }
 
   for (const toml::table* t : tables(root, "server", name)) {
-    const Reader r(*t, context_of(*t, "server", s.servers.size()), name, {"name", "cpus", "speed", "policy", "platform", "host"});
+    const Reader r(*t, context_of(*t, "server", s.servers.size()), name,
+                   {"name", "cpus", "speed", "policy", "platform", "host", "nic"});
     Server v;
     v.name = r.str("name").value_or(fmt::format("server{}", s.servers.size()));
     v.cpus = static_cast<uint32_t>(r.integer("cpus", 1, 1, 1024));
@@ -468,6 +501,7 @@ Scenario parse_scenario(std::string_view text, const std::string& name, const st
     if (v.policy != "fp" && v.policy != "edf") r.fail("policy", fmt::format("expected \"fp\" or \"edf\", got \"{}\"", v.policy));
     v.platform = resolve(base_dir, r.str("platform").value_or(""));
     v.host = r.str("host").value_or("");
+    if (const toml::table* nic = r.table("nic")) v.nic = parse_nic(*nic, r.context() + ".nic", name);
     v.where = r.location();
     s.servers.push_back(v);
   }
@@ -489,12 +523,20 @@ Scenario parse_scenario(std::string_view text, const std::string& name, const st
   }
 
   for (const toml::table* t : tables(root, "tenant", name)) {
-    const Reader r(*t, context_of(*t, "tenant", s.tenants.size()), name, {"name", "server", "template", "instances"});
+    const Reader r(*t, context_of(*t, "tenant", s.tenants.size()), name, {"name", "server", "template", "instances", "udp"});
     Tenant v;
     v.name = r.required_str("name");
     v.server = r.str("server").value_or(s.servers.front().name);
     v.tmpl = r.str("template").value_or("");
     v.instances = static_cast<uint32_t>(r.integer("instances", 1, 1, 1 << 20));
+    if (const toml::array* ports = r.array("udp")) {
+      for (const toml::node& p : *ports) {
+        const std::optional<int64_t> port = p.value<int64_t>();
+        if (!p.is_integer() || !port || *port < 1 || *port > 65535) r.fail("udp", "expected an array of UDP port numbers (1 to 65535)");
+        v.udp_ports.push_back(static_cast<uint16_t>(*port));
+      }
+      v.udp_where = r.location("udp");
+    }
     v.where = r.location();
     s.tenants.push_back(v);
   }

@@ -99,11 +99,15 @@ std::vector<std::string> qemu_args(const BootOptions& o, const std::string& acce
                                 "-monitor", "none", "-serial", "file:" + serial.string(),
                                 "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"};
   // The NIC, if any, with a fixed MAC (the guest's; deterministic runs need it fixed too).
-  if (o.nic == "none") {
+  if (o.nic.empty() || o.nic == "none") {
     a.insert(a.end(), {"-nic", "none"});
   } else {
     const std::string model = o.nic == "virtio" ? "virtio-net-pci,disable-legacy=on" : "e1000";
-    a.insert(a.end(), {"-netdev", "user,id=net0", "-device", model + ",netdev=net0,mac=52:54:00:12:34:56"});
+    std::string netdev = "user,id=net0";
+    for (const BootOptions::Forward& f : o.udp_forwards) {
+      netdev += fmt::format(",hostfwd=udp:127.0.0.1:{}-{}:{}", f.host, o.guest_ip, f.guest);
+    }
+    a.insert(a.end(), {"-netdev", netdev, "-device", model + ",netdev=net0,mac=" + o.mac});
   }
   if (!trace.empty()) {
     a.push_back("-debugcon");
@@ -354,11 +358,13 @@ BootResult boot(const std::string& blob, int64_t duration_ns, const BootOptions&
   if (o.accel != "auto" && o.accel != "tcg" && o.accel != "kvm") throw InputError("--accel: expected auto, tcg or kvm");
   if (o.icount && o.accel == "kvm") throw InputError("--icount needs TCG (QEMU counts instructions only when it emulates them); use --accel tcg or auto");
   if (o.emulator != "qemu" && o.emulator != "bochs") throw InputError("--emulator: expected qemu or bochs");
-  if (o.nic != "none" && o.nic != "virtio" && o.nic != "e1000") throw InputError("--nic: expected none, virtio or e1000");
+  if (!o.nic.empty() && o.nic != "none" && o.nic != "virtio" && o.nic != "e1000") {
+    throw InputError("--nic: expected none, virtio or e1000");
+  }
   if (o.cpus < 1 || o.cpus > 16) throw InputError(fmt::format("the kernel runs 1 to 16 CPUs, not {}", o.cpus));
   const bool bochs = o.emulator == "bochs";
   if (bochs && o.uefi) throw InputError("--uefi: Bochs boots by its BIOS; use --emulator qemu for UEFI (OVMF)");
-  if (bochs && o.nic != "none") throw InputError("--nic: the Bochs machine has no NIC here; use --emulator qemu");
+  if (bochs && !o.nic.empty() && o.nic != "none") throw InputError("--nic: the Bochs machine has no NIC here; use --emulator qemu");
   if (bochs && o.accel == "kvm") throw InputError("--accel kvm: Bochs emulates every instruction; leave --accel out with --emulator bochs");
   {
     // Is the emulator there at all?

@@ -48,6 +48,16 @@ struct CostDist {
   Duration mean() const;
 };
 
+// A server's network card, for the kernel backend (the simulators do not model packets yet):
+// the device the machine gets (QEMU's -device), its MAC, and the IPv4 address the driver FWP's
+// stack answers on. The defaults are QEMU's user-mode network's guest.
+struct Nic {
+  std::string model = "none";  // none, virtio, e1000
+  uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+  uint32_t ipv4 = 0x0a00'020f;  // 10.0.2.15, host byte order
+  Location where;
+};
+
 struct Server {
   std::string name;
   uint32_t cpus = 1;
@@ -55,6 +65,7 @@ struct Server {
   std::string policy = "edf";  // "fp" or "edf", on every CPU
   std::string platform;      // SimGrid platform XML (SimGrid backend), relative to the scenario
   std::string host;          // the platform host that plays this server
+  Nic nic;
   Location where;
 };
 
@@ -70,6 +81,9 @@ struct Tenant {
   std::string server;    // resolved: never empty after validation
   std::string tmpl;      // empty: the tenant gets an implicit template of its own
   uint32_t instances = 1;  // FWPs of this tenant; each runs a copy of its threads
+  // UDP ports whose datagrams the server's driver FWP copies to this tenant (kernel backend).
+  std::vector<uint16_t> udp_ports;
+  Location udp_where;
   Location where;
 };
 

@@ -2,21 +2,21 @@
 // reads (the kernel loads it as a boot module). Written on the host by compile_scenario
 // (scenario_blob_writer.hpp); read here without libc, exceptions or the heap.
 //
-// Layout, version 2, every integer little-endian, records of fixed size (docs/scenario.md has the
+// Layout, version 3, every integer little-endian, records of fixed size (docs/scenario.md has the
 // field list):
 //
 //   offset  size  field
 //        0     8  magic "EDGEOSSC"
-//        8     2  version (2)
-//       10     2  header size (128)
+//        8     2  version (3)
+//       10     2  header size (144)
 //       12     4  total size in bytes
 //       16     4  checksum: FNV-1a (32-bit) of bytes [20, total)
 //       20     4  reserved (0)
 //       24     8  duration, ns
 //       32     8  seed
-//       40    88  11 sections, each (u32 offset, u32 count): strings (count = bytes), servers,
+//       40   104  13 sections, each (u32 offset, u32 count): strings (count = bytes), servers,
 //                 templates (declared, then one implicit per tenant without one), tenants,
-//                 threads, calls, invokes, rings, arrivals, pipelines, stages
+//                 threads, calls, invokes, rings, arrivals, pipelines, stages, nics, ports
 //
 // What the blob carries is what the kernel instantiates and replays: servers, templates, tenants,
 // threads with their scheduling contexts and cost models, calls, invoke capabilities and rings,
@@ -41,9 +41,9 @@
 
 namespace edgeos::blob {
 
-inline constexpr uint16_t kVersion = 2;
-inline constexpr uint32_t kHeaderSize = 128;
-inline constexpr uint32_t kNumSections = 11;
+inline constexpr uint16_t kVersion = 3;
+inline constexpr uint32_t kHeaderSize = 144;
+inline constexpr uint32_t kNumSections = 13;
 enum Section : uint32_t {
   kStrings,
   kServers,
@@ -56,9 +56,11 @@ enum Section : uint32_t {
   kArrivals,
   kPipelines,
   kStages,
+  kNics,   // the servers' network cards (kernel backend)
+  kPorts,  // UDP ports bound to tenants
 };
 // Record sizes in bytes, by section (strings: 1).
-inline constexpr uint32_t kRecordSize[kNumSections] = {1, 24, 16, 16, 120, 56, 8, 24, 48, 24, 4};
+inline constexpr uint32_t kRecordSize[kNumSections] = {1, 24, 16, 16, 120, 56, 8, 24, 48, 24, 4, 16, 8};
 inline constexpr uint32_t kMaxCount = 1u << 24;  // of any section, and of FWPs, threads and rings in all
 inline constexpr uint64_t kMaxRingBytes = uint64_t{1} << 32;  // ring storage in all
 
@@ -71,12 +73,14 @@ struct ProgramName {
   uint8_t id;
 };
 inline constexpr ProgramName kPrograms[] = {
-    {"task", 0},           {"bench-yield", 2},    {"bench-call", 3},      {"bench-spawn", 4},      {"nic-driver", 5},      {"write-kernel", 16},  {"read-kernel", 17},    {"write-other-fwp", 18}, {"read-unmapped", 19},
+    {"task", 0},           {"bench-yield", 2},    {"bench-call", 3},      {"bench-spawn", 4},      {"nic-driver", 5},      {"udp-echo", 6},        {"coap", 7},
+    {"write-kernel", 16},  {"read-kernel", 17},    {"write-other-fwp", 18}, {"read-unmapped", 19},
     {"execute-data", 20},  {"cli", 21},           {"hlt", 22},            {"wrmsr", 23},           {"out", 24},
     {"lgdt", 25},          {"divide-by-zero", 26}, {"stack-overflow", 27}, {"bad-syscall", 28},    {"bad-pointer", 29},
     {"call-depth", 30},    {"spin", 31},          {"fork-bomb", 32},     {"touch-device", 33},
 };
 inline constexpr uint8_t kProgramTask = 0;
+inline constexpr uint8_t kProgramNicDriver = 5;
 
 // Cost distributions (scenario::CostDist::Kind, in the same order).
 enum class CostKind : uint8_t { kFixed, kUniform, kNormal, kLogNormal, kExponential };
@@ -124,6 +128,18 @@ struct CallRec {
   uint32_t callee;  // tenant
   Duration at;
   Cost cost;
+};
+
+struct NicRec {
+  uint32_t server;
+  uint8_t model;  // 1 virtio, 2 e1000
+  uint8_t mac[6];
+  uint32_t ipv4;  // host byte order
+};
+
+struct PortRec {
+  uint32_t tenant;
+  uint16_t port;
 };
 
 struct InvokeRec {
@@ -271,6 +287,23 @@ class ScenarioBlob {
   RingRec ring(uint32_t i) const {
     const uint8_t* p = record(kRings, i);
     return RingRec{r32(p), r32(p + 4), r32(p + 8), r32(p + 12), r32(p + 16)};
+  }
+  NicRec nic(uint32_t i) const {
+    const uint8_t* p = record(kNics, i);
+    NicRec n{r32(p), p[4], {}, r32(p + 12)};
+    for (int k = 0; k < 6; ++k) n.mac[k] = p[6 + k];
+    return n;
+  }
+  PortRec port(uint32_t i) const {
+    const uint8_t* p = record(kPorts, i);
+    return PortRec{r32(p), static_cast<uint16_t>(detail::le(p + 4, 2))};
+  }
+  // The NIC record of server `s`, or count(kNics) if it has none.
+  uint32_t nic_of(uint32_t s) const {
+    for (uint32_t i = 0; i < count(kNics); ++i) {
+      if (nic(i).server == s) return i;
+    }
+    return count(kNics);
   }
   ArrivalRec arrival(uint32_t i) const {
     const uint8_t* p = record(kArrivals, i);
@@ -469,6 +502,22 @@ class ScenarioBlob {
     for (uint32_t i = 0; i < count(kInvokes); ++i) {
       const InvokeRec v = invoke(i);
       if (v.from >= tenants || v.to >= tenants) return BlobError::kBadReference;
+    }
+    // A NIC per server at most; ports bound once each, to tenants of one FWP on a server with one.
+    for (uint32_t i = 0; i < count(kNics); ++i) {
+      const NicRec n = nic(i);
+      if (n.server >= servers) return BlobError::kBadReference;
+      if (n.model < 1 || n.model > 2 || (n.mac[0] & 1) != 0 || nic_of(n.server) != i) return BlobError::kBadValue;
+    }
+    for (uint32_t i = 0; i < count(kPorts); ++i) {
+      const PortRec pr = port(i);
+      if (pr.tenant >= tenants) return BlobError::kBadReference;
+      if (pr.port == 0 || tenant(pr.tenant).instances != 1 || nic_of(tenant(pr.tenant).server) == count(kNics)) {
+        return BlobError::kBadValue;
+      }
+      for (uint32_t j = 0; j < i; ++j) {
+        if (port(j).port == pr.port) return BlobError::kBadValue;
+      }
     }
     for (uint32_t i = 0; i < count(kRings); ++i) {
       const RingRec r = ring(i);

@@ -30,9 +30,16 @@ struct BootOptions {
   std::string emulator = "qemu";  // qemu or bochs
   std::string bochs = "bochs";
   std::string bochs_cpu = "corei7_haswell_4770";  // a Bochs CPU model (bochs --help cpu)
-  // The machine's network card: none, virtio (a virtio 1.0 modern virtio-net-pci) or e1000 (the
-  // 82540EM), on QEMU's user-mode network (nothing outside the guest is reached without forwards).
+  // The machine's network card: none (or empty), virtio (a virtio 1.0 modern virtio-net-pci) or
+  // e1000 (the 82540EM), with MAC `mac`, on QEMU's user-mode network, which reaches nothing outside
+  // the guest but the forwards: UDP to 127.0.0.1:host on the host arrives at guest_ip:guest.
   std::string nic = "none";
+  std::string mac = "52:54:00:12:34:56";
+  std::string guest_ip = "10.0.2.15";
+  struct Forward {
+    uint16_t host = 0, guest = 0;
+  };
+  std::vector<Forward> udp_forwards;
 };
 
 struct BootResult {
