@@ -356,6 +356,16 @@ void driver_stats(const DriverState& st, const edgeos::drivers::Nic& nic) {
       .text(" ring-full ").dec(st.ring_full)
       .text(" no-tenant ").dec(st.no_tenant)
       .print();
+  // The stack's drops by cause, those that happened.
+  Line causes;
+  causes.text("nic-driver: drops");
+  bool any = false;
+  for (size_t i = 1; i < edgeos::net::kDropCauseCount; ++i) {
+    if (c.drops[i] == 0) continue;
+    causes.text(" ").text(edgeos::net::drop_cause_name(static_cast<edgeos::net::DropCause>(i))).text(" ").dec(c.drops[i]);
+    any = true;
+  }
+  if (any) causes.print();
 }
 
 [[noreturn]] void nic_driver() {

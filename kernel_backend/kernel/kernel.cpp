@@ -724,6 +724,29 @@ int64_t sys_puts(Thread& t, uint64_t ptr, uint64_t len) {
   return 0;
 }
 
+// A datagram crossing between the driver FWP and a tenant's rings: pkt_rx when the driver copies
+// one into the tenant's ring, pkt_tx when it takes the tenant's reply out for the wire. The record
+// names the tenant's FWP (so summaries count per tenant) and the payload's length.
+void trace_packet(const Thread& t, uint64_t slot, bool to_tenant, uint64_t length) {
+  if (kfwps[t.domain->slot_index].net != kNetDriverFwp) return;
+  for (uint32_t b = 0; b < num_net_bindings; ++b) {
+    const NetBindingK& nb = net_bindings[b];
+    if (nb.driver_fwp != t.domain->slot_index || slot != (to_tenant ? nb.driver_side.to_slot : nb.driver_side.from_slot)) {
+      continue;
+    }
+    TraceRecord m;
+    m.time_ns = platform.now().ns();
+    m.cpu = static_cast<uint16_t>(t.cpu);
+    m.event = to_tenant ? TraceEvent::kPktRx : TraceEvent::kPktTx;
+    m.fwp = nb.tenant_fwp;
+    m.thread = t.slot_index;
+    m.job = t.job();
+    m.value = static_cast<int64_t>(length >= sizeof(abi::NetHeader) ? length - sizeof(abi::NetHeader) : 0);
+    platform.trace(m);
+    return;
+  }
+}
+
 // kSysMemMap: `pages` more zeroed pages at the end of the calling FWP's heap; their address.
 int64_t sys_mem_map(const Thread& t, uint64_t pages) {
   KFwp& k = kfwps[t.domain->slot_index];
@@ -910,6 +933,7 @@ void syscall(Thread& t, KThread& kt) {
       UserAccess access;
       r = status(kernel->ring_send(id, static_cast<CapSlot>(a0 > 0xffff'ffff ? 0xffff'ffff : a0),
                                    reinterpret_cast<const void*>(a1), a2));
+      if (r == 0) trace_packet(t, a0, true, a2);
       break;
     }
     case abi::kSysRingReceive: {
@@ -921,6 +945,7 @@ void syscall(Thread& t, KThread& kt) {
       const Result<size_t> n = kernel->ring_receive(id, static_cast<CapSlot>(a0 > 0xffff'ffff ? 0xffff'ffff : a0),
                                                     reinterpret_cast<void*>(a1), a2);
       r = n ? static_cast<int64_t>(*n) : error_code(n.error());
+      if (n) trace_packet(t, a0, false, *n);
       break;
     }
     case abi::kSysYield:

@@ -400,6 +400,11 @@ Action add_boot(CLI::App& app) {
   cmd->add_option("--port-offset", opt->port_offset,
                   "forward each bound UDP port P from host port P + this (default 0)")
       ->capture_default_str();
+  cmd->add_option("--net", opt->boot.net,
+                  "the network behind the NIC: user (QEMU's user-mode network; bound ports forwarded from\n"
+                  "127.0.0.1), dgram:LOCAL:REMOTE (each Ethernet frame a UDP datagram between 127.0.0.1:LOCAL\n"
+                  "and 127.0.0.1:REMOTE: raw frames for tests), or tap:IFNAME (an existing tap device)")
+      ->capture_default_str();
   add_machine_options(cmd, opt->boot);
   cmd->add_flag("--quiet", opt->quiet, "print nothing; only write the files");
   return [cmd, opt]() { return cmd->parsed() ? run_boot(*opt) : -1; };

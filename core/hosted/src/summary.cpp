@@ -82,6 +82,16 @@ void SummaryBuilder::write(const TraceRecord& r) {
       close(r.cpu, r.time_ns);
       running_[r.cpu] = Open{r.time_ns, r.thread, r.fwp};
       break;
+    case TraceEvent::kPktRx:
+    case TraceEvent::kPktTx: {
+      const bool in = r.event == TraceEvent::kPktRx;
+      const uint64_t bytes = r.value > 0 ? static_cast<uint64_t>(r.value) : 0;
+      for (JobStats* st : {&tn.stats, &total_.stats}) {
+        ++(in ? st->packets_in : st->packets_out);
+        (in ? st->bytes_in : st->bytes_out) += bytes;
+      }
+      break;
+    }
     case TraceEvent::kPreempt:
     case TraceEvent::kBlock:
     case TraceEvent::kThreadExit:
@@ -113,6 +123,10 @@ Summary SummaryBuilder::finish(const TraceNames& names, Instant start, Instant e
       groups[g].stats.completed += a.stats.completed;
       groups[g].stats.misses += a.stats.misses;
       groups[g].stats.cpu_time += a.stats.cpu_time;
+      groups[g].stats.packets_in += a.stats.packets_in;
+      groups[g].stats.packets_out += a.stats.packets_out;
+      groups[g].stats.bytes_in += a.stats.bytes_in;
+      groups[g].stats.bytes_out += a.stats.bytes_out;
       groups[g].responses.insert(groups[g].responses.end(), a.responses.begin(), a.responses.end());
     }
     for (size_t g = 0; g < groups.size(); ++g) {
@@ -211,6 +225,10 @@ nlohmann::ordered_json to_json(const JobStats& t) {
   j["deadline_misses"] = t.misses;
   j["cpu_time_ns"] = t.cpu_time.ns();
   j["response_time"] = response_stats_json(t.response);
+  j["packets_in"] = t.packets_in;
+  j["packets_out"] = t.packets_out;
+  j["bytes_in"] = t.bytes_in;
+  j["bytes_out"] = t.bytes_out;
   return j;
 }
 }  // namespace

@@ -103,9 +103,19 @@ std::vector<std::string> qemu_args(const BootOptions& o, const std::string& acce
     a.insert(a.end(), {"-nic", "none"});
   } else {
     const std::string model = o.nic == "virtio" ? "virtio-net-pci,disable-legacy=on" : "e1000";
-    std::string netdev = "user,id=net0";
-    for (const BootOptions::Forward& f : o.udp_forwards) {
-      netdev += fmt::format(",hostfwd=udp:127.0.0.1:{}-{}:{}", f.host, o.guest_ip, f.guest);
+    std::string netdev;
+    if (o.net.rfind("dgram:", 0) == 0) {
+      const size_t colon = o.net.find(':', 6);
+      netdev = fmt::format("dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.port={},"
+                           "remote.type=inet,remote.host=127.0.0.1,remote.port={}",
+                           o.net.substr(6, colon - 6), o.net.substr(colon + 1));
+    } else if (o.net.rfind("tap:", 0) == 0) {
+      netdev = fmt::format("tap,id=net0,ifname={},script=no,downscript=no", o.net.substr(4));
+    } else {
+      netdev = "user,id=net0";
+      for (const BootOptions::Forward& f : o.udp_forwards) {
+        netdev += fmt::format(",hostfwd=udp:127.0.0.1:{}-{}:{}", f.host, o.guest_ip, f.guest);
+      }
     }
     a.insert(a.end(), {"-netdev", netdev, "-device", model + ",netdev=net0,mac=" + o.mac});
   }
@@ -364,6 +374,25 @@ BootResult boot(const std::string& blob, int64_t duration_ns, const BootOptions&
   if (o.cpus < 1 || o.cpus > 16) throw InputError(fmt::format("the kernel runs 1 to 16 CPUs, not {}", o.cpus));
   const bool bochs = o.emulator == "bochs";
   if (bochs && o.uefi) throw InputError("--uefi: Bochs boots by its BIOS; use --emulator qemu for UEFI (OVMF)");
+  {
+    // --net: user, dgram:LOCAL:REMOTE (two ports) or tap:IFNAME.
+    auto port_ok = [](const std::string& p) {
+      return !p.empty() && p.size() <= 5 && p.find_first_not_of("0123456789") == std::string::npos && std::stoi(p) >= 1 &&
+             std::stoi(p) <= 65535;
+    };
+    bool ok = o.net == "user";
+    if (o.net.rfind("dgram:", 0) == 0) {
+      const size_t colon = o.net.find(':', 6);
+      ok = colon != std::string::npos && port_ok(o.net.substr(6, colon - 6)) && port_ok(o.net.substr(colon + 1));
+    } else if (o.net.rfind("tap:", 0) == 0) {
+      const std::string name = o.net.substr(4);
+      ok = !name.empty() && name.size() < 16 && name.find_first_of(",= /") == std::string::npos;
+    }
+    if (!ok) {
+      throw InputError(fmt::format("--net: expected user, dgram:LOCALPORT:REMOTEPORT or tap:IFNAME (an interface name "
+                                   "of at most 15 characters), got \"{}\"", o.net));
+    }
+  }
   if (bochs && !o.nic.empty() && o.nic != "none") throw InputError("--nic: the Bochs machine has no NIC here; use --emulator qemu");
   if (bochs && o.accel == "kvm") throw InputError("--accel kvm: Bochs emulates every instruction; leave --accel out with --emulator bochs");
   {

@@ -33,6 +33,9 @@ struct JobStats {
   uint64_t misses = 0;
   Duration cpu_time;  // execution time seen in the trace (sum of its slices)
   ResponseStats response;
+  // Datagrams the tenant's FWP received and sent (pkt_rx / pkt_tx, kernel backend; the simulators
+  // do not model packets yet): counted where the record's FWP is the tenant's.
+  uint64_t packets_in = 0, packets_out = 0, bytes_in = 0, bytes_out = 0;
 };
 
 struct CpuStats {

@@ -40,6 +40,11 @@ struct BootOptions {
     uint16_t host = 0, guest = 0;
   };
   std::vector<Forward> udp_forwards;
+  // The network behind the NIC: "user" (QEMU's user-mode network, with the forwards above),
+  // "dgram:LOCAL:REMOTE" (every Ethernet frame as one UDP datagram between 127.0.0.1:LOCAL, QEMU's
+  // end, and 127.0.0.1:REMOTE, the test's: raw frames in and out, nothing else reachable), or
+  // "tap:IFNAME" (an existing tap device, e.g. in a network namespace the caller made).
+  std::string net = "user";
 };
 
 struct BootResult {
