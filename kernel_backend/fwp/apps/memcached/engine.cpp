@@ -505,14 +505,15 @@ void Session::remove(const Word* w, uint32_t nwords) {
   reply(Reply::kDeleted, noreply);
 }
 
-// The value as a number, the way memcached reads it (strtoull over the data, which in memcached's
-// memory is followed by "\r\n").
+// The value as a number, the way memcached reads it: strtoull over the data, which in memcached's
+// memory is followed by "\r\n", so digits may run to the value's end. (A value of whitespace only
+// has no number: the scan stops at the end, where memcached's would run on past the "\r\n".)
 bool Session::read_counter(ItemStore::Ref item, uint64_t& value) const {
   if (store_.value_len(item) == 0) return false;
   ItemStore::Cursor cursor = store_.value(item);
   const Scan s = scan_number([&]() -> int {
     uint8_t b;
-    return cursor.next(b) ? b : '\r';
+    return cursor.next(b) ? b : -1;
   });
   return to_u64(s, value);
 }

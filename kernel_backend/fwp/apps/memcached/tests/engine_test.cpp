@@ -133,6 +133,19 @@ TEST(Engine, AnswersAsMemcachedDoes) {
   EXPECT_EQ(c.errors, 3u);
 }
 
+TEST(Engine, IncrOnAValueWithoutANumber) {
+  Tenant t(64 * 1024);
+  for (const std::string& v : {std::string(""), std::string(" "), std::string("\t\r\n"), std::string("\n"),
+                              std::string(300, ' '), std::string("-"), std::string("+"), std::string("- 1"),
+                              std::string("1-"), std::string(1, '\0'), std::string("x1")}) {
+    EXPECT_EQ(t.ask("set w 0 0 " + std::to_string(v.size()) + "\r\n" + v + "\r\nincr w 1\r\ndecr w 1\r\n"),
+              "STORED\r\nCLIENT_ERROR cannot increment or decrement non-numeric value\r\n"
+              "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n")
+        << v;
+  }
+  EXPECT_EQ(t.ask("set w 0 0 5\r\n \t7\r\n\r\nincr w 1\r\nget w\r\n"), "STORED\r\n8\r\nVALUE w 0 5\r\n8    \r\nEND\r\n");
+}
+
 TEST(Engine, SplitsRepliesInto1400ByteDatagrams) {
   Tenant t(256 * 1024);
   const std::string value(5000, 'v');
@@ -232,7 +245,7 @@ void fuzz(Tenant& t, std::mt19937& rng, int rounds) {
     d.push_back(static_cast<char>(id & 0xff));
     d.append({static_cast<char>(rng() % 3 == 0 ? rng() : 0), static_cast<char>(rng() % 8 == 0 ? rng() : 0), 0,
               static_cast<char>(rng() % 16 == 0 ? rng() : 1), 0, static_cast<char>(rng() % 16 == 0 ? rng() : 0)});
-    switch (rng() % 4) {
+    switch (rng() % 5) {
       case 0:  // random bytes
         for (size_t n = rng() % 2000; n > 0; --n) d.push_back(static_cast<char>(rng()));
         break;
@@ -254,8 +267,22 @@ void fuzz(Tenant& t, std::mt19937& rng, int rounds) {
         d += s.substr(0, rng() % (s.size() + 1));
         break;
       }
-      default:  // tokens strung together
+      case 3:  // tokens strung together
         for (size_t n = rng() % 30; n > 0; --n) d += tokens[rng() % std::size(tokens)];
+        break;
+      default:  // well-formed commands on a few keys, values of digits, signs and whitespace
+        for (size_t n = 1 + rng() % 6; n > 0; --n) {
+          const std::string key(1, "abn"[rng() % 3]);
+          std::string value;
+          for (size_t k = rng() % (rng() % 8 == 0 ? 300 : 8); k > 0; --k) value.push_back("0123456789 \t\r\n-+x"[rng() % 17]);
+          switch (rng() % 5) {
+            case 0: d += "set " + key + " 0 0 " + std::to_string(value.size()) + "\r\n" + value + "\r\n"; break;
+            case 1: d += (rng() % 2 ? "incr " : "decr ") + key + " " + std::to_string(rng() % 1000) + "\r\n"; break;
+            case 2: d += "get " + key + " a b n\r\n"; break;
+            case 3: d += "delete " + key + "\r\n"; break;
+            default: d += "add " + key + " 1 0 1\r\n7\r\n"; break;
+          }
+        }
         break;
     }
     if (rng() % 50 == 0) d.resize(rng() % 9);
