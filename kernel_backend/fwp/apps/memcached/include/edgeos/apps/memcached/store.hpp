@@ -7,8 +7,8 @@
 // header and the start of its key, the others 60 bytes of key or value each. Any free chunk serves
 // any item, so the store never fragments: storing an item of n chunks evicts least recently used
 // items until n chunks are free, and succeeds whenever n is at most the region's chunk count.
-// (memcached's slab classes trade that for contiguous values; a tenant's budget is small enough
-// that the chain walk costs less than slab calcification would.) Items refer to one another by
+// (memcached's slab classes keep values contiguous, but memory given to one class serves no other;
+// a tenant's budget is small, and chunks leave none of it stranded.) Items refer to one another by
 // chunk index, never by address, so a region copied elsewhere (a template's checkpoint mapped at
 // another address) can be adopted with attach().
 //
