@@ -76,7 +76,10 @@ struct NetHeader {
   uint16_t length;      // payload bytes that follow
 };
 inline constexpr uint32_t kNetSlotSize = 1472 + sizeof(NetHeader);  // a full UDP payload on Ethernet
-inline constexpr uint32_t kNetRingSlots = 16;
+// Slots of the ring towards a tenant, and of the ring back: a request may have many reply
+// datagrams (a memcached get of 30 keys, one per hit), all sent before the driver's next poll.
+inline constexpr uint32_t kNetRxSlots = 32;
+inline constexpr uint32_t kNetTxSlots = 64;
 struct NetBinding {
   uint16_t ports[8];
   uint32_t num_ports;
@@ -139,6 +142,7 @@ enum Program : uint64_t {
   // Tenants of the network path: each job serves the datagrams waiting in the tenant's ring.
   kProgramUdpEcho = 6,    // sends every datagram back
   kProgramCoap = 7,       // a CoAP server with sensor resources (fwp/apps/coap)
+  kProgramMemcached = 8,  // memcached over UDP (fwp/apps/memcached), 256 KiB of items
   // Hostile programs, for the isolation tests: each does one forbidden thing.
   kHostileFirst = 16,
   kHostileWriteKernel = 16,

@@ -12,6 +12,7 @@
 #include "drivers/e1000.hpp"
 #include "edgeos/apps/coap/sensors.hpp"
 #include "edgeos/apps/coap/server.hpp"
+#include "edgeos/apps/memcached/engine.hpp"
 #include "edgeos/net/stack.hpp"
 #include "drivers/virtio_net.hpp"
 
@@ -508,14 +509,19 @@ struct TenantState {
   UdpEcho echo;
   edgeos::apps::coap::Server coap;
   edgeos::apps::coap::SensorBoard board;
+  edgeos::apps::memcached::Engine memcached;
 };
 constexpr edgeos::apps::coap::ServerConfig kCoapConfig{};
+constexpr size_t kMemcachedBytes = 256 * 1024;  // a tenant's items (1,000 tenants in 256 MiB)
 
 // A tenant of the network path: each job (released by the driver's notification) serves every
 // datagram waiting in its ring.
 [[noreturn]] void net_tenant(uint64_t program) {
   const size_t coap_memory = edgeos::apps::coap::Server::memory_needed(kCoapConfig);
-  auto* st = static_cast<TenantState*>(heap_alloc(sizeof(TenantState) + coap_memory));
+  const size_t app_memory = program == kProgramCoap ? coap_memory : program == kProgramMemcached ? kMemcachedBytes : 0;
+  // The application's region starts on a page of its own (the memcached store wants 64-byte alignment).
+  const size_t state_bytes = (sizeof(TenantState) + 4095) & ~size_t{4095};
+  auto* st = static_cast<TenantState*>(heap_alloc(state_bytes + app_memory));
   if (st == nullptr) {
     puts("no memory");
     sys(kSysExit);
@@ -528,16 +534,25 @@ constexpr edgeos::apps::coap::ServerConfig kCoapConfig{};
   }
   edgeos::net::UdpApp* app = &st->echo;
   if (program == kProgramCoap) {
-    if (st->coap.init(kCoapConfig, reinterpret_cast<uint8_t*>(st) + sizeof(TenantState), coap_memory) !=
+    if (st->coap.init(kCoapConfig, reinterpret_cast<uint8_t*>(st) + state_bytes, coap_memory) !=
             edgeos::apps::coap::Status::kOk ||
         edgeos::apps::coap::add_sensor_resources(st->coap, st->board) != edgeos::apps::coap::Status::kOk) {
       puts("the CoAP server cannot start");
       sys(kSysExit);
     }
     app = &st->coap;
+  } else if (program == kProgramMemcached) {
+    // No wall clock in an FWP: items with a positive expiration time never expire (the engine's
+    // documented behaviour without a clock).
+    if (!st->memcached.init(reinterpret_cast<uint8_t*>(st) + state_bytes, kMemcachedBytes)) {
+      puts("the memcached engine cannot start");
+      sys(kSysExit);
+    }
+    app = &st->memcached;
   }
   const NetBinding& b = st->net.bindings[0];
-  Line().text(program == kProgramCoap ? "coap" : "udp-echo").text(": serving UDP port ").dec(b.ports[0]).print();
+  Line().text(program == kProgramCoap ? "coap" : program == kProgramMemcached ? "memcached" : "udp-echo")
+      .text(": serving UDP port ").dec(b.ports[0]).print();
   JobPlan plan;
   sys(kSysJob, reinterpret_cast<uint64_t>(&plan));
   for (;;) {
@@ -561,7 +576,7 @@ extern "C" {
   if (program == kProgramTask) task(thread);
   if (program >= kBenchYield && program <= kBenchSpawn) bench(program);
   if (program == kProgramNicDriver) nic_driver();
-  if (program == kProgramUdpEcho || program == kProgramCoap) net_tenant(program);
+  if (program == kProgramUdpEcho || program == kProgramCoap || program == kProgramMemcached) net_tenant(program);
   if (program >= kHostileFirst && program <= kHostileLast) hostile(program);
   // A server (or an unknown program): nothing of its own to do.
   sys(kSysExit);

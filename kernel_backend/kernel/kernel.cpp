@@ -124,7 +124,7 @@ struct NetBindingK {
 };
 NetBindingK net_bindings[kMaxNetBindings];
 uint32_t num_net_bindings = 0;
-alignas(4096) uint8_t net_ring_storage[2 * kMaxNetBindings * abi::kNetRingSlots * (4 + abi::kNetSlotSize)];
+alignas(4096) uint8_t net_ring_storage[kMaxNetBindings * (abi::kNetRxSlots + abi::kNetTxSlots) * (4 + abi::kNetSlotSize)];
 
 PcPlatform platform;
 alignas(PcKernel) uint8_t kernel_storage[sizeof(PcKernel)];
@@ -823,12 +823,13 @@ bool bind_ports() {
       if (th_tenant == tenant && th->release_kind == ReleaseKind::kSporadic && handler.index == kNoIndex) handler = thread_ids[k];
     }
     if (driver.index == kNoIndex || handler.index == kNoIndex) return fail("no driver FWP or no sporadic thread", tenant);
-    const size_t ring_bytes = size_t{abi::kNetRingSlots} * (4 + abi::kNetSlotSize);
-    const Result<RingId> to = kernel->ring_create(Span<uint8_t>(net_ring_storage + storage_used, ring_bytes), abi::kNetSlotSize,
-                                                  abi::kNetRingSlots);
-    const Result<RingId> from = kernel->ring_create(Span<uint8_t>(net_ring_storage + storage_used + ring_bytes, ring_bytes),
-                                                    abi::kNetSlotSize, abi::kNetRingSlots);
-    storage_used += 2 * ring_bytes;
+    const size_t to_bytes = size_t{abi::kNetRxSlots} * (4 + abi::kNetSlotSize);
+    const size_t from_bytes = size_t{abi::kNetTxSlots} * (4 + abi::kNetSlotSize);
+    const Result<RingId> to = kernel->ring_create(Span<uint8_t>(net_ring_storage + storage_used, to_bytes), abi::kNetSlotSize,
+                                                  abi::kNetRxSlots);
+    const Result<RingId> from = kernel->ring_create(Span<uint8_t>(net_ring_storage + storage_used + to_bytes, from_bytes),
+                                                    abi::kNetSlotSize, abi::kNetTxSlots);
+    storage_used += to_bytes + from_bytes;
     const Result<NotificationId> n = kernel->notification_create();
     if (!to || !from || !n || !kernel->notification_bind(*n, handler)) return fail("out of rings or notifications", tenant);
     const Result<CapSlot> d_to = kernel->grant_ring(driver, *to, CapKind::kRingSend);
