@@ -357,16 +357,20 @@ void driver_stats(const DriverState& st, const edgeos::drivers::Nic& nic) {
       .text(" ring-full ").dec(st.ring_full)
       .text(" no-tenant ").dec(st.no_tenant)
       .print();
-  // The stack's drops by cause, those that happened.
+  // The stack's drops by cause, those that happened, a few causes a line (console lines are short).
   Line causes;
-  causes.text("nic-driver: drops");
-  bool any = false;
+  int on_line = 0;
   for (size_t i = 1; i < edgeos::net::kDropCauseCount; ++i) {
     if (c.drops[i] == 0) continue;
+    if (on_line == 0) causes.text("nic-driver: drops");
     causes.text(" ").text(edgeos::net::drop_cause_name(static_cast<edgeos::net::DropCause>(i))).text(" ").dec(c.drops[i]);
-    any = true;
+    if (++on_line == 5) {
+      causes.print();
+      causes = Line();
+      on_line = 0;
+    }
   }
-  if (any) causes.print();
+  if (on_line > 0) causes.print();
 }
 
 [[noreturn]] void nic_driver() {
