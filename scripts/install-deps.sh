@@ -46,6 +46,11 @@ python3-pytest       # Python tests
 python3-nbclient     # runs the notebooks headless in make test
 python3-nbformat     # reads the notebooks
 python3-ipykernel    # the kernel nbclient runs them in
+memcached            # tests: the booted memcached tenant compared byte for byte with the real server
+libcoap3-bin         # tests: coap-client, a real CoAP client for the booted CoAP tenant; coap-server to compare with
+python3-scapy        # tests: Ethernet frames built and checked independently of the packet stack
+iproute2             # tests: network namespaces and tap devices the tests make and remove (ip netns, ip tuntap)
+iputils-ping         # tests: ping through a tap device into the booted kernel
 "
 
 names=$(printf '%s\n' "$PACKAGES" | sed -e 's/#.*//' -e '/^[[:space:]]*$/d' | tr -s ' \n' ' ')
