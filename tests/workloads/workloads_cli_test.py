@@ -102,6 +102,37 @@ class Malformed(unittest.TestCase):
                     self.assertEqual(leftovers, [], "no partial output")
 
 
+
+class Hostile(unittest.TestCase):
+    """Inputs a mutation probe found crashing or misreported (issue 22): each must exit with code 2,
+    an error naming the file, where in it and the field, and leave no file behind."""
+
+    def expect_refused(self, tmp, scenario, needles, commands=("sim", "check")):
+        out = os.path.join(tmp, "out")
+        for cmd in commands:
+            args = [cmd, scenario] + (["--out", out, "--quiet"] if cmd == "sim" else ["--compile", os.path.join(out, "s.bin")])
+            r = run(*args)
+            self.assertEqual(r.returncode, 2, f"{cmd}: {r.stdout}{r.stderr}")
+            self.assertTrue(r.stderr.startswith("edgeos: error: "), r.stderr)
+            for needle in needles:
+                self.assertIn(needle, r.stderr, cmd)
+            self.assertFalse(os.path.exists(out), f"{cmd}: no partial output")
+
+    def test_deep_dotted_keys_and_table_headers(self):
+        deep = ".".join(["a"] * 40000)
+        cases = [
+            (f"[{deep}]\n", "deep.toml:1:1: key nested 40000 levels deep, more than the 256 allowed"),
+            (f"[scenario]\nname = 'x'\nduration = '1s'\n{deep} = 1\n", "deep.toml:4:1: key nested 40001 levels deep"),
+            (f"[scenario]\nname = 'x'\nx = {{ {deep} = 1 }}\n", "deep.toml:3:7: key nested 40002 levels deep"),
+        ]
+        for text, needle in cases:
+            with self.subTest(needle=needle), tempfile.TemporaryDirectory() as tmp:
+                scenario = os.path.join(tmp, "deep.toml")
+                with open(scenario, "w") as f:
+                    f.write(text)
+                self.expect_refused(tmp, scenario, [needle])
+
+
 class Sim(unittest.TestCase):
     def test_default_scenario(self):
         with tempfile.TemporaryDirectory() as out:
