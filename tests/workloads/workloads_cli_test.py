@@ -133,6 +133,17 @@ class Hostile(unittest.TestCase):
                 self.expect_refused(tmp, scenario, [needle])
 
 
+    def test_file_name_the_system_refuses(self):
+        # A path component over 255 bytes: ENAMETOOLONG is bad input (exit 2), not an internal error.
+        long = "x" * 300
+        for name in (long + ".csv", long + "/t.csv"):
+            with self.subTest(name=name[-8:]), tempfile.TemporaryDirectory() as tmp:
+                scenario = os.path.join(tmp, "s.toml")
+                with open(scenario, "w") as f:
+                    f.write(REPLAY.format(duration="1s", workload=f'kind = "trace"\nfile = "{name}"\ntarget = "w"'))
+                self.expect_refused(tmp, scenario, ['s.toml:14:1: workload "replayed": file "', '" cannot be used: File name too long'])
+
+
 class Sim(unittest.TestCase):
     def test_default_scenario(self):
         with tempfile.TemporaryDirectory() as out:
