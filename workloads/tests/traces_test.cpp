@@ -110,6 +110,22 @@ TEST_F(Traces, CsvUnitsColumnOrderAndShift) {
   EXPECT_EQ(a[0].target, 7u);
 }
 
+TEST_F(Traces, TheLargestNanosecondCountsAreReadExactly) {
+  const int64_t max = INT64_MAX;
+  for (const auto& [name, text] : {
+           std::pair{"max.csv", "time_ns,tenant,cost_ns,deadline_ns\n0,a,9223372036854775807,9223372036854775807\n"},
+           std::pair{"max.jsonl", "{\"format\":\"edgeos-arrivals\",\"version\":1}\n"
+                                  "{\"time\":0,\"tenant\":\"a\",\"cost\":9223372036854775807,\"deadline\":9223372036854775807}\n"}}) {
+    Mapping m;
+    m.all = 0;
+    auto src = trace(write(name, text), m, Instant::epoch(), Instant::never());
+    const std::vector<Arrival> a = drain(*src);
+    ASSERT_EQ(a.size(), 1u) << name;
+    EXPECT_EQ(a[0].cost.ns(), max) << name;
+    EXPECT_EQ(a[0].deadline.ns(), max) << name;
+  }
+}
+
 // Each malformed trace and the words its error must contain (besides the file name).
 struct Bad {
   const char* name;
@@ -140,6 +156,19 @@ TEST_F(Traces, MalformedTracesNameFileLineAndField) {
       {"unsorted.jsonl", "{\"format\":\"edgeos-arrivals\",\"version\":1}\n{\"time\":5,\"tenant\":\"a\"}\n{\"time\":4,\"tenant\":\"a\"}\n",
        ":3: unsorted trace"},
       {"trace.txt", "time_ns,tenant\n", "unknown trace format"},
+      // Beyond signed 64-bit nanoseconds: out of range, in both formats (a JSON deadline of 1e19
+      // used to wrap negative and abort the simulator; a time, to be reported as unsorted).
+      {"bigtime.csv", "time_ns,tenant\n9223372036854775808,a\n", ":2: field 'time_ns': value '9223372036854775808' is out of range"},
+      {"bigtime_s.csv", "time_s,tenant\n1e10,a\n", ":2: field 'time_s': value '1e10' is out of range"},
+      {"bigcost.csv", "time_ns,tenant,cost_ns\n1,a,1e400\n", ":2: field 'cost_ns': value '1e400' is out of range"},
+      {"bigdeadline.jsonl", "{\"format\":\"edgeos-arrivals\",\"version\":1}\n{\"time\":1000,\"tenant\":\"a\",\"deadline\":1e19}\n",
+       ":2: field 'deadline': 1e+19 is out of range (at most 2^63 - 1 ns"},
+      {"bigtime.jsonl", "{\"format\":\"edgeos-arrivals\",\"version\":1}\n{\"time\":1,\"tenant\":\"a\"}\n{\"time\":1e19,\"tenant\":\"a\"}\n",
+       ":3: field 'time': 1e+19 is out of range"},
+      {"bigint.jsonl", "{\"format\":\"edgeos-arrivals\",\"version\":1}\n{\"time\":9223372036854775808,\"tenant\":\"a\"}\n",
+       ":2: field 'time': 9223372036854775808 is out of range"},
+      {"bigcost.jsonl", "{\"format\":\"edgeos-arrivals\",\"version\":1,\"units\":{\"cost\":\"s\"}}\n{\"time\":1,\"tenant\":\"a\",\"cost\":10000000000}\n",
+       ":2: field 'cost': 10000000000 is out of range"},
   };
   for (const Bad& b : cases) {
     const std::string f = write(b.name, b.text);
