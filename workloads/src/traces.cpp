@@ -398,6 +398,17 @@ class AzureTrace final : public Source {
                                    "HashFunction, Trigger, then 1 to 1440)",
                                    path));
     }
+    // The minutes the run reaches (each lasts 60 s from `start`) and their arrivals so far.
+    const uint64_t reached =
+        stop == Instant::never() ? minutes_.size()
+                                 : std::min<uint64_t>(minutes_.size(), stop <= start ? 0 : ((stop - start).ns() + 59'999'999'999) / 60'000'000'000);
+    std::vector<uint64_t> totals(minutes_.size(), 0);
+    auto too_many = [&](uint32_t m) {
+      throw InputError(fmt::format("{}:{}: minute {}: with scale {} the minute's invocations make more than {} arrivals, "
+                                   "the most one minute of an azure workload may hold (docs/traces.md); lower \"scale\" "
+                                   "or replay fewer functions",
+                                   path, in.line(), m + 1, scale, kMaxAzureArrivalsPerMinute));
+    };
     size_t row = 0;
     while (in.next(&line)) {
       if (line.empty()) continue;
@@ -413,8 +424,13 @@ class AzureTrace final : public Source {
         if (ec != std::errc() || p != cell.data() + cell.size() || c < 0 || !std::isfinite(c)) {
           throw InputError(fmt::format("{}:{}: minute {}: invalid count '{}'", path, in.line(), m + 1, cell));
         }
-        const uint64_t n = static_cast<uint64_t>(std::llround(c * scale));
-        if (n > 0) minutes_[m - from].push_back({target, n});
+        if (m - from >= reached) continue;  // after the run's end: never replayed
+        const double x = c * scale;
+        if (x > static_cast<double>(kMaxAzureArrivalsPerMinute)) too_many(m);
+        const uint64_t n = static_cast<uint64_t>(std::llround(x));
+        if (n == 0) continue;
+        if ((totals[m - from] += n) > kMaxAzureArrivalsPerMinute) too_many(m);
+        minutes_[m - from].push_back({target, n});
       }
     }
   }

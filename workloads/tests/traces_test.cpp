@@ -216,6 +216,37 @@ TEST_F(Traces, AzureCountsBecomeThatManyArrivalsInTheirMinute) {
   EXPECT_THROW(azure(not_azure, {0}, 0, 1, 1, Rng(1), Instant::epoch(), Instant::never(), nullptr), InputError);
 }
 
+TEST_F(Traces, AzureMinutesAreBoundedBeforeTheyAreExpanded) {
+  std::string head = "HashOwner,HashApp,HashFunction,Trigger";
+  for (int m = 1; m <= 1440; ++m) head += "," + std::to_string(m);
+  auto row = [](const std::string& m0, const std::string& m2) {
+    std::string r = "o,a,f,http";
+    for (int m = 0; m < 1440; ++m) r += "," + (m == 0 ? m0 : m == 2 ? m2 : std::string("0"));
+    return r;
+  };
+  auto error_of = [&](const std::string& name, const std::string& rows, double scale, Instant stop) {
+    try {
+      auto src = azure(write(name, head + "\n" + rows), {0}, 0, 1440, scale, Rng(1), Instant::epoch(), stop, nullptr);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(accepted)");
+  };
+  const Instant never = Instant::never();
+  // One count of 1e12 (it used to end in std::bad_alloc), or a scale that makes one too large.
+  EXPECT_NE(error_of("a.csv", row("1e12", "0") + "\n", 1, never).find("a.csv:2: minute 1: with scale 1 the minute's invocations "
+                                                                       "make more than 10000000 arrivals"),
+            std::string::npos);
+  EXPECT_NE(error_of("b.csv", row("1186", "0") + "\n", 1e6, never).find("b.csv:2: minute 1: with scale 1000000 "), std::string::npos);
+  // Rows add up: the third row takes minute 3 over the limit.
+  const std::string half = row("0", "4000000");
+  EXPECT_NE(error_of("c.csv", half + "\n" + half + "\n" + half + "\n", 1, never).find("c.csv:4: minute 3:"), std::string::npos);
+  // A minute after the run's end is never expanded, and not counted; at the limit is allowed.
+  EXPECT_EQ(error_of("d.csv", row("1", "1e12") + "\n", 1, Instant::epoch() + Duration::seconds(120)), "(accepted)");
+  EXPECT_NE(error_of("d.csv", row("1", "1e12") + "\n", 1, Instant::epoch() + Duration::seconds(121)).find("minute 3:"), std::string::npos);
+  EXPECT_EQ(error_of("e.csv", row("5000000", "0") + "\n" + row("5000000", "0") + "\n", 1, never), "(accepted)");
+}
+
 TEST_F(Traces, PcapOneArrivalPerPacketByPort) {
   std::vector<Packet> packets;
   for (int i = 0; i < 100; ++i) {
