@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
+#include <system_error>
 
 #include "edgeos/hosted/error.hpp"
 #include "edgeos/hosted/parse.hpp"
@@ -81,6 +84,45 @@ analysis::Fit parse_fit(const std::string& text, const char* what) {
   if (text == "best") return analysis::Fit::kBest;
   if (text == "worst") return analysis::Fit::kWorst;
   throw InputError(fmt::format("{}: expected first, best or worst, got '{}'", what, text));
+}
+
+CLI::Validator output_dir() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        if (v.empty()) return "expected a directory, got an empty name";
+        namespace fs = std::filesystem;
+        std::error_code ec;
+        const fs::path resolved = fs::weakly_canonical(fs::absolute(v, ec), ec);
+        if (fs::path(v).lexically_normal() == "/" || (!ec && resolved == resolved.root_path())) {
+          return "'" + v + "' is the root directory; name a directory to write into (e.g. out/run1)";
+        }
+        return "";
+      },
+      "DIR");
+}
+
+CLI::Validator output_file() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        if (v.empty()) return "expected a file name, got an empty one";
+        std::error_code ec;
+        if (v.back() == '/' || std::filesystem::is_directory(v, ec)) return "'" + v + "' is a directory; name a file";
+        return "";
+      },
+      "FILE");
+}
+
+CLI::Validator positive_seconds() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        long long n = 0;
+        const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+        if (ec != std::errc() || p != v.data() + v.size() || n <= 0 || n > 1'000'000'000) {
+          return "expected a whole number of seconds > 0, got '" + v + "'";
+        }
+        return "";
+      },
+      "SECONDS");
 }
 
 gen::TaskSetParams GeneratorOptions::params() const {

@@ -224,7 +224,7 @@ Action add_sim(CLI::App& app) {
                                                "else one generated from the scenario)");
   cmd->add_option("--seed", opt->seed, "replace the scenario's seed (0..2^64-1; same seed, same trace)");
   cmd->add_option("--duration", opt->duration, "replace the scenario's duration (with a unit: 500ms, 10s)");
-  cmd->add_option("--out", opt->out, "output directory")->capture_default_str();
+  cmd->add_option("--out", opt->out, "output directory")->capture_default_str()->check(output_dir());
   cmd->add_option("--trace", opt->trace, "which trace files to write: csv, perfetto, both or none")
       ->capture_default_str()
       ->check(CLI::IsMember({"csv", "perfetto", "both", "none"}));
@@ -241,7 +241,8 @@ Action add_check(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "check", "Validate a scenario file without running it: every error names file:line:column and the key.");
   cmd->add_option("scenario", opt->file, "scenario file (TOML); none: the built-in one");
-  cmd->add_option("--compile", opt->compile, "also write the compiled scenario (the kernel's boot module) here");
+  cmd->add_option("--compile", opt->compile, "also write the compiled scenario (the kernel's boot module) here")
+      ->check(output_file());
   return [cmd, opt]() { return cmd->parsed() ? run_check(*opt) : -1; };
 }
 

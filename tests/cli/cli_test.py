@@ -51,6 +51,37 @@ class BadInput(unittest.TestCase):
             self.assertIn("cannot create directory", r.stderr)
 
 
+class OutputNames(unittest.TestCase):
+    """An empty or root output directory, an empty output file and a non-positive timeout are bad
+    usage (exit 2, naming the option), not silently a default or a run writing into /."""
+
+    CASES = [
+        (["demo", "--duration", "100ms", "--out", ""], "--out: expected a directory, got an empty name"),
+        (["demo", "--duration", "100ms", "--out", "/"], "--out: '/' is the root directory"),
+        (["sim", "--duration", "100ms", "--out", ""], "--out: expected a directory, got an empty name"),
+        (["sim", "--duration", "100ms", "--out", "//"], "--out: '//' is the root directory"),
+        (["sim", "--duration", "100ms", "--out", "/tmp/.."], "--out: '/tmp/..' is the root directory"),
+        (["boot", "s.toml", "--out", ""], "--out: expected a directory"),
+        (["validate", "s.toml", "--out", "/"], "--out: '/' is the root directory"),
+        (["check", "--compile", ""], "--compile: expected a file name, got an empty one"),
+        (["check", "--compile", "/"], "--compile: '/' is a directory"),
+        (["gen", "tasks", "--out", ""], "--out: expected a file name"),
+        (["gen", "poisson", "--out", ""], "--out: expected a file name"),
+        (["sweep", "--out", ""], "--out: expected a file name"),
+        (["boot", "s.toml", "--timeout", "-1"], "--timeout: expected a whole number of seconds > 0, got '-1'"),
+        (["boot", "s.toml", "--timeout", "0"], "--timeout: expected a whole number of seconds > 0, got '0'"),
+        (["validate", "s.toml", "--timeout", "1.5"], "--timeout: expected a whole number of seconds > 0"),
+    ]
+
+    def test_refused(self):
+        for args, needle in self.CASES:
+            with self.subTest(args=args), tempfile.TemporaryDirectory() as cwd:
+                r = subprocess.run([os.path.abspath(EDGEOS), *args], capture_output=True, text=True, timeout=120, cwd=cwd)
+                self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+                self.assertIn(needle, r.stderr)
+                self.assertEqual(os.listdir(cwd), [], "nothing written")
+
+
 class Demo(unittest.TestCase):
     def test_writes_trace_summary_and_perfetto_json(self):
         with tempfile.TemporaryDirectory() as out:
