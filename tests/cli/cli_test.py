@@ -42,6 +42,23 @@ class BadInput(unittest.TestCase):
                 self.assertIn(detail, r.stderr + r.stdout)
                 self.assertEqual(os.listdir(out), [], "nothing written on bad input")
 
+    def test_usage_mistakes_are_explained(self):
+        cases = [
+            (["simulate", "x.toml"], ["edgeos: unknown subcommand 'simulate' (did you mean 'sim'?)",
+                                      "the subcommands are: sim, check, boot, validate, analyze, gen, sweep, demo"]),
+            ([], ["edgeos: a subcommand is required, one of: sim, check,"]),
+            (["gen", "poison"], ["edgeos gen: unknown subcommand 'poison' (did you mean 'poisson'?)", "tasks, poisson, mmpp"]),
+            (["sim", "--seed"], ["edgeos sim: option --seed needs a value, none was given.", "--seed: replace the scenario's seed"]),
+            (["demo", "--duration"], ["edgeos demo: option --duration needs a value", "simulated time, with a unit"]),
+        ]
+        for args, needles in cases:
+            with self.subTest(args=args):
+                r = run(*args)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                for needle in needles:
+                    self.assertIn(needle, r.stderr)
+                self.assertNotIn("1 required TEXT missing", r.stderr)
+
     def test_unwritable_output_is_an_error(self):
         with tempfile.TemporaryDirectory() as d:
             blocker = os.path.join(d, "file")
