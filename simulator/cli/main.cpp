@@ -88,6 +88,7 @@ int main(int argc, char** argv) {
   const std::vector<Action> actions = {add_sim(app), add_check(app), add_boot(app), add_validate(app), add_analyze(app),
                                       add_gen(app), add_sweep(app), add_demo(app)};
 
+  install_signal_handlers();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

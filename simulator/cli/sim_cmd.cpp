@@ -2,10 +2,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <csignal>
+#include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <optional>
+#include <system_error>
+#include <vector>
 
 #include "cli.hpp"
 #include "options.hpp"
@@ -66,17 +69,47 @@ void print_header(const scenario::Scenario& s, Instant end, uint64_t seed, const
              backend);
 }
 
+// The output directory: the directories a run had to create for it are removed again (if still
+// empty) unless the run commits its outputs.
+class OutputDir {
+ public:
+  explicit OutputDir(const std::string& dir) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    for (fs::path p = fs::path(dir).lexically_normal(); !p.empty() && p != p.root_path(); p = p.parent_path()) {
+      if (p.filename().empty() || p.filename() == "." || p.filename() == "..") break;
+      if (fs::exists(p, ec) || ec) break;
+      created_.push_back(p);  // deepest first
+    }
+  }
+  ~OutputDir() {
+    if (kept_) return;
+    std::error_code ec;
+    for (const std::filesystem::path& p : created_) std::filesystem::remove(p, ec);  // only if empty
+  }
+  OutputDir(const OutputDir&) = delete;
+  OutputDir& operator=(const OutputDir&) = delete;
+  void keep() { kept_ = true; }
+
+ private:
+  std::vector<std::filesystem::path> created_;
+  bool kept_ = false;
+};
+
 // Where a run's records go. They stream to the summary and to the trace files as the run goes:
 // memory stays bounded (but for one response time per job) however long the run. The Perfetto
-// writer needs the run's names, so it joins once the scenario is instantiated.
+// writer needs the run's names, so it joins once the scenario is instantiated. Until commit(),
+// every file is a temporary one, removed if the run fails, stops or is interrupted: the files of
+// an earlier run in the same directory then stay as they were.
 struct Outputs {
+  const SimOptions& o;
+  OutputDir dir;
   TeeSink tee;
   SummaryBuilder summary;
   std::unique_ptr<CsvTraceWriter> csv;
   std::unique_ptr<PerfettoWriter> perfetto;
-  const SimOptions& o;
 
-  explicit Outputs(const SimOptions& opts) : o(opts) {
+  explicit Outputs(const SimOptions& opts) : o(opts), dir(opts.out) {
     tee.add(&summary);
     if (o.trace == "csv" || o.trace == "both") {
       csv = std::make_unique<CsvTraceWriter>(o.out + "/trace.csv");
@@ -90,42 +123,41 @@ struct Outputs {
       tee.add(perfetto.get());
     }
   }
-  void commit(Instant end) {
-    if (csv) csv->commit();
-    if (perfetto) perfetto->commit(end);
+  // The trace files and summary.json, renamed into place together: a signal meanwhile waits.
+  void commit(Instant end, const std::string& summary_json) {
+    {
+      const SignalsHeld held;
+      if (csv) csv->commit();
+      if (perfetto) perfetto->commit(end);
+      write_file_atomically(o.out + "/summary.json", summary_json);
+    }
+    dir.keep();
   }
   std::string files() const {
     return fmt::format("summary.json{}{}", csv ? ", trace.csv" : "", perfetto ? ", trace.perfetto.json" : "");
   }
 };
 
-// SIGINT during a SimGrid run: stop at the next event instant and write what was simulated,
-// marked incomplete. A second SIGINT kills the process as usual.
-std::atomic<bool> g_interrupted{false};
-extern "C" void on_sigint(int) {
-  g_interrupted.store(true);
-  std::signal(SIGINT, SIG_DFL);
-}
-
+// SIGINT or SIGTERM during a SimGrid run: stop at the next event instant and write what was
+// simulated, marked incomplete (a long SimGrid run is worth keeping in part). A second signal ends
+// the process at once, removing the temporary files.
 int run_simgrid(const SimOptions& o) {
+  StopOnSignal stop;
   const scenario::Scenario s = load(o.file);
   const sim::ScenarioOptions opt = scenario_options(o);
   Outputs out(o);
   sim::SimGridOptions sg;
   sg.platform = o.platform;
   sim::SimGridRun run(s, opt, sg, out.tee);
+  install_signal_handlers();  // SimGrid installed its own for SIGINT (which exits at once)
   out.instantiated(run.scenario_run());
   sim::SimGridResult result;
   {
     ProgressLine progress(o.quiet);
-    g_interrupted.store(false);
-    std::signal(SIGINT, on_sigint);
-    result = run.run([&](Instant reached, Instant end) { progress.time(reached, end); }, &g_interrupted);
-    std::signal(SIGINT, SIG_DFL);
+    result = run.run([&](Instant reached, Instant end) { progress.time(reached, end); }, stop.flag());
   }
   const Summary sum = out.summary.finish(run.scenario_run().names(), Instant::epoch(), result.end);
-  out.commit(result.end);
-  write_file_atomically(o.out + "/summary.json", sim::simgrid_summary_json(run, sum, result));
+  out.commit(result.end, sim::simgrid_summary_json(run, sum, result));
   if (!o.quiet) {
     print_header(s, run.scenario_run().end(), run.scenario_run().seed(), " | SimGrid");
     if (!result.complete) {
@@ -138,15 +170,19 @@ int run_simgrid(const SimOptions& o) {
     fmt::print("\n{}", sim::format_simgrid_tables(run, sum, result));
     fmt::print("\n{} kernel events, {} trace records -> {}/{{{}}}\n", result.stats.events, result.stats.records, o.out, out.files());
   }
-  return result.complete ? kExitOk : 130;
+  if (!result.complete) return 128 + (stop.signal() != 0 ? stop.signal() : SIGINT);
+  return kExitOk;
 }
 
+// SIGINT or SIGTERM during a core-only run: stop at the next event instant, remove the temporary
+// files and write nothing (the files of an earlier run in --out stay as they were); exit 130 or 143.
 int run_sim(const SimOptions& o) {
   if (o.backend == "simgrid") return run_simgrid(o);
   if (o.backend != "core") {
     throw InputError(fmt::format("--backend {}: unknown backend (\"core\", the core-only simulator, or \"simgrid\")", o.backend));
   }
   if (!o.platform.empty()) throw InputError("--platform: only with --backend simgrid");
+  StopOnSignal stop;
   const scenario::Scenario s = load(o.file);
   const sim::ScenarioOptions opt = scenario_options(o);
 
@@ -157,12 +193,17 @@ int run_sim(const SimOptions& o) {
   sim::RunStats stats;
   {
     ProgressLine progress(o.quiet);
-    stats = run.run([&](Instant reached, Instant end) { progress.time(reached, end); });
+    stats = run.run([&](Instant reached, Instant end) { progress.time(reached, end); }, stop.flag());
+  }
+  if (stop.signal() != 0) {
+    std::fprintf(stderr, "edgeos: interrupted (%s) at %s of %s simulated: nothing written; the files already in %s are as they were\n",
+                 signal_name(stop.signal()), format_duration_short(stats.end - Instant::epoch()).c_str(),
+                 format_duration_short(run.end() - Instant::epoch()).c_str(), o.out.c_str());
+    return 128 + stop.signal();
   }
   const Summary sum = out.summary.finish(run.names(), Instant::epoch(), run.end());
   const std::vector<sim::WorkloadResult> workloads = run.workload_results();
-  out.commit(run.end());
-  write_file_atomically(o.out + "/summary.json", sim::scenario_summary_json(run, sum, stats));
+  out.commit(run.end(), sim::scenario_summary_json(run, sum, stats));
 
   if (!o.quiet) {
     print_header(s, run.end(), run.seed(), "");
@@ -233,6 +274,12 @@ Action add_sim(CLI::App& app) {
                   "(e.g. 1us,800ns,600ns,0ns,1.2us; edgeos validate fits them to a booted kernel); default none");
   cmd->add_flag("--quiet", opt->quiet, "print nothing; only write the files");
   cmd->add_flag("--check-invariants", opt->check_invariants, "check every kernel invariant after every event (slow)");
+  cmd->footer(
+      "Every file is written to a temporary file and renamed into place when the run ends, so OUT holds\n"
+      "complete files only. Interrupted (SIGINT, SIGTERM), a core run removes its temporary files and\n"
+      "leaves the files already in OUT as they were (exit code 130 for SIGINT, 143 for SIGTERM); a\n"
+      "SimGrid run writes what it simulated, marked \"complete\": false in summary.json. A second signal\n"
+      "ends the run at once, without leftovers.");
   return [cmd, opt]() { return cmd->parsed() ? run_sim(*opt) : -1; };
 }
 

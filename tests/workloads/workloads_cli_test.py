@@ -4,8 +4,10 @@
 Run by ctest as `workloads_cli_test.py PATH_TO_EDGEOS`. Uses only the standard library.
 """
 import csv
+import hashlib
 import json
 import os
+import signal
 import struct
 import subprocess
 import sys
@@ -117,7 +119,7 @@ class Hostile(unittest.TestCase):
             self.assertTrue(r.stderr.startswith("edgeos: error: "), r.stderr)
             for needle in needles:
                 self.assertIn(needle, r.stderr, cmd)
-            self.assertEqual(files_under(out), [], f"{cmd}: no partial output")
+            self.assertFalse(os.path.exists(out), f"{cmd}: no partial output, not even its directory")
 
     def test_deep_dotted_keys_and_table_headers(self):
         deep = ".".join(["a"] * 40000)
@@ -233,6 +235,39 @@ class Sim(unittest.TestCase):
             # The workloads travel as arrivals (section 8: offset, count at 40 + 8 * 8).
             _, arrivals = struct.unpack_from("<II", data, 40 + 8 * 8)
             self.assertGreater(arrivals, 0)
+
+
+def digests(d):
+    out = {}
+    for name in sorted(os.listdir(d)):
+        with open(os.path.join(d, name), "rb") as f:
+            out[name] = hashlib.sha256(f.read()).hexdigest()
+    return out
+
+
+class StoppedRuns(unittest.TestCase):
+    """A core run interrupted by a signal removes its temporary files and leaves the complete files
+    of an earlier run in --out as they were."""
+
+    def previous_run(self, out):
+        r = run("sim", "--duration", "200ms", "--quiet", "--out", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return digests(out)
+
+    def test_signals(self):
+        for sig, code, name in ((signal.SIGINT, 130, "SIGINT"), (signal.SIGTERM, 143, "SIGTERM")):
+            with self.subTest(signal=name), tempfile.TemporaryDirectory() as out:
+                before = self.previous_run(out)
+                p = subprocess.Popen([EDGEOS, "sim", "--duration", "600s", "--out", out], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+                time.sleep(1.0)
+                self.assertTrue(any(".tmp." in f for f in os.listdir(out)), "the run is writing")
+                p.send_signal(sig)
+                _, err = p.communicate(timeout=120)
+                self.assertEqual(p.returncode, code, err)
+                self.assertIn(f"edgeos: interrupted ({name}) at ", err)
+                self.assertIn("nothing written", err)
+                self.assertEqual(digests(out), before, "no temporary file left, the earlier files untouched")
 
 
 class GenAndReplay(unittest.TestCase):

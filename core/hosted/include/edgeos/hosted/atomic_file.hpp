@@ -27,7 +27,13 @@ class AtomicFile {
   std::string path_;
   std::string tmp_path_;
   std::FILE* file_ = nullptr;
+  int slot_ = -1;  // in the registry of live temporary files (remove_temporary_files)
 };
+
+// Removes the temporary file of every AtomicFile neither committed nor destroyed yet. Only calls
+// unlink(), so a signal handler about to end the process may call it: a run killed by a signal
+// leaves no *.tmp.* file behind (the targets, renamed only on commit, keep their old contents).
+void remove_temporary_files() noexcept;
 
 // Writes `data` to `path` atomically.
 void write_file_atomically(const std::string& path, std::string_view data);
