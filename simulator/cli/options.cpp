@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -84,6 +85,31 @@ analysis::Fit parse_fit(const std::string& text, const char* what) {
   if (text == "best") return analysis::Fit::kBest;
   if (text == "worst") return analysis::Fit::kWorst;
   throw InputError(fmt::format("{}: expected first, best or worst, got '{}'", what, text));
+}
+
+uint64_t parse_byte_size(const std::string& text, const char* what) {
+  size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+  const std::string number = text.substr(0, i);
+  const std::string unit = text.substr(i);
+  char* end = nullptr;
+  const double v = number.empty() ? 0 : std::strtod(number.c_str(), &end);
+  static const std::pair<const char*, double> kUnits[] = {
+      {"", 1},          {"B", 1},         {"K", 0x1p10},    {"KiB", 0x1p10}, {"kB", 1e3},   {"M", 0x1p20},
+      {"MiB", 0x1p20},  {"MB", 1e6},      {"G", 0x1p30},    {"GiB", 0x1p30}, {"GB", 1e9},   {"T", 0x1p40},
+      {"TiB", 0x1p40},  {"TB", 1e12}};
+  double scale = 0;
+  for (const auto& [name, factor] : kUnits) {
+    if (unit == name) scale = factor;
+  }
+  if (number.empty() || end != number.c_str() + number.size() || scale == 0) {
+    throw InputError(fmt::format("{}: expected a size such as 500M, 2G or 1GiB (units B, K, M, G, T, KiB ... TiB, kB ... TB), "
+                                 "got '{}'",
+                                 what, text));
+  }
+  const double bytes = std::floor(v * scale);
+  if (!(bytes >= 1) || bytes >= 0x1p63) throw InputError(fmt::format("{}: must be at least 1 byte and below 8 EiB, got '{}'", what, text));
+  return static_cast<uint64_t>(bytes);
 }
 
 CLI::Validator output_dir() {

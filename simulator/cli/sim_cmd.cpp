@@ -43,6 +43,7 @@ struct SimOptions {
   std::string out = "out/sim";
   std::string trace = "both";
   std::string overheads;
+  std::string max_trace_size = "1G";
   bool quiet = false;
   bool check_invariants = false;
 };
@@ -96,6 +97,34 @@ class OutputDir {
   bool kept_ = false;
 };
 
+// Passes records to the trace writers while their files stay within --max-trace-size; at the
+// record that takes them over it, asks the run to stop and drops the rest.
+class TraceBound final : public TraceSink {
+ public:
+  TraceBound(uint64_t limit, StopOnSignal& stop) : limit_(limit), stop_(stop) {}
+  void write(const TraceRecord& r) override {
+    if (reached_) return;
+    if (csv != nullptr) csv->write(r);
+    if (perfetto != nullptr) perfetto->write(r);
+    if ((csv != nullptr ? csv->bytes() : 0) + (perfetto != nullptr ? perfetto->bytes() : 0) > limit_) {
+      reached_ = true;
+      at_ = Instant::epoch() + Duration::nanoseconds(r.time_ns);
+      stop_.request_stop();
+    }
+  }
+  bool reached() const { return reached_; }
+  Instant at() const { return at_; }
+
+  CsvTraceWriter* csv = nullptr;
+  PerfettoWriter* perfetto = nullptr;
+
+ private:
+  uint64_t limit_;
+  StopOnSignal& stop_;
+  bool reached_ = false;
+  Instant at_;
+};
+
 // Where a run's records go. They stream to the summary and to the trace files as the run goes:
 // memory stays bounded (but for one response time per job) however long the run. The Perfetto
 // writer needs the run's names, so it joins once the scenario is instantiated. Until commit(),
@@ -106,22 +135,34 @@ struct Outputs {
   OutputDir dir;
   TeeSink tee;
   SummaryBuilder summary;
+  TraceBound bound;
   std::unique_ptr<CsvTraceWriter> csv;
   std::unique_ptr<PerfettoWriter> perfetto;
 
-  explicit Outputs(const SimOptions& opts) : o(opts), dir(opts.out) {
+  Outputs(const SimOptions& opts, uint64_t max_trace_bytes, StopOnSignal& stop)
+      : o(opts), dir(opts.out), bound(max_trace_bytes, stop) {
     tee.add(&summary);
+    tee.add(&bound);
     if (o.trace == "csv" || o.trace == "both") {
       csv = std::make_unique<CsvTraceWriter>(o.out + "/trace.csv");
-      tee.add(csv.get());
+      bound.csv = csv.get();
     }
   }
   void instantiated(const sim::ScenarioRun& run) {
     sim::group_by_tenant(run, summary);
     if (o.trace == "perfetto" || o.trace == "both") {
       perfetto = std::make_unique<PerfettoWriter>(o.out + "/trace.perfetto.json", run.names(), run.num_cpus());
-      tee.add(perfetto.get());
+      bound.perfetto = perfetto.get();
     }
+  }
+  // A run stopped by --max-trace-size is an error: nothing is written.
+  void check_bound(Instant end) const {
+    if (!bound.reached()) return;
+    throw InputError(fmt::format("--max-trace-size {}: the trace files reached the limit at {} of {} simulated; the run "
+                                 "stopped and wrote nothing (raise the limit, shorten --duration, or write fewer traces "
+                                 "with --trace csv or none)",
+                                 o.max_trace_size, format_duration_short(bound.at() - Instant::epoch()),
+                                 format_duration_short(end - Instant::epoch())));
   }
   // The trace files and summary.json, renamed into place together: a signal meanwhile waits.
   void commit(Instant end, const std::string& summary_json) {
@@ -142,10 +183,11 @@ struct Outputs {
 // simulated, marked incomplete (a long SimGrid run is worth keeping in part). A second signal ends
 // the process at once, removing the temporary files.
 int run_simgrid(const SimOptions& o) {
+  const uint64_t max_trace = parse_byte_size(o.max_trace_size, "--max-trace-size");
   StopOnSignal stop;
   const scenario::Scenario s = load(o.file);
   const sim::ScenarioOptions opt = scenario_options(o);
-  Outputs out(o);
+  Outputs out(o, max_trace, stop);
   sim::SimGridOptions sg;
   sg.platform = o.platform;
   sim::SimGridRun run(s, opt, sg, out.tee);
@@ -156,6 +198,7 @@ int run_simgrid(const SimOptions& o) {
     ProgressLine progress(o.quiet);
     result = run.run([&](Instant reached, Instant end) { progress.time(reached, end); }, stop.flag());
   }
+  out.check_bound(run.scenario_run().end());
   const Summary sum = out.summary.finish(run.scenario_run().names(), Instant::epoch(), result.end);
   out.commit(result.end, sim::simgrid_summary_json(run, sum, result));
   if (!o.quiet) {
@@ -182,11 +225,12 @@ int run_sim(const SimOptions& o) {
     throw InputError(fmt::format("--backend {}: unknown backend (\"core\", the core-only simulator, or \"simgrid\")", o.backend));
   }
   if (!o.platform.empty()) throw InputError("--platform: only with --backend simgrid");
+  const uint64_t max_trace = parse_byte_size(o.max_trace_size, "--max-trace-size");
   StopOnSignal stop;
   const scenario::Scenario s = load(o.file);
   const sim::ScenarioOptions opt = scenario_options(o);
 
-  Outputs out(o);
+  Outputs out(o, max_trace, stop);
   sim::ScenarioRun run(s, opt, out.tee);
   out.instantiated(run);
 
@@ -201,6 +245,7 @@ int run_sim(const SimOptions& o) {
                  format_duration_short(run.end() - Instant::epoch()).c_str(), o.out.c_str());
     return 128 + stop.signal();
   }
+  out.check_bound(run.end());
   const Summary sum = out.summary.finish(run.names(), Instant::epoch(), run.end());
   const std::vector<sim::WorkloadResult> workloads = run.workload_results();
   out.commit(run.end(), sim::scenario_summary_json(run, sum, stats));
@@ -272,6 +317,10 @@ Action add_sim(CLI::App& app) {
   cmd->add_option("--overheads", opt->overheads,
                   "kernel overheads charged as the simulated kernel works: RELEASE,SCHEDULE,SWITCH,TIMER[,INVOCATION]\n"
                   "(e.g. 1us,800ns,600ns,0ns,1.2us; edgeos validate fits them to a booted kernel); default none");
+  cmd->add_option("--max-trace-size", opt->max_trace_size,
+                  "the most the run's trace files may hold together, e.g. 500M, 2G (K, M, G, T: powers of 1024);\n"
+                  "a run that reaches it stops with exit code 2 and writes nothing")
+      ->capture_default_str();
   cmd->add_flag("--quiet", opt->quiet, "print nothing; only write the files");
   cmd->add_flag("--check-invariants", opt->check_invariants, "check every kernel invariant after every event (slow)");
   cmd->footer(
@@ -279,7 +328,8 @@ Action add_sim(CLI::App& app) {
       "complete files only. Interrupted (SIGINT, SIGTERM), a core run removes its temporary files and\n"
       "leaves the files already in OUT as they were (exit code 130 for SIGINT, 143 for SIGTERM); a\n"
       "SimGrid run writes what it simulated, marked \"complete\": false in summary.json. A second signal\n"
-      "ends the run at once, without leftovers.");
+      "ends the run at once, without leftovers. A run of either backend that reaches --max-trace-size\n"
+      "stops, removes its temporary files and leaves OUT as it was (exit code 2).");
   return [cmd, opt]() { return cmd->parsed() ? run_sim(*opt) : -1; };
 }
 

@@ -246,8 +246,8 @@ def digests(d):
 
 
 class StoppedRuns(unittest.TestCase):
-    """A core run interrupted by a signal removes its temporary files and leaves the complete files
-    of an earlier run in --out as they were."""
+    """A core run interrupted by a signal, or stopped by --max-trace-size, removes its temporary
+    files and leaves the complete files of an earlier run in --out as they were."""
 
     def previous_run(self, out):
         r = run("sim", "--duration", "200ms", "--quiet", "--out", out)
@@ -268,6 +268,30 @@ class StoppedRuns(unittest.TestCase):
                 self.assertIn(f"edgeos: interrupted ({name}) at ", err)
                 self.assertIn("nothing written", err)
                 self.assertEqual(digests(out), before, "no temporary file left, the earlier files untouched")
+
+    def test_max_trace_size(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "out")
+            before = self.previous_run(out)
+            r = run("sim", "--duration", "2s", "--max-trace-size", "1M", "--out", out)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("edgeos: error: --max-trace-size 1M: the trace files reached the limit at ", r.stderr)
+            self.assertIn("the run stopped and wrote nothing", r.stderr)
+            self.assertEqual(digests(out), before)
+            # Into a new directory: not even the directory is left.
+            fresh = os.path.join(tmp, "new", "run")
+            self.assertEqual(run("sim", "--duration", "2s", "--max-trace-size", "500K", "--quiet", "--out", fresh).returncode, 2)
+            self.assertEqual(os.listdir(tmp), ["out"])
+            # Within the limit, the same run as without it.
+            r = run("sim", "--duration", "200ms", "--max-trace-size", "1G", "--quiet", "--out", fresh)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(digests(fresh), before)
+            for bad in ("0", "12X", "", "-5M", "lots", "0.5"):
+                with self.subTest(size=bad):
+                    r = run("sim", "--duration", "200ms", "--max-trace-size", bad, "--out", os.path.join(tmp, "bad"))
+                    self.assertEqual(r.returncode, 2, r.stderr)
+                    self.assertIn("edgeos: error: --max-trace-size: ", r.stderr)
+                    self.assertFalse(os.path.exists(os.path.join(tmp, "bad")))
 
 
 class GenAndReplay(unittest.TestCase):

@@ -98,6 +98,7 @@ void AtomicFile::write(std::string_view data) {
   if (!data.empty() && std::fwrite(data.data(), 1, data.size(), file_) != data.size()) {
     throw InputError(describe_errno("cannot write", path_));
   }
+  bytes_ += data.size();
 }
 
 void AtomicFile::commit() {

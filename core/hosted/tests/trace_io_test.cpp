@@ -100,6 +100,7 @@ TEST(AtomicFile, ASignalHandlerCanRemoveTheTemporariesOfLiveWriters) {
   write_file_atomically((dir / "old.csv").string(), "previous run");
   AtomicFile open((dir / "new.csv").string());
   open.write("12345");
+  EXPECT_EQ(open.bytes(), 5u);
   AtomicFile committed((dir / "old.csv").string());
   committed.write("this run");
   {

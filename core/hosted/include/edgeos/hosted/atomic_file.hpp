@@ -3,6 +3,7 @@
 // first. A crashed or interrupted run never leaves a half-written trace behind.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -22,11 +23,14 @@ class AtomicFile {
   void commit();
 
   const std::string& path() const { return path_; }
+  // Bytes written so far.
+  uint64_t bytes() const { return bytes_; }
 
  private:
   std::string path_;
   std::string tmp_path_;
   std::FILE* file_ = nullptr;
+  uint64_t bytes_ = 0;
   int slot_ = -1;  // in the registry of live temporary files (remove_temporary_files)
 };
 
