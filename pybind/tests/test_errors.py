@@ -181,3 +181,10 @@ def test_calling_an_abstract_method_says_which():
 
     with pytest.raises((TypeError, RuntimeError), match="key"):
         edgeos.simulate(small_set(), policy=NoKey, duration="10ms")
+
+
+def test_a_key_nested_tens_of_thousands_deep_raises_instead_of_overflowing_the_stack(tmp_path):
+    scenario = tmp_path / "deep.toml"
+    scenario.write_text("[" + ".".join(["a"] * 40000) + "]\n")
+    with pytest.raises(edgeos.InputError, match="deep.toml:1:1: key nested 40000 levels deep"):
+        edgeos.simulate(scenario)

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "cli.hpp"
+#include "options.hpp"
 #include "edgeos/harness/boot.hpp"
 #include "edgeos/hosted/atomic_file.hpp"
 #include "edgeos/hosted/error.hpp"
@@ -357,7 +358,8 @@ void add_machine_options(CLI::App* cmd, harness::BootOptions& boot) {
                   "QEMU's user-mode network (default: the scenario's server nic, else none); the kernel lists the\n"
                   "PCI devices it finds on its console")
       ->check(CLI::IsMember({"none", "virtio", "e1000"}));
-  cmd->add_option("--timeout", boot.timeout_s, "seconds of wall time before giving up (default: from the duration)");
+  cmd->add_option("--timeout", boot.timeout_s, "seconds of wall time before giving up (default: from the duration)")
+      ->check(positive_seconds());
   cmd->add_option("--cmdline", boot.cmdline, "the kernel's command line");
   cmd->add_option("--memory", boot.memory, "the machine's memory, as QEMU's -m takes it (256M, 2G)")
       ->capture_default_str()
@@ -380,7 +382,7 @@ Action add_boot(CLI::App& app) {
       "boot module, and write the kernel's trace as trace.csv, trace.perfetto.json and summary.json\n"
       "(the same files as sim), plus the kernel's console output (serial.log).");
   cmd->add_option("scenario", opt->file, "scenario file (TOML); the machine gets its CPUs (at most 16)")->required();
-  cmd->add_option("--out", opt->out, "output directory")->capture_default_str();
+  cmd->add_option("--out", opt->out, "output directory")->capture_default_str()->check(output_dir());
   cmd->add_option("--seed", opt->seed, "replace the scenario's seed");
   cmd->add_option("--duration", opt->duration, "replace the scenario's duration (with a unit)");
   cmd->add_option("--trace", opt->trace, "which trace files to write: csv, perfetto, both or none")
@@ -422,7 +424,7 @@ Action add_validate(CLI::App& app) {
       "simulated again with them (edgeos sim --overheads). Writes validate.json, both traces and the console.\n"
       "Exit code 3 when the schedules differ.");
   cmd->add_option("scenario", opt->file, "scenario file (TOML); the machine gets its CPUs (at most 16)")->required();
-  cmd->add_option("--out", opt->out, "output directory")->capture_default_str();
+  cmd->add_option("--out", opt->out, "output directory")->capture_default_str()->check(output_dir());
   cmd->add_option("--seed", opt->seed, "replace the scenario's seed");
   cmd->add_option("--duration", opt->duration, "replace the scenario's duration (with a unit)");
   add_machine_options(cmd, opt->boot);

@@ -3,6 +3,9 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <signal.h>
+
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <string>
@@ -28,6 +31,43 @@ Action add_sim(CLI::App& app);
 Action add_check(CLI::App& app);
 Action add_boot(CLI::App& app);
 Action add_validate(CLI::App& app);
+
+// Signals (SIGINT, SIGTERM, SIGHUP; not those the process started ignoring). By default one
+// removes the temporary files of the outputs being written (AtomicFile) and ends the process as
+// the signal would: an output file is then either whole from this run or as it was before.
+// main() installs this; a library that installs its own (SimGrid does, for SIGINT) must be
+// followed by another call.
+void install_signal_handlers();
+
+// While one is in scope, the first signal only sets flag() (and signal()), for a run that polls it
+// to stop between two instants; a second signal ends the process as above. Construct it before
+// creating the outputs. request_stop() sets the flag for another reason (an output limit).
+class StopOnSignal {
+ public:
+  StopOnSignal();
+  ~StopOnSignal();
+  StopOnSignal(const StopOnSignal&) = delete;
+  StopOnSignal& operator=(const StopOnSignal&) = delete;
+  const std::atomic<bool>* flag() const;
+  void request_stop();
+  int signal() const;  // the signal received, 0 if none
+};
+
+// Holds signals back while in scope (e.g. while renaming several outputs into place, so that they
+// all change or none does); they are delivered when it ends.
+class SignalsHeld {
+ public:
+  SignalsHeld();
+  ~SignalsHeld();
+  SignalsHeld(const SignalsHeld&) = delete;
+  SignalsHeld& operator=(const SignalsHeld&) = delete;
+
+ private:
+  sigset_t old_;
+};
+
+// "SIGINT", "SIGTERM", "SIGHUP".
+const char* signal_name(int sig);
 
 // "simulated 3.2s of 10s (32%)" or "42 of 100 sets (42%)" on stderr, at most four times a
 // second and only once the work has taken more than a second.

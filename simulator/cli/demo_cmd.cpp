@@ -6,6 +6,7 @@
 
 #include "cli.hpp"
 #include "demo.hpp"
+#include "options.hpp"
 #include "edgeos/hosted/atomic_file.hpp"
 #include "edgeos/hosted/error.hpp"
 #include "edgeos/hosted/parse.hpp"
@@ -82,7 +83,7 @@ Action add_demo(CLI::App& app) {
   cmd->add_option("--policy", opt->policy, "fp, edf, or both")->capture_default_str()->check(CLI::IsMember({"fp", "edf", "both"}));
   cmd->add_option("--duration", opt->duration, "simulated time, with a unit (e.g. 500ms, 10s)")->capture_default_str();
   cmd->add_option("--seed", opt->seed, "seed of every random draw, 0..2^64-1 (same seed, same trace)")->capture_default_str();
-  cmd->add_option("--out", opt->out, "output directory (one sub-directory per policy)")->capture_default_str();
+  cmd->add_option("--out", opt->out, "output directory (one sub-directory per policy)")->capture_default_str()->check(output_dir());
   cmd->add_flag("--quiet", opt->quiet, "print nothing; only write the files");
   cmd->add_flag("--check-invariants", opt->check_invariants,
                 "check every kernel invariant after every event (slow; for debugging)");

@@ -170,7 +170,7 @@ Action add_gen(CLI::App& app) {
   tasks->add_option("--granularity", opt->gen.granularity, "periods are multiples of this")->capture_default_str();
   tasks->add_option("--deadlines", opt->gen.deadlines, "implicit or constrained")->capture_default_str();
   tasks->add_option("--seed", opt->seed, "seed (same seed, same set)")->capture_default_str();
-  tasks->add_option("--out", opt->out, "output CSV")->capture_default_str();
+  tasks->add_option("--out", opt->out, "output CSV")->capture_default_str()->check(output_file());
 
   auto t = std::make_shared<GenTraceOptions>();
   struct Kind {
@@ -189,7 +189,7 @@ Action add_gen(CLI::App& app) {
   for (const Kind& k : kinds) {
     const bool pcap = std::string_view(k.name) == "pcap";
     CLI::App* c = cmd->add_subcommand(k.name, pcap ? std::string(k.help) : std::string(k.help) + " Writes a trace (.csv or .jsonl).");
-    c->add_option("--out", t->out, pcap ? "output .pcap file" : "output trace, .csv or .jsonl")->required();
+    c->add_option("--out", t->out, pcap ? "output .pcap file" : "output trace, .csv or .jsonl")->required()->check(output_file());
     c->add_option("--duration", t->duration, "span of the trace, with a unit")->capture_default_str();
     c->add_option("--seed", t->seed, "seed (same seed, same trace)")->capture_default_str();
     if (std::string_view(k.name) == "poisson" || std::string_view(k.name) == "kv" || pcap) {

@@ -2,8 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
+#include <system_error>
 
 #include "edgeos/hosted/error.hpp"
 #include "edgeos/hosted/parse.hpp"
@@ -81,6 +85,70 @@ analysis::Fit parse_fit(const std::string& text, const char* what) {
   if (text == "best") return analysis::Fit::kBest;
   if (text == "worst") return analysis::Fit::kWorst;
   throw InputError(fmt::format("{}: expected first, best or worst, got '{}'", what, text));
+}
+
+uint64_t parse_byte_size(const std::string& text, const char* what) {
+  size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+  const std::string number = text.substr(0, i);
+  const std::string unit = text.substr(i);
+  char* end = nullptr;
+  const double v = number.empty() ? 0 : std::strtod(number.c_str(), &end);
+  static const std::pair<const char*, double> kUnits[] = {
+      {"", 1},          {"B", 1},         {"K", 0x1p10},    {"KiB", 0x1p10}, {"kB", 1e3},   {"M", 0x1p20},
+      {"MiB", 0x1p20},  {"MB", 1e6},      {"G", 0x1p30},    {"GiB", 0x1p30}, {"GB", 1e9},   {"T", 0x1p40},
+      {"TiB", 0x1p40},  {"TB", 1e12}};
+  double scale = 0;
+  for (const auto& [name, factor] : kUnits) {
+    if (unit == name) scale = factor;
+  }
+  if (number.empty() || end != number.c_str() + number.size() || scale == 0) {
+    throw InputError(fmt::format("{}: expected a size such as 500M, 2G or 1GiB (units B, K, M, G, T, KiB ... TiB, kB ... TB), "
+                                 "got '{}'",
+                                 what, text));
+  }
+  const double bytes = std::floor(v * scale);
+  if (!(bytes >= 1) || bytes >= 0x1p63) throw InputError(fmt::format("{}: must be at least 1 byte and below 8 EiB, got '{}'", what, text));
+  return static_cast<uint64_t>(bytes);
+}
+
+CLI::Validator output_dir() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        if (v.empty()) return "expected a directory, got an empty name";
+        namespace fs = std::filesystem;
+        std::error_code ec;
+        const fs::path resolved = fs::weakly_canonical(fs::absolute(v, ec), ec);
+        if (fs::path(v).lexically_normal() == "/" || (!ec && resolved == resolved.root_path())) {
+          return "'" + v + "' is the root directory; name a directory to write into (e.g. out/run1)";
+        }
+        return "";
+      },
+      "DIR");
+}
+
+CLI::Validator output_file() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        if (v.empty()) return "expected a file name, got an empty one";
+        std::error_code ec;
+        if (v.back() == '/' || std::filesystem::is_directory(v, ec)) return "'" + v + "' is a directory; name a file";
+        return "";
+      },
+      "FILE");
+}
+
+CLI::Validator positive_seconds() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        long long n = 0;
+        const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+        if (ec != std::errc() || p != v.data() + v.size() || n <= 0 || n > 1'000'000'000) {
+          return "expected a whole number of seconds > 0, got '" + v + "'";
+        }
+        return "";
+      },
+      "SECONDS");
 }
 
 gen::TaskSetParams GeneratorOptions::params() const {

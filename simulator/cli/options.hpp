@@ -1,6 +1,7 @@
 // Parsing of the composite options several subcommands share.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +28,18 @@ analysis::Overheads parse_overheads(const std::string& text, const char* what);
 sim::OverheadModel parse_sim_overheads(const std::string& text, const char* what);
 analysis::Fit parse_fit(const std::string& text, const char* what);
 std::vector<std::string> split_list(const std::string& text);
+
+// "1G", "500M", "2GiB", "1.5GB", "4096": bytes. K, M, G, T and KiB, MiB, GiB, TiB are powers of
+// 1024; kB, MB, GB, TB powers of 1000; B or no unit, bytes. Must be > 0. Throws InputError.
+uint64_t parse_byte_size(const std::string& text, const char* what);
+
+// Checks of output names, run by CLI11 as it parses (a refusal is bad usage, exit code 2):
+// an output directory must be named and not be the root directory (a run would write its files
+// into /); an output file must be named and not be a directory.
+CLI::Validator output_dir();
+CLI::Validator output_file();
+// Seconds of wall time: a whole number > 0.
+CLI::Validator positive_seconds();
 
 // The generator options shared by `sweep` and `gen tasks`.
 struct GeneratorOptions {

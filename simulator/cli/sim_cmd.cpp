@@ -2,10 +2,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <csignal>
+#include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <optional>
+#include <system_error>
+#include <vector>
 
 #include "cli.hpp"
 #include "options.hpp"
@@ -40,6 +43,7 @@ struct SimOptions {
   std::string out = "out/sim";
   std::string trace = "both";
   std::string overheads;
+  std::string max_trace_size = "1G";
   bool quiet = false;
   bool check_invariants = false;
 };
@@ -66,66 +70,137 @@ void print_header(const scenario::Scenario& s, Instant end, uint64_t seed, const
              backend);
 }
 
+// The output directory: the directories a run had to create for it are removed again (if still
+// empty) unless the run commits its outputs.
+class OutputDir {
+ public:
+  explicit OutputDir(const std::string& dir) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    for (fs::path p = fs::path(dir).lexically_normal(); !p.empty() && p != p.root_path(); p = p.parent_path()) {
+      if (p.filename().empty() || p.filename() == "." || p.filename() == "..") break;
+      if (fs::exists(p, ec) || ec) break;
+      created_.push_back(p);  // deepest first
+    }
+  }
+  ~OutputDir() {
+    if (kept_) return;
+    std::error_code ec;
+    for (const std::filesystem::path& p : created_) std::filesystem::remove(p, ec);  // only if empty
+  }
+  OutputDir(const OutputDir&) = delete;
+  OutputDir& operator=(const OutputDir&) = delete;
+  void keep() { kept_ = true; }
+
+ private:
+  std::vector<std::filesystem::path> created_;
+  bool kept_ = false;
+};
+
+// Passes records to the trace writers while their files stay within --max-trace-size; at the
+// record that takes them over it, asks the run to stop and drops the rest.
+class TraceBound final : public TraceSink {
+ public:
+  TraceBound(uint64_t limit, StopOnSignal& stop) : limit_(limit), stop_(stop) {}
+  void write(const TraceRecord& r) override {
+    if (reached_) return;
+    if (csv != nullptr) csv->write(r);
+    if (perfetto != nullptr) perfetto->write(r);
+    if ((csv != nullptr ? csv->bytes() : 0) + (perfetto != nullptr ? perfetto->bytes() : 0) > limit_) {
+      reached_ = true;
+      at_ = Instant::epoch() + Duration::nanoseconds(r.time_ns);
+      stop_.request_stop();
+    }
+  }
+  bool reached() const { return reached_; }
+  Instant at() const { return at_; }
+
+  CsvTraceWriter* csv = nullptr;
+  PerfettoWriter* perfetto = nullptr;
+
+ private:
+  uint64_t limit_;
+  StopOnSignal& stop_;
+  bool reached_ = false;
+  Instant at_;
+};
+
 // Where a run's records go. They stream to the summary and to the trace files as the run goes:
 // memory stays bounded (but for one response time per job) however long the run. The Perfetto
-// writer needs the run's names, so it joins once the scenario is instantiated.
+// writer needs the run's names, so it joins once the scenario is instantiated. Until commit(),
+// every file is a temporary one, removed if the run fails, stops or is interrupted: the files of
+// an earlier run in the same directory then stay as they were.
 struct Outputs {
+  const SimOptions& o;
+  OutputDir dir;
   TeeSink tee;
   SummaryBuilder summary;
+  TraceBound bound;
   std::unique_ptr<CsvTraceWriter> csv;
   std::unique_ptr<PerfettoWriter> perfetto;
-  const SimOptions& o;
 
-  explicit Outputs(const SimOptions& opts) : o(opts) {
+  Outputs(const SimOptions& opts, uint64_t max_trace_bytes, StopOnSignal& stop)
+      : o(opts), dir(opts.out), bound(max_trace_bytes, stop) {
     tee.add(&summary);
+    tee.add(&bound);
     if (o.trace == "csv" || o.trace == "both") {
       csv = std::make_unique<CsvTraceWriter>(o.out + "/trace.csv");
-      tee.add(csv.get());
+      bound.csv = csv.get();
     }
   }
   void instantiated(const sim::ScenarioRun& run) {
     sim::group_by_tenant(run, summary);
     if (o.trace == "perfetto" || o.trace == "both") {
       perfetto = std::make_unique<PerfettoWriter>(o.out + "/trace.perfetto.json", run.names(), run.num_cpus());
-      tee.add(perfetto.get());
+      bound.perfetto = perfetto.get();
     }
   }
-  void commit(Instant end) {
-    if (csv) csv->commit();
-    if (perfetto) perfetto->commit(end);
+  // A run stopped by --max-trace-size is an error: nothing is written.
+  void check_bound(Instant end) const {
+    if (!bound.reached()) return;
+    throw InputError(fmt::format("--max-trace-size {}: the trace files reached the limit at {} of {} simulated; the run "
+                                 "stopped and wrote nothing (raise the limit, shorten --duration, or write fewer traces "
+                                 "with --trace csv or none)",
+                                 o.max_trace_size, format_duration_short(bound.at() - Instant::epoch()),
+                                 format_duration_short(end - Instant::epoch())));
+  }
+  // The trace files and summary.json, renamed into place together: a signal meanwhile waits.
+  void commit(Instant end, const std::string& summary_json) {
+    {
+      const SignalsHeld held;
+      if (csv) csv->commit();
+      if (perfetto) perfetto->commit(end);
+      write_file_atomically(o.out + "/summary.json", summary_json);
+    }
+    dir.keep();
   }
   std::string files() const {
     return fmt::format("summary.json{}{}", csv ? ", trace.csv" : "", perfetto ? ", trace.perfetto.json" : "");
   }
 };
 
-// SIGINT during a SimGrid run: stop at the next event instant and write what was simulated,
-// marked incomplete. A second SIGINT kills the process as usual.
-std::atomic<bool> g_interrupted{false};
-extern "C" void on_sigint(int) {
-  g_interrupted.store(true);
-  std::signal(SIGINT, SIG_DFL);
-}
-
+// SIGINT or SIGTERM during a SimGrid run: stop at the next event instant and write what was
+// simulated, marked incomplete (a long SimGrid run is worth keeping in part). A second signal ends
+// the process at once, removing the temporary files.
 int run_simgrid(const SimOptions& o) {
+  const uint64_t max_trace = parse_byte_size(o.max_trace_size, "--max-trace-size");
+  StopOnSignal stop;
   const scenario::Scenario s = load(o.file);
   const sim::ScenarioOptions opt = scenario_options(o);
-  Outputs out(o);
+  Outputs out(o, max_trace, stop);
   sim::SimGridOptions sg;
   sg.platform = o.platform;
   sim::SimGridRun run(s, opt, sg, out.tee);
+  install_signal_handlers();  // SimGrid installed its own for SIGINT (which exits at once)
   out.instantiated(run.scenario_run());
   sim::SimGridResult result;
   {
     ProgressLine progress(o.quiet);
-    g_interrupted.store(false);
-    std::signal(SIGINT, on_sigint);
-    result = run.run([&](Instant reached, Instant end) { progress.time(reached, end); }, &g_interrupted);
-    std::signal(SIGINT, SIG_DFL);
+    result = run.run([&](Instant reached, Instant end) { progress.time(reached, end); }, stop.flag());
   }
+  out.check_bound(run.scenario_run().end());
   const Summary sum = out.summary.finish(run.scenario_run().names(), Instant::epoch(), result.end);
-  out.commit(result.end);
-  write_file_atomically(o.out + "/summary.json", sim::simgrid_summary_json(run, sum, result));
+  out.commit(result.end, sim::simgrid_summary_json(run, sum, result));
   if (!o.quiet) {
     print_header(s, run.scenario_run().end(), run.scenario_run().seed(), " | SimGrid");
     if (!result.complete) {
@@ -138,31 +213,42 @@ int run_simgrid(const SimOptions& o) {
     fmt::print("\n{}", sim::format_simgrid_tables(run, sum, result));
     fmt::print("\n{} kernel events, {} trace records -> {}/{{{}}}\n", result.stats.events, result.stats.records, o.out, out.files());
   }
-  return result.complete ? kExitOk : 130;
+  if (!result.complete) return 128 + (stop.signal() != 0 ? stop.signal() : SIGINT);
+  return kExitOk;
 }
 
+// SIGINT or SIGTERM during a core-only run: stop at the next event instant, remove the temporary
+// files and write nothing (the files of an earlier run in --out stay as they were); exit 130 or 143.
 int run_sim(const SimOptions& o) {
   if (o.backend == "simgrid") return run_simgrid(o);
   if (o.backend != "core") {
     throw InputError(fmt::format("--backend {}: unknown backend (\"core\", the core-only simulator, or \"simgrid\")", o.backend));
   }
   if (!o.platform.empty()) throw InputError("--platform: only with --backend simgrid");
+  const uint64_t max_trace = parse_byte_size(o.max_trace_size, "--max-trace-size");
+  StopOnSignal stop;
   const scenario::Scenario s = load(o.file);
   const sim::ScenarioOptions opt = scenario_options(o);
 
-  Outputs out(o);
+  Outputs out(o, max_trace, stop);
   sim::ScenarioRun run(s, opt, out.tee);
   out.instantiated(run);
 
   sim::RunStats stats;
   {
     ProgressLine progress(o.quiet);
-    stats = run.run([&](Instant reached, Instant end) { progress.time(reached, end); });
+    stats = run.run([&](Instant reached, Instant end) { progress.time(reached, end); }, stop.flag());
   }
+  if (stop.signal() != 0) {
+    std::fprintf(stderr, "edgeos: interrupted (%s) at %s of %s simulated: nothing written; the files already in %s are as they were\n",
+                 signal_name(stop.signal()), format_duration_short(stats.end - Instant::epoch()).c_str(),
+                 format_duration_short(run.end() - Instant::epoch()).c_str(), o.out.c_str());
+    return 128 + stop.signal();
+  }
+  out.check_bound(run.end());
   const Summary sum = out.summary.finish(run.names(), Instant::epoch(), run.end());
   const std::vector<sim::WorkloadResult> workloads = run.workload_results();
-  out.commit(run.end());
-  write_file_atomically(o.out + "/summary.json", sim::scenario_summary_json(run, sum, stats));
+  out.commit(run.end(), sim::scenario_summary_json(run, sum, stats));
 
   if (!o.quiet) {
     print_header(s, run.end(), run.seed(), "");
@@ -224,15 +310,26 @@ Action add_sim(CLI::App& app) {
                                                "else one generated from the scenario)");
   cmd->add_option("--seed", opt->seed, "replace the scenario's seed (0..2^64-1; same seed, same trace)");
   cmd->add_option("--duration", opt->duration, "replace the scenario's duration (with a unit: 500ms, 10s)");
-  cmd->add_option("--out", opt->out, "output directory")->capture_default_str();
+  cmd->add_option("--out", opt->out, "output directory")->capture_default_str()->check(output_dir());
   cmd->add_option("--trace", opt->trace, "which trace files to write: csv, perfetto, both or none")
       ->capture_default_str()
       ->check(CLI::IsMember({"csv", "perfetto", "both", "none"}));
   cmd->add_option("--overheads", opt->overheads,
                   "kernel overheads charged as the simulated kernel works: RELEASE,SCHEDULE,SWITCH,TIMER[,INVOCATION]\n"
                   "(e.g. 1us,800ns,600ns,0ns,1.2us; edgeos validate fits them to a booted kernel); default none");
+  cmd->add_option("--max-trace-size", opt->max_trace_size,
+                  "the most the run's trace files may hold together, e.g. 500M, 2G (K, M, G, T: powers of 1024);\n"
+                  "a run that reaches it stops with exit code 2 and writes nothing")
+      ->capture_default_str();
   cmd->add_flag("--quiet", opt->quiet, "print nothing; only write the files");
   cmd->add_flag("--check-invariants", opt->check_invariants, "check every kernel invariant after every event (slow)");
+  cmd->footer(
+      "Every file is written to a temporary file and renamed into place when the run ends, so OUT holds\n"
+      "complete files only. Interrupted (SIGINT, SIGTERM), a core run removes its temporary files and\n"
+      "leaves the files already in OUT as they were (exit code 130 for SIGINT, 143 for SIGTERM); a\n"
+      "SimGrid run writes what it simulated, marked \"complete\": false in summary.json. A second signal\n"
+      "ends the run at once, without leftovers. A run of either backend that reaches --max-trace-size\n"
+      "stops, removes its temporary files and leaves OUT as it was (exit code 2).");
   return [cmd, opt]() { return cmd->parsed() ? run_sim(*opt) : -1; };
 }
 
@@ -241,7 +338,8 @@ Action add_check(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "check", "Validate a scenario file without running it: every error names file:line:column and the key.");
   cmd->add_option("scenario", opt->file, "scenario file (TOML); none: the built-in one");
-  cmd->add_option("--compile", opt->compile, "also write the compiled scenario (the kernel's boot module) here");
+  cmd->add_option("--compile", opt->compile, "also write the compiled scenario (the kernel's boot module) here")
+      ->check(output_file());
   return [cmd, opt]() { return cmd->parsed() ? run_check(*opt) : -1; };
 }
 

@@ -88,7 +88,7 @@ Action add_sweep(CLI::App& app) {
   cmd->add_option("--horizon", opt->horizon, "simulations run min(hyperperiod, this) plus the longest deadline")
       ->capture_default_str();
   cmd->add_option("--seed", opt->seed, "seed (same seed, same task sets, same CSV)")->capture_default_str();
-  cmd->add_option("--out", opt->out, "CSV file: utilisation,test,accepted,sets,ratio")->capture_default_str();
+  cmd->add_option("--out", opt->out, "CSV file: utilisation,test,accepted,sets,ratio")->capture_default_str()->check(output_file());
   cmd->add_flag("--quiet", opt->quiet, "print nothing");
   return [cmd, opt]() { return cmd->parsed() ? run_sweep_cmd(*opt) : -1; };
 }

@@ -375,6 +375,10 @@ void CoreSimulator::process_before(Instant horizon) {
   for (;;) {
     const NextEvent e = next_event();
     if (e.when.is_never() || e.when >= horizon) break;
+    if (stop_ != nullptr && e.when > platform_.now_ && stop_->load(std::memory_order_relaxed)) {
+      stopped_ = true;
+      break;
+    }
     process(e);
   }
 }
@@ -385,7 +389,7 @@ void CoreSimulator::advance_clock(Instant t) {
 
 RunStats CoreSimulator::run_until(Instant horizon) {
   process_before(horizon);
-  advance_clock(horizon);
+  if (!stopped_) advance_clock(horizon);
   kernel_->sync();
   stats_.records = platform_.records_;
   stats_.end = platform_.now_;

@@ -353,12 +353,13 @@ uint64_t ScenarioRun::scan_traces() {
 
 RunStats ScenarioRun::run_until(Instant until) { return sim_->run_until(std::min(until, end_)); }
 
-RunStats ScenarioRun::run(const ProgressFn& progress) {
+RunStats ScenarioRun::run(const ProgressFn& progress, const std::atomic<bool>* stop) {
+  sim_->set_stop(stop);
   if (!progress) return run_until(end_);
   constexpr int kSteps = 100;
   RunStats stats;
   const Duration span = end_ - Instant::epoch();
-  for (int step = 1; step <= kSteps; ++step) {
+  for (int step = 1; step <= kSteps && !sim_->stopped(); ++step) {
     stats = run_until(step == kSteps ? end_ : Instant::epoch() + span / kSteps * step);
     progress(stats.end, end_);
   }

@@ -42,6 +42,23 @@ class BadInput(unittest.TestCase):
                 self.assertIn(detail, r.stderr + r.stdout)
                 self.assertEqual(os.listdir(out), [], "nothing written on bad input")
 
+    def test_usage_mistakes_are_explained(self):
+        cases = [
+            (["simulate", "x.toml"], ["edgeos: unknown subcommand 'simulate' (did you mean 'sim'?)",
+                                      "the subcommands are: sim, check, boot, validate, analyze, gen, sweep, demo"]),
+            ([], ["edgeos: a subcommand is required, one of: sim, check,"]),
+            (["gen", "poison"], ["edgeos gen: unknown subcommand 'poison' (did you mean 'poisson'?)", "tasks, poisson, mmpp"]),
+            (["sim", "--seed"], ["edgeos sim: option --seed needs a value, none was given.", "--seed: replace the scenario's seed"]),
+            (["demo", "--duration"], ["edgeos demo: option --duration needs a value", "simulated time, with a unit"]),
+        ]
+        for args, needles in cases:
+            with self.subTest(args=args):
+                r = run(*args)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                for needle in needles:
+                    self.assertIn(needle, r.stderr)
+                self.assertNotIn("1 required TEXT missing", r.stderr)
+
     def test_unwritable_output_is_an_error(self):
         with tempfile.TemporaryDirectory() as d:
             blocker = os.path.join(d, "file")
@@ -49,6 +66,37 @@ class BadInput(unittest.TestCase):
             r = run("demo", "--duration", "100ms", "--quiet", "--out", os.path.join(blocker, "sub"))
             self.assertEqual(r.returncode, 2, r.stderr)
             self.assertIn("cannot create directory", r.stderr)
+
+
+class OutputNames(unittest.TestCase):
+    """An empty or root output directory, an empty output file and a non-positive timeout are bad
+    usage (exit 2, naming the option), not silently a default or a run writing into /."""
+
+    CASES = [
+        (["demo", "--duration", "100ms", "--out", ""], "--out: expected a directory, got an empty name"),
+        (["demo", "--duration", "100ms", "--out", "/"], "--out: '/' is the root directory"),
+        (["sim", "--duration", "100ms", "--out", ""], "--out: expected a directory, got an empty name"),
+        (["sim", "--duration", "100ms", "--out", "//"], "--out: '//' is the root directory"),
+        (["sim", "--duration", "100ms", "--out", "/tmp/.."], "--out: '/tmp/..' is the root directory"),
+        (["boot", "s.toml", "--out", ""], "--out: expected a directory"),
+        (["validate", "s.toml", "--out", "/"], "--out: '/' is the root directory"),
+        (["check", "--compile", ""], "--compile: expected a file name, got an empty one"),
+        (["check", "--compile", "/"], "--compile: '/' is a directory"),
+        (["gen", "tasks", "--out", ""], "--out: expected a file name"),
+        (["gen", "poisson", "--out", ""], "--out: expected a file name"),
+        (["sweep", "--out", ""], "--out: expected a file name"),
+        (["boot", "s.toml", "--timeout", "-1"], "--timeout: expected a whole number of seconds > 0, got '-1'"),
+        (["boot", "s.toml", "--timeout", "0"], "--timeout: expected a whole number of seconds > 0, got '0'"),
+        (["validate", "s.toml", "--timeout", "1.5"], "--timeout: expected a whole number of seconds > 0"),
+    ]
+
+    def test_refused(self):
+        for args, needle in self.CASES:
+            with self.subTest(args=args), tempfile.TemporaryDirectory() as cwd:
+                r = subprocess.run([os.path.abspath(EDGEOS), *args], capture_output=True, text=True, timeout=120, cwd=cwd)
+                self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+                self.assertIn(needle, r.stderr)
+                self.assertEqual(os.listdir(cwd), [], "nothing written")
 
 
 class Demo(unittest.TestCase):

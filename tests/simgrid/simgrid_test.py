@@ -637,6 +637,19 @@ class Interrupt(unittest.TestCase):
             self.assertGreater(len(lines), 100)
             self.assertLessEqual(max(int(l.split(",")[0]) for l in lines[1:]), end)
             json.loads(read(os.path.join(d, "trace.perfetto.json")))
+            self.assertEqual([f for f in os.listdir(d) if ".tmp." in f], [])
+
+    def test_sigterm_does_the_same_with_exit_code_143(self):
+        with tempfile.TemporaryDirectory() as d:
+            p = subprocess.Popen([EDGEOS, "sim", os.path.join(EXAMPLES, "edge-cluster.toml"), "--backend", "simgrid",
+                                  "--duration", "600s", "--out", d], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            time.sleep(2.0)
+            p.send_signal(signal.SIGTERM)
+            out, err = p.communicate(timeout=120)
+            self.assertEqual(p.returncode, 143, err)
+            self.assertIn("INTERRUPTED", out)
+            self.assertFalse(json.loads(read(os.path.join(d, "summary.json")))["complete"])
+            self.assertEqual(sorted(os.listdir(d)), ["summary.json", "trace.csv", "trace.perfetto.json"])
 
 
 if __name__ == "__main__":

@@ -4,12 +4,15 @@
 Run by ctest as `workloads_cli_test.py PATH_TO_EDGEOS`. Uses only the standard library.
 """
 import csv
+import hashlib
 import json
 import os
+import signal
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 EDGEOS = None
@@ -102,6 +105,74 @@ class Malformed(unittest.TestCase):
                     self.assertEqual(leftovers, [], "no partial output")
 
 
+
+class Hostile(unittest.TestCase):
+    """Inputs a mutation probe found crashing or misreported (issue 22): each must exit with code 2,
+    an error naming the file, where in it and the field, and leave no file behind."""
+
+    def expect_refused(self, tmp, scenario, needles, commands=("sim", "check")):
+        out = os.path.join(tmp, "out")
+        for cmd in commands:
+            args = [cmd, scenario] + (["--out", out, "--quiet"] if cmd == "sim" else ["--compile", os.path.join(out, "s.bin")])
+            r = run(*args)
+            self.assertEqual(r.returncode, 2, f"{cmd}: {r.stdout}{r.stderr}")
+            self.assertTrue(r.stderr.startswith("edgeos: error: "), r.stderr)
+            for needle in needles:
+                self.assertIn(needle, r.stderr, cmd)
+            self.assertFalse(os.path.exists(out), f"{cmd}: no partial output, not even its directory")
+
+    def test_deep_dotted_keys_and_table_headers(self):
+        deep = ".".join(["a"] * 40000)
+        cases = [
+            (f"[{deep}]\n", "deep.toml:1:1: key nested 40000 levels deep, more than the 256 allowed"),
+            (f"[scenario]\nname = 'x'\nduration = '1s'\n{deep} = 1\n", "deep.toml:4:1: key nested 40001 levels deep"),
+            (f"[scenario]\nname = 'x'\nx = {{ {deep} = 1 }}\n", "deep.toml:3:7: key nested 40002 levels deep"),
+        ]
+        for text, needle in cases:
+            with self.subTest(needle=needle), tempfile.TemporaryDirectory() as tmp:
+                scenario = os.path.join(tmp, "deep.toml")
+                with open(scenario, "w") as f:
+                    f.write(text)
+                self.expect_refused(tmp, scenario, [needle])
+
+
+    def test_file_name_the_system_refuses(self):
+        # A path component over 255 bytes: ENAMETOOLONG is bad input (exit 2), not an internal error.
+        long = "x" * 300
+        for name in (long + ".csv", long + "/t.csv"):
+            with self.subTest(name=name[-8:]), tempfile.TemporaryDirectory() as tmp:
+                scenario = os.path.join(tmp, "s.toml")
+                with open(scenario, "w") as f:
+                    f.write(REPLAY.format(duration="1s", workload=f'kind = "trace"\nfile = "{name}"\ntarget = "w"'))
+                self.expect_refused(tmp, scenario, ['s.toml:14:1: workload "replayed": file "', '" cannot be used: File name too long'])
+
+
+    def test_azure_expansion_is_bounded_before_allocating(self):
+        # scale = 1e6 on the sample (within the documented 1e-9..1e9), and a count of 1e12: refused
+        # at once (they ended in std::bad_alloc, or took seconds to expand, before).
+        with open(os.path.join(EXAMPLES, "traces", "azure-sample.csv")) as f:
+            rows = f.read().splitlines()
+        first = rows[0].split(",").index("1")
+        cells = rows[1].split(",")
+        cells[first] = "1e12"
+        corrupt = "\n".join([rows[0], ",".join(cells)] + rows[2:]) + "\n"
+        sample = os.path.join(EXAMPLES, "traces", "azure-sample.csv")
+        for label, trace_text, scale in (("scale", None, "1e6"), ("count", corrupt, "1.0")):
+            with self.subTest(case=label), tempfile.TemporaryDirectory() as tmp:
+                path = sample
+                if trace_text is not None:
+                    path = os.path.join(tmp, "azure.csv")
+                    with open(path, "w") as f:
+                        f.write(trace_text)
+                scenario = os.path.join(tmp, "s.toml")
+                with open(scenario, "w") as f:
+                    f.write(REPLAY.format(duration="1s", workload=f'kind = "azure"\nfile = "{path}"\ntargets = ["w"]\n'
+                                                                  f'cost = "1us"\nscale = {scale}'))
+                started = time.monotonic()
+                self.expect_refused(tmp, scenario, [path + ":2: minute 1: with scale", "more than 10000000 arrivals"])
+                self.assertLess(time.monotonic() - started, 10)
+
+
 class Sim(unittest.TestCase):
     def test_default_scenario(self):
         with tempfile.TemporaryDirectory() as out:
@@ -164,6 +235,63 @@ class Sim(unittest.TestCase):
             # The workloads travel as arrivals (section 8: offset, count at 40 + 8 * 8).
             _, arrivals = struct.unpack_from("<II", data, 40 + 8 * 8)
             self.assertGreater(arrivals, 0)
+
+
+def digests(d):
+    out = {}
+    for name in sorted(os.listdir(d)):
+        with open(os.path.join(d, name), "rb") as f:
+            out[name] = hashlib.sha256(f.read()).hexdigest()
+    return out
+
+
+class StoppedRuns(unittest.TestCase):
+    """A core run interrupted by a signal, or stopped by --max-trace-size, removes its temporary
+    files and leaves the complete files of an earlier run in --out as they were."""
+
+    def previous_run(self, out):
+        r = run("sim", "--duration", "200ms", "--quiet", "--out", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return digests(out)
+
+    def test_signals(self):
+        for sig, code, name in ((signal.SIGINT, 130, "SIGINT"), (signal.SIGTERM, 143, "SIGTERM")):
+            with self.subTest(signal=name), tempfile.TemporaryDirectory() as out:
+                before = self.previous_run(out)
+                p = subprocess.Popen([EDGEOS, "sim", "--duration", "600s", "--out", out], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+                time.sleep(1.0)
+                self.assertTrue(any(".tmp." in f for f in os.listdir(out)), "the run is writing")
+                p.send_signal(sig)
+                _, err = p.communicate(timeout=120)
+                self.assertEqual(p.returncode, code, err)
+                self.assertIn(f"edgeos: interrupted ({name}) at ", err)
+                self.assertIn("nothing written", err)
+                self.assertEqual(digests(out), before, "no temporary file left, the earlier files untouched")
+
+    def test_max_trace_size(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "out")
+            before = self.previous_run(out)
+            r = run("sim", "--duration", "2s", "--max-trace-size", "1M", "--out", out)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("edgeos: error: --max-trace-size 1M: the trace files reached the limit at ", r.stderr)
+            self.assertIn("the run stopped and wrote nothing", r.stderr)
+            self.assertEqual(digests(out), before)
+            # Into a new directory: not even the directory is left.
+            fresh = os.path.join(tmp, "new", "run")
+            self.assertEqual(run("sim", "--duration", "2s", "--max-trace-size", "500K", "--quiet", "--out", fresh).returncode, 2)
+            self.assertEqual(os.listdir(tmp), ["out"])
+            # Within the limit, the same run as without it.
+            r = run("sim", "--duration", "200ms", "--max-trace-size", "1G", "--quiet", "--out", fresh)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(digests(fresh), before)
+            for bad in ("0", "12X", "", "-5M", "lots", "0.5"):
+                with self.subTest(size=bad):
+                    r = run("sim", "--duration", "200ms", "--max-trace-size", bad, "--out", os.path.join(tmp, "bad"))
+                    self.assertEqual(r.returncode, 2, r.stderr)
+                    self.assertIn("edgeos: error: --max-trace-size: ", r.stderr)
+                    self.assertFalse(os.path.exists(os.path.join(tmp, "bad")))
 
 
 class GenAndReplay(unittest.TestCase):

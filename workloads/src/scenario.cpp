@@ -271,7 +271,14 @@ void validate(const Scenario& s) {
       for (const std::string& thread : w.target_list) single(thread);
     }
     if (w.start >= s.duration) fail(w.where, fmt::format("{}: starts at {}, after the scenario ends ({})", what, format_duration(w.start), format_duration(s.duration)));
-    if (!w.file.empty() && !std::filesystem::exists(w.file)) fail(w.where, fmt::format("{}: file \"{}\" does not exist", what, w.file));
+    if (!w.file.empty()) {
+      // Not the throwing overload: a name the system refuses (a component over 255 bytes, a loop
+      // of links) is bad input, not an internal error.
+      std::error_code ec;
+      const bool present = std::filesystem::exists(w.file, ec);
+      if (ec) fail(w.where, fmt::format("{}: file \"{}\" cannot be used: {}", what, w.file, ec.message()));
+      if (!present) fail(w.where, fmt::format("{}: file \"{}\" does not exist", what, w.file));
+    }
     if (w.kind == WorkloadKind::kPcap) {
       for (const auto& [port, thread] : w.targets) {
         if (port.empty() || !std::all_of(port.begin(), port.end(), ::isdigit) || std::stoul(port) > 65535) {

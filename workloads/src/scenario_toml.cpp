@@ -460,9 +460,156 @@ double parse_bandwidth(std::string_view text) {
   return unit == "bps" ? v * scale / 8 : v * scale;
 }
 
+// toml++ builds and destroys tables recursively, one stack frame (or more) per level: a dotted key
+// or table header of some tens of thousands of parts exhausts the stack. It bounds arrays and
+// inline tables (TOML_MAX_NESTED_VALUES) but not keys, so keys are measured here first, without
+// recursion: the depth of a key is the number of parts of its table header, plus the parts of the
+// key, plus those of the keys of the arrays and inline tables it is inside.
+constexpr size_t kMaxKeyDepth = 256;
+
+void check_key_depth(std::string_view text, const std::string& name) {
+  const size_t n = text.size();
+  size_t i = 0;
+  auto fail = [&](size_t at, size_t depth) {
+    size_t line = 1, line_start = 0;
+    for (size_t j = 0; j < at; ++j) {
+      if (text[j] == '\n') {
+        ++line;
+        line_start = j + 1;
+      }
+    }
+    throw InputError(fmt::format("{}:{}:{}: key nested {} levels deep, more than the {} allowed (each part of a dotted key "
+                                 "or table header is a level, as is each array or inline table around it)",
+                                 name, line, at - line_start + 1, depth, kMaxKeyDepth));
+  };
+  auto bare = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  };
+  // Skips a string starting at i (a quote); multi-line strings too.
+  auto skip_string = [&] {
+    const char q = text[i];
+    const bool multi = i + 2 < n && text[i + 1] == q && text[i + 2] == q;
+    i += multi ? 3 : 1;
+    while (i < n) {
+      const char c = text[i];
+      if (c == '\\' && q == '"') {
+        i += 2;
+      } else if (c == q && (!multi || (i + 2 < n && text[i + 1] == q && text[i + 2] == q))) {
+        i += multi ? 3 : 1;
+        if (multi) {
+          while (i < n && text[i] == q) ++i;  // up to two quotes may end the content
+        }
+        return;
+      } else if (c == '\n' && !multi) {
+        return;  // unterminated: toml++ reports it
+      } else {
+        ++i;
+      }
+    }
+  };
+  // Counts the parts of the key starting at i: a.b."c".'d', with blanks around the dots.
+  auto key_parts = [&] {
+    size_t parts = 0;
+    for (;;) {
+      if (i < n && (text[i] == '"' || text[i] == '\'')) {
+        skip_string();
+      } else if (i < n && bare(text[i])) {
+        while (i < n && bare(text[i])) ++i;
+      } else {
+        return parts;
+      }
+      ++parts;
+      size_t j = i;
+      while (j < n && (text[j] == ' ' || text[j] == '\t')) ++j;
+      if (j >= n || text[j] != '.') return parts;
+      ++j;
+      while (j < n && (text[j] == ' ' || text[j] == '\t')) ++j;
+      i = j;
+    }
+  };
+  struct Open {
+    bool inline_table;
+    size_t depth;  // of the array or inline table itself
+  };
+  std::vector<Open> open;  // the arrays and inline tables around i
+  size_t table_depth = 0;  // of the last table header
+  size_t value_depth = 0;  // of the value about to be read
+  bool want_key = true;
+  while (i < n) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++i;
+      if (open.empty()) want_key = true;
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\r') {
+      ++i;
+      continue;
+    }
+    if (c == '#') {
+      while (i < n && text[i] != '\n') ++i;
+      continue;
+    }
+    if (want_key) {
+      want_key = false;
+      const size_t at = i;
+      if (open.empty() && c == '[') {  // [table] or [[array of tables]]
+        ++i;
+        const bool array = i < n && text[i] == '[';
+        if (array) ++i;
+        while (i < n && (text[i] == ' ' || text[i] == '\t')) ++i;
+        table_depth = key_parts() + (array ? 1 : 0);
+        if (table_depth > kMaxKeyDepth) fail(at, table_depth);
+        continue;
+      }
+      if (c == '"' || c == '\'' || bare(c)) {
+        const size_t depth = (open.empty() ? table_depth : open.back().depth) + key_parts();
+        if (depth > kMaxKeyDepth) fail(at, depth);
+        value_depth = depth;
+        continue;
+      }
+    }
+    switch (c) {
+      case '"':
+      case '\'':
+        skip_string();
+        break;
+      case '[':
+        open.push_back({false, value_depth});
+        value_depth = value_depth + 1;
+        ++i;
+        break;
+      case '{':
+        open.push_back({true, value_depth});
+        want_key = true;
+        ++i;
+        break;
+      case ']':
+      case '}':
+        if (!open.empty()) open.pop_back();
+        ++i;
+        break;
+      case ',':
+        if (!open.empty()) {
+          if (open.back().inline_table) {
+            want_key = true;
+          } else {
+            value_depth = open.back().depth + 1;
+          }
+        }
+        ++i;
+        break;
+      default:
+        ++i;
+        break;
+    }
+  }
+}
+
 }  // namespace
 
 Scenario parse_scenario(std::string_view text, const std::string& name, const std::string& base_dir) {
+  check_key_depth(text, name);
   toml::table root;
   try {
     root = toml::parse(text, name);

@@ -29,22 +29,43 @@ double unit_ns(std::string_view u) {
   return 0;
 }
 
-// Parses a non-negative decimal into nanoseconds given the unit's size; false if malformed.
-bool parse_scaled(std::string_view s, double scale, int64_t* ns) {
-  if (s.empty()) return false;
-  int64_t whole = 0;
+// Times, costs and deadlines are signed 64-bit nanoseconds: at most 2^63 - 1 (about 292 years).
+constexpr const char* kRangeNote = "at most 2^63 - 1 ns, about 292 years";
+
+enum class Scaled { kOk, kMalformed, kOutOfRange };
+
+// Nanoseconds from a non-negative number of units of `scale` ns, or why not.
+Scaled scale_double(double v, double scale, int64_t* ns) {
+  if (!std::isfinite(v) || v < 0) return Scaled::kMalformed;
+  const double x = v * scale;
+  if (!(x < 0x1p63)) return Scaled::kOutOfRange;  // 2^63 is exact in a double; anything below rounds into range
+  *ns = std::llround(x);
+  return Scaled::kOk;
+}
+
+// Parses a non-negative decimal into nanoseconds given the unit's size.
+Scaled parse_scaled(std::string_view s, double scale, int64_t* ns) {
+  if (s.empty()) return Scaled::kMalformed;
   const char* b = s.data();
   const char* e = s.data() + s.size();
+  if (*b == '-') return Scaled::kMalformed;
+  uint64_t whole = 0;
   auto [p, ec] = std::from_chars(b, e, whole);
   if (ec == std::errc() && p == e) {
     // Whole numbers scale exactly (every unit is a whole number of nanoseconds).
-    return whole >= 0 && !__builtin_mul_overflow(whole, static_cast<int64_t>(scale), ns);
+    if (whole > static_cast<uint64_t>(INT64_MAX) || __builtin_mul_overflow(static_cast<int64_t>(whole), static_cast<int64_t>(scale), ns)) {
+      return Scaled::kOutOfRange;
+    }
+    return Scaled::kOk;
   }
   double v = 0;
   auto [q, ec2] = std::from_chars(b, e, v);
-  if (ec2 != std::errc() || q != e || !std::isfinite(v) || v < 0 || v * scale > 9.2e18) return false;
-  *ns = std::llround(v * scale);
-  return true;
+  if (q != e) return Scaled::kMalformed;
+  if (ec2 == std::errc::result_out_of_range) {  // beyond a double, or below its smallest: 1e400, 1e-400
+    return s.find_first_of("-") == std::string_view::npos ? Scaled::kOutOfRange : Scaled::kMalformed;
+  }
+  if (ec2 != std::errc()) return Scaled::kMalformed;
+  return scale_double(v, scale, ns);
 }
 
 // Reads a file line by line through a large buffer: the trace replay path must sustain millions
@@ -147,7 +168,7 @@ class CsvTrace final : public Source {
       }
       if (n != fields_) fail(fmt::format("expected {} fields, got {} (truncated or malformed line)", fields_, n));
       int64_t t = 0;
-      if (!parse_scaled(f[time_], time_scale_, &t)) field_error(time_name_, f[time_]);
+      scaled(parse_scaled(f[time_], time_scale_, &t), time_name_, f[time_]);
       a = Arrival{};
       a.time = start_ + Duration::nanoseconds(t);
       if (a.time < last_) {
@@ -165,11 +186,11 @@ class CsvTrace final : public Source {
       }
       int64_t v = 0;
       if (cost_ >= 0) {
-        if (!parse_scaled(f[cost_], cost_scale_, &v)) field_error(cost_name_, f[cost_]);
+        scaled(parse_scaled(f[cost_], cost_scale_, &v), cost_name_, f[cost_]);
         a.cost = Duration::nanoseconds(v);
       }
       if (deadline_ >= 0) {
-        if (!parse_scaled(f[deadline_], deadline_scale_, &v)) field_error(deadline_name_, f[deadline_]);
+        scaled(parse_scaled(f[deadline_], deadline_scale_, &v), deadline_name_, f[deadline_]);
         a.deadline = Duration::nanoseconds(v);
       }
       return true;
@@ -182,12 +203,19 @@ class CsvTrace final : public Source {
   [[noreturn]] void fail(const std::string& why) const {
     throw InputError(fmt::format("{}:{}: {}", in_.path(), in_.line(), why));
   }
-  [[noreturn]] void field_error(std::string_view name, std::string_view value) const {
-    std::string shown(value.substr(0, 40));
-    for (char& c : shown) {
+  static std::string shown(std::string_view value) {
+    std::string out(value.substr(0, 40));
+    for (char& c : out) {
       if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
     }
-    fail(fmt::format("field '{}': invalid value '{}'", name, shown));
+    return out;
+  }
+  [[noreturn]] void field_error(std::string_view name, std::string_view value) const {
+    fail(fmt::format("field '{}': invalid value '{}'", name, shown(value)));
+  }
+  void scaled(Scaled result, std::string_view name, std::string_view value) const {
+    if (result == Scaled::kMalformed) field_error(name, value);
+    if (result == Scaled::kOutOfRange) fail(fmt::format("field '{}': value '{}' is out of range ({})", name, shown(value), kRangeNote));
   }
   uint16_t kind_index(std::string_view k) {
     for (size_t i = 0; i < kinds_.size(); ++i) {
@@ -319,10 +347,23 @@ class JsonlTrace final : public Source {
       return 0;
     }
     const nlohmann::json& v = r[key];
-    if (!v.is_number() || v.get<double>() < 0 || !std::isfinite(v.get<double>())) {
+    if (!v.is_number() || (v.is_number_integer() && !v.is_number_unsigned() && v.get<int64_t>() < 0)) {
       fail(fmt::format("field '{}': expected a non-negative number", key));
     }
-    return std::llround(v.get<double>() * scale);
+    int64_t ns = 0;
+    Scaled result = Scaled::kOk;
+    if (v.is_number_unsigned()) {
+      // Integers scale exactly (a double would round 2^63 - 1 up, out of range).
+      const uint64_t u = v.get<uint64_t>();
+      if (u > static_cast<uint64_t>(INT64_MAX) || __builtin_mul_overflow(static_cast<int64_t>(u), static_cast<int64_t>(scale), &ns)) {
+        result = Scaled::kOutOfRange;
+      }
+    } else {
+      result = scale_double(v.get<double>(), scale, &ns);
+    }
+    if (result == Scaled::kMalformed) fail(fmt::format("field '{}': expected a non-negative number", key));
+    if (result == Scaled::kOutOfRange) fail(fmt::format("field '{}': {} is out of range ({})", key, v.dump(), kRangeNote));
+    return ns;
   }
   uint16_t kind_index(const std::string& k) {
     for (size_t i = 0; i < kinds_.size(); ++i) {
@@ -357,6 +398,17 @@ class AzureTrace final : public Source {
                                    "HashFunction, Trigger, then 1 to 1440)",
                                    path));
     }
+    // The minutes the run reaches (each lasts 60 s from `start`) and their arrivals so far.
+    const uint64_t reached =
+        stop == Instant::never() ? minutes_.size()
+                                 : std::min<uint64_t>(minutes_.size(), stop <= start ? 0 : ((stop - start).ns() + 59'999'999'999) / 60'000'000'000);
+    std::vector<uint64_t> totals(minutes_.size(), 0);
+    auto too_many = [&](uint32_t m) {
+      throw InputError(fmt::format("{}:{}: minute {}: with scale {} the minute's invocations make more than {} arrivals, "
+                                   "the most one minute of an azure workload may hold (docs/traces.md); lower \"scale\" "
+                                   "or replay fewer functions",
+                                   path, in.line(), m + 1, scale, kMaxAzureArrivalsPerMinute));
+    };
     size_t row = 0;
     while (in.next(&line)) {
       if (line.empty()) continue;
@@ -372,8 +424,13 @@ class AzureTrace final : public Source {
         if (ec != std::errc() || p != cell.data() + cell.size() || c < 0 || !std::isfinite(c)) {
           throw InputError(fmt::format("{}:{}: minute {}: invalid count '{}'", path, in.line(), m + 1, cell));
         }
-        const uint64_t n = static_cast<uint64_t>(std::llround(c * scale));
-        if (n > 0) minutes_[m - from].push_back({target, n});
+        if (m - from >= reached) continue;  // after the run's end: never replayed
+        const double x = c * scale;
+        if (x > static_cast<double>(kMaxAzureArrivalsPerMinute)) too_many(m);
+        const uint64_t n = static_cast<uint64_t>(std::llround(x));
+        if (n == 0) continue;
+        if ((totals[m - from] += n) > kMaxAzureArrivalsPerMinute) too_many(m);
+        minutes_[m - from].push_back({target, n});
       }
     }
   }

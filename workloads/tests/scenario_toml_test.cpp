@@ -99,6 +99,33 @@ TEST(ScenarioErrors, NameFileLineColumnAndKey) {
   EXPECT_NE(error_of("[scenario\nname = 1\n").find("bad.toml:1:"), std::string::npos);
 }
 
+std::string dotted(size_t parts) {
+  std::string k = "a";
+  for (size_t i = 1; i < parts; ++i) k += ".a";
+  return k;
+}
+
+TEST(ScenarioErrors, DeepKeysAreRefusedBeforeTheParserSeesThem) {
+  // Tens of thousands of parts overflowed toml++'s stack (SIGSEGV).
+  EXPECT_EQ(error_of("[" + dotted(40000) + "]\n").rfind("bad.toml:1:1: key nested 40000 levels deep, more than the 256 allowed", 0),
+            0u);
+  // Under [[tenant]], itself two levels deep (an array of tables, then its element).
+  EXPECT_EQ(error_of(std::string(kHead) + "  " + dotted(40000) + " = 1\n").rfind("bad.toml:6:3: key nested 40002 levels", 0), 0u);
+  EXPECT_EQ(error_of("[[" + dotted(300) + "]]\n").rfind("bad.toml:1:1: key nested 301 levels", 0), 0u);
+  // Levels add up: header, dotted keys, arrays and inline tables around them.
+  const std::string k = dotted(100);
+  EXPECT_EQ(error_of("[" + k + "]\nx = [{" + k + " = { " + k + " = 1 }}]\n").rfind("bad.toml:2:", 0), 0u);
+  EXPECT_NE(error_of("[" + k + "]\nx = [{" + k + " = { " + k + " = 1 }}]\n").find("key nested 302 levels"), std::string::npos);
+  // Up to the limit, the file goes on to the parser (which refuses the unknown table).
+  EXPECT_NE(error_of("[" + dotted(256) + "]\n").find("unknown table \"a\""), std::string::npos);
+  // Dots inside strings, comments and multi-line strings are not keys.
+  const std::string many(400, '.');
+  const std::string text = std::string(kHead) + "# " + dotted(400) + "\n[[thread]]\nname = \"" + dotted(400) +
+                           "\"\ntenant = 't'\nperiod = '''\n" + dotted(400) + "\n'''\ncost = \"\"\"\\\"\n" + many +
+                           "\"\"\"\nx = [ \"a.b\", 1.5, { \"p\".'q' = [ [ 2 ] ] } ]\n";
+  EXPECT_EQ(error_of(text).find("nested"), std::string::npos) << error_of(text);
+}
+
 TEST(ScenarioErrors, CrossReferencesAreChecked) {
   struct Case {
     std::string body;

@@ -110,6 +110,22 @@ TEST_F(Traces, CsvUnitsColumnOrderAndShift) {
   EXPECT_EQ(a[0].target, 7u);
 }
 
+TEST_F(Traces, TheLargestNanosecondCountsAreReadExactly) {
+  const int64_t max = INT64_MAX;
+  for (const auto& [name, text] : {
+           std::pair{"max.csv", "time_ns,tenant,cost_ns,deadline_ns\n0,a,9223372036854775807,9223372036854775807\n"},
+           std::pair{"max.jsonl", "{\"format\":\"edgeos-arrivals\",\"version\":1}\n"
+                                  "{\"time\":0,\"tenant\":\"a\",\"cost\":9223372036854775807,\"deadline\":9223372036854775807}\n"}}) {
+    Mapping m;
+    m.all = 0;
+    auto src = trace(write(name, text), m, Instant::epoch(), Instant::never());
+    const std::vector<Arrival> a = drain(*src);
+    ASSERT_EQ(a.size(), 1u) << name;
+    EXPECT_EQ(a[0].cost.ns(), max) << name;
+    EXPECT_EQ(a[0].deadline.ns(), max) << name;
+  }
+}
+
 // Each malformed trace and the words its error must contain (besides the file name).
 struct Bad {
   const char* name;
@@ -140,6 +156,19 @@ TEST_F(Traces, MalformedTracesNameFileLineAndField) {
       {"unsorted.jsonl", "{\"format\":\"edgeos-arrivals\",\"version\":1}\n{\"time\":5,\"tenant\":\"a\"}\n{\"time\":4,\"tenant\":\"a\"}\n",
        ":3: unsorted trace"},
       {"trace.txt", "time_ns,tenant\n", "unknown trace format"},
+      // Beyond signed 64-bit nanoseconds: out of range, in both formats (a JSON deadline of 1e19
+      // used to wrap negative and abort the simulator; a time, to be reported as unsorted).
+      {"bigtime.csv", "time_ns,tenant\n9223372036854775808,a\n", ":2: field 'time_ns': value '9223372036854775808' is out of range"},
+      {"bigtime_s.csv", "time_s,tenant\n1e10,a\n", ":2: field 'time_s': value '1e10' is out of range"},
+      {"bigcost.csv", "time_ns,tenant,cost_ns\n1,a,1e400\n", ":2: field 'cost_ns': value '1e400' is out of range"},
+      {"bigdeadline.jsonl", "{\"format\":\"edgeos-arrivals\",\"version\":1}\n{\"time\":1000,\"tenant\":\"a\",\"deadline\":1e19}\n",
+       ":2: field 'deadline': 1e+19 is out of range (at most 2^63 - 1 ns"},
+      {"bigtime.jsonl", "{\"format\":\"edgeos-arrivals\",\"version\":1}\n{\"time\":1,\"tenant\":\"a\"}\n{\"time\":1e19,\"tenant\":\"a\"}\n",
+       ":3: field 'time': 1e+19 is out of range"},
+      {"bigint.jsonl", "{\"format\":\"edgeos-arrivals\",\"version\":1}\n{\"time\":9223372036854775808,\"tenant\":\"a\"}\n",
+       ":2: field 'time': 9223372036854775808 is out of range"},
+      {"bigcost.jsonl", "{\"format\":\"edgeos-arrivals\",\"version\":1,\"units\":{\"cost\":\"s\"}}\n{\"time\":1,\"tenant\":\"a\",\"cost\":10000000000}\n",
+       ":2: field 'cost': 10000000000 is out of range"},
   };
   for (const Bad& b : cases) {
     const std::string f = write(b.name, b.text);
@@ -185,6 +214,37 @@ TEST_F(Traces, AzureCountsBecomeThatManyArrivalsInTheirMinute) {
   EXPECT_THROW(azure(short_row, {0}, 0, 1, 1, Rng(1), Instant::epoch(), Instant::never(), nullptr), InputError);
   const std::string not_azure = write("notazure.csv", "time_ns,tenant\n1,a\n");
   EXPECT_THROW(azure(not_azure, {0}, 0, 1, 1, Rng(1), Instant::epoch(), Instant::never(), nullptr), InputError);
+}
+
+TEST_F(Traces, AzureMinutesAreBoundedBeforeTheyAreExpanded) {
+  std::string head = "HashOwner,HashApp,HashFunction,Trigger";
+  for (int m = 1; m <= 1440; ++m) head += "," + std::to_string(m);
+  auto row = [](const std::string& m0, const std::string& m2) {
+    std::string r = "o,a,f,http";
+    for (int m = 0; m < 1440; ++m) r += "," + (m == 0 ? m0 : m == 2 ? m2 : std::string("0"));
+    return r;
+  };
+  auto error_of = [&](const std::string& name, const std::string& rows, double scale, Instant stop) {
+    try {
+      auto src = azure(write(name, head + "\n" + rows), {0}, 0, 1440, scale, Rng(1), Instant::epoch(), stop, nullptr);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(accepted)");
+  };
+  const Instant never = Instant::never();
+  // One count of 1e12 (it used to end in std::bad_alloc), or a scale that makes one too large.
+  EXPECT_NE(error_of("a.csv", row("1e12", "0") + "\n", 1, never).find("a.csv:2: minute 1: with scale 1 the minute's invocations "
+                                                                       "make more than 10000000 arrivals"),
+            std::string::npos);
+  EXPECT_NE(error_of("b.csv", row("1186", "0") + "\n", 1e6, never).find("b.csv:2: minute 1: with scale 1000000 "), std::string::npos);
+  // Rows add up: the third row takes minute 3 over the limit.
+  const std::string half = row("0", "4000000");
+  EXPECT_NE(error_of("c.csv", half + "\n" + half + "\n" + half + "\n", 1, never).find("c.csv:4: minute 3:"), std::string::npos);
+  // A minute after the run's end is never expanded, and not counted; at the limit is allowed.
+  EXPECT_EQ(error_of("d.csv", row("1", "1e12") + "\n", 1, Instant::epoch() + Duration::seconds(120)), "(accepted)");
+  EXPECT_NE(error_of("d.csv", row("1", "1e12") + "\n", 1, Instant::epoch() + Duration::seconds(121)).find("minute 3:"), std::string::npos);
+  EXPECT_EQ(error_of("e.csv", row("5000000", "0") + "\n" + row("5000000", "0") + "\n", 1, never), "(accepted)");
 }
 
 TEST_F(Traces, PcapOneArrivalPerPacketByPort) {

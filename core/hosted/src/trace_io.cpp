@@ -55,6 +55,8 @@ void CsvTraceWriter::write(const TraceRecord& r) {
   }
 }
 
+uint64_t CsvTraceWriter::bytes() const { return file_->bytes() + buf_.size(); }
+
 void CsvTraceWriter::commit() {
   file_->write(buf_);
   buf_.clear();
@@ -261,6 +263,8 @@ void PerfettoWriter::finish(Instant end) {
   open_.clear();
   out_ += "\n]}\n";
 }
+
+uint64_t PerfettoWriter::bytes() const { return (file_ != nullptr ? file_->bytes() : 0) + out_.size(); }
 
 void PerfettoWriter::commit(Instant end) {
   finish(end);

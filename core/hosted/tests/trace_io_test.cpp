@@ -94,6 +94,29 @@ TEST(AtomicFile, NothingIsLeftWhenAWriterFails) {
   EXPECT_EQ(s, "whole");
 }
 
+TEST(AtomicFile, ASignalHandlerCanRemoveTheTemporariesOfLiveWriters) {
+  const fs::path dir = temp_dir() / "atomic-signal";
+  fs::remove_all(dir);
+  write_file_atomically((dir / "old.csv").string(), "previous run");
+  AtomicFile open((dir / "new.csv").string());
+  open.write("12345");
+  EXPECT_EQ(open.bytes(), 5u);
+  AtomicFile committed((dir / "old.csv").string());
+  committed.write("this run");
+  {
+    AtomicFile gone((dir / "gone.csv").string());  // destroyed: no longer registered
+  }
+  // As a handler would before ending the process: no *.tmp.* stays, finished files are kept.
+  remove_temporary_files();
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  EXPECT_EQ(names, std::vector<std::string>{"old.csv"});
+  std::ifstream in(dir / "old.csv");
+  std::string s;
+  std::getline(in, s);
+  EXPECT_EQ(s, "previous run");
+}
+
 TEST(Perfetto, JsonHasOneTrackPerCpuAndNonOverlappingJobSlices) {
   TraceNames names;
   names.run = "unit \"test\"";

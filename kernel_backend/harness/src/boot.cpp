@@ -364,7 +364,11 @@ std::string e9_trace(const fs::path& e9) {
 BootResult boot(const std::string& blob, int64_t duration_ns, const BootOptions& o) {
   BootResult result;
   const std::string kernel = o.kernel.empty() ? find_kernel() : o.kernel;
-  if (!fs::exists(kernel)) throw InputError(fmt::format("--kernel: {} does not exist", kernel));
+  std::error_code kernel_ec;
+  if (!fs::exists(kernel, kernel_ec)) {
+    throw InputError(kernel_ec ? fmt::format("--kernel: {} cannot be used: {}", kernel, kernel_ec.message())
+                               : fmt::format("--kernel: {} does not exist", kernel));
+  }
   if (o.accel != "auto" && o.accel != "tcg" && o.accel != "kvm") throw InputError("--accel: expected auto, tcg or kvm");
   if (o.icount && o.accel == "kvm") throw InputError("--icount needs TCG (QEMU counts instructions only when it emulates them); use --accel tcg or auto");
   if (o.emulator != "qemu" && o.emulator != "bochs") throw InputError("--emulator: expected qemu or bochs");

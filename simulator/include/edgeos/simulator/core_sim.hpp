@@ -18,6 +18,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -232,6 +233,10 @@ class CoreSimulator {
   // Processes every event at an instant < horizon, then charges time up to the horizon. May be
   // called again with a later horizon to continue.
   RunStats run_until(Instant horizon);
+  // Once *stop is true (a signal handler or an output limit sets it), run_until returns early,
+  // between two instants, without moving the clock on; stopped() then says so. nullptr: never.
+  void set_stop(const std::atomic<bool>* stop) { stop_ = stop; }
+  bool stopped() const { return stopped_; }
 
   // The event loop in pieces, for a driver that owns the clock (the SimGrid backend): run_until is
   // process_before(h), advance_clock(h), then the kernel's sync.
@@ -286,6 +291,8 @@ class CoreSimulator {
   std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
   CompletionHook hook_;
   RunStats stats_;
+  const std::atomic<bool>* stop_ = nullptr;
+  bool stopped_ = false;
 };
 
 }  // namespace edgeos::sim

@@ -100,8 +100,10 @@ class ScenarioRun {
 
   // Simulates up to min(until, end()); may be called again with a later instant.
   RunStats run_until(Instant until);
-  // Simulates to the end, reporting progress about a hundred times.
-  RunStats run(const ProgressFn& progress = nullptr);
+  // Simulates to the end, reporting progress about a hundred times. Returns early, between two
+  // instants, once *stop is true (then stopped()).
+  RunStats run(const ProgressFn& progress = nullptr, const std::atomic<bool>* stop = nullptr);
+  bool stopped() const { return sim_->stopped(); }
 
   std::vector<WorkloadResult> workload_results() const;
 

@@ -103,7 +103,10 @@ std::unique_ptr<Source> trace(const std::string& path, Mapping mapping, Instant 
 
 // The Azure Functions invocation counts (invocations_per_function_md.anon.dNN.csv): each function
 // (row) maps onto `targets` round robin; each count becomes that many arrivals at uniformly random
-// instants of its minute. Holds the non-zero counts of the selected minutes.
+// instants of its minute. Holds the non-zero counts of the selected minutes, and one minute's
+// arrivals at a time: a minute the run reaches may hold at most kMaxAzureArrivalsPerMinute of
+// them, after scaling (checked when the file is read, before any is generated).
+inline constexpr uint64_t kMaxAzureArrivalsPerMinute = 10'000'000;
 std::unique_ptr<Source> azure(const std::string& path, std::vector<uint32_t> targets, uint32_t minute_from,
                               uint32_t minute_to, double scale, Rng rng, Instant start, Instant stop, CostFn cost);
 

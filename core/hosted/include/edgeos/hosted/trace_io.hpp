@@ -72,6 +72,8 @@ class CsvTraceWriter final : public TraceSink {
   ~CsvTraceWriter() override;
   void write(const TraceRecord& r) override;
   void commit();
+  // The file's size so far (written and buffered).
+  uint64_t bytes() const;
 
  private:
   std::unique_ptr<AtomicFile> file_;
@@ -90,6 +92,8 @@ class PerfettoWriter final : public TraceSink {
   // finish(), then writes the file atomically.
   void commit(Instant end);
   const std::string& text() const { return out_; }
+  // The JSON's size so far (written and buffered; finish() adds the slices still open and the end).
+  uint64_t bytes() const;
 
  private:
   struct Slice {
