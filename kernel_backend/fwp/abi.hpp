@@ -74,6 +74,7 @@ struct NetHeader {
   uint16_t local_port;  // the bound port it sent to (replies go out from it)
   uint8_t peer_mac[6];  // where a reply goes on the wire (the driver fills it; tenants copy it back)
   uint16_t length;      // payload bytes that follow
+  uint32_t service_cycles;  // in a reply: the TSC cycles the tenant took for its request (benchmarks)
 };
 inline constexpr uint32_t kNetSlotSize = 1472 + sizeof(NetHeader);  // a full UDP payload on Ethernet
 // Slots of the ring towards a tenant, and of the ring back: a request may have many reply

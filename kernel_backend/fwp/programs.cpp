@@ -339,6 +339,12 @@ struct DriverState {
   uint8_t msg[kNetSlotSize];
   uint64_t delivered = 0, ring_full = 0, no_tenant = 0, echoed = 0, sent = 0, jobs = 0;
   uint64_t reported_rx = 0;  // rx_frames at the last stats line
+  // Where a datagram to a tenant and its reply spend the driver's and the tenant's cycles (TSC
+  // cycles: under QEMU's -icount one per guest instruction), summed over `timed` datagrams.
+  struct {
+    uint64_t device_rx, stack, ring_in, notify, tenant, ring_out_tx;
+    uint64_t timed, replies;
+  } cycles{};
 };
 
 constexpr uint16_t kEchoPort = 7;
@@ -371,6 +377,18 @@ void driver_stats(const DriverState& st, const edgeos::drivers::Nic& nic) {
     }
   }
   if (on_line > 0) causes.print();
+  const auto& cy = st.cycles;
+  if (cy.timed > 0 && cy.replies > 0) {
+    Line()
+        .text("nic-driver: cycles per datagram: device-rx ").dec(cy.device_rx / cy.timed)
+        .text(" stack ").dec(cy.stack / cy.timed)
+        .text(" ring-in ").dec(cy.ring_in / cy.timed)
+        .text(" notify ").dec(cy.notify / cy.timed)
+        .text(" tenant ").dec(cy.tenant / cy.replies)
+        .text(" ring-out+tx ").dec(cy.ring_out_tx / cy.replies)
+        .text(" over ").dec(cy.timed)
+        .print();
+  }
 }
 
 [[noreturn]] void nic_driver() {
@@ -413,8 +431,13 @@ void driver_stats(const DriverState& st, const edgeos::drivers::Nic& nic) {
   sys(kSysJob, reinterpret_cast<uint64_t>(&plan));
   for (;;) {
     bool notify[5] = {};
-    for (size_t n; (n = nic.receive(st->frame, sizeof st->frame)) > 0;) {
+    for (;;) {
+      const uint64_t t0 = rdtsc();
+      const size_t n = nic.receive(st->frame, sizeof st->frame);
+      if (n == 0) break;
+      const uint64_t t1 = rdtsc();
       const edgeos::net::Verdict v = st->stack.receive(st->frame, n, st->reply, sizeof st->reply);
+      const uint64_t t2 = rdtsc();
       if (v.kind == edgeos::net::Verdict::Kind::kReply) {
         nic.transmit(st->reply, v.reply_len);
       } else if (v.kind == edgeos::net::Verdict::Kind::kConsumed) {
@@ -434,7 +457,7 @@ void driver_stats(const DriverState& st, const edgeos::drivers::Nic& nic) {
         }
         if (b < st->net.num_bindings && v.udp.payload_len <= kNetSlotSize - sizeof(NetHeader)) {
           // Copied into the tenant's ring: a page is never shared with a tenant.
-          NetHeader h{v.udp.src_ip, v.udp.src_port, v.udp.dst_port, {}, static_cast<uint16_t>(v.udp.payload_len)};
+          NetHeader h{v.udp.src_ip, v.udp.src_port, v.udp.dst_port, {}, static_cast<uint16_t>(v.udp.payload_len), 0};
           copy(h.peer_mac, v.udp.src_mac.bytes, 6);
           copy(st->msg, &h, sizeof h);
           copy(st->msg + sizeof h, v.udp.payload, v.udp.payload_len);
@@ -443,6 +466,10 @@ void driver_stats(const DriverState& st, const edgeos::drivers::Nic& nic) {
           } else {
             ++st->delivered;
             notify[b] = true;
+            st->cycles.device_rx += t1 - t0;
+            st->cycles.stack += t2 - t1;
+            st->cycles.ring_in += rdtsc() - t2;
+            ++st->cycles.timed;
           }
         } else if (v.udp.dst_port == kEchoPort) {
           const size_t len = st->stack.build_udp_reply(v.udp, v.udp.payload, v.udp.payload_len, st->reply, sizeof st->reply);
@@ -453,9 +480,13 @@ void driver_stats(const DriverState& st, const edgeos::drivers::Nic& nic) {
       }
     }
     for (uint32_t b = 0; b < st->net.num_bindings && b < 5; ++b) {
-      if (notify[b]) sys(kSysNotify, st->net.bindings[b].notify_slot);
+      if (!notify[b]) continue;
+      const uint64_t t0 = rdtsc();
+      sys(kSysNotify, st->net.bindings[b].notify_slot);
+      st->cycles.notify += rdtsc() - t0;  // once per batch: charged to the batch's first datagram
     }
     // The tenants' replies, from their rings to the wire.
+    uint64_t out_start = rdtsc(), out_replies = 0;
     for (uint32_t b = 0; b < st->net.num_bindings && b < 5; ++b) {
       for (int64_t n; (n = sys(kSysRingReceive, st->net.bindings[b].from_slot, reinterpret_cast<uint64_t>(st->msg),
                                sizeof st->msg)) > 0;) {
@@ -468,9 +499,15 @@ void driver_stats(const DriverState& st, const edgeos::drivers::Nic& nic) {
         const size_t len = st->stack.build_udp(to, h.peer_ipv4, h.peer_port, h.local_port, st->msg + sizeof h, h.length,
                                                st->reply, sizeof st->reply);
         if (len > 0 && nic.transmit(st->reply, len)) ++st->sent;
+        st->cycles.tenant += h.service_cycles;
+        ++out_replies;
       }
     }
     nic.flush();
+    if (out_replies > 0) {
+      st->cycles.ring_out_tx += rdtsc() - out_start;
+      st->cycles.replies += out_replies;
+    }
     // A stats line at most every 1,000 jobs, and only when frames came in since the last one.
     if (++st->jobs % 1000 == 0 && nic.counters().rx_frames != st->reported_rx) {
       st->reported_rx = nic.counters().rx_frames;
@@ -483,11 +520,15 @@ void driver_stats(const DriverState& st, const edgeos::drivers::Nic& nic) {
 // A network tenant's replies go back through its ring to the driver, with the request's header.
 class RingSink final : public edgeos::net::ReplySink {
  public:
-  RingSink(uint32_t slot, const NetHeader& request, uint8_t* buffer) : slot_(slot), header_(request), buffer_(buffer) {}
+  RingSink(uint32_t slot, const NetHeader& request, uint8_t* buffer, uint64_t started)
+      : slot_(slot), header_(request), buffer_(buffer), started_(started) {}
   bool send(const uint8_t* data, size_t len) override {
     if (len > kNetSlotSize - sizeof(NetHeader)) return false;
     NetHeader h = header_;
     h.length = static_cast<uint16_t>(len);
+    // The tenant's cycles for this request, from taking it out of its ring to this reply (the
+    // ring send itself included only approximately: it is the kernel's copy of these bytes).
+    h.service_cycles = static_cast<uint32_t>(rdtsc() - started_);
     copy(buffer_, &h, sizeof h);
     copy(buffer_ + sizeof h, data, len);
     return sys(kSysRingSend, slot_, reinterpret_cast<uint64_t>(buffer_), sizeof h + len) >= 0;
@@ -497,6 +538,7 @@ class RingSink final : public edgeos::net::ReplySink {
   uint32_t slot_;
   NetHeader header_;
   uint8_t* buffer_;
+  uint64_t started_;
 };
 
 class UdpEcho final : public edgeos::net::UdpApp {
@@ -560,13 +602,15 @@ constexpr size_t kMemcachedBytes = 256 * 1024;  // a tenant's items (1,000 tenan
   JobPlan plan;
   sys(kSysJob, reinterpret_cast<uint64_t>(&plan));
   for (;;) {
+    uint64_t started = rdtsc();
     for (int64_t n; (n = sys(kSysRingReceive, b.from_slot, reinterpret_cast<uint64_t>(st->in), sizeof st->in)) > 0;) {
       NetHeader h;
       if (static_cast<uint64_t>(n) < sizeof h) continue;
       copy(&h, st->in, sizeof h);
       if (h.length > static_cast<uint64_t>(n) - sizeof h) continue;
-      RingSink replies(b.to_slot, h, st->out);
+      RingSink replies(b.to_slot, h, st->out, started);
       app->handle(edgeos::net::Peer{h.peer_ipv4, h.peer_port}, st->in + sizeof h, h.length, replies);
+      started = rdtsc();
     }
     sys(kSysComplete, reinterpret_cast<uint64_t>(&plan));
   }
