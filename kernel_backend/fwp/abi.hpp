@@ -47,7 +47,7 @@ enum Syscall : uint64_t {
   kSysNotify = 4,        // (slot)
   kSysWait = 5,          // (slot) -> 1 if a signal was pending, 0 after blocking for one
   kSysRingSend = 6,      // (slot, buffer, length)
-  kSysRingReceive = 7,   // (slot, buffer, capacity) -> length
+  kSysRingReceive = 7,   // (slot, buffer, capacity) -> length, rdx: 1 if more messages wait
   kSysYield = 8,
   kSysExit = 9,          // the calling FWP ends (its threads with it)
   kSysFwpSpawn = 10,     // (0) -> a new FWP of the caller's own kind, within its template's quota

@@ -28,6 +28,15 @@ inline int64_t sys(uint64_t n, uint64_t a = 0, uint64_t b = 0, uint64_t c = 0) {
   return r;
 }
 
+// A ring receive: the message's length (or a negative error), and whether more wait (rdx).
+inline int64_t ring_receive(uint64_t slot, void* buffer, uint64_t capacity, bool* more) {
+  int64_t r;
+  uint64_t rdx = capacity;
+  asm volatile("syscall" : "=a"(r), "+d"(rdx) : "a"(kSysRingReceive), "D"(slot), "S"(buffer) : "rcx", "r11", "memory");
+  *more = r >= 0 && rdx != 0;
+  return r;
+}
+
 inline void spin(uint64_t iterations) {
   if (iterations == 0) return;
   asm volatile("1: dec %0; jnz 1b" : "+r"(iterations) : : "cc");
@@ -488,8 +497,8 @@ void driver_stats(const DriverState& st, const edgeos::drivers::Nic& nic) {
     // The tenants' replies, from their rings to the wire.
     uint64_t out_start = rdtsc(), out_replies = 0;
     for (uint32_t b = 0; b < st->net.num_bindings && b < 5; ++b) {
-      for (int64_t n; (n = sys(kSysRingReceive, st->net.bindings[b].from_slot, reinterpret_cast<uint64_t>(st->msg),
-                               sizeof st->msg)) > 0;) {
+      bool more = true;
+      for (int64_t n; more && (n = ring_receive(st->net.bindings[b].from_slot, st->msg, sizeof st->msg, &more)) > 0;) {
         NetHeader h;
         if (static_cast<uint64_t>(n) < sizeof h) continue;
         copy(&h, st->msg, sizeof h);
@@ -603,7 +612,8 @@ constexpr size_t kMemcachedBytes = 256 * 1024;  // a tenant's items (1,000 tenan
   sys(kSysJob, reinterpret_cast<uint64_t>(&plan));
   for (;;) {
     uint64_t started = rdtsc();
-    for (int64_t n; (n = sys(kSysRingReceive, b.from_slot, reinterpret_cast<uint64_t>(st->in), sizeof st->in)) > 0;) {
+    bool more = true;
+    for (int64_t n; more && (n = ring_receive(b.from_slot, st->in, sizeof st->in, &more)) > 0;) {
       NetHeader h;
       if (static_cast<uint64_t>(n) < sizeof h) continue;
       copy(&h, st->in, sizeof h);

@@ -946,7 +946,13 @@ void syscall(Thread& t, KThread& kt) {
       const Result<size_t> n = kernel->ring_receive(id, static_cast<CapSlot>(a0 > 0xffff'ffff ? 0xffff'ffff : a0),
                                                     reinterpret_cast<void*>(a1), a2);
       r = n ? static_cast<int64_t>(*n) : error_code(n.error());
-      if (n) trace_packet(t, a0, false, *n);
+      if (n) {
+        trace_packet(t, a0, false, *n);
+        // rdx: whether more messages wait, so that a reader can stop without a call that fails.
+        const Capability& cap = t.domain->caps[a0];  // valid: the receive went through this slot
+        const Result<const Ring*> ring = kernel->ring(RingId{cap.index, cap.generation});
+        c.rdx = ring && !(*ring)->empty() ? 1 : 0;
+      }
       break;
     }
     case abi::kSysYield:

@@ -118,7 +118,8 @@ class Checksum {
   uint16_t finish() const;
 
  private:
-  uint64_t sum_ = 0;
+  uint64_t sum_ = 0;     // big-endian 16-bit words
+  uint64_t native_ = 0;  // 32-bit native-order pieces of the 8-byte runs (see add)
   bool odd_ = false;  // an odd number of bytes so far: the next byte is a word's low byte
 };
 
