@@ -169,7 +169,7 @@ class Run:
         import matplotlib.pyplot as plt
         for fmt, meta in (("svg", {"Date": None}), ("png", {"Software": None})):
             buf = io.BytesIO()
-            fig.savefig(buf, format=fmt, metadata=meta, dpi=100)
+            fig.savefig(buf, format=fmt, metadata=meta, dpi=90)
             self.files[f"{name}.{fmt}"] = buf.getvalue()
         plt.close(fig)
         self.figures.append(name)
@@ -298,22 +298,26 @@ def _fwp_events(out_dir: str) -> pd.DataFrame:
 
 
 def kernel_counts(events: pd.DataFrame) -> Dict[str, int]:
-    """The bench's creations and pool activations, counted in the kernel's trace (fwp_create and
-    fwp_activate carry the template's index in `value`).
+    """The bench's creations and pool activations, counted in the kernel's trace.
 
-    The spawner's template has a pool of 201 FWPs, created at boot; the spawner is the first
-    activation from it. After that, bench-spawn's first phase takes FWPs from the pool (an
-    activation alone) and its second creates them (a creation, then its activation)."""
-    creates = events[events["event"] == "fwp_create"]
-    per_template = creates["value"].value_counts()
-    spawned = per_template.index[0]  # the template with the 201-FWP pool: the most creations
-    acts = events[(events["event"] == "fwp_activate") & (events["value"] == spawned)]
-    if acts.empty:
-        return {"create": 0, "activate": 0, "created_total": int(len(creates))}
-    after = events.loc[acts.index[0] + 1:]  # after the spawner's own activation
+    fwp_create and fwp_activate carry the template's index in `value`. A creation for immediate
+    use is an fwp_create followed at once by the fwp_activate of the same FWP; an activation
+    from a pool is an fwp_activate not preceded by its FWP's creation. Only the bench's template
+    has a pool (201 FWPs, created at boot); the first activation from it is the spawner itself.
+    After that, bench-spawn's first phase activates FWPs from the pool and its second creates
+    them."""
+    ev = events.reset_index(drop=True)
+    created_total = int((ev["event"] == "fwp_create").sum())
+    prev_create = (ev["event"].shift(1) == "fwp_create") & (ev["fwp"].shift(1) == ev["fwp"])
+    pooled = ev[(ev["event"] == "fwp_activate") & ~prev_create]
+    if pooled.empty:
+        return {"create": 0, "activate": 0, "created_total": created_total}
+    spawned = pooled["value"].mode().iloc[0]
+    ours = pooled[pooled["value"] == spawned]
+    after = ev.loc[ours.index[0] + 1:]  # after the spawner's own activation
     created = int(((after["event"] == "fwp_create") & (after["value"] == spawned)).sum())
-    activated = int(((after["event"] == "fwp_activate") & (after["value"] == spawned)).sum())
-    return {"create": created, "activate": activated - created, "created_total": int(len(creates))}
+    from_pool = int(len(ours) - 1)
+    return {"create": created, "activate": from_pool, "created_total": created_total}
 
 
 def _kvm_diagnosis() -> str:
@@ -740,7 +744,7 @@ def _startup_claims(run: Run, df: pd.DataFrame, found: Dict[str, Any]) -> None:
 @experiment("startup", "Startup: FWP creation vs Linux processes and containers")
 def exp_startup(run: Run) -> None:
     run.inputs.update({
-        "live_fwps": [10] if run.quick else [10, 100, 1000, 10000],
+        "live_fwps": [10, 1000] if run.quick else [10, 100, 1000, 10000],
         "linux_reps": 100 if run.quick else 5000,
         "container_reps": 5 if run.quick else 200,
         "warmup": 3,
