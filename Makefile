@@ -7,6 +7,7 @@
 # Other targets: make build | make bench | make debug | make clean
 #                make python   .venv with the edgeos Python package (source .venv/bin/activate)
 #                make figures  every published figure into figures/ (SVG, PNG, CSV, manifest.json)
+#                make paper    the EdgeOS paper's claims measured here, into figures/paper/ (REPORT.md)
 
 PRESET ?= dev
 BUILD  := build
@@ -15,7 +16,7 @@ JOBS   ?= 2
 PYTHON := /usr/bin/python3
 VENV   := .venv
 
-.PHONY: all deps configure build run test bench debug clean python figures
+.PHONY: all deps configure build run test bench debug clean python figures paper
 
 all: build
 
@@ -46,6 +47,12 @@ python: build
 
 figures: build
 	@PYTHONPATH=$(BUILD)/pybind EDGEOS_SOURCE_DIR=$(CURDIR) MPLBACKEND=Agg $(PYTHON) -m edgeos figures --out figures
+
+# Boots the kernel under QEMU and starts Linux processes and containers (crun, runc: as root);
+# PAPER_FLAGS=--quick for a small run.
+paper: build
+	@PYTHONPATH=$(BUILD)/pybind EDGEOS_SOURCE_DIR=$(CURDIR) EDGEOS_BUILD_DIR=$(CURDIR)/$(BUILD) MPLBACKEND=Agg \
+	    $(PYTHON) -m edgeos paper --out figures/paper $(PAPER_FLAGS)
 
 # A debug build with sanitizers, for development (not part of `make test`).
 debug: deps

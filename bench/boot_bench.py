@@ -116,13 +116,18 @@ priority = 1
 '''
 
 
-def boot(edgeos, live, accel, work, cpus):
+def boot(edgeos, live, accel, work, cpus, trace="none"):
+    """Boots the benchmark scenario once; returns the per-operation figures (see main) and the
+    run's conditions: `accel` (what QEMU really used; "auto" may fall back to TCG),
+    `wall_seconds` (host time of the QEMU run, from summary.json), `tsc_hz` and `out` (the
+    output directory, with trace.csv when `trace` is "csv": the kernel's own record of every FWP
+    created and activated). `accel` "tcg" means TCG with -icount."""
     path = os.path.join(work, f"bench-{live}.toml")
     with open(path, "w") as f:
         f.write(scenario(live, cpus))
     out = os.path.join(work, f"out-{live}")
     memory = "2G" if live > 2000 else "512M"
-    args = [edgeos, "boot", path, "--out", out, "--quiet", "--trace", "none", "--memory", memory]
+    args = [edgeos, "boot", path, "--out", out, "--quiet", "--trace", trace, "--memory", memory]
     args += ["--icount"] if accel == "tcg" else ["--accel", accel]
     r = subprocess.run(args, capture_output=True, text=True)
     if r.returncode != 0:
@@ -136,7 +141,14 @@ def boot(edgeos, live, accel, work, cpus):
     if m is None or len(found) < 5:
         sys.exit(f"boot_bench: missing results for {live} live FWPs:\n{serial}")
     per = {name: cycles / rounds for name, (rounds, cycles) in found.items() if rounds > 0}
+    with open(os.path.join(out, "summary.json")) as f:
+        summary = json.load(f)
+    hz = re.search(r"time: TSC (\d+) Hz", serial)
     return {
+        "accel": summary.get("accel", accel),
+        "wall_seconds": summary.get("wall_seconds"),
+        "tsc_hz": int(hz.group(1)) if hz else None,
+        "out": out,
         "create": per.get("spawn-second"),
         "activate": per.get("spawn-first"),
         "switch": per["yield"] / 2,  # each round trip of the two yielding threads is two switches

@@ -1,12 +1,10 @@
 // Linux process and thread creation on this host, for the record beside the kernel's FWP
-// creation (bench/boot_bench.py prints both): what a tenant costs to start as a process.
+// creation (bench/boot_bench.py prints both): what a tenant costs to start as a process. The
+// operations are in linux_spawn.cpp, shared with `linux_spawn`, which times them one by one
+// (medians and tails) for `python -m edgeos paper`.
 #include <benchmark/benchmark.h>
-#include <pthread.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-extern char** environ;
+#include "linux_spawn.hpp"
 
 namespace edgeos::bench {
 namespace {
@@ -15,42 +13,24 @@ namespace {
 char kTrue[] = "/bin/true";
 char* const kArgv[] = {kTrue, nullptr};
 
-void wait_ok(benchmark::State& state, pid_t pid) {
-  int status = 0;
-  if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    state.SkipWithError("the child did not run /bin/true");
+void run(benchmark::State& state, SpawnMethod method) {
+  for (auto _ : state) {
+    if (spawn_and_wait(method, kArgv) != 0) state.SkipWithError("the child did not run /bin/true");
   }
 }
 
-void BM_LinuxPosixSpawn(benchmark::State& state) {
-  for (auto _ : state) {
-    pid_t pid = -1;
-    if (posix_spawn(&pid, kTrue, nullptr, nullptr, kArgv, environ) != 0) pid = -1;
-    wait_ok(state, pid);
-  }
-}
+void BM_LinuxPosixSpawn(benchmark::State& state) { run(state, SpawnMethod::kPosixSpawn); }
 BENCHMARK(BM_LinuxPosixSpawn)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
-void BM_LinuxForkExec(benchmark::State& state) {
-  for (auto _ : state) {
-    const pid_t pid = fork();
-    if (pid == 0) {
-      execve(kTrue, kArgv, environ);
-      _exit(127);
-    }
-    wait_ok(state, pid);
-  }
-}
+void BM_LinuxForkExec(benchmark::State& state) { run(state, SpawnMethod::kForkExec); }
 BENCHMARK(BM_LinuxForkExec)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
-void* nothing(void*) { return nullptr; }
+void BM_LinuxVforkExec(benchmark::State& state) { run(state, SpawnMethod::kVforkExec); }
+BENCHMARK(BM_LinuxVforkExec)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 void BM_LinuxPthreadCreate(benchmark::State& state) {
   for (auto _ : state) {
-    pthread_t t;
-    if (pthread_create(&t, nullptr, nothing, nullptr) != 0 || pthread_join(t, nullptr) != 0) {
-      state.SkipWithError("pthread_create failed");
-    }
+    if (spawn_and_wait(SpawnMethod::kPthread, kArgv) != 0) state.SkipWithError("pthread_create failed");
   }
 }
 BENCHMARK(BM_LinuxPthreadCreate)->UseRealTime()->Unit(benchmark::kMicrosecond);

@@ -33,6 +33,9 @@ bochs-term           # Bochs's text display (runs without X)
 bochsbios            # Bochs's BIOS
 vgabios              # Bochs's VGA BIOS
 bsdutils             # script(1): gives Bochs's text display a terminal
+busybox-static       # make paper: the static program every startup is timed with (/bin/busybox true)
+crun                 # make paper: OCI container runtime timed against FWP startup
+runc                 # make paper: the reference OCI runtime, timed likewise
 libsimgrid-dev       # SimGrid 3.32: the simulated edge platform (edgeos sim --backend simgrid)
 pybind11-dev         # the _edgeos Python extension
 python3-dev          # Python headers for the extension

@@ -1,0 +1,180 @@
+"""`python -m edgeos paper --quick`: every figure and CSV, a complete manifest, the documented
+columns, and counts checked independently of the code that wrote them: the samples against the
+repetitions asked for, the kernel's own trace against what its bench program reports."""
+
+import hashlib
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from edgeos import paper
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    out = tmp_path_factory.mktemp("paper")
+    if not os.environ.get("EDGEOS_CLI"):
+        pytest.skip("EDGEOS_CLI is not set (run through ctest)")
+    build = pathlib.Path(os.environ["EDGEOS_CLI"]).resolve().parents[2]
+    if not (build / "kernel_backend" / "edgeos-kernel.elf").exists() or not (build / "bench" / "linux_spawn").exists():
+        pytest.skip("the kernel image or bench/linux_spawn is not built")
+    if not os.path.exists(paper.BUSYBOX):
+        pytest.skip(f"{paper.BUSYBOX} is missing (Debian's busybox-static)")
+    t0 = time.monotonic()
+    p = subprocess.run([sys.executable, "-m", "edgeos", "paper", "--quick", "--out", str(out)], capture_output=True,
+                       text=True, timeout=300, env=dict(os.environ, MPLBACKEND="Agg"))
+    assert p.returncode == 0, p.stderr
+    assert time.monotonic() - t0 < 120, "the quick run must stay under two minutes"
+    assert "[startup]" in p.stderr  # progress lines
+    return out, json.loads((out / "manifest.json").read_text())
+
+
+def test_every_file_and_a_complete_manifest(quick):
+    out, m = quick
+    for key in ("command", "git_commit", "versions", "machine", "size", "experiments"):
+        assert m[key], key
+    assert m["size"] == "quick" and "--quick" in m["command"]
+    assert m["machine"]["cpu_model"] and m["machine"]["cores"] >= 1
+    for tool in ("python", "numpy", "pandas", "matplotlib", "qemu", "busybox", "runc", "crun"):
+        assert m["versions"][tool], tool
+    e = m["experiments"]["startup"]
+    assert e["status"] == "done"
+    assert isinstance(e["kvm_used"], bool) and e["seeds"] and e["inputs"] and e["commands"] and e["claims"]
+    assert any("linux_spawn" in c for c in e["commands"]) and any(" boot " in c for c in e["commands"])
+    for f in ("startup.svg", "startup.png", "startup.csv", "startup_samples.csv", "startup_fwp_events.csv"):
+        assert f in e["files"], f
+        data = (out / f).read_bytes()
+        assert len(data) > 100, f
+        assert hashlib.sha256(data).hexdigest() == e["files"][f], f
+    assert e["figures"] == ["startup"]
+    report = (out / "REPORT.md").read_text()
+    assert "170x faster than a Linux process" in report and "10^5x" in report
+    assert "not comparable as wall time" in report
+    svg = (out / "startup.svg").read_text()
+    assert "guest-ns" in svg and "icount" in svg and "host ns" in svg  # units on the figure itself
+    assert not [f for f in os.listdir(out) if f.startswith(".")]
+
+
+def test_columns_as_documented(quick):
+    out, _ = quick
+    df = pd.read_csv(out / "startup.csv")
+    assert list(df.columns) == paper.STARTUP_COLUMNS
+    documented = set()  # the first column of the module's documentation table ("median, p99" is two)
+    for line in paper.__doc__.split("column         meaning")[1].split("\n=")[1].splitlines()[1:]:
+        if line[:15].strip():
+            documented.update(name.strip() for name in line[:15].split(","))
+    assert documented == set(paper.STARTUP_COLUMNS)
+    assert list(pd.read_csv(out / "startup_samples.csv").columns) == paper.SAMPLE_COLUMNS
+    assert list(pd.read_csv(out / "startup_fwp_events.csv").columns) == paper.EVENT_COLUMNS
+    assert set(df["unit"]) <= {"guest_ns_icount", "host_ns", "host_ns_bound", "tsc_cycles"}
+    assert set(df["status"]) <= {"ok", "failed", "not_run"}
+    failed = df[df["status"] != "ok"]
+    assert failed["note"].notna().all()  # a series that could not run says why
+
+
+def test_counts_equal_the_repetitions_requested(quick):
+    out, m = quick
+    inputs = m["experiments"]["startup"]["inputs"]
+    df = pd.read_csv(out / "startup.csv")
+    samples = pd.read_csv(out / "startup_samples.csv")
+    linux = df[df["side"] == "linux"]
+    assert len(linux) == 4 and (linux["status"] == "ok").all()
+    containers = df[(df["side"] == "container") & (df["status"] == "ok")]
+    if os.geteuid() == 0:
+        assert len(containers) >= 1  # as root, at least one runtime runs here
+    for _, row in pd.concat([linux, containers]).iterrows():
+        want = inputs["linux_reps"] if row["side"] == "linux" else inputs["container_reps"]
+        mine = samples[samples["series"] == row["series"]]
+        assert row["requested"] == want
+        assert len(mine) == want, row["series"]                     # one sample per repetition
+        assert sorted(mine["rep"]) == list(range(want))
+        assert row["n"] == (mine["status"] == 0).sum() == want
+        ns = mine["ns"].to_numpy()
+        assert row["median"] == pytest.approx(float(pd.Series(ns).median()), rel=1e-5)
+        assert row["min"] <= row["median"] <= row["p99"] <= row["max"]
+
+
+def test_kernel_counts_equal_what_the_bench_program_reports(quick):
+    out, _ = quick
+    df = pd.read_csv(out / "startup.csv")
+    ev = pd.read_csv(out / "startup_fwp_events.csv")
+    live = df["live_fwps"].dropna().min()
+    rows = df[(df["live_fwps"] == live) & (df["status"] == "ok")].set_index("series")
+    # Counted here from the trace alone, by time: the kernel instantiates the scenario at guest
+    # time 0 (the bench template's pool of 201 FWPs among it); bench-spawn runs later. Its
+    # creations are the template's fwp_create events after time 0; each is followed by its
+    # activation, and the pool activations are the template's other activations after time 0.
+    creates = ev[ev["event"] == "fwp_create"]
+    templates = set(creates[creates["time_ns"] > 0]["value"])
+    assert len(templates) == 1  # only bench-spawn creates FWPs after boot
+    template = templates.pop()
+    assert (creates[creates["value"] == template]["time_ns"] == 0).sum() == 201  # its pool (boot_bench.scenario)
+    later = ev[(ev["time_ns"] > 0) & (ev["value"] == template)]
+    created = int((later["event"] == "fwp_create").sum())
+    from_pool = int((later["event"] == "fwp_activate").sum()) - created
+    assert rows.loc["edgeos_create_icount", "n"] == created == rows.loc["edgeos_create_icount", "kernel_count"]
+    assert rows.loc["edgeos_activate_icount", "n"] == from_pool == rows.loc["edgeos_activate_icount", "kernel_count"]
+    assert created == 200 and from_pool == 200  # bench-spawn's rounds (kernel_backend/fwp/programs.cpp)
+    # Every boot (two in the quick run, the second with 1,000 idle FWPs of another template).
+    icount = df[df["unit"] == "guest_ns_icount"]
+    assert len(icount) == 2 * len(m_inputs(out)["live_fwps"])
+    assert (icount["n"] == icount["kernel_count"]).all() and (icount["n"] == 200).all()
+    bound = rows.loc["edgeos_host_bound"]
+    assert bound["n"] == len(creates) and bound["mean"] > 0
+
+
+def m_inputs(out):
+    return json.loads((out / "manifest.json").read_text())["experiments"]["startup"]["inputs"]
+
+
+def test_interrupted_run_keeps_completed_experiments(tmp_path, monkeypatch):
+    def first(run):
+        run.csv(pd.DataFrame({"x": [1]}), "first")
+        run.claim("c", "m", "r", "k")
+
+    def second(run):
+        raise KeyboardInterrupt
+
+    def third(run):
+        raise AssertionError("must not run after an interrupt")
+
+    table = {n: paper.Experiment(n, n, fn) for n, fn in (("first", first), ("second", second), ("third", third))}
+    monkeypatch.setattr(paper, "EXPERIMENTS", table)
+    monkeypatch.setattr(paper, "tool_versions", lambda: {"python": "x"})
+    with pytest.raises(KeyboardInterrupt):
+        paper.generate(tmp_path, quick=True, progress=False, command="test")
+    m = json.loads((tmp_path / "manifest.json").read_text())
+    assert [(n, e["status"]) for n, e in m["experiments"].items()] == [("first", "done"), ("second", "missing"),
+                                                                      ("third", "missing")]
+    assert (tmp_path / "first.csv").exists()
+    report = (tmp_path / "REPORT.md").read_text()
+    assert "interrupted" in report and "| first | done |" in report
+
+
+def test_failed_experiment_is_reported_and_the_next_runs(tmp_path, monkeypatch):
+    def broken(run):
+        raise paper.ExperimentError("no such runtime here")
+
+    def fine(run):
+        run.note("ran")
+
+    table = {n: paper.Experiment(n, n, fn) for n, fn in (("broken", broken), ("fine", fine))}
+    monkeypatch.setattr(paper, "EXPERIMENTS", table)
+    monkeypatch.setattr(paper, "tool_versions", lambda: {"python": "x"})
+    m = paper.generate(tmp_path, quick=True, progress=False, command="test")
+    assert m["experiments"]["broken"]["status"] == "failed"
+    assert m["experiments"]["broken"]["reason"] == "no such runtime here"
+    assert m["experiments"]["fine"]["status"] == "done"
+
+
+def test_unknown_experiment_is_an_error(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "edgeos", "paper", "--out", str(tmp_path), "--only", "nope"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2
+    assert "unknown experiment 'nope'" in p.stderr
