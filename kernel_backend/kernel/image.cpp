@@ -80,6 +80,28 @@ bool load_program_image(const uint8_t* elf, uint64_t size, ProgramImage* out) {
       }
     }
   }
+  // The shared code table, if the layout allows it.
+  bool shareable = true;
+  for (int i = 0; i < out->num_segments; ++i) {
+    const Segment& s = out->segments[i];
+    const bool low = s.va + s.pages * x86::kPageSize <= abi::kUserBase + x86::kLargePage;
+    if (s.writable ? s.va < abi::kUserBase + x86::kLargePage : !low) shareable = false;
+  }
+  if (shareable) {
+    const uint64_t t = x86::frames().alloc();
+    if (t == 0) return bad("out of memory");
+    uint64_t* entries = reinterpret_cast<uint64_t*>(t);
+    for (int i = 0; i < out->num_segments; ++i) {
+      const Segment& s = out->segments[i];
+      if (s.writable) continue;
+      for (uint64_t p = 0; p < s.pages; ++p) {
+        const uint64_t index = (s.va - abi::kUserBase) / x86::kPageSize + p;
+        entries[index] = out->shared_frames[s.frames + p] | x86::kPtePresent | x86::kPteUser |
+                         (s.executable ? 0 : x86::kPteNoExecute);
+      }
+    }
+    out->code_table = t;
+  }
   // The entry table leads the first segment (fwp/linker.ld).
   if (out->num_segments == 0 || out->segments[0].va != abi::kUserBase || out->segments[0].filesz < 32) {
     return bad("no entry table at the start of user space");
@@ -92,8 +114,12 @@ bool load_program_image(const uint8_t* elf, uint64_t size, ProgramImage* out) {
 }
 
 Status map_image(const ProgramImage& img, x86::AddressSpace& as) {
+  if (img.code_table != 0) {
+    if (Status st = x86::map_shared_table(as, abi::kUserBase, img.code_table); !st) return st;
+  }
   for (int i = 0; i < img.num_segments; ++i) {
     const Segment& s = img.segments[i];
+    if (!s.writable && img.code_table != 0) continue;  // in the shared table
     for (uint64_t p = 0; p < s.pages; ++p) {
       const uint64_t va = s.va + p * x86::kPageSize;
       Status st = Status::ok();

@@ -28,6 +28,10 @@ struct ProgramImage {
   int num_segments = 0;
   uint64_t shared_frames[64];  // frames of the read-only segments
   uint64_t num_shared = 0;
+  // A last-level page table mapping every read-only page, shared by every FWP (one entry to
+  // install at creation instead of one per page), when they all lie in the image's first 2 MiB and
+  // no writable page does (fwp/linker.ld puts the data 2 MiB further); 0 otherwise.
+  uint64_t code_table = 0;
 };
 
 // Parses and checks the embedded ELF; false (with a console message) if it is malformed.

@@ -204,6 +204,30 @@ KTEST(image_shares_code_and_copies_data) {
   x86::destroy_space(b);
 }
 
+// The image's code is one last-level table shared by every FWP: creating a space installs one
+// entry; the table survives the spaces that used it; nothing can be mapped into it through a space.
+KTEST(image_code_table_is_shared) {
+  kernel::ProgramImage img;
+  KASSERT(kernel::load_program_image(fwp_image_start, static_cast<uint64_t>(fwp_image_end - fwp_image_start), &img));
+  KASSERT(img.code_table != 0);  // fwp/linker.ld lays the image out for it
+  x86::Frames& f = x86::frames();
+  x86::AddressSpace a, b;
+  KASSERT(x86::create_space(&a) && x86::create_space(&b));
+  const uint64_t before = f.free_count();
+  KASSERT(kernel::map_image(img, a));
+  const uint64_t used = before - f.free_count();  // tables down to the data, and the data pages
+  uint64_t data_pages = 0;
+  for (int i = 0; i < img.num_segments; ++i) data_pages += img.segments[i].writable ? img.segments[i].pages : 0;
+  KEXPECT(used == 2 + 1 + data_pages);  // PDPT and PD, one PT for the data, the data: no code table
+  KASSERT(kernel::map_image(img, b));
+  KEXPECT(x86::map_page(a, abi::kUserBase + kPage, f.alloc(), 0).error() == Error::kBusy);
+  const uint64_t code = x86::lookup(b, abi::kUserBase);
+  x86::destroy_space(a);
+  KEXPECT(x86::lookup(b, abi::kUserBase) == code && code != 0);  // still there for b
+  KEXPECT(reinterpret_cast<const uint64_t*>(img.code_table)[0] == (code & ~uint64_t{0}));
+  x86::destroy_space(b);
+}
+
 // The console's formatting, which every message and report goes through.
 KTEST(console_formatting) {
   char buf[64];

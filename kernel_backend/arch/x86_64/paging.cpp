@@ -48,7 +48,9 @@ void free_level(uint64_t pa, int level) {
   uint64_t* t = table(pa);
   for (int i = 0; i < 512; ++i) {
     if ((t[i] & kPtePresent) == 0) continue;
-    if (level > 0) {
+    if (level > 0 && (t[i] & kPteSharedTable) != 0) {
+      // shared with other spaces: only this space's entry goes
+    } else if (level > 0) {
       free_level(t[i] & kPteAddress, level - 1);
     } else if ((t[i] & kPteOwned) != 0) {
       frame_pool.free(t[i] & kPteAddress);
@@ -173,6 +175,7 @@ Status map_page(AddressSpace& as, uint64_t va, uint64_t pa, uint64_t flags) {
   }
   uint64_t* t = table(as.root);
   for (int level = 3; level > 0; --level) {
+    if ((t[index(va, level)] & kPteSharedTable) != 0) return Error::kBusy;  // never written through a space
     t = next(t, index(va, level), true);
     if (t == nullptr) return Error::kOutOfCapacity;
   }
@@ -193,14 +196,31 @@ uint64_t lookup(const AddressSpace& as, uint64_t va) {
   return (e & kPtePresent) != 0 ? e : 0;
 }
 
+Status map_shared_table(AddressSpace& as, uint64_t va, uint64_t table_pa) {
+  if (va < abi::kUserBase || va >= abi::kUserEnd || va % kLargePage != 0 || table_pa % kPageSize != 0) {
+    return Error::kInvalidArgument;
+  }
+  uint64_t* t = table(as.root);
+  for (int level = 3; level > 1; --level) {
+    t = next(t, index(va, level), true);
+    if (t == nullptr) return Error::kOutOfCapacity;
+  }
+  uint64_t& e = t[index(va, 1)];
+  if ((e & kPtePresent) != 0) return Error::kBusy;
+  e = table_pa | kPtePresent | kPteWrite | kPteUser | kPteSharedTable;  // the leaf entries decide
+  return Status::ok();
+}
+
 void unmap_range(AddressSpace& as, uint64_t va, uint64_t size) {
   const bool loaded = is_loaded(as);
   // Stale wherever it is not loaded (here it is invalidated page by page).
   as.tlb_stale |= loaded ? ~(uint32_t{1} << cpu_index()) : ~uint32_t{0};
   for (uint64_t p = va; p < va + size; p += kPageSize) {
     uint64_t* t = table(as.root);
-    for (int level = 3; level > 0 && t != nullptr; --level) t = next(t, index(p, level), false);
-    if (t == nullptr) continue;
+    for (int level = 3; level > 0 && t != nullptr; --level) {
+      t = (t[index(p, level)] & kPteSharedTable) != 0 ? nullptr : next(t, index(p, level), false);
+    }
+    if (t == nullptr) continue;  // not mapped, or in a shared table (the program's code)
     uint64_t& e = t[index(p, 0)];
     if ((e & kPtePresent) != 0 && (e & kPteOwned) != 0) frame_pool.free(e & kPteAddress);
     e = 0;

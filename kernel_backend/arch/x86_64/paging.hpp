@@ -16,7 +16,11 @@ inline constexpr uint64_t kPteWrite = 2;
 inline constexpr uint64_t kPteUser = 4;
 inline constexpr uint64_t kPteWriteThrough = 1ull << 3;
 inline constexpr uint64_t kPteCacheDisable = 1ull << 4;  // with kPteWriteThrough: uncached (device memory)
-inline constexpr uint64_t kPteOwned = 1ull << 9;  // software bit: the frame belongs to this space
+inline constexpr uint64_t kPteOwned = 1ull << 9;
+// Software bit on an entry that points at a page table: the table is shared by several address
+// spaces (the program image's code), built once, never written through a space, never freed by one.
+inline constexpr uint64_t kPteSharedTable = 1ull << 10;
+inline constexpr uint64_t kLargePage = 0x20'0000;  // what one last-level table maps  // software bit: the frame belongs to this space
 inline constexpr uint64_t kPteNoExecute = 1ull << 63;
 inline constexpr uint64_t kPteAddress = 0x000f'ffff'ffff'f000;
 
@@ -127,6 +131,9 @@ Status create_space(AddressSpace* as);
 Status map_page(AddressSpace& as, uint64_t va, uint64_t pa, uint64_t flags);
 // The leaf entry for `va`, or 0 if unmapped.
 uint64_t lookup(const AddressSpace& as, uint64_t va);
+// Points the 2 MiB of user space at `va` (2 MiB-aligned) at the last-level table `table_pa`, shared
+// with other spaces: one entry instead of a page's worth of them. kBusy if anything is mapped there.
+Status map_shared_table(AddressSpace& as, uint64_t va, uint64_t table_pa);
 // Frees every user page table and every owned frame, and the space's PCID; the space is empty
 // afterwards. If the CPU is in it, the CPU moves to the kernel's tables first.
 void destroy_space(AddressSpace& as);
