@@ -792,6 +792,19 @@ int64_t sys_net_info(const Thread& t, uint64_t ptr) {
   return 0;
 }
 
+// Whether the boot command line has `word` as one of its space-separated words.
+bool cmdline_has_word(const char* cmdline, const char* word) {
+  for (const char* p = cmdline; p != nullptr && *p != '\0';) {
+    while (*p == ' ') ++p;
+    const char* w = word;
+    const char* q = p;
+    while (*w != '\0' && *q == *w) ++q, ++w;
+    if (*w == '\0' && (*q == ' ' || *q == '\0')) return true;
+    while (*p != '\0' && *p != ' ') ++p;
+  }
+  return false;
+}
+
 // Wires the network path the compiled scenario's ports ask for (fwp/abi.hpp, NetInfo). The blob
 // reader has checked the ports; what can still fail is capacity (capabilities, notifications).
 bool bind_ports() {
@@ -1321,7 +1334,10 @@ void start_other_cpus(const pc::BootInfo& boot) {
   storage.notifications = Span<Notification>(notifications, kMaxNotifications);
   storage.rings = Span<Ring>(rings, kMaxRings);
   KernelOptions options;
-  options.check_invariants = false;
+  // "invariants" on the command line (edgeos boot --check-invariants): the core checks every
+  // invariant after every event, as the simulators do in tests, and panics on the first broken one.
+  options.check_invariants = cmdline_has_word(boot.cmdline, "invariants");
+  if (options.check_invariants) kprintf("kernel: checking the core's invariants after every event\n");
   kernel = new (kernel_storage) PcKernel(platform, storage, options);
 
   trace_begin(timer.tsc_hz);

@@ -31,6 +31,7 @@ struct BootCmdOptions {
   std::string duration;
   std::string trace = "both";
   std::string serve;      // --serve DURATION: the run's length, in real time (no --icount)
+  bool check_invariants = false;
   int port_offset = 0;    // host port = bound port + this
   harness::BootOptions boot;
   bool quiet = false;
@@ -111,6 +112,7 @@ int run_boot(BootCmdOptions& o) {
   }
   const KernelScenario k = kernel_scenario(o.file, o.seed, o.duration);
   network_from_scenario(k.s, o.boot, o.port_offset);
+  if (o.check_invariants) o.boot.cmdline += o.boot.cmdline.empty() ? "invariants" : " invariants";
   const scenario::Scenario& s = k.s;
   const TraceNames& names = k.names;
   const std::vector<uint32_t>& tenant_of_fwp = k.tenant_of_fwp;
@@ -402,6 +404,9 @@ Action add_boot(CLI::App& app) {
   cmd->add_option("--port-offset", opt->port_offset,
                   "forward each bound UDP port P from host port P + this (default 0)")
       ->capture_default_str();
+  cmd->add_flag("--check-invariants", opt->check_invariants,
+                "the kernel checks the core's invariants after every event (slower; a broken one stops it\n"
+                "with a panic naming it)");
   cmd->add_option("--net", opt->boot.net,
                   "the network behind the NIC: user (QEMU's user-mode network; bound ports forwarded from\n"
                   "127.0.0.1), dgram:LOCAL:REMOTE (each Ethernet frame a UDP datagram between 127.0.0.1:LOCAL\n"
