@@ -50,14 +50,27 @@ enum Syscall : uint64_t {
   kSysRingReceive = 7,   // (slot, buffer, capacity) -> length, rdx: 1 if more messages wait
   kSysYield = 8,
   kSysExit = 9,          // the calling FWP ends (its threads with it)
-  kSysFwpSpawn = 10,     // (0) -> a new FWP of the caller's own kind, within its template's quota
+  kSysFwpSpawn = 10,     // (0) -> a new FWP of the caller's own kind, within its template's quota;
+                         //   rdx: the caller's invoke capability to it, or ~0 if its table is full
   kSysMarker = 11,       // (value): a trace marker
   kSysPuts = 12,         // (string, length): text to the kernel console, prefixed with the FWP
   kSysNicInfo = 13,      // (NicInfo*): the NIC granted to this FWP; refused in every FWP but the driver's
   kSysMemMap = 14,       // (pages): that many zeroed pages more at the end of the FWP's heap -> their address
   kSysNetInfo = 15,      // (NetInfo*): the FWP's part in the network path (driver, bound tenant, or none)
-  kSysCount = 16,
+  kSysReady = 16,        // the FWP's initialisation is done: its template's checkpoint -> 0, or 1 if one was taken already
+  kSysCount = 17,
 };
+
+// Checkpoints (EdgeOS's FWP templates): when an FWP calls kSysReady, the kernel copies its writable
+// pages (the image's data and its heap) into its template's checkpoint; every FWP made from the
+// template afterwards (spawned, or taken from the pool) starts from copies of those pages instead of
+// the image's initial data: code shared, data and heap copied, initialisation not run again. A
+// thread still starts at its program's entry: the program sees its state initialised (a pointer in
+// its data, say) and goes straight to serving. At most kCheckpointHeapPages of heap.
+inline constexpr uint64_t kCheckpointHeapPages = 256;
+// Calls into an FWP with this in the argument's top byte are probes of a checkpoint program's state
+// (kProgramCheckpoint): see fwp/programs.cpp.
+inline constexpr uint64_t kProbeMagic = 0xC7ull << 56;
 
 // The heap: pages an FWP asks for (kSysMemMap), mapped at kHeapWindow onwards in the order asked,
 // private to the FWP and freed with it (or when it is recycled), at most kHeapMaxPages.
@@ -144,6 +157,7 @@ enum Program : uint64_t {
   kProgramUdpEcho = 6,    // sends every datagram back
   kProgramCoap = 7,       // a CoAP server with sensor resources (fwp/apps/coap)
   kProgramMemcached = 8,  // memcached over UDP (fwp/apps/memcached), 256 KiB of items
+  kProgramCheckpoint = 9, // initialises once, checkpoints (kSysReady), spawns copies and probes them by calls
   // Hostile programs, for the isolation tests: each does one forbidden thing.
   kHostileFirst = 16,
   kHostileWriteKernel = 16,

@@ -626,6 +626,83 @@ constexpr size_t kMemcachedBytes = 256 * 1024;  // a tenant's items (1,000 tenan
   }
 }
 
+// --- checkpointed templates ------------------------------------------------------------------------
+
+// The state a checkpoint program builds once: in its heap, reached through a pointer in its data,
+// so that a copy of the checkpoint finds it initialised.
+struct ProbeState {
+  uint64_t init_runs;  // how many times initialisation ran in this FWP's history
+  uint64_t computed;   // a value computed at initialisation (the sum of the first 100,000 integers)
+  uint64_t scratch;    // written and read by probes
+};
+ProbeState* probe_state = nullptr;  // .data: copied with the checkpoint
+
+void probe_init() {
+  probe_state = static_cast<ProbeState*>(heap_alloc(sizeof(ProbeState)));
+  if (probe_state == nullptr) return;
+  ++probe_state->init_runs;
+  uint64_t sum = 0;
+  for (uint64_t i = 1; i <= 100'000; ++i) sum += i;
+  probe_state->computed = sum;
+  probe_state->scratch = sum;
+}
+
+// A call into a checkpoint program's FWP (abi::kProbeMagic): op 1 the init count, 2 the computed
+// value, 3 scratch := value (and returns it), 4 scratch; ~0 without state (initialisation never
+// reached this FWP).
+uint64_t probe(uint64_t arg) {
+  if (probe_state == nullptr) return ~uint64_t{0};
+  const uint64_t op = (arg >> 48) & 0xff, value = arg & 0xffff'ffff'ffffull;
+  switch (op) {
+    case 1: return probe_state->init_runs;
+    case 2: return probe_state->computed;
+    case 3: probe_state->scratch = value; return value;
+    case 4: return probe_state->scratch;
+    default: return ~uint64_t{0};
+  }
+}
+
+uint64_t call_probe(uint64_t slot, uint64_t op, uint64_t value = 0) {
+  return static_cast<uint64_t>(sys(kSysCall, slot, kProbeMagic | (op << 48) | value));
+}
+
+// Initialises (once per template: a copy of the checkpoint skips it), checkpoints, then spawns three
+// FWPs of its kind and asks each, by synchronous calls that run inside it, what it holds.
+[[noreturn]] void checkpoint_program() {
+  if (probe_state == nullptr) {
+    probe_init();
+    const int64_t r = sys(kSysReady);
+    Line().text("checkpoint: initialised (").dec(probe_state != nullptr ? probe_state->init_runs : 0)
+        .text(" run), ready -> ").dec(static_cast<uint64_t>(r)).print();
+  }
+  uint64_t slots[3];
+  for (uint64_t& slot : slots) {
+    int64_t rdx;
+    int64_t f;
+    asm volatile("syscall" : "=a"(f), "=d"(rdx) : "a"(kSysFwpSpawn), "D"(0) : "rcx", "r11", "memory");
+    if (f < 0 || rdx < 0) {
+      puts("checkpoint: spawn failed");
+      sys(kSysExit);
+    }
+    slot = static_cast<uint64_t>(rdx);
+  }
+  Line l;
+  l.text("checkpoint: copies init-runs");
+  for (uint64_t slot : slots) l.text(" ").dec(call_probe(slot, 1));
+  l.text(" computed");
+  for (uint64_t slot : slots) l.text(" ").dec(call_probe(slot, 2));
+  l.print();
+  // Private copies: two write different values at the same heap address; each reads its own back;
+  // the third, untouched, still holds the checkpoint's.
+  call_probe(slots[0], 3, 111);
+  call_probe(slots[1], 3, 222);
+  Line().text("checkpoint: private ").dec(call_probe(slots[0], 4)).text(" ").dec(call_probe(slots[1], 4))
+      .text(" fresh ").dec(call_probe(slots[2], 4)).text(" own ").dec(probe_state->scratch).print();
+  sys(kSysExit);
+  for (;;) {
+  }
+}
+
 }  // namespace
 
 extern "C" {
@@ -635,6 +712,7 @@ extern "C" {
   if (program >= kBenchYield && program <= kBenchSpawn) bench(program);
   if (program == kProgramNicDriver) nic_driver();
   if (program == kProgramUdpEcho || program == kProgramCoap || program == kProgramMemcached) net_tenant(program);
+  if (program == kProgramCheckpoint) checkpoint_program();
   if (program >= kHostileFirst && program <= kHostileLast) hostile(program);
   // A server (or an unknown program): nothing of its own to do.
   sys(kSysExit);
@@ -645,6 +723,7 @@ extern "C" {
 // A call into this FWP: `arg` is the work to do here, on the calling thread's clock (the hostile
 // call-depth program passes ~0: call itself again).
 [[noreturn]] void fwp_invoke(uint64_t arg, uint64_t thread) {
+  if (arg != ~uint64_t{0} && (arg & (0xffull << 56)) == kProbeMagic) sys(kSysReply, probe(arg));
   if (arg == ~uint64_t{0}) {
     const int64_t r = sys(kSysCall, 0, ~uint64_t{0});
     sys(kSysReply, static_cast<uint64_t>(r));

@@ -123,6 +123,19 @@ struct NetBindingK {
   abi::NetBinding driver_side{}, tenant_side{};
 };
 NetBindingK net_bindings[kMaxNetBindings];
+
+// Each template's checkpoint (abi.hpp, kSysReady): copies of the writable pages of the image (in
+// segment order) and of the heap of the FWP that called it ready, in frames the kernel keeps.
+constexpr uint32_t kMaxDataPages = 16;
+struct Checkpoint {
+  bool taken = false;
+  uint32_t data_pages = 0;
+  uint64_t data[kMaxDataPages] = {};
+  uint64_t heap_pages = 0;
+  uint64_t heap[abi::kCheckpointHeapPages] = {};
+};
+Checkpoint checkpoints[kMaxTemplates];
+uint64_t checkpoints_taken = 0, checkpoint_copies = 0;
 uint32_t num_net_bindings = 0;
 alignas(4096) uint8_t net_ring_storage[kMaxNetBindings * (abi::kNetRxSlots + abi::kNetTxSlots) * (4 + abi::kNetSlotSize)];
 
@@ -747,6 +760,90 @@ void trace_packet(const Thread& t, uint64_t slot, bool to_tenant, uint64_t lengt
   }
 }
 
+// Copies template `tmpl`'s checkpoint into FWP `k` (its image already mapped): the data pages over
+// the image's, and the heap as fresh pages. Nothing to do without a checkpoint.
+Status apply_checkpoint(uint32_t tmpl, KFwp& k) {
+  const Checkpoint& cp = checkpoints[tmpl];
+  if (!cp.taken) return Status::ok();
+  uint32_t n = 0;
+  for (int i = 0; i < image.num_segments; ++i) {
+    const Segment& seg = image.segments[i];
+    if (!seg.writable) continue;
+    for (uint64_t p = 0; p < seg.pages && n < cp.data_pages; ++p, ++n) {
+      const uint64_t e = x86::lookup(k.space, seg.va + p * x86::kPageSize);
+      if (e == 0) return Error::kBadState;
+      memcpy(reinterpret_cast<void*>(e & x86::kPteAddress), reinterpret_cast<const void*>(cp.data[n]), x86::kPageSize);
+    }
+  }
+  for (uint64_t p = 0; p < cp.heap_pages; ++p) {
+    const uint64_t pa = x86::frames().alloc_unzeroed();
+    if (pa == 0) return Error::kOutOfCapacity;
+    memcpy(reinterpret_cast<void*>(pa), reinterpret_cast<const void*>(cp.heap[p]), x86::kPageSize);
+    if (Status st = x86::map_page(k.space, abi::kHeapWindow + p * x86::kPageSize, pa,
+                                  x86::kPteWrite | x86::kPteNoExecute | x86::kPteOwned);
+        !st) {
+      x86::frames().free(pa);
+      return st;
+    }
+  }
+  k.heap_pages = cp.heap_pages;
+  ++checkpoint_copies;
+  return Status::ok();
+}
+
+// kSysReady: the calling FWP's writable pages become its template's checkpoint (once per template);
+// the FWPs waiting in the template's pool are brought to it at once.
+int64_t sys_ready(const Thread& t) {
+  Fwp& f = *t.domain;
+  const uint32_t tmpl = f.tmpl->slot_index;
+  Checkpoint& cp = checkpoints[tmpl];
+  if (cp.taken) return 1;
+  KFwp& k = kfwps[f.slot_index];
+  if (k.heap_pages > abi::kCheckpointHeapPages) return error_code(Error::kOutOfCapacity);
+  Checkpoint fresh;
+  auto keep = [](uint64_t from) -> uint64_t {
+    const uint64_t pa = x86::frames().alloc_unzeroed();
+    if (pa != 0) memcpy(reinterpret_cast<void*>(pa), reinterpret_cast<const void*>(from), x86::kPageSize);
+    return pa;
+  };
+  bool ok = true;
+  for (int i = 0; i < image.num_segments && ok; ++i) {
+    const Segment& seg = image.segments[i];
+    if (!seg.writable) continue;
+    for (uint64_t p = 0; p < seg.pages && ok; ++p) {
+      const uint64_t e = x86::lookup(k.space, seg.va + p * x86::kPageSize);
+      ok = e != 0 && fresh.data_pages < kMaxDataPages && (fresh.data[fresh.data_pages++] = keep(e & x86::kPteAddress)) != 0;
+    }
+  }
+  for (uint64_t p = 0; p < k.heap_pages && ok; ++p) {
+    const uint64_t e = x86::lookup(k.space, abi::kHeapWindow + p * x86::kPageSize);
+    ok = e != 0 && (fresh.heap[fresh.heap_pages++] = keep(e & x86::kPteAddress)) != 0;
+  }
+  if (!ok) {
+    for (uint32_t i = 0; i < fresh.data_pages; ++i) {
+      if (fresh.data[i] != 0) x86::frames().free(fresh.data[i]);
+    }
+    for (uint64_t i = 0; i < fresh.heap_pages; ++i) {
+      if (fresh.heap[i] != 0) x86::frames().free(fresh.heap[i]);
+    }
+    return error_code(Error::kOutOfCapacity);
+  }
+  fresh.taken = true;
+  cp = fresh;
+  ++checkpoints_taken;
+  char name[64];
+  fwp_name(&f, name, sizeof name);
+  kprintf("[%s] checkpoint of template %u: %u data and %lu heap pages\n", name, tmpl, cp.data_pages, cp.heap_pages);
+  // The pool's FWPs were made before there was a checkpoint.
+  f.tmpl->pool.for_each([&](Fwp& idle) {
+    KFwp& ik = kfwps[idle.slot_index];
+    x86::unmap_range(ik.space, abi::kHeapWindow, ik.heap_pages * x86::kPageSize);
+    ik.heap_pages = 0;
+    (void)apply_checkpoint(tmpl, ik);
+  });
+  return 0;
+}
+
 // kSysMemMap: `pages` more zeroed pages at the end of the calling FWP's heap; their address.
 int64_t sys_mem_map(const Thread& t, uint64_t pages) {
   KFwp& k = kfwps[t.domain->slot_index];
@@ -986,9 +1083,12 @@ void syscall(Thread& t, KThread& kt) {
         break;
       }
       const Result<FwpId> f = kernel->fwp_spawn(kernel->template_id(*t.domain->tmpl));
+      c.rdx = ~uint64_t{0};
       if (f) {
         kfwps[f->index].tenant = kfwps[t.domain->slot_index].tenant;
         kfwps[f->index].instance = kfwps[t.domain->slot_index].instance;
+        // The spawner may call into what it spawned (a full capability table only loses that).
+        if (const Result<CapSlot> slot = kernel->grant_invoke(kernel->fwp_id(*t.domain), *f)) c.rdx = *slot;
       }
       r = f ? static_cast<int64_t>(f->index) : error_code(f.error());
       break;
@@ -1013,6 +1113,9 @@ void syscall(Thread& t, KThread& kt) {
       break;
     case abi::kSysNetInfo:
       r = sys_net_info(t, a0);
+      break;
+    case abi::kSysReady:
+      r = sys_ready(t);
       break;
     case abi::kSysNicInfo: {
       // Only the FWP that holds the NIC learns where it is (and it is mapped only there).
@@ -1073,11 +1176,15 @@ void PcPlatform::switch_to(CpuId cpu, Thread* thread) {
 
 void PcPlatform::trace(const TraceRecord& r) { trace_record(r); }
 
-Status PcPlatform::fwp_instantiate(Fwp& fwp, const FwpTemplate&) {
+Status PcPlatform::fwp_instantiate(Fwp& fwp, const FwpTemplate& tmpl) {
   KFwp& k = kfwps[fwp.slot_index];
   k = KFwp{};
   if (Status s = x86::create_space(&k.space); !s) return s;
   if (Status s = map_image(image, k.space); !s) {
+    x86::destroy_space(k.space);
+    return s;
+  }
+  if (Status s = apply_checkpoint(tmpl.slot_index, k); !s) {
     x86::destroy_space(k.space);
     return s;
   }
@@ -1090,13 +1197,14 @@ Status PcPlatform::fwp_instantiate(Fwp& fwp, const FwpTemplate&) {
   return Status::ok();
 }
 
-Status PcPlatform::fwp_reset(Fwp& fwp, const FwpTemplate&) {
+Status PcPlatform::fwp_reset(Fwp& fwp, const FwpTemplate& tmpl) {
   KFwp& k = kfwps[fwp.slot_index];
   quiesce();  // its stacks are unmapped and freed below
   release_nic(fwp.slot_index, k.space);
   x86::unmap_range(k.space, abi::kHeapWindow, k.heap_pages * x86::kPageSize);  // frees the heap's frames
   k.heap_pages = 0;
   reset_image(image, k.space);
+  if (Status s = apply_checkpoint(tmpl.slot_index, k); !s) return s;
   for (uint32_t i = 0; i < kStackSlots; ++i) {
     if ((k.stacks[i / 64] >> (i % 64)) & 1) {
       x86::unmap_range(k.space, abi::kStackRegion + uint64_t{i} * abi::kStackSlot, abi::kStackSlot);

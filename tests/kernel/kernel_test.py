@@ -1416,6 +1416,55 @@ class NetTap(unittest.TestCase):
         self.ping_model("e1000")
 
 
+class Templates(unittest.TestCase):
+    """Checkpointed FWP templates: the `checkpoint` program initialises once (a counter it
+    increments, a value it computes: the sum of 1..100,000, worked out here independently), calls
+    itself ready (the kernel copies its data and heap into its template's checkpoint), then spawns
+    three FWPs of its template (two from its pool, made before the checkpoint existed, one new) and
+    asks each, by synchronous calls that execute inside it, what it holds: the checkpoint's state,
+    with initialisation never run there; private copies (two write different values at the same
+    address and each reads its own; the third still has the checkpoint's)."""
+
+    def test_copies_of_a_checkpoint(self):
+        toml = """
+[scenario]
+name = "checkpoint"
+duration = "20ms"
+
+[[server]]
+cpus = 1
+policy = "fp"
+
+[[template]]
+name = "probe-kind"
+pool = 2
+
+[[tenant]]
+name = "probe"
+template = "probe-kind"
+
+[[thread]]
+name = "p"
+tenant = "probe"
+program = "checkpoint"
+period = "10ms"
+cost = "1ms"
+priority = 2
+"""
+        out, r = boot(self, toml, "--check-invariants")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        serial = serial_of(out)
+        computed = sum(range(1, 100_001))
+        self.assertIn("[probe] checkpoint of template 0: 1 data and 1 heap pages", serial)
+        self.assertIn("[probe] checkpoint: initialised (1 run), ready -> 0", serial)
+        self.assertIn(f"[probe] checkpoint: copies init-runs 1 1 1 computed {computed} {computed} {computed}", serial)
+        self.assertIn(f"[probe] checkpoint: private 111 222 fresh {computed} own {computed}", serial)
+        self.assertEqual(serial.count("initialised ("), 1, "initialisation ran more than once")
+        # The trace: the instance at time zero, its pool of two, one more spawned.
+        creates = [row for row in read_trace(out) if row["event"] == "fwp_create"]
+        self.assertEqual(len(creates), 4, creates)
+
+
 class Loaders(unittest.TestCase):
     POLICY, TASKS, END = SETS["rm-schedulable"]
 

@@ -73,7 +73,7 @@ struct ProgramName {
   uint8_t id;
 };
 inline constexpr ProgramName kPrograms[] = {
-    {"task", 0},           {"bench-yield", 2},    {"bench-call", 3},      {"bench-spawn", 4},      {"nic-driver", 5},      {"udp-echo", 6},        {"coap", 7},            {"memcached", 8},
+    {"task", 0},           {"bench-yield", 2},    {"bench-call", 3},      {"bench-spawn", 4},      {"nic-driver", 5},      {"udp-echo", 6},        {"coap", 7},            {"memcached", 8},       {"checkpoint", 9},
     {"write-kernel", 16},  {"read-kernel", 17},    {"write-other-fwp", 18}, {"read-unmapped", 19},
     {"execute-data", 20},  {"cli", 21},           {"hlt", 22},            {"wrmsr", 23},           {"out", 24},
     {"lgdt", 25},          {"divide-by-zero", 26}, {"stack-overflow", 27}, {"bad-syscall", 28},    {"bad-pointer", 29},
