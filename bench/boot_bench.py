@@ -7,6 +7,8 @@ For each number of live FWPs, boots a scenario (edgeos boot) whose threads run t
 benchmark programs (kernel_backend/fwp/programs.cpp):
 
   FWP create      an FWP spawned from its template (fresh page tables, shared code, copied data)
+  from checkpoint the same once the template holds a checkpoint of 16 KiB of heap and a data page
+                  (kSysReady): the new FWP gets copies of those five pages
   pool activate   an FWP taken from the template's pool of pre-created ones
   switch          a yield to a thread of equal priority in another FWP (system call, schedule,
                   address-space switch, return to user mode)
@@ -150,6 +152,7 @@ def boot(edgeos, live, accel, work, cpus, trace="none"):
         "tsc_hz": int(hz.group(1)) if hz else None,
         "out": out,
         "create": per.get("spawn-second"),
+        "create_checkpoint": per.get("spawn-checkpoint"),
         "activate": per.get("spawn-first"),
         "switch": per["yield"] / 2,  # each round trip of the two yielding threads is two switches
         "call": per["call"],
@@ -192,10 +195,11 @@ def main():
             print(f"booting with {live} live FWPs...", file=sys.stderr, flush=True)
             rows.append((live, boot(edgeos, live, a.accel, work, a.cpus)))
     print(f"\nedgeos kernel, {a.cpus} CPU{'s' if a.cpus > 1 else ''}, per operation, in {unit}:")
-    print(f"{'live FWPs':>10} {'FWP create':>11} {'pool activate':>14} {'switch':>8} {'call+reply':>11} {'timer->user':>12}"
-          f" {'null syscall':>13}")
+    print(f"{'live FWPs':>10} {'FWP create':>11} {'from checkpoint':>16} {'pool activate':>14} {'switch':>8} "
+          f"{'call+reply':>11} {'timer->user':>12} {'null syscall':>13}")
     for live, r in rows:
-        print(f"{live:>10} {r['create']:>11.0f} {r['activate']:>14.0f} {r['switch']:>8.0f} {r['call']:>11.0f} "
+        cp = r.get("create_checkpoint") or 0
+        print(f"{live:>10} {r['create']:>11.0f} {cp:>16.0f} {r['activate']:>14.0f} {r['switch']:>8.0f} {r['call']:>11.0f} "
               f"{r['timer']:>12.0f} {r['null']:>13.0f}")
     print("(create/activate include the system call; each row's spawns: "
           + ", ".join(f"{live}: {r['spawned'][0]}+{r['spawned'][1]}" for live, r in rows) + ")")

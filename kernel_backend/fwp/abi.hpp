@@ -50,8 +50,8 @@ enum Syscall : uint64_t {
   kSysRingReceive = 7,   // (slot, buffer, capacity) -> length, rdx: 1 if more messages wait
   kSysYield = 8,
   kSysExit = 9,          // the calling FWP ends (its threads with it)
-  kSysFwpSpawn = 10,     // (0) -> a new FWP of the caller's own kind, within its template's quota;
-                         //   rdx: the caller's invoke capability to it, or ~0 if its table is full
+  kSysFwpSpawn = 10,     // (with_cap) -> a new FWP of the caller's own kind, within its template's quota;
+                         //   with_cap 1: rdx is the caller's invoke capability to it (~0 if its table is full)
   kSysMarker = 11,       // (value): a trace marker
   kSysPuts = 12,         // (string, length): text to the kernel console, prefixed with the FWP
   kSysNicInfo = 13,      // (NicInfo*): the NIC granted to this FWP; refused in every FWP but the driver's

@@ -1077,8 +1077,9 @@ void syscall(Thread& t, KThread& kt) {
       return;  // the thread may be gone; resume() picks what runs next
     }
     case abi::kSysFwpSpawn: {
-      // An FWP may start more of its own kind (argument 0), within its template's quota.
-      if (a0 != 0) {
+      // An FWP may start more of its own kind, within its template's quota; with argument 1 it
+      // also gets an invoke capability to the new one (in rdx).
+      if (a0 > 1) {
         r = error_code(Error::kInvalidArgument);
         break;
       }
@@ -1088,7 +1089,9 @@ void syscall(Thread& t, KThread& kt) {
         kfwps[f->index].tenant = kfwps[t.domain->slot_index].tenant;
         kfwps[f->index].instance = kfwps[t.domain->slot_index].instance;
         // The spawner may call into what it spawned (a full capability table only loses that).
-        if (const Result<CapSlot> slot = kernel->grant_invoke(kernel->fwp_id(*t.domain), *f)) c.rdx = *slot;
+        if (a0 == 1) {
+          if (const Result<CapSlot> slot = kernel->grant_invoke(kernel->fwp_id(*t.domain), *f)) c.rdx = *slot;
+        }
       }
       r = f ? static_cast<int64_t>(f->index) : error_code(f.error());
       break;
