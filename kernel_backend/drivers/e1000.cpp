@@ -29,20 +29,11 @@ constexpr uint32_t kRxRingPage = 0, kTxRingPage = 3, kRxBufferPage = 8, kTxBuffe
 static_assert(E1000::kRingSize * kDescSize <= 4096, "a ring in one page");
 static_assert(kTxBufferPage + E1000::kRingSize / 2 <= abi::kDmaPages, "the DMA region is too small");
 
-template <class T>
-T rd(volatile uint8_t* base, uint32_t off) {
-  return *reinterpret_cast<volatile T*>(base + off);
-}
-template <class T>
-void wr(volatile uint8_t* base, uint32_t off, T v) {
-  *reinterpret_cast<volatile T*>(base + off) = v;
-}
-inline void barrier() { asm volatile("" ::: "memory"); }
 
 }  // namespace
 
-uint32_t E1000::reg(uint32_t off) const { return rd<uint32_t>(regs_, off); }
-void E1000::set(uint32_t off, uint32_t v) { wr<uint32_t>(regs_, off, v); }
+uint32_t E1000::reg(uint32_t off) const { return mmio_read<uint32_t>(regs_, off); }
+void E1000::set(uint32_t off, uint32_t v) { mmio_write<uint32_t>(regs_, off, v); }
 
 uint8_t* E1000::buffer(bool tx, uint16_t i) const {
   return dma_.page((tx ? kTxBufferPage : kRxBufferPage) + i / 2) + (i % 2) * kBufferSize;
@@ -75,7 +66,7 @@ bool E1000::init(const abi::NicInfo& info, const char** why) {
   // Receive (14.4): every descriptor given a buffer; the hardware owns [head, tail).
   rx_ring_ = dma_.page(kRxRingPage);
   memset(const_cast<uint8_t*>(rx_ring_), 0, 4096);
-  for (uint16_t i = 0; i < kRingSize; ++i) wr<uint64_t>(rx_ring_, i * kDescSize, dma_.phys(buffer(false, i)));
+  for (uint16_t i = 0; i < kRingSize; ++i) mmio_write<uint64_t>(rx_ring_, i * kDescSize, dma_.phys(buffer(false, i)));
   const uint64_t rx_pa = dma_.phys(const_cast<uint8_t*>(rx_ring_));
   set(kRdbal, static_cast<uint32_t>(rx_pa));
   set(kRdbah, static_cast<uint32_t>(rx_pa >> 32));
@@ -100,11 +91,11 @@ bool E1000::init(const abi::NicInfo& info, const char** why) {
 size_t E1000::receive(uint8_t* frame, size_t capacity) {
   for (;;) {
     volatile uint8_t* d = rx_ring_ + rx_next_ * kDescSize;
-    const uint8_t status = rd<uint8_t>(d, 12);
+    const uint8_t status = mmio_read<uint8_t>(d, 12);
     if ((status & kStatusDd) == 0) return 0;
-    barrier();
-    const uint16_t len = rd<uint16_t>(d, 8);
-    const uint8_t errors = rd<uint8_t>(d, 13);
+    compiler_barrier();
+    const uint16_t len = mmio_read<uint16_t>(d, 8);
+    const uint8_t errors = mmio_read<uint8_t>(d, 13);
     size_t n = 0;
     if ((status & kStatusEop) == 0 || errors != 0 || len == 0 || len > capacity || len > kBufferSize) {
       ++counters_.rx_errors;  // a frame spread over buffers cannot happen with 2 KiB buffers
@@ -114,8 +105,8 @@ size_t E1000::receive(uint8_t* frame, size_t capacity) {
       ++counters_.rx_frames;
       counters_.rx_bytes += n;
     }
-    wr<uint8_t>(d, 12, 0);
-    barrier();
+    mmio_write<uint8_t>(d, 12, 0);
+    compiler_barrier();
     set(kRdt, rx_next_);  // this descriptor goes back to the hardware
     rx_next_ = static_cast<uint16_t>((rx_next_ + 1) % kRingSize);
     if (n > 0) return n;
@@ -123,7 +114,7 @@ size_t E1000::receive(uint8_t* frame, size_t capacity) {
 }
 
 bool E1000::transmit(const uint8_t* frame, size_t len) {
-  while (tx_in_flight_ > 0 && (rd<uint8_t>(tx_ring_ + tx_clean_ * kDescSize, 12) & kStatusDd) != 0) {
+  while (tx_in_flight_ > 0 && (mmio_read<uint8_t>(tx_ring_ + tx_clean_ * kDescSize, 12) & kStatusDd) != 0) {
     tx_clean_ = static_cast<uint16_t>((tx_clean_ + 1) % kRingSize);
     --tx_in_flight_;
   }
@@ -138,11 +129,11 @@ bool E1000::transmit(const uint8_t* frame, size_t len) {
   uint8_t* buf = buffer(true, tx_tail_);
   memcpy(buf, frame, len);
   volatile uint8_t* d = tx_ring_ + tx_tail_ * kDescSize;
-  wr<uint64_t>(d, 0, dma_.phys(buf));
-  wr<uint16_t>(d, 8, static_cast<uint16_t>(len));
-  wr<uint8_t>(d, 10, 0);
-  wr<uint8_t>(d, 11, kCmdEop | kCmdIfcs | kCmdRs);
-  wr<uint8_t>(d, 12, 0);
+  mmio_write<uint64_t>(d, 0, dma_.phys(buf));
+  mmio_write<uint16_t>(d, 8, static_cast<uint16_t>(len));
+  mmio_write<uint8_t>(d, 10, 0);
+  mmio_write<uint8_t>(d, 11, kCmdEop | kCmdIfcs | kCmdRs);
+  mmio_write<uint8_t>(d, 12, 0);
   tx_tail_ = static_cast<uint16_t>((tx_tail_ + 1) % kRingSize);
   ++tx_in_flight_;
   tx_pending_ = true;
@@ -154,7 +145,7 @@ bool E1000::transmit(const uint8_t* frame, size_t len) {
 void E1000::flush() {
   if (!tx_pending_) return;
   tx_pending_ = false;
-  barrier();
+  compiler_barrier();
   set(kTdt, tx_tail_);
   ++counters_.kicks;
 }

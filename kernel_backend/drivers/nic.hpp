@@ -9,6 +9,18 @@
 
 namespace edgeos::drivers {
 
+// Device and DMA memory: accesses the compiler must neither drop, merge nor reorder.
+template <class T>
+inline T mmio_read(volatile uint8_t* base, uint32_t off) {
+  return *reinterpret_cast<volatile T*>(base + off);
+}
+template <class T>
+inline void mmio_write(volatile uint8_t* base, uint32_t off, T v) {
+  *reinterpret_cast<volatile T*>(base + off) = v;
+}
+// Orders the compiler's accesses (x86's own store order is enough for the devices here).
+inline void compiler_barrier() { asm volatile("" ::: "memory"); }
+
 // Counters every driver keeps, by cause.
 struct NicCounters {
   uint64_t rx_frames = 0, tx_frames = 0;

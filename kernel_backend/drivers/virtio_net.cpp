@@ -34,20 +34,11 @@ constexpr uint32_t kRxQueuePage = 0, kTxQueuePage = 3, kRxBufferPage = 8, kTxBuf
 static_assert(kRxBufferPage + VirtioNet::kQueueSize / 2 <= kTxBufferPage, "receive buffers overlap");
 static_assert(kTxBufferPage + VirtioNet::kQueueSize / 2 <= abi::kDmaPages, "the DMA region is too small");
 
-template <class T>
-T rd(volatile uint8_t* base, uint32_t off) {
-  return *reinterpret_cast<volatile T*>(base + off);
-}
-template <class T>
-void wr(volatile uint8_t* base, uint32_t off, T v) {
-  *reinterpret_cast<volatile T*>(base + off) = v;
-}
 // 64-bit fields of the common configuration as two 32-bit writes, low half first (4.1.3.1).
 void wr64(volatile uint8_t* base, uint32_t off, uint64_t v) {
-  wr<uint32_t>(base, off, static_cast<uint32_t>(v));
-  wr<uint32_t>(base, off + 4, static_cast<uint32_t>(v >> 32));
+  mmio_write<uint32_t>(base, off, static_cast<uint32_t>(v));
+  mmio_write<uint32_t>(base, off + 4, static_cast<uint32_t>(v >> 32));
 }
-inline void barrier() { asm volatile("" ::: "memory"); }
 
 // Offsets within the split rings (2.4.5, 2.4.6, 2.4.8).
 constexpr uint32_t desc_off(uint16_t i) { return 16u * i; }
@@ -60,8 +51,8 @@ uint8_t* VirtioNet::buffer(bool tx, uint16_t i) const {
 }
 
 bool VirtioNet::setup_queue(Queue& q, uint16_t index, uint32_t first_page, const char** why) {
-  wr<uint16_t>(common_, kCfgQueueSelect, index);
-  const uint16_t max = rd<uint16_t>(common_, kCfgQueueSize);
+  mmio_write<uint16_t>(common_, kCfgQueueSelect, index);
+  const uint16_t max = mmio_read<uint16_t>(common_, kCfgQueueSize);
   if (max < kQueueSize) {
     *why = "a virtqueue is smaller than the driver needs";
     return false;
@@ -71,16 +62,16 @@ bool VirtioNet::setup_queue(Queue& q, uint16_t index, uint32_t first_page, const
   q.avail = dma_.page(first_page + 1);
   q.used = dma_.page(first_page + 2);
   for (uint32_t p = 0; p < 3; ++p) memset(dma_.page(first_page + p), 0, 4096);
-  wr<uint16_t>(common_, kCfgQueueSize, kQueueSize);
-  wr<uint16_t>(common_, kCfgQueueMsixVector, kNoVector);
+  mmio_write<uint16_t>(common_, kCfgQueueSize, kQueueSize);
+  mmio_write<uint16_t>(common_, kCfgQueueMsixVector, kNoVector);
   wr64(common_, kCfgQueueDesc, dma_.phys(const_cast<uint8_t*>(q.desc)));
   wr64(common_, kCfgQueueDriver, dma_.phys(const_cast<uint8_t*>(q.avail)));
   wr64(common_, kCfgQueueDevice, dma_.phys(const_cast<uint8_t*>(q.used)));
-  const uint16_t notify_off = rd<uint16_t>(common_, kCfgQueueNotifyOff);
+  const uint16_t notify_off = mmio_read<uint16_t>(common_, kCfgQueueNotifyOff);
   q.notify = reinterpret_cast<volatile uint16_t*>(notify_base_ + uint64_t{notify_off} * notify_multiplier_);
   // Polled: ask the device never to interrupt for this queue (2.4.7.1).
-  wr<uint16_t>(q.avail, kRingFlags, kAvailNoInterrupt);
-  wr<uint16_t>(common_, kCfgQueueEnable, 1);
+  mmio_write<uint16_t>(q.avail, kRingFlags, kAvailNoInterrupt);
+  mmio_write<uint16_t>(common_, kCfgQueueEnable, 1);
   return true;
 }
 
@@ -103,41 +94,41 @@ bool VirtioNet::init(const abi::NicInfo& info, const char** why) {
     return false;
   }
   // Device initialisation (3.1.1): reset, acknowledge, negotiate, set up the queues, go.
-  wr<uint8_t>(common_, kCfgDeviceStatus, 0);
-  while (rd<uint8_t>(common_, kCfgDeviceStatus) != 0) {
+  mmio_write<uint8_t>(common_, kCfgDeviceStatus, 0);
+  while (mmio_read<uint8_t>(common_, kCfgDeviceStatus) != 0) {
   }
-  wr<uint8_t>(common_, kCfgDeviceStatus, kAcknowledge);
-  wr<uint8_t>(common_, kCfgDeviceStatus, kAcknowledge | kDriver);
-  wr<uint32_t>(common_, kCfgDeviceFeatureSelect, 0);
-  uint64_t offered = rd<uint32_t>(common_, kCfgDeviceFeature);
-  wr<uint32_t>(common_, kCfgDeviceFeatureSelect, 1);
-  offered |= uint64_t{rd<uint32_t>(common_, kCfgDeviceFeature)} << 32;
+  mmio_write<uint8_t>(common_, kCfgDeviceStatus, kAcknowledge);
+  mmio_write<uint8_t>(common_, kCfgDeviceStatus, kAcknowledge | kDriver);
+  mmio_write<uint32_t>(common_, kCfgDeviceFeatureSelect, 0);
+  uint64_t offered = mmio_read<uint32_t>(common_, kCfgDeviceFeature);
+  mmio_write<uint32_t>(common_, kCfgDeviceFeatureSelect, 1);
+  offered |= uint64_t{mmio_read<uint32_t>(common_, kCfgDeviceFeature)} << 32;
   if ((offered & kFeatureVersion1) == 0) {
     *why = "the device does not offer VIRTIO_F_VERSION_1 (a legacy device)";
     return false;
   }
   const uint64_t wanted = offered & (kFeatureVersion1 | kFeatureMac);
-  wr<uint32_t>(common_, kCfgDriverFeatureSelect, 0);
-  wr<uint32_t>(common_, kCfgDriverFeature, static_cast<uint32_t>(wanted));
-  wr<uint32_t>(common_, kCfgDriverFeatureSelect, 1);
-  wr<uint32_t>(common_, kCfgDriverFeature, static_cast<uint32_t>(wanted >> 32));
-  wr<uint8_t>(common_, kCfgDeviceStatus, kAcknowledge | kDriver | kFeaturesOk);
-  if ((rd<uint8_t>(common_, kCfgDeviceStatus) & kFeaturesOk) == 0) {
+  mmio_write<uint32_t>(common_, kCfgDriverFeatureSelect, 0);
+  mmio_write<uint32_t>(common_, kCfgDriverFeature, static_cast<uint32_t>(wanted));
+  mmio_write<uint32_t>(common_, kCfgDriverFeatureSelect, 1);
+  mmio_write<uint32_t>(common_, kCfgDriverFeature, static_cast<uint32_t>(wanted >> 32));
+  mmio_write<uint8_t>(common_, kCfgDeviceStatus, kAcknowledge | kDriver | kFeaturesOk);
+  if ((mmio_read<uint8_t>(common_, kCfgDeviceStatus) & kFeaturesOk) == 0) {
     *why = "the device refused the features";
     return false;
   }
   if (!setup_queue(rx_, 0, kRxQueuePage, why) || !setup_queue(tx_, 1, kTxQueuePage, why)) return false;
   if ((wanted & kFeatureMac) != 0) {
-    for (uint32_t i = 0; i < 6; ++i) mac_[i] = rd<uint8_t>(device_cfg_, i);
+    for (uint32_t i = 0; i < 6; ++i) mac_[i] = mmio_read<uint8_t>(device_cfg_, i);
   }
-  wr<uint8_t>(common_, kCfgDeviceStatus, kAcknowledge | kDriver | kFeaturesOk | kDriverOk);
+  mmio_write<uint8_t>(common_, kCfgDeviceStatus, kAcknowledge | kDriver | kFeaturesOk | kDriverOk);
   // Every receive buffer to the device.
   for (uint16_t i = 0; i < kQueueSize; ++i) {
     volatile uint8_t* d = rx_.desc + desc_off(i);
-    wr<uint64_t>(d, 0, dma_.phys(buffer(false, i)));
-    wr<uint32_t>(d, 8, kBufferSize);
-    wr<uint16_t>(d, 12, kDescWrite);
-    wr<uint16_t>(d, 14, 0);
+    mmio_write<uint64_t>(d, 0, dma_.phys(buffer(false, i)));
+    mmio_write<uint32_t>(d, 8, kBufferSize);
+    mmio_write<uint16_t>(d, 12, kDescWrite);
+    mmio_write<uint16_t>(d, 14, 0);
     publish(rx_, i);
   }
   kick(rx_);
@@ -145,10 +136,10 @@ bool VirtioNet::init(const abi::NicInfo& info, const char** why) {
 }
 
 void VirtioNet::publish(Queue& q, uint16_t desc) {
-  wr<uint16_t>(q.avail, kRingEntries + 2u * (q.avail_idx % kQueueSize), desc);
-  barrier();  // the entry before the index that makes it visible (2.4.7.2)
+  mmio_write<uint16_t>(q.avail, kRingEntries + 2u * (q.avail_idx % kQueueSize), desc);
+  compiler_barrier();  // the entry before the index that makes it visible (2.4.7.2)
   ++q.avail_idx;
-  wr<uint16_t>(q.avail, kRingIdx, q.avail_idx);
+  mmio_write<uint16_t>(q.avail, kRingIdx, q.avail_idx);
   ++q.pending;
 }
 
@@ -156,19 +147,19 @@ void VirtioNet::kick(Queue& q) {
   if (q.pending == 0) return;
   q.pending = 0;
   asm volatile("mfence" ::: "memory");  // the index store before the flag load (2.4.7.2)
-  if ((rd<uint16_t>(q.used, kRingFlags) & kUsedNoNotify) != 0) return;
+  if ((mmio_read<uint16_t>(q.used, kRingFlags) & kUsedNoNotify) != 0) return;
   *q.notify = q.index;
   ++counters_.kicks;
 }
 
 size_t VirtioNet::receive(uint8_t* frame, size_t capacity) {
   for (;;) {
-    const uint16_t used_idx = rd<uint16_t>(rx_.used, kRingIdx);
+    const uint16_t used_idx = mmio_read<uint16_t>(rx_.used, kRingIdx);
     if (used_idx == rx_.last_used) return 0;
-    barrier();
+    compiler_barrier();
     const uint32_t slot = kRingEntries + 8u * (rx_.last_used % kQueueSize);
-    const uint32_t id = rd<uint32_t>(rx_.used, slot);
-    const uint32_t len = rd<uint32_t>(rx_.used, slot + 4);
+    const uint32_t id = mmio_read<uint32_t>(rx_.used, slot);
+    const uint32_t len = mmio_read<uint32_t>(rx_.used, slot + 4);
     ++rx_.last_used;
     if (id >= kQueueSize) {  // a device bug: nothing to give back
       ++counters_.rx_errors;
@@ -192,9 +183,9 @@ size_t VirtioNet::receive(uint8_t* frame, size_t capacity) {
 bool VirtioNet::transmit(const uint8_t* frame, size_t len) {
   // Reclaim what the device has sent (2.4.8): each used entry names a descriptor it is done
   // with (in whatever order it finished them).
-  for (uint16_t used_idx = rd<uint16_t>(tx_.used, kRingIdx); tx_.last_used != used_idx; ++tx_.last_used) {
-    barrier();
-    const uint32_t id = rd<uint32_t>(tx_.used, kRingEntries + 8u * (tx_.last_used % kQueueSize));
+  for (uint16_t used_idx = mmio_read<uint16_t>(tx_.used, kRingIdx); tx_.last_used != used_idx; ++tx_.last_used) {
+    compiler_barrier();
+    const uint32_t id = mmio_read<uint32_t>(tx_.used, kRingEntries + 8u * (tx_.last_used % kQueueSize));
     if (id < kQueueSize && tx_busy_[id]) {
       tx_busy_[id] = false;
       --tx_.in_flight;
@@ -215,10 +206,10 @@ bool VirtioNet::transmit(const uint8_t* frame, size_t len) {
   memset(buf, 0, kNetHeader);
   memcpy(buf + kNetHeader, frame, len);
   volatile uint8_t* d = tx_.desc + desc_off(desc);
-  wr<uint64_t>(d, 0, dma_.phys(buf));
-  wr<uint32_t>(d, 8, static_cast<uint32_t>(len + kNetHeader));
-  wr<uint16_t>(d, 12, 0);
-  wr<uint16_t>(d, 14, 0);
+  mmio_write<uint64_t>(d, 0, dma_.phys(buf));
+  mmio_write<uint32_t>(d, 8, static_cast<uint32_t>(len + kNetHeader));
+  mmio_write<uint16_t>(d, 12, 0);
+  mmio_write<uint16_t>(d, 14, 0);
   publish(tx_, desc);
   ++tx_.in_flight;
   ++counters_.tx_frames;

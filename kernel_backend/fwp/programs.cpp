@@ -165,6 +165,9 @@ int recurse(int depth) {
       bool ok = sys(1000) < 0 && sys(~uint64_t{0}) < 0 && sys(kSysCount) < 0;
       ok = ok && sys(kSysCall, 12345, 0) < 0 && sys(kSysNotify, ~uint64_t{0}) < 0 && sys(kSysReply, 0) < 0;
       ok = ok && sys(kSysRingSend, 99, 0, 0) < 0 && sys(kSysWait, 77) < 0 && sys(kSysFwpSpawn, 3) < 0;
+      // The later calls: no heap of 0 pages or beyond the limit, no NIC for a tenant.
+      ok = ok && sys(kSysMemMap, 0) < 0 && sys(kSysMemMap, ~uint64_t{0}) < 0 && sys(kSysMemMap, kHeapMaxPages + 1) < 0;
+      ok = ok && sys(kSysNicInfo, 0) < 0;
       puts(ok ? "bad syscalls refused" : "BAD SYSCALL ACCEPTED");
       sys(kSysExit);
       break;
@@ -172,6 +175,8 @@ int recurse(int depth) {
     case kHostileBadPointer: {
       bool ok = sys(kSysPuts, 0x100000, 16) < 0 && sys(kSysPuts, 0, 8) < 0 && sys(kSysPuts, ~uint64_t{0} - 4, 64) < 0;
       ok = ok && sys(kSysJob, 0x100000) < 0 && sys(kSysJob, kUserBase) < 0 && sys(kSysPuts, kUserBase + 0x0800'0000, 1) < 0;
+      ok = ok && sys(kSysNetInfo, 0x100000) < 0 && sys(kSysNetInfo, kUserBase) < 0 && sys(kSysNetInfo, ~uint64_t{0} - 8) < 0;
+      ok = ok && sys(kSysRingReceive, 0, 0x100000, 64) < 0;
       puts(ok ? "bad pointers refused" : "BAD POINTER ACCEPTED");
       sys(kSysExit);
       break;

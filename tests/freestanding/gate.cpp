@@ -4,9 +4,9 @@
 // of its own and exits 0 only if both schedules come out right. If core/ ever needs the heap,
 // exceptions, RTTI, floating point or any library function, this stops linking or compiling.
 //
-// The environment a freestanding C++ program must supply is all here: the entry point, raw
-// system calls, memcpy/memmove/memset/memcmp (which GCC may emit for plain struct copies), and
-// __cxa_pure_virtual.
+// The environment a freestanding C++ program must supply is here: the entry point, raw system
+// calls and __cxa_pure_virtual; memcpy/memmove/memset/memcmp (which GCC may emit for plain struct
+// copies) are the kernel's own, kernel_backend/lib/mem.cpp.
 #include "edgeos/core/kernel.hpp"
 #include "edgeos/schedulers/edf.hpp"
 #include "edgeos/schedulers/fixed_priority.hpp"
@@ -39,35 +39,11 @@ void print(const char* s) {
 }  // namespace
 
 extern "C" {
-void* memcpy(void* dst, const void* src, edgeos::size_t n) {
-  auto* d = static_cast<unsigned char*>(dst);
-  const auto* s = static_cast<const unsigned char*>(src);
-  for (edgeos::size_t i = 0; i < n; ++i) d[i] = s[i];
-  return dst;
-}
-void* memmove(void* dst, const void* src, edgeos::size_t n) {
-  auto* d = static_cast<unsigned char*>(dst);
-  const auto* s = static_cast<const unsigned char*>(src);
-  if (d < s) {
-    for (edgeos::size_t i = 0; i < n; ++i) d[i] = s[i];
-  } else {
-    for (edgeos::size_t i = n; i-- > 0;) d[i] = s[i];
-  }
-  return dst;
-}
-void* memset(void* dst, int v, edgeos::size_t n) {
-  auto* d = static_cast<unsigned char*>(dst);
-  for (edgeos::size_t i = 0; i < n; ++i) d[i] = static_cast<unsigned char>(v);
-  return dst;
-}
-int memcmp(const void* a, const void* b, edgeos::size_t n) {
-  const auto* x = static_cast<const unsigned char*>(a);
-  const auto* y = static_cast<const unsigned char*>(b);
-  for (edgeos::size_t i = 0; i < n; ++i) {
-    if (x[i] != y[i]) return x[i] < y[i] ? -1 : 1;
-  }
-  return 0;
-}
+// The memory functions are kernel_backend/lib/mem.cpp, as in the kernel and the FWP image.
+void* memcpy(void*, const void*, __SIZE_TYPE__);
+void* memmove(void*, const void*, __SIZE_TYPE__);
+void* memset(void*, int, __SIZE_TYPE__);
+int memcmp(const void*, const void*, __SIZE_TYPE__);
 void __cxa_pure_virtual() {
   print("freestanding gate: pure virtual call\n");
   exit_with(4);

@@ -6,7 +6,8 @@
 // heap, exceptions or floating point stops compiling or linking here.
 //
 // The environment it supplies is the least a freestanding program needs: the entry point, two
-// system calls, and memcpy/memset/memcmp (which GCC may emit for struct copies and fills).
+// system calls; memcpy/memset/memcmp (which GCC may emit for struct copies and fills) are the
+// kernel's own, kernel_backend/lib/mem.cpp.
 #include "edgeos/net/stack.hpp"
 
 namespace {
@@ -26,25 +27,11 @@ void print(const char* s) {
 }  // namespace
 
 extern "C" {
-void* memcpy(void* dst, const void* src, size_t n) {
-  auto* d = static_cast<unsigned char*>(dst);
-  const auto* s = static_cast<const unsigned char*>(src);
-  for (size_t i = 0; i < n; ++i) d[i] = s[i];
-  return dst;
-}
-void* memset(void* dst, int v, size_t n) {
-  auto* d = static_cast<unsigned char*>(dst);
-  for (size_t i = 0; i < n; ++i) d[i] = static_cast<unsigned char>(v);
-  return dst;
-}
-int memcmp(const void* a, const void* b, size_t n) {
-  const auto* x = static_cast<const unsigned char*>(a);
-  const auto* y = static_cast<const unsigned char*>(b);
-  for (size_t i = 0; i < n; ++i) {
-    if (x[i] != y[i]) return x[i] < y[i] ? -1 : 1;
-  }
-  return 0;
-}
+// The memory functions are kernel_backend/lib/mem.cpp, as in the kernel and the FWP image.
+void* memcpy(void*, const void*, __SIZE_TYPE__);
+void* memmove(void*, const void*, __SIZE_TYPE__);
+void* memset(void*, int, __SIZE_TYPE__);
+int memcmp(const void*, const void*, __SIZE_TYPE__);
 int net_gate_main();
 }
 

@@ -1,7 +1,7 @@
 // The memcached application with no C or C++ runtime (see CMakeLists.txt): a static region, a few
 // requests through handle(), the replies compared with what memcached sends. Exits 0 if all match.
-// The environment it needs is all here: the entry point, write/exit system calls, and
-// memcpy/memmove/memset/memcmp.
+// The environment it needs is here: the entry point and write/exit system calls; the memory
+// functions are kernel_backend/lib/mem.cpp, as in the kernel and the FWP image.
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,35 +24,11 @@ void print(const char* s) {
 }  // namespace
 
 extern "C" {
-void* memcpy(void* dst, const void* src, size_t n) {
-  auto* d = static_cast<unsigned char*>(dst);
-  const auto* s = static_cast<const unsigned char*>(src);
-  for (size_t i = 0; i < n; ++i) d[i] = s[i];
-  return dst;
-}
-void* memmove(void* dst, const void* src, size_t n) {
-  auto* d = static_cast<unsigned char*>(dst);
-  const auto* s = static_cast<const unsigned char*>(src);
-  if (d < s) {
-    for (size_t i = 0; i < n; ++i) d[i] = s[i];
-  } else {
-    for (size_t i = n; i-- > 0;) d[i] = s[i];
-  }
-  return dst;
-}
-void* memset(void* dst, int v, size_t n) {
-  auto* d = static_cast<unsigned char*>(dst);
-  for (size_t i = 0; i < n; ++i) d[i] = static_cast<unsigned char>(v);
-  return dst;
-}
-int memcmp(const void* a, const void* b, size_t n) {
-  const auto* x = static_cast<const unsigned char*>(a);
-  const auto* y = static_cast<const unsigned char*>(b);
-  for (size_t i = 0; i < n; ++i) {
-    if (x[i] != y[i]) return x[i] < y[i] ? -1 : 1;
-  }
-  return 0;
-}
+// The memory functions are kernel_backend/lib/mem.cpp, as in the kernel and the FWP image.
+void* memcpy(void*, const void*, __SIZE_TYPE__);
+void* memmove(void*, const void*, __SIZE_TYPE__);
+void* memset(void*, int, __SIZE_TYPE__);
+int memcmp(const void*, const void*, __SIZE_TYPE__);
 void __cxa_pure_virtual() {
   print("memcached gate: pure virtual call\n");
   syscall3(60, 4, 0, 0);
