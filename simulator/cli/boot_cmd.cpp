@@ -32,6 +32,7 @@ struct BootCmdOptions {
   std::string trace = "both";
   std::string serve;      // --serve DURATION: the run's length, in real time (no --icount)
   bool check_invariants = false;
+  std::string record, replay;
   int port_offset = 0;    // host port = bound port + this
   harness::BootOptions boot;
   bool quiet = false;
@@ -113,6 +114,13 @@ int run_boot(BootCmdOptions& o) {
   const KernelScenario k = kernel_scenario(o.file, o.seed, o.duration);
   network_from_scenario(k.s, o.boot, o.port_offset);
   if (o.check_invariants) o.boot.cmdline += o.boot.cmdline.empty() ? "invariants" : " invariants";
+  if (!o.record.empty() && !o.replay.empty()) throw InputError("--record and --replay: one of them");
+  if (!o.record.empty() || !o.replay.empty()) {
+    if (!o.serve.empty()) throw InputError("--record/--replay: not with --serve (a recorded run has QEMU's counted clock)");
+    o.boot.rr_mode = o.record.empty() ? "replay" : "record";
+    o.boot.rr_file = o.record.empty() ? o.replay : o.record;
+    o.boot.accel = "tcg";
+  }
   const scenario::Scenario& s = k.s;
   const TraceNames& names = k.names;
   const std::vector<uint32_t>& tenant_of_fwp = k.tenant_of_fwp;
@@ -404,6 +412,11 @@ Action add_boot(CLI::App& app) {
   cmd->add_option("--port-offset", opt->port_offset,
                   "forward each bound UDP port P from host port P + this (default 0)")
       ->capture_default_str();
+  cmd->add_option("--record", opt->record,
+                  "record the run with QEMU's record/replay into this file: every input from outside the guest\n"
+                  "(network frames included) is kept, so that --replay runs it again identically (implies a\n"
+                  "deterministic clock)");
+  cmd->add_option("--replay", opt->replay, "run again a run recorded with --record, from its file");
   cmd->add_flag("--check-invariants", opt->check_invariants,
                 "the kernel checks the core's invariants after every event (slower; a broken one stops it\n"
                 "with a panic naming it)");

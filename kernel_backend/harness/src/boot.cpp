@@ -118,6 +118,7 @@ std::vector<std::string> qemu_args(const BootOptions& o, const std::string& acce
       }
     }
     a.insert(a.end(), {"-netdev", netdev, "-device", model + ",netdev=net0,mac=" + o.mac});
+    if (!o.rr_mode.empty()) a.insert(a.end(), {"-object", "filter-replay,id=replay0,netdev=net0"});
   }
   if (!trace.empty()) {
     a.push_back("-debugcon");
@@ -127,7 +128,13 @@ std::vector<std::string> qemu_args(const BootOptions& o, const std::string& acce
     a.insert(a.end(), {"-accel", "kvm", "-cpu", "host"});
   } else {
     a.insert(a.end(), {"-accel", "tcg", "-cpu", "max"});
-    if (o.icount) a.insert(a.end(), {"-icount", "shift=0,sleep=off"});
+    if (!o.rr_mode.empty()) {
+      // Record/replay keeps the guest's idle time in step with the host's (sleep on), so that the
+      // frames a test sends meet a guest that is still running; replay needs no sender.
+      a.insert(a.end(), {"-icount", "shift=0,rr=" + o.rr_mode + ",rrfile=" + o.rr_file});
+    } else if (o.icount) {
+      a.insert(a.end(), {"-icount", "shift=0,sleep=off"});
+    }
   }
   return a;
 }
@@ -395,6 +402,14 @@ BootResult boot(const std::string& blob, int64_t duration_ns, const BootOptions&
     if (!ok) {
       throw InputError(fmt::format("--net: expected user, dgram:LOCALPORT:REMOTEPORT or tap:IFNAME (an interface name "
                                    "of at most 15 characters), got \"{}\"", o.net));
+    }
+  }
+  if (!o.rr_mode.empty()) {
+    if (o.rr_mode != "record" && o.rr_mode != "replay") throw InputError("record/replay: the mode is record or replay");
+    if (o.rr_file.empty()) throw InputError("--record/--replay: give the file");
+    if (bochs || o.accel == "kvm" || o.iso) throw InputError("--record/--replay: QEMU's TCG with -kernel only (no Bochs, KVM or --iso)");
+    if (o.rr_mode == "replay" && !fs::exists(o.rr_file)) {
+      throw InputError(fmt::format("--replay: {} does not exist (record it with --record)", o.rr_file));
     }
   }
   if (bochs && !o.nic.empty() && o.nic != "none") throw InputError("--nic: the Bochs machine has no NIC here; use --emulator qemu");

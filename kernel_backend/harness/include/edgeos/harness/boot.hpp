@@ -45,6 +45,10 @@ struct BootOptions {
   // end, and 127.0.0.1:REMOTE, the test's: raw frames in and out, nothing else reachable), or
   // "tap:IFNAME" (an existing tap device, e.g. in a network namespace the caller made).
   std::string net = "user";
+  // QEMU's record/replay (with -icount): "record" writes every nondeterministic input of the run
+  // (network frames included) to `rr_file`; "replay" runs it again from that file, identically.
+  std::string rr_mode;
+  std::string rr_file;
 };
 
 struct BootResult {
