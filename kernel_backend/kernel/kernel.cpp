@@ -267,6 +267,7 @@ uint32_t arrival_cursor[x86::kMaxCpus] = {};
 uint16_t canonical_cpu[kMaxThreads] = {};
 uint64_t requests_delivered = 0, requests_dropped = 0;
 bool smap = false;
+bool stream_trace = false;  // "stream" on the command line: the trace goes out in idle time
 uint64_t boot_cr4 = 0;  // what the APs copy
 uint64_t faults = 0;
 
@@ -614,6 +615,10 @@ void on_timer() {
     if (t == nullptr) {
       me.on_cpu = nullptr;
       x86::frames().replenish(kZeroReserve);  // one frame (about 512 stores) per idle entry
+      // A serving run ("stream" on the command line) sends its trace as it goes, in idle time, so
+      // that a run stopped from outside still leaves what it traced (never under -icount: it would
+      // take guest time the schedule does not have).
+      if (stream_trace && trace_buffered() > 0) trace_flush();
       // Kept console output, as much as a UART sends before the next timer (87 us a character
       // at 115200 baud; 100 us allowed).
       if (const Instant now = platform.now(); me.timer_due > now) {
@@ -1449,6 +1454,7 @@ void start_other_cpus(const pc::BootInfo& boot) {
   // invariant after every event, as the simulators do in tests, and panics on the first broken one.
   options.check_invariants = cmdline_has_word(boot.cmdline, "invariants");
   if (options.check_invariants) kprintf("kernel: checking the core's invariants after every event\n");
+  stream_trace = cmdline_has_word(boot.cmdline, "stream");
   kernel = new (kernel_storage) PcKernel(platform, storage, options);
 
   trace_begin(timer.tsc_hz);

@@ -55,5 +55,6 @@ void trace_zero_times() {
 }
 
 uint64_t trace_records() { return count; }
+uint64_t trace_buffered() { return used; }
 
 }  // namespace edgeos::kernel

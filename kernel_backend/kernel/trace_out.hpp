@@ -25,4 +25,8 @@ void trace_flush();
 void trace_zero_times();
 uint64_t trace_records();
 
+// Bytes of records waiting in the buffer (written out when it fills, at the end, or in idle time
+// when the run streams its trace).
+uint64_t trace_buffered();
+
 }  // namespace edgeos::kernel

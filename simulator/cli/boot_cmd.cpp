@@ -114,6 +114,7 @@ int run_boot(BootCmdOptions& o) {
   const KernelScenario k = kernel_scenario(o.file, o.seed, o.duration);
   network_from_scenario(k.s, o.boot, o.port_offset);
   if (o.check_invariants) o.boot.cmdline += o.boot.cmdline.empty() ? "invariants" : " invariants";
+  if (!o.serve.empty()) o.boot.cmdline += o.boot.cmdline.empty() ? "stream" : " stream";  // kept if stopped
   if (!o.record.empty() && !o.replay.empty()) throw InputError("--record and --replay: one of them");
   if (!o.record.empty() || !o.replay.empty()) {
     if (!o.serve.empty()) throw InputError("--record/--replay: not with --serve (a recorded run has QEMU's counted clock)");
@@ -140,13 +141,19 @@ int run_boot(BootCmdOptions& o) {
     for (const harness::BootOptions::Forward& f : o.boot.udp_forwards) fmt::print(stderr, " 127.0.0.1:{}->{}", f.host, f.guest);
     fmt::print(stderr, "{}\n", o.serve.empty() ? "" : fmt::format(", serving for {}", o.serve));
   }
+  // A signal stops the machine; with --serve, what it did until then is written, marked incomplete
+  // (a server is stopped by Ctrl-C); otherwise nothing is written, as for an interrupted sim.
+  StopOnSignal stop_on_signal;
+  o.boot.stop = stop_on_signal.flag();
   const harness::BootResult r = harness::boot(blob, s.duration.ns(), o.boot);
+  if (r.stopped && o.serve.empty()) return 128 + stop_on_signal.signal();
   write_file_atomically(o.out + "/serial.log", r.serial);
-  if (!r.ok) {
+  if (!r.ok && !r.stopped) {
     fmt::print(stderr, "{}", r.serial);
     throw std::runtime_error(r.failure);  // exit 1: the kernel or QEMU failed, not the input
   }
-  const Instant end = Instant::epoch() + s.duration;
+  Instant end = Instant::epoch() + s.duration;
+  if (r.stopped) end = Instant::epoch() + Duration::nanoseconds(r.records.empty() ? 0 : r.records.back().time_ns);
   SummaryBuilder summary;
   std::vector<std::string> groups;
   for (const scenario::Tenant& t : s.tenants) groups.push_back(t.name);
@@ -156,8 +163,8 @@ int run_boot(BootCmdOptions& o) {
   if (o.trace == "csv" || o.trace == "both") write_trace_csv(o.out + "/trace.csv", r.records);
   if (o.trace == "perfetto" || o.trace == "both") write_perfetto_json(o.out + "/trace.perfetto.json", r.records, names, end);
   std::string json = summary_json(sum);
-  json.insert(json.find('{') + 1, fmt::format("\n  \"backend\": \"kernel\",\n  \"emulator\": \"{}\",\n  \"accel\": \"{}\",\n  \"icount\": {},\n  \"wall_seconds\": {:.3f},",
-                                              o.boot.emulator, r.accel, o.boot.icount || bochs, r.wall_seconds));
+  json.insert(json.find('{') + 1, fmt::format("\n  \"backend\": \"kernel\",\n  \"emulator\": \"{}\",\n  \"accel\": \"{}\",\n  \"icount\": {},\n  \"wall_seconds\": {:.3f},\n  \"complete\": {},",
+                                              o.boot.emulator, r.accel, o.boot.icount || bochs, r.wall_seconds, !r.stopped));
   write_file_atomically(o.out + "/summary.json", json);
   if (!o.quiet) {
     if (bochs) {
@@ -170,6 +177,11 @@ int run_boot(BootCmdOptions& o) {
     fmt::print("{}", format_summary_table(sum));
     fmt::print("\n{} trace records in {:.1f} s of wall time -> {}/{{summary.json, trace.csv, trace.perfetto.json, serial.log}}\n",
                r.records.size(), r.wall_seconds, o.out);
+  }
+  if (r.stopped) {
+    if (!o.quiet) fmt::print(stderr, "stopped by {}: the outputs cover the run until then (summary.json: \"complete\": false)\n",
+                             signal_name(stop_on_signal.signal()));
+    return 128 + stop_on_signal.signal();
   }
   return kExitOk;
 }

@@ -55,10 +55,12 @@ struct Exit {
   int status = -1;  // exit status, or -1 if killed by a signal
   bool timed_out = false;
   bool started = true;
+  bool stopped = false;  // killed because the caller asked (BootOptions::stop)
 };
 
 // Runs a program with its output sent to `log` (appended), killing it after `timeout_s`.
-Exit run_program(const std::vector<std::string>& argv, const fs::path& log, int timeout_s) {
+Exit run_program(const std::vector<std::string>& argv, const fs::path& log, int timeout_s,
+                 const std::atomic<bool>* stop = nullptr) {
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -81,6 +83,12 @@ Exit run_program(const std::vector<std::string>& argv, const fs::path& log, int 
     const pid_t r = waitpid(pid, &status, WNOHANG);
     if (r == pid) {
       if (WIFEXITED(status)) e.status = WEXITSTATUS(status);
+      return e;
+    }
+    if (stop != nullptr && stop->load()) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      e.stopped = true;
       return e;
     }
     if (std::chrono::steady_clock::now() > deadline) {
@@ -458,7 +466,7 @@ BootResult boot(const std::string& blob, int64_t duration_ns, const BootOptions&
       a.insert(a.end(), {"-kernel", kernel, "-initrd", blob_path.string()});
       if (!o.cmdline.empty()) a.insert(a.end(), {"-append", o.cmdline});
     }
-    e = run_program(a, tmp.path() / "qemu.log", timeout);
+    e = run_program(a, tmp.path() / "qemu.log", timeout, o.stop);
     if (fs::exists(trace)) trace_bytes = read_file(trace);
   }
   result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -466,7 +474,12 @@ BootResult boot(const std::string& blob, int64_t duration_ns, const BootOptions&
   result.serial = read_file(serial);
   const std::string emulator = bochs ? o.bochs : o.qemu;
   if (!e.started) throw InputError(fmt::format("cannot run {}", emulator));
-  if (e.timed_out) {
+  if (e.stopped) {
+    // Stopped on request: whole records only (the last one may have been cut).
+    result.stopped = true;
+    result.failure = "stopped before the end of the run";
+    if (trace_bytes.size() >= 32) trace_bytes.resize(32 + (trace_bytes.size() - 32) / 40 * 40);
+  } else if (e.timed_out) {
     result.failure = fmt::format("the kernel did not finish within {} s (give --timeout to wait longer)", timeout);
   } else if (e.status == 33) {
     result.ok = true;

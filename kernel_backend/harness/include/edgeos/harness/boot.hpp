@@ -8,6 +8,7 @@
 // time skipped) needs TCG.
 #pragma once
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,9 @@ struct BootOptions {
   // (network frames included) to `rr_file`; "replay" runs it again from that file, identically.
   std::string rr_mode;
   std::string rr_file;
+  // Set (by a signal handler) to stop the run early: the machine is stopped and what it traced so
+  // far is returned, marked stopped.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct BootResult {
@@ -59,6 +63,7 @@ struct BootResult {
   std::string serial;             // the kernel's console output
   std::vector<TraceRecord> records;
   double wall_seconds = 0;
+  bool stopped = false;           // ended early by BootOptions::stop: the records are a prefix
 };
 
 // Boots the kernel with `blob` (a compiled scenario) as its boot module and `duration_ns` of
