@@ -29,5 +29,7 @@ std::map<std::string, double>& results();
 std::map<std::string, double>& rates();
 // name -> trace records per second.
 std::map<std::string, double>& record_rates();
+// name -> bytes per second.
+std::map<std::string, double>& byte_rates();
 
 }  // namespace edgeos::bench

@@ -25,6 +25,10 @@ std::map<std::string, double>& record_rates() {
   static std::map<std::string, double> r;
   return r;
 }
+std::map<std::string, double>& byte_rates() {
+  static std::map<std::string, double> r;
+  return r;
+}
 
 namespace {
 
@@ -43,6 +47,7 @@ class Collector : public benchmark::ConsoleReporter {
       for (const auto& [counter_name, counter] : run.counters) {
         if (counter_name == "items_per_second" || counter_name == "events_per_second") rates()[name] = counter.value;
         if (counter_name == "records_per_second") record_rates()[name] = counter.value;
+        if (counter_name == "bytes_per_second") byte_rates()[name] = counter.value;
       }
     }
     ConsoleReporter::ReportRuns(runs);
@@ -107,6 +112,13 @@ void print_summary() {
     fmt::print("CSV trace, 2M arrivals: loading {:.1f} million arrivals/s (target: >= 5), {:.0f}% of the speed of "
                "only finding its lines ({:.1f} M lines/s); replay through the simulator {:.1f} million arrivals/s\n",
                load->second / 1e6, 100 * load->second / scan, scan / 1e6, replay / 1e6);
+  }
+  if (const auto csv = byte_rates().find("BM_TraceWriteCsv"); csv != byte_rates().end()) {
+    const double io = byte_rates()["BM_TraceWriteCsvIoFloor"];
+    const double copy = byte_rates()["BM_TraceWriteCsvMemcpy"];
+    fmt::print("CSV trace writing, 2M records: {:.0f} MB/s (target: >= 500), {:.2f}x the time of writing as many bytes "
+               "already formatted ({:.0f} MB/s), {:.1f}x that of memcpy ({:.0f} MB/s)\n",
+               csv->second / 1e6, io / csv->second, io / 1e6, copy / csv->second, copy / 1e6);
   }
   const double fwp10 = get("BM_FwpSpawnTerminate/10");
   const double fwp10k = get("BM_FwpSpawnTerminate/10000");

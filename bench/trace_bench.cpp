@@ -1,15 +1,20 @@
 // Trace loading and replay: arrivals per second from a CSV trace, against the speed of merely
-// finding its lines (the I/O and memchr floor) in the same process.
+// finding its lines (the I/O and memchr floor) in the same process. Trace writing: CSV bytes per
+// second of CsvTraceWriter, against writing the same number of bytes through the same file class
+// (the I/O floor, `cat` speed) and against memcpy of them.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include "bench.hpp"
+#include "edgeos/hosted/atomic_file.hpp"
+#include "edgeos/hosted/trace_io.hpp"
 #include "edgeos/simulator/scenario_run.hpp"
 #include "edgeos/workloads/arrivals.hpp"
 #include "edgeos/workloads/scenario_toml.hpp"
@@ -99,6 +104,103 @@ void BM_TraceReplaySim(benchmark::State& state) {
   state.counters["records_per_second"] = benchmark::Counter(static_cast<double>(records), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_TraceReplaySim)->Unit(benchmark::kMillisecond);
+
+// --- writing -------------------------------------------------------------------------------------
+
+// 2M records shaped like a simulator's: times rising by a few microseconds, four CPUs, the common
+// events, small FWP and thread indices (some "none"), job numbers in the thousands.
+const std::vector<TraceRecord>& written_records() {
+  static const std::vector<TraceRecord> records = [] {
+    std::vector<TraceRecord> v(kRecords);
+    Rng rng(2);
+    int64_t t = 0;
+    constexpr TraceEvent kEvents[] = {TraceEvent::kRelease, TraceEvent::kStart, TraceEvent::kPreempt,
+                                      TraceEvent::kResume, TraceEvent::kComplete, TraceEvent::kDeadlineMiss};
+    for (int64_t i = 0; i < kRecords; ++i) {
+      TraceRecord& r = v[static_cast<size_t>(i)];
+      t += 100 + static_cast<int64_t>(rng.below(5000));
+      r.time_ns = t;
+      r.cpu = static_cast<uint16_t>(rng.below(4));
+      r.event = kEvents[rng.below(6)];
+      r.thread = static_cast<uint32_t>(rng.below(100));
+      r.fwp = i % 50 == 0 ? kNoIndex : r.thread / 4;
+      r.job = i / 100 + rng.below(10);
+      r.value = r.event == TraceEvent::kComplete ? static_cast<int64_t>(rng.below(1'000'000)) : 0;
+    }
+    return v;
+  }();
+  return records;
+}
+
+std::string write_path() {
+  return (std::filesystem::temp_directory_path() / ("edgeos-bench-write-" + std::to_string(::getpid()) + ".csv")).string();
+}
+
+// The size of the CSV of written_records().
+uint64_t written_bytes() {
+  static const uint64_t bytes = [] {
+    std::string line;
+    uint64_t n = trace_csv_header().size();
+    for (const TraceRecord& r : written_records()) {
+      line.clear();
+      append_csv_line(line, r);
+      n += line.size();
+    }
+    return n;
+  }();
+  return bytes;
+}
+
+// The writer to a file in the temporary directory, not committed (no fsync: the data reaches the
+// page cache, as a run's does before its commit).
+void BM_TraceWriteCsv(benchmark::State& state) {
+  const std::vector<TraceRecord>& records = written_records();
+  const std::string path = write_path();
+  uint64_t bytes = 0;
+  for (auto _ : state) {
+    CsvTraceWriter w(path);
+    for (const TraceRecord& r : records) w.write(r);
+    bytes = w.bytes();
+  }
+  if (bytes != written_bytes()) state.SkipWithError("wrong size");
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
+}
+BENCHMARK(BM_TraceWriteCsv)->Unit(benchmark::kMillisecond);
+
+// The I/O floor: as many bytes, already formatted, written through AtomicFile in 1 MiB pieces.
+void BM_TraceWriteCsvIoFloor(benchmark::State& state) {
+  const uint64_t bytes = written_bytes();
+  const std::string chunk(size_t{1} << 20, 'x');
+  const std::string path = write_path();
+  for (auto _ : state) {
+    AtomicFile f(path);
+    for (uint64_t left = bytes; left > 0;) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(left, chunk.size()));
+      f.write(std::string_view(chunk.data(), n));
+      left -= n;
+    }
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
+}
+BENCHMARK(BM_TraceWriteCsvIoFloor)->Unit(benchmark::kMillisecond);
+
+// The memory floor: as many bytes copied by memcpy from a 1 MiB buffer into one of the CSV's size.
+void BM_TraceWriteCsvMemcpy(benchmark::State& state) {
+  const uint64_t bytes = written_bytes();
+  const std::string chunk(size_t{1} << 20, 'x');
+  std::vector<char> out(bytes);
+  for (auto _ : state) {
+    for (uint64_t at = 0; at < bytes;) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(bytes - at, chunk.size()));
+      std::memcpy(out.data() + at, chunk.data(), n);
+      at += n;
+    }
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
+}
+BENCHMARK(BM_TraceWriteCsvMemcpy)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace edgeos::bench

@@ -32,6 +32,10 @@ Action add_check(CLI::App& app);
 Action add_boot(CLI::App& app);
 Action add_validate(CLI::App& app);
 
+// The command line main() was given (argv, null-terminated), for a command that re-runs it in
+// another executable.
+char* const* command_line();
+
 // Signals (SIGINT, SIGTERM, SIGHUP; not those the process started ignoring). By default one
 // removes the temporary files of the outputs being written (AtomicFile) and ends the process as
 // the signal would: an output file is then either whole from this run or as it was before.

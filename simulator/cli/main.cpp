@@ -16,6 +16,8 @@
 
 namespace {
 
+char* const* g_argv = nullptr;
+
 // The subcommand the command line reached (the deepest one selected) and its full name.
 const CLI::App* reached(const CLI::App& app, std::string* name) {
   const CLI::App* cur = &app;
@@ -74,8 +76,11 @@ std::string explain(const CLI::App& app, const CLI::ParseError& e) {
 
 }  // namespace
 
+char* const* edgeos::cli::command_line() { return g_argv; }
+
 int main(int argc, char** argv) {
   using namespace edgeos::cli;
+  g_argv = argv;
   CLI::App app{
       "edgeos: real-time scheduling and isolation for multi-tenant edge servers.\n"
       "Policies are validated in simulation and booted on x86-64 with the same semantics."};

@@ -12,41 +12,23 @@
 
 #include "cli.hpp"
 #include "options.hpp"
+#include "sim_cmd.hpp"
 #include "edgeos/hosted/atomic_file.hpp"
 #include "edgeos/hosted/error.hpp"
 #include "edgeos/hosted/parse.hpp"
 #include "edgeos/hosted/summary.hpp"
 #include "edgeos/hosted/trace_io.hpp"
 #include "edgeos/simulator/scenario_run.hpp"
-#include "edgeos/simulator/simgrid_run.hpp"
 #include "edgeos/workloads/scenario_blob.hpp"
 #include "edgeos/workloads/scenario_compile.hpp"
 #include "edgeos/workloads/scenario_toml.hpp"
 
 namespace edgeos::cli {
 
-extern const char* const kDefaultScenario;  // examples/edge-server.toml, embedded at build time
-
-namespace {
-
 scenario::Scenario load(const std::string& file) {
   if (file.empty()) return scenario::parse_scenario(kDefaultScenario, "<built-in edge-server.toml>", "");
   return scenario::load_scenario(file);
 }
-
-struct SimOptions {
-  std::string file;
-  std::string backend = "core";
-  std::string platform;
-  std::string seed;
-  std::string duration;
-  std::string out = "out/sim";
-  std::string trace = "both";
-  std::string overheads;
-  std::string max_trace_size = "1G";
-  bool quiet = false;
-  bool check_invariants = false;
-};
 
 sim::ScenarioOptions scenario_options(const SimOptions& o) {
   sim::ScenarioOptions opt;
@@ -70,152 +52,7 @@ void print_header(const scenario::Scenario& s, Instant end, uint64_t seed, const
              backend);
 }
 
-// The output directory: the directories a run had to create for it are removed again (if still
-// empty) unless the run commits its outputs.
-class OutputDir {
- public:
-  explicit OutputDir(const std::string& dir) {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    for (fs::path p = fs::path(dir).lexically_normal(); !p.empty() && p != p.root_path(); p = p.parent_path()) {
-      if (p.filename().empty() || p.filename() == "." || p.filename() == "..") break;
-      if (fs::exists(p, ec) || ec) break;
-      created_.push_back(p);  // deepest first
-    }
-  }
-  ~OutputDir() {
-    if (kept_) return;
-    std::error_code ec;
-    for (const std::filesystem::path& p : created_) std::filesystem::remove(p, ec);  // only if empty
-  }
-  OutputDir(const OutputDir&) = delete;
-  OutputDir& operator=(const OutputDir&) = delete;
-  void keep() { kept_ = true; }
-
- private:
-  std::vector<std::filesystem::path> created_;
-  bool kept_ = false;
-};
-
-// Passes records to the trace writers while their files stay within --max-trace-size; at the
-// record that takes them over it, asks the run to stop and drops the rest.
-class TraceBound final : public TraceSink {
- public:
-  TraceBound(uint64_t limit, StopOnSignal& stop) : limit_(limit), stop_(stop) {}
-  void write(const TraceRecord& r) override {
-    if (reached_) return;
-    if (csv != nullptr) csv->write(r);
-    if (perfetto != nullptr) perfetto->write(r);
-    if ((csv != nullptr ? csv->bytes() : 0) + (perfetto != nullptr ? perfetto->bytes() : 0) > limit_) {
-      reached_ = true;
-      at_ = Instant::epoch() + Duration::nanoseconds(r.time_ns);
-      stop_.request_stop();
-    }
-  }
-  bool reached() const { return reached_; }
-  Instant at() const { return at_; }
-
-  CsvTraceWriter* csv = nullptr;
-  PerfettoWriter* perfetto = nullptr;
-
- private:
-  uint64_t limit_;
-  StopOnSignal& stop_;
-  bool reached_ = false;
-  Instant at_;
-};
-
-// Where a run's records go. They stream to the summary and to the trace files as the run goes:
-// memory stays bounded (but for one response time per job) however long the run. The Perfetto
-// writer needs the run's names, so it joins once the scenario is instantiated. Until commit(),
-// every file is a temporary one, removed if the run fails, stops or is interrupted: the files of
-// an earlier run in the same directory then stay as they were.
-struct Outputs {
-  const SimOptions& o;
-  OutputDir dir;
-  TeeSink tee;
-  SummaryBuilder summary;
-  TraceBound bound;
-  std::unique_ptr<CsvTraceWriter> csv;
-  std::unique_ptr<PerfettoWriter> perfetto;
-
-  Outputs(const SimOptions& opts, uint64_t max_trace_bytes, StopOnSignal& stop)
-      : o(opts), dir(opts.out), bound(max_trace_bytes, stop) {
-    tee.add(&summary);
-    tee.add(&bound);
-    if (o.trace == "csv" || o.trace == "both") {
-      csv = std::make_unique<CsvTraceWriter>(o.out + "/trace.csv");
-      bound.csv = csv.get();
-    }
-  }
-  void instantiated(const sim::ScenarioRun& run) {
-    sim::group_by_tenant(run, summary);
-    if (o.trace == "perfetto" || o.trace == "both") {
-      perfetto = std::make_unique<PerfettoWriter>(o.out + "/trace.perfetto.json", run.names(), run.num_cpus());
-      bound.perfetto = perfetto.get();
-    }
-  }
-  // A run stopped by --max-trace-size is an error: nothing is written.
-  void check_bound(Instant end) const {
-    if (!bound.reached()) return;
-    throw InputError(fmt::format("--max-trace-size {}: the trace files reached the limit at {} of {} simulated; the run "
-                                 "stopped and wrote nothing (raise the limit, shorten --duration, or write fewer traces "
-                                 "with --trace csv or none)",
-                                 o.max_trace_size, format_duration_short(bound.at() - Instant::epoch()),
-                                 format_duration_short(end - Instant::epoch())));
-  }
-  // The trace files and summary.json, renamed into place together: a signal meanwhile waits.
-  void commit(Instant end, const std::string& summary_json) {
-    {
-      const SignalsHeld held;
-      if (csv) csv->commit();
-      if (perfetto) perfetto->commit(end);
-      write_file_atomically(o.out + "/summary.json", summary_json);
-    }
-    dir.keep();
-  }
-  std::string files() const {
-    return fmt::format("summary.json{}{}", csv ? ", trace.csv" : "", perfetto ? ", trace.perfetto.json" : "");
-  }
-};
-
-// SIGINT or SIGTERM during a SimGrid run: stop at the next event instant and write what was
-// simulated, marked incomplete (a long SimGrid run is worth keeping in part). A second signal ends
-// the process at once, removing the temporary files.
-int run_simgrid(const SimOptions& o) {
-  const uint64_t max_trace = parse_byte_size(o.max_trace_size, "--max-trace-size");
-  StopOnSignal stop;
-  const scenario::Scenario s = load(o.file);
-  const sim::ScenarioOptions opt = scenario_options(o);
-  Outputs out(o, max_trace, stop);
-  sim::SimGridOptions sg;
-  sg.platform = o.platform;
-  sim::SimGridRun run(s, opt, sg, out.tee);
-  install_signal_handlers();  // SimGrid installed its own for SIGINT (which exits at once)
-  out.instantiated(run.scenario_run());
-  sim::SimGridResult result;
-  {
-    ProgressLine progress(o.quiet);
-    result = run.run([&](Instant reached, Instant end) { progress.time(reached, end); }, stop.flag());
-  }
-  out.check_bound(run.scenario_run().end());
-  const Summary sum = out.summary.finish(run.scenario_run().names(), Instant::epoch(), result.end);
-  out.commit(result.end, sim::simgrid_summary_json(run, sum, result));
-  if (!o.quiet) {
-    print_header(s, run.scenario_run().end(), run.scenario_run().seed(), " | SimGrid");
-    if (!result.complete) {
-      fmt::print("INTERRUPTED at {} simulated: the outputs cover [0, {}) and summary.json says \"complete\": false\n",
-                 format_duration_short(result.end - Instant::epoch()), format_duration_short(result.end - Instant::epoch()));
-    }
-    fmt::print("{}", format_summary_table(sum));
-    const std::vector<sim::WorkloadResult> workloads = run.scenario_run().workload_results();
-    if (!workloads.empty()) fmt::print("\n{}", sim::format_workloads_table(workloads));
-    fmt::print("\n{}", sim::format_simgrid_tables(run, sum, result));
-    fmt::print("\n{} kernel events, {} trace records -> {}/{{{}}}\n", result.stats.events, result.stats.records, o.out, out.files());
-  }
-  if (!result.complete) return 128 + (stop.signal() != 0 ? stop.signal() : SIGINT);
-  return kExitOk;
-}
+namespace {
 
 // SIGINT or SIGTERM during a core-only run: stop at the next event instant, remove the temporary
 // files and write nothing (the files of an earlier run in --out stay as they were); exit 130 or 143.

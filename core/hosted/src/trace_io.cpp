@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <string_view>
@@ -32,34 +33,88 @@ std::string TraceNames::cpu(uint32_t index) const {
 
 std::string trace_csv_header() { return "time_ns,cpu,event,fwp,thread,job,value\n"; }
 
-void append_csv_line(std::string& out, const TraceRecord& r) {
-  auto index = [](uint32_t v) { return v == kNoIndex ? int64_t{-1} : int64_t{v}; };
-  const int64_t cpu = r.cpu == kNoCpu ? -1 : r.cpu;
-  const char* event = trace_event_name(r.event);
-  fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{}\n", r.time_ns, cpu,
-                 event != nullptr ? event : "unknown", index(r.fwp), index(r.thread), r.job, r.value);
+namespace {
+
+// The longest line: 20 characters for each 64-bit field, 11 for each 32-bit one, the longest event
+// name, six commas and the newline; kCsvLineMax is a safe bound.
+constexpr size_t kCsvLineMax = 192;
+// The writer formats into a buffer of this size and hands it to the file when it is nearly full.
+constexpr size_t kCsvBufferSize = size_t{1} << 20;
+
+struct EventNames {
+  std::string_view name[kNumTraceEvents + 1];  // the last: "unknown"
+  EventNames() {
+    for (size_t i = 0; i < kNumTraceEvents; ++i) name[i] = trace_event_name(static_cast<TraceEvent>(i));
+    name[kNumTraceEvents] = "unknown";
+  }
+};
+
+char* put_int(char* p, int64_t v) { return std::to_chars(p, p + 20, v).ptr; }
+char* put_uint(char* p, uint64_t v) { return std::to_chars(p, p + 20, v).ptr; }
+
+// One CSV line at p (at most kCsvLineMax bytes); returns its end. The same text as fmt's "{}" of
+// each field: std::to_chars writes the shortest decimal form, as fmt does.
+char* format_csv_line(char* p, const TraceRecord& r) {
+  static const EventNames names;
+  p = put_int(p, r.time_ns);
+  *p++ = ',';
+  if (r.cpu == kNoCpu) {
+    *p++ = '-';
+    *p++ = '1';
+  } else {
+    p = put_uint(p, r.cpu);
+  }
+  *p++ = ',';
+  const auto e = static_cast<size_t>(r.event);
+  const std::string_view event = names.name[e < kNumTraceEvents ? e : kNumTraceEvents];
+  std::memcpy(p, event.data(), event.size());
+  p += event.size();
+  *p++ = ',';
+  for (const uint32_t index : {r.fwp, r.thread}) {
+    if (index == kNoIndex) {
+      *p++ = '-';
+      *p++ = '1';
+    } else {
+      p = put_uint(p, index);
+    }
+    *p++ = ',';
+  }
+  p = put_uint(p, r.job);
+  *p++ = ',';
+  p = put_int(p, r.value);
+  *p++ = '\n';
+  return p;
 }
 
-CsvTraceWriter::CsvTraceWriter(std::string path) : file_(std::make_unique<AtomicFile>(std::move(path))) {
-  buf_ = trace_csv_header();
-  buf_.reserve(1 << 20);
+}  // namespace
+
+void append_csv_line(std::string& out, const TraceRecord& r) {
+  char line[kCsvLineMax];
+  out.append(line, format_csv_line(line, r));
+}
+
+CsvTraceWriter::CsvTraceWriter(std::string path)
+    : file_(std::make_unique<AtomicFile>(std::move(path))), buf_(std::make_unique<char[]>(kCsvBufferSize)) {
+  const std::string header = trace_csv_header();
+  std::memcpy(buf_.get(), header.data(), header.size());
+  used_ = header.size();
 }
 
 CsvTraceWriter::~CsvTraceWriter() = default;
 
 void CsvTraceWriter::write(const TraceRecord& r) {
-  append_csv_line(buf_, r);
-  if (buf_.size() > (1 << 20) - 256) {
-    file_->write(buf_);
-    buf_.clear();
+  used_ = static_cast<size_t>(format_csv_line(buf_.get() + used_, r) - buf_.get());
+  if (used_ > kCsvBufferSize - kCsvLineMax) {
+    file_->write(std::string_view(buf_.get(), used_));
+    used_ = 0;
   }
 }
 
-uint64_t CsvTraceWriter::bytes() const { return file_->bytes() + buf_.size(); }
+uint64_t CsvTraceWriter::bytes() const { return file_->bytes() + used_; }
 
 void CsvTraceWriter::commit() {
-  file_->write(buf_);
-  buf_.clear();
+  file_->write(std::string_view(buf_.get(), used_));
+  used_ = 0;
   file_->commit();
 }
 
