@@ -31,6 +31,7 @@ Action add_sim(CLI::App& app);
 Action add_check(CLI::App& app);
 Action add_boot(CLI::App& app);
 Action add_validate(CLI::App& app);
+Action add_replay(CLI::App& app);
 
 // Signals (SIGINT, SIGTERM, SIGHUP; not those the process started ignoring). By default one
 // removes the temporary files of the outputs being written (AtomicFile) and ends the process as
