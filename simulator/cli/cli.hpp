@@ -31,6 +31,7 @@ Action add_sim(CLI::App& app);
 Action add_check(CLI::App& app);
 Action add_boot(CLI::App& app);
 Action add_validate(CLI::App& app);
+Action add_replay(CLI::App& app);
 
 // The command line main() was given (argv, null-terminated), for a command that re-runs it in
 // another executable.

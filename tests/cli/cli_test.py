@@ -45,7 +45,7 @@ class BadInput(unittest.TestCase):
     def test_usage_mistakes_are_explained(self):
         cases = [
             (["simulate", "x.toml"], ["edgeos: unknown subcommand 'simulate' (did you mean 'sim'?)",
-                                      "the subcommands are: sim, check, boot, validate, analyze, gen, sweep, demo"]),
+                                      "the subcommands are: sim, check, boot, validate, analyze, gen, sweep, demo, replay"]),
             ([], ["edgeos: a subcommand is required, one of: sim, check,"]),
             (["gen", "poison"], ["edgeos gen: unknown subcommand 'poison' (did you mean 'poisson'?)", "tasks, poisson, mmpp"]),
             (["sim", "--seed"], ["edgeos sim: option --seed needs a value, none was given.", "--seed: replace the scenario's seed"]),

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <optional>
 
@@ -190,6 +191,36 @@ std::vector<WorkloadStream> workload_streams(const Scenario& s, size_t index, ui
     }
   }
   return out;
+}
+
+MergedArrivals::MergedArrivals(const Scenario& s, uint64_t seed, Instant end, const ThreadInstances& threads)
+    : file_(s.file) {
+  for (size_t w = 0; w < s.workloads.size(); ++w) {
+    for (WorkloadStream& st : workload_streams(s, w, seed, end, threads)) {
+      streams_.push_back(std::move(st));
+      workload_of_.push_back(w);
+    }
+  }
+  next_.resize(streams_.size());
+  for (uint32_t i = 0; i < streams_.size(); ++i) {
+    if (streams_[i].source->next(next_[i])) due_.push_back(Due{next_[i].time, i});
+  }
+  std::make_heap(due_.begin(), due_.end(), std::greater<>());
+}
+
+bool MergedArrivals::next(arrivals::Arrival& a, uint32_t& stream) {
+  if (due_.empty()) return false;
+  std::pop_heap(due_.begin(), due_.end(), std::greater<>());
+  const uint32_t i = due_.back().stream;
+  due_.pop_back();
+  a = next_[i];
+  stream = i;
+  if (streams_[i].source->next(next_[i])) {
+    if (next_[i].time < a.time) throw InputError(fmt::format("{}: an arrival source went back in time", file_));
+    due_.push_back(Due{next_[i].time, i});
+    std::push_heap(due_.begin(), due_.end(), std::greater<>());
+  }
+  return true;
 }
 
 }  // namespace edgeos::scenario

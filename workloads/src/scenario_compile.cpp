@@ -58,11 +58,8 @@ uint32_t index_of(const std::vector<T>& items, const std::string& name) {
 // simulator delivers them: by time, then by stream (workload by workload, instance by instance).
 void compile_workloads(const Scenario& s, Out sec[], uint32_t count[]) {
   const ThreadInstances threads(s);
-  const Instant end = Instant::epoch() + s.duration;
-  std::vector<WorkloadStream> streams;
-  for (size_t w = 0; w < s.workloads.size(); ++w) {
-    for (WorkloadStream& st : workload_streams(s, w, s.seed, end, threads)) streams.push_back(std::move(st));
-  }
+  MergedArrivals merged(s, s.seed, Instant::epoch() + s.duration, threads);
+  const std::vector<WorkloadStream>& streams = merged.streams();
   std::vector<uint32_t> pipeline_of(streams.size(), kNoIndex);
   for (size_t i = 0; i < streams.size(); ++i) {
     const WorkloadStream& st = streams[i];
@@ -79,26 +76,11 @@ void compile_workloads(const Scenario& s, Out sec[], uint32_t count[]) {
     }
   }
 
-  struct Due {
-    Instant when;
-    uint32_t stream;
-    bool operator>(const Due& o) const { return when != o.when ? when > o.when : stream > o.stream; }
-  };
-  std::priority_queue<Due, std::vector<Due>, std::greater<>> due;
-  std::vector<arrivals::Arrival> next(streams.size());
-  for (uint32_t i = 0; i < streams.size(); ++i) {
-    if (streams[i].source->next(next[i])) due.push(Due{next[i].time, i});
-  }
   std::vector<uint32_t> last_of(threads.size(), kNoIndex);  // per target: its latest arrival
   Out& o = sec[blob::kArrivals];
-  while (!due.empty()) {
-    const uint32_t i = due.top().stream;
-    due.pop();
-    const arrivals::Arrival a = next[i];
-    if (streams[i].source->next(next[i])) {
-      if (next[i].time < a.time) throw InputError(fmt::format("{}: an arrival source went back in time", s.file));
-      due.push(Due{next[i].time, i});
-    }
+  arrivals::Arrival a;
+  uint32_t i = 0;
+  while (merged.next(a, i)) {
     const uint32_t index = count[blob::kArrivals];
     if (index >= blob::kMaxCount) {
       throw InputError(fmt::format("{}: the workloads produce more than {} arrivals in {} ns; a compiled scenario holds "

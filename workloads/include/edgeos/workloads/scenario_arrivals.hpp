@@ -83,4 +83,30 @@ struct WorkloadStream {
 std::vector<WorkloadStream> workload_streams(const Scenario& s, size_t index, uint64_t seed, Instant end,
                                              const ThreadInstances& threads);
 
+// Every workload's streams, merged in the order the simulator delivers their arrivals: by time,
+// then by stream (workload by workload, instance by instance). What the compiled scenario holds
+// and what `edgeos replay` sends. Throws InputError as workload_streams does, and if a source
+// goes back in time.
+class MergedArrivals {
+ public:
+  MergedArrivals(const Scenario& s, uint64_t seed, Instant end, const ThreadInstances& threads);
+  // The next arrival; `stream` receives the index of the stream it came from.
+  bool next(arrivals::Arrival& a, uint32_t& stream);
+  const std::vector<WorkloadStream>& streams() const { return streams_; }
+  // The index in Scenario::workloads of stream `i`'s workload.
+  size_t workload_of(uint32_t i) const { return workload_of_[i]; }
+
+ private:
+  struct Due {
+    Instant when;
+    uint32_t stream;
+    bool operator>(const Due& o) const { return when != o.when ? when > o.when : stream > o.stream; }
+  };
+  std::string file_;
+  std::vector<WorkloadStream> streams_;
+  std::vector<size_t> workload_of_;
+  std::vector<arrivals::Arrival> next_;
+  std::vector<Due> due_;  // a min-heap by std::greater
+};
+
 }  // namespace edgeos::scenario

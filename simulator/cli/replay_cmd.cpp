@@ -1,0 +1,176 @@
+// edgeos replay: a scenario's workload arrivals sent as request packets through DPDK (docs/replay.md).
+#include <fmt/format.h>
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+#include <system_error>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+#include "edgeos/hosted/atomic_file.hpp"
+#include "edgeos/hosted/error.hpp"
+#include "edgeos/hosted/parse.hpp"
+#include "edgeos/workloads/replay.hpp"
+#include "edgeos/workloads/scenario_toml.hpp"
+#include "options.hpp"
+
+namespace edgeos::cli {
+namespace {
+
+struct ReplayOptions {
+  std::string file;
+  std::vector<std::string> target;
+  std::string speed = "1";
+  std::string seed;
+  std::string out;
+  bool bench = false;
+  std::string eal;
+  bool verbose = false;
+};
+
+std::vector<std::string> split_words(const std::string& text) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < text.size()) {
+    const size_t j = text.find(' ', i);
+    const size_t end = j == std::string::npos ? text.size() : j;
+    if (end > i) out.push_back(text.substr(i, end - i));
+    i = end + 1;
+  }
+  return out;
+}
+
+std::string ipv4_text(uint32_t a) { return fmt::format("{}.{}.{}.{}", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff); }
+
+#ifdef EDGEOS_REPLAY_EXEC
+// In `edgeos` (and edgeos-simgrid): DPDK's libraries (dozens of shared objects) would cost every
+// command their loading, so only edgeos-replay, built beside this executable from the same
+// sources, links them; this replaces the process by it with the same command line (as
+// simgrid_exec.cpp does for SimGrid).
+[[noreturn]] void exec_replay() {
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) throw std::runtime_error("replay: cannot find this executable (/proc/self/exe): " + ec.message());
+  const std::string helper = (self.parent_path() / "edgeos-replay").string();
+  std::fflush(stdout);
+  std::fflush(stderr);
+  ::execv(helper.c_str(), command_line());
+  throw std::runtime_error("replay runs " + helper + ", which could not be started: " + std::strerror(errno));
+}
+#endif
+
+int run_replay(const ReplayOptions& o) {
+#ifdef EDGEOS_REPLAY_EXEC
+  exec_replay();
+#endif
+  // Everything the command line can get wrong is refused before DPDK starts.
+  replay::Options ro;
+  if (o.target.empty()) throw InputError("--target: give pcap FILE or null");
+  if (o.target[0] == "pcap") {
+    if (o.target.size() != 2 || o.target[1].empty()) throw InputError("--target pcap: name the capture file (--target pcap FILE)");
+    ro.target = replay::Target::kPcap;
+    ro.file = o.target[1];
+  } else if (o.target[0] == "null") {
+    if (o.target.size() != 1) throw InputError("--target null: takes no file");
+    ro.target = replay::Target::kNull;
+  } else {
+    throw InputError(fmt::format("--target: unknown target '{}'; the targets are: pcap FILE, null", o.target[0]));
+  }
+  ro.speed = parse_number(o.speed, "--speed");
+  if (!(ro.speed > 0)) throw InputError("--speed: must be > 0");
+  if (o.bench && ro.target != replay::Target::kNull) throw InputError("--bench: only with --target null");
+  ro.bench = o.bench;
+  ro.verbose = o.verbose;
+  for (const std::string& a : split_words(o.eal)) ro.eal_args.push_back(a);
+  if (!replay::dpdk_built()) {
+    throw InputError("replay: this edgeos was built without DPDK (pkg-config found no libdpdk; on Debian install "
+                     "libdpdk-dev and configure again)");
+  }
+  const scenario::Scenario s = scenario::load_scenario(o.file);
+  const uint64_t seed = o.seed.empty() ? s.seed : parse_uint(o.seed, "--seed");
+  const replay::Plan plan = replay::plan(s, seed);
+  if (plan.requests.empty()) {
+    throw InputError(fmt::format("{}: no workload arrival reaches a thread of a tenant with UDP ports: nothing to send", s.file));
+  }
+
+  StopOnSignal stop;
+  ro.stop = stop.flag();
+  const replay::Result r = replay::replay(plan, ro);
+  if (r.stopped) {
+    fmt::print(stderr, "edgeos replay: stopped by {} after {} of {} packets; nothing written\n", signal_name(stop.signal()),
+               r.sent, plan.requests.size());
+    return 128 + (stop.signal() != 0 ? stop.signal() : SIGINT);
+  }
+
+  const char* target = ro.target == replay::Target::kPcap ? "pcap" : "null";
+  fmt::print("== replay {} | seed {} | {} requests -> {}{} ==\n", s.name, seed, plan.requests.size(), target,
+             ro.target == replay::Target::kPcap ? fmt::format(" {} at speed {}x", ro.file, ro.speed) : "");
+  nlohmann::json tenants = nlohmann::json::array();
+  for (size_t e = 0; e < plan.endpoints.size(); ++e) {
+    const replay::Endpoint& ep = plan.endpoints[e];
+    fmt::print("  tenant {}: {} packets to {}:{}\n", ep.tenant, r.per_endpoint[e], ipv4_text(ep.ipv4), ep.port);
+    tenants.push_back({{"tenant", ep.tenant}, {"ipv4", ipv4_text(ep.ipv4)}, {"port", ep.port}, {"packets", r.per_endpoint[e]}});
+  }
+  if (plan.unbound != 0) fmt::print("  {} arrivals at threads of tenants without UDP ports: not sent\n", plan.unbound);
+  nlohmann::json j = {{"scenario", s.name}, {"seed", seed}, {"target", target}, {"sent", r.sent},
+                      {"unbound_arrivals", plan.unbound}, {"tenants", tenants}, {"elapsed_s", r.elapsed_s}, {"pps", r.pps}};
+  if (ro.target == replay::Target::kPcap) {
+    j["file"] = ro.file;
+    j["speed"] = ro.speed;
+  }
+  if (r.pacing) {
+    fmt::print("  send-time error (host time): p50 {:.1f} us, p99 {:.1f} us, max {:.1f} us\n", r.pacing->p50_us,
+               r.pacing->p99_us, r.pacing->max_us);
+    j["pacing_error_us"] = {{"p50", r.pacing->p50_us}, {"p99", r.pacing->p99_us}, {"max", r.pacing->max_us}};
+  } else {
+    fmt::print("  {} packets in {:.6f} s: {:.0f} packets/s\n", r.sent, r.elapsed_s, r.pps);
+  }
+  if (r.bench_generate_pps && r.bench_raw_pps) {
+    fmt::print("  bench ({} s each, net_null): generating {:.0f} packets/s, tx-only pre-built mbufs {:.0f} packets/s ({:.2f}x)\n",
+               ro.bench_time.ns() / 1'000'000'000, *r.bench_generate_pps, *r.bench_raw_pps, *r.bench_generate_pps / *r.bench_raw_pps);
+    j["bench"] = {{"seconds", static_cast<double>(ro.bench_time.ns()) / 1e9},
+                  {"generate_pps", *r.bench_generate_pps},
+                  {"raw_tx_pps", *r.bench_raw_pps}};
+  }
+  if (!o.out.empty()) {
+    write_file_atomically(o.out + "/replay.json", j.dump(2) + "\n");
+    fmt::print("  -> {}/replay.json\n", o.out);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+Action add_replay(CLI::App& app) {
+  auto opt = std::make_shared<ReplayOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "replay",
+      "Send a scenario's workload arrivals as request packets through DPDK (docs/replay.md): one UDP request per\n"
+      "arrival at a thread of a tenant with UDP ports, to its first port (kv: memcached get, iot: CoAP GET, else echo).");
+  cmd->add_option("scenario", opt->file, "scenario file (TOML)")->required();
+  cmd->add_option("--target", opt->target, "pcap FILE (paced against the arrival times) or null (as fast as possible)")
+      ->expected(1, 2)
+      ->required();
+  cmd->add_option("--speed", opt->speed, "pcap: compress time by this factor (100: a 1 s scenario in 10 ms)")->capture_default_str();
+  cmd->add_option("--seed", opt->seed, "replace the scenario's seed (the arrivals `edgeos sim --seed` releases)");
+  cmd->add_option("--out", opt->out, "also write OUT/replay.json (counts per tenant, send-time error)")->check(output_dir());
+  cmd->add_flag("--bench", opt->bench, "null: then generate for 2 s, and send pre-built mbufs for 2 s (the baseline)");
+  cmd->add_option("--eal", opt->eal, "more DPDK EAL arguments, space separated (e.g. \"-m 128\")");
+  cmd->add_flag("--verbose", opt->verbose, "show DPDK's log (info level; errors only otherwise)");
+  cmd->footer(
+      "DPDK runs without hugepages or PCI (--no-huge --no-pci, one lcore): the capture is written by the net_pcap\n"
+      "virtual device, to a temporary file renamed into place when the run ends. Exit code 2 for bad input,\n"
+      "a scenario without UDP bindings, or a DPDK that cannot start (the message says why).");
+  return [cmd, opt]() { return cmd->parsed() ? run_replay(*opt) : -1; };
+}
+
+}  // namespace edgeos::cli

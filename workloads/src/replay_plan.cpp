@@ -1,0 +1,183 @@
+// The replay plan and the request frames: no DPDK here, so that they build and are tested
+// everywhere (the sender is replay.cpp).
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "edgeos/hosted/error.hpp"
+#include "edgeos/workloads/replay.hpp"
+#include "edgeos/workloads/scenario_arrivals.hpp"
+
+namespace edgeos::replay {
+
+const char* protocol_name(Protocol p) {
+  switch (p) {
+    case Protocol::kMemcached:
+      return "memcached";
+    case Protocol::kCoap:
+      return "coap";
+    case Protocol::kEcho:
+      return "echo";
+  }
+  return "?";
+}
+
+Plan plan(const scenario::Scenario& s, uint64_t seed) {
+  Plan p;
+  // Bound tenants have one instance (validation), so their threads' instance names are the
+  // threads' names; kNoEndpoint marks every other thread instance.
+  constexpr uint16_t kNoEndpoint = 0xffff;
+  std::vector<uint16_t> endpoint_of_tenant(s.tenants.size(), kNoEndpoint);
+  for (size_t t = 0; t < s.tenants.size(); ++t) {
+    const scenario::Tenant& tn = s.tenants[t];
+    if (tn.udp_ports.empty()) continue;
+    const scenario::Server* server = s.find_server(tn.server);
+    Endpoint e;
+    e.tenant = tn.name;
+    e.port = tn.udp_ports.front();
+    std::memcpy(e.mac, server->nic.mac, sizeof e.mac);
+    e.ipv4 = server->nic.ipv4;
+    endpoint_of_tenant[t] = static_cast<uint16_t>(p.endpoints.size());
+    p.endpoints.push_back(std::move(e));
+  }
+  if (p.endpoints.empty()) {
+    throw InputError(fmt::format("{}: no tenant binds a UDP port (udp = [PORT]): replay has nowhere to send requests",
+                                 s.file.empty() ? s.name : s.file));
+  }
+  p.per_endpoint.assign(p.endpoints.size(), 0);
+
+  const scenario::ThreadInstances threads(s);
+  std::vector<uint16_t> endpoint_of(threads.size(), kNoEndpoint);
+  for (uint32_t i = 0; i < threads.size(); ++i) {
+    const scenario::ThreadSpec* th = s.find_thread(scenario::split_thread_ref(threads.name(i)).thread);
+    if (th == nullptr) continue;
+    for (size_t t = 0; t < s.tenants.size(); ++t) {
+      if (s.tenants[t].name == th->tenant) endpoint_of[i] = endpoint_of_tenant[t];
+    }
+  }
+
+  scenario::MergedArrivals merged(s, seed, Instant::epoch() + s.duration, threads);
+  arrivals::Arrival a;
+  uint32_t stream = 0;
+  while (merged.next(a, stream)) {
+    const uint16_t e = a.target < endpoint_of.size() ? endpoint_of[a.target] : kNoEndpoint;
+    if (e == kNoEndpoint) {
+      ++p.unbound;
+      continue;
+    }
+    Request r;
+    r.time = a.time;
+    r.id = static_cast<uint32_t>(p.requests.size());
+    r.endpoint = e;
+    switch (s.workloads[merged.workload_of(stream)].kind) {
+      case scenario::WorkloadKind::kKv:
+        r.protocol = Protocol::kMemcached;
+        break;
+      case scenario::WorkloadKind::kIot:
+        r.protocol = Protocol::kCoap;
+        break;
+      default:
+        r.protocol = Protocol::kEcho;
+        break;
+    }
+    p.requests.push_back(r);
+    ++p.per_endpoint[e];
+  }
+  return p;
+}
+
+uint32_t checksum_add(uint32_t sum, std::span<const uint8_t> data) {
+  size_t i = 0;
+  for (; i + 1 < data.size(); i += 2) sum += static_cast<uint32_t>(data[i] << 8 | data[i + 1]);
+  if (i < data.size()) sum += static_cast<uint32_t>(data[i] << 8);
+  return sum;
+}
+
+uint16_t checksum_fold(uint32_t sum) {
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum & 0xffff);
+}
+
+namespace {
+
+void be16(uint8_t* p, uint32_t v) {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+void be32(uint8_t* p, uint32_t v) {
+  be16(p, v >> 16);
+  be16(p + 2, v);
+}
+
+// The UDP payload of `r` into `out`; returns its length.
+size_t payload(const Request& r, uint8_t* out) {
+  switch (r.protocol) {
+    case Protocol::kMemcached: {
+      // The memcached UDP frame header: request id, sequence number, datagrams, reserved.
+      be16(out, r.id & 0xffff);
+      be16(out + 2, 0);
+      be16(out + 4, 1);
+      be16(out + 6, 0);
+      const auto end = fmt::format_to(reinterpret_cast<char*>(out + 8), "get key:{}\r\n", r.id);
+      return static_cast<size_t>(end - reinterpret_cast<char*>(out));
+    }
+    case Protocol::kCoap: {
+      // RFC 7252 section 3: Ver 1, T = 0 (CON), TKL 4; code 0.01 (GET); message id.
+      out[0] = 0x40 | 4;
+      out[1] = 0x01;
+      be16(out + 2, r.id & 0xffff);
+      be32(out + 4, r.id);
+      // Option Uri-Path (11): delta 11, length 4.
+      out[8] = 0xb4;
+      std::memcpy(out + 9, "temp", 4);
+      return 13;
+    }
+    case Protocol::kEcho:
+      be32(out, 0);
+      be32(out + 4, r.id);
+      return 8;
+  }
+  return 0;
+}
+
+}  // namespace
+
+size_t frame(const Request& r, const Endpoint& e, std::span<uint8_t> out) {
+  uint8_t* const f = out.data();
+  constexpr size_t kEth = 14, kIp = 20, kUdp = 8;
+  const size_t body = payload(r, f + kEth + kIp + kUdp);
+  const size_t udp_len = kUdp + body;
+  const size_t ip_len = kIp + udp_len;
+
+  std::memcpy(f, e.mac, 6);
+  std::memcpy(f + 6, kSourceMac, 6);
+  be16(f + 12, 0x0800);
+
+  uint8_t* ip = f + kEth;
+  ip[0] = 0x45;  // IPv4, 5 words of header
+  ip[1] = 0;
+  be16(ip + 2, static_cast<uint32_t>(ip_len));
+  be16(ip + 4, r.id & 0xffff);
+  be16(ip + 6, 0x4000);  // don't fragment
+  ip[8] = 64;
+  ip[9] = 17;  // UDP
+  be16(ip + 10, 0);
+  be32(ip + 12, kSourceIpv4);
+  be32(ip + 16, e.ipv4);
+  be16(ip + 10, checksum_fold(checksum_add(0, {ip, kIp})));
+
+  uint8_t* udp = ip + kIp;
+  be16(udp, kSourcePort);
+  be16(udp + 2, e.port);
+  be16(udp + 4, static_cast<uint32_t>(udp_len));
+  be16(udp + 6, 0);
+  // The pseudo-header: source and destination addresses, protocol, UDP length.
+  uint32_t sum = checksum_add(0, {ip + 12, 8});
+  sum += 17 + static_cast<uint32_t>(udp_len);
+  uint16_t c = checksum_fold(checksum_add(sum, {udp, udp_len}));
+  if (c == 0) c = 0xffff;  // 0 means "no checksum" in UDP over IPv4
+  be16(udp + 6, c);
+  return kEth + ip_len;
+}
+
+}  // namespace edgeos::replay
