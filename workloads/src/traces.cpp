@@ -250,13 +250,17 @@ class JsonlTrace final : public Source {
     std::string_view line;
     if (!in_.next(&line)) throw InputError(fmt::format("{}: empty trace (no header line)", path));
     const nlohmann::json h = parse(line);
-    if (!h.is_object() || h.value("format", "") != "edgeos-arrivals") {
+    // Fields are compared and type-checked here, not read with json::value(), which throws a
+    // json exception (not an InputError) for a field of another type (found by tests/fuzz).
+    if (!h.is_object() || !h.contains("format") || h["format"] != "edgeos-arrivals") {
       fail("the first line must be the header {\"format\": \"edgeos-arrivals\", \"version\": 1, \"units\": {...}}");
     }
-    if (h.value("version", 0) != 1) fail("unsupported version (this reader knows version 1)");
-    const nlohmann::json units = h.value("units", nlohmann::json::object());
+    if (!h.contains("version") || h["version"] != 1) fail("unsupported version (this reader knows version 1)");
+    const nlohmann::json units = h.contains("units") ? h["units"] : nlohmann::json::object();
+    if (!units.is_object()) fail("units: expected an object, e.g. {\"time\": \"us\"}");
     auto scale = [&](const char* key, double* out) {
-      const std::string u = units.value(key, "ns");
+      if (units.contains(key) && !units[key].is_string()) fail(fmt::format("units.{}: expected a unit (ns, us, ms or s)", key));
+      const std::string u = units.contains(key) ? units[key].get<std::string>() : "ns";
       *out = unit_ns(u);
       if (*out == 0) fail(fmt::format("units.{}: unknown unit \"{}\" (ns, us, ms or s)", key, u));
     };

@@ -133,6 +133,12 @@ TEST_F(Traces, MalformedTracesNameFileLineAndField) {
       {"noheader.jsonl", "{\"time\": 1, \"tenant\": \"a\"}\n", ":1: the first line must be the header"},
       {"badjson.jsonl", "{\"format\":\"edgeos-arrivals\",\"version\":1}\n{\"time\": 1, \"tenant\": \n", ":2: not valid JSON"},
       {"version.jsonl", "{\"format\":\"edgeos-arrivals\",\"version\":2}\n", ":1: unsupported version"},
+      // Header fields of the wrong type (found by tests/fuzz).
+      {"formattype.jsonl", "{\"format\":0}\n", ":1: the first line must be the header"},
+      {"versiontype.jsonl", "{\"format\":\"edgeos-arrivals\",\"version\":\"1\"}\n", ":1: unsupported version"},
+      {"unitstype.jsonl", "{\"format\":\"edgeos-arrivals\",\"version\":1,\"units\":5}\n", ":1: units: expected an object"},
+      {"unittype.jsonl", "{\"format\":\"edgeos-arrivals\",\"version\":1,\"units\":{\"time\":1}}\n",
+       ":1: units.time: expected a unit"},
       {"field.jsonl", "{\"format\":\"edgeos-arrivals\",\"version\":1}\n{\"time\":1,\"tenant\":\"a\",\"colour\":3}\n",
        ":2: unknown field 'colour'"},
       {"negcost.jsonl", "{\"format\":\"edgeos-arrivals\",\"version\":1}\n{\"time\":1,\"tenant\":\"a\",\"cost\":-1}\n",
