@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -53,7 +54,11 @@ class LineReader {
  public:
   explicit LineReader(const std::string& path) : path_(path), f_(std::fopen(path.c_str(), "rb")) {
     if (f_ == nullptr) throw InputError(fmt::format("{}: cannot open trace: {}", path, std::strerror(errno)));
-    buf_.resize(1 << 20);
+    // 1 MiB, or less for a smaller file: zeroing a buffer the file cannot fill costs more than
+    // reading a small trace (next() grows it for a longer line, whatever the file's size).
+    std::error_code ec;
+    const uintmax_t size = std::filesystem::file_size(path, ec);
+    buf_.resize(!ec && size < (1u << 20) ? std::max<size_t>(static_cast<size_t>(size) + 1, 4096) : size_t{1} << 20);
   }
   ~LineReader() {
     if (f_ != nullptr) std::fclose(f_);
