@@ -142,6 +142,18 @@ def trace_seeds(out):
     write(out, "trace_pcap", "ipv4-link.pcap", pcap(0xa1b2c3d4, 228, [(5, udp4)]))
     write(out, "trace_pcap", "linux-sll.pcap", pcap(0xa1b2c3d4, 113, [(7, bytes(14) + b"\x08\x00" + udp4)]))
 
+    # pcapng (libpcap reads it too): section header, interface description, enhanced packets.
+    def block(kind, body):
+        body += bytes(-len(body) % 4)
+        return struct.pack("<II", kind, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
+
+    frame = eth + b"\x08\x00" + udp4
+    shb = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    idb = block(1, struct.pack("<HHI", 1, 0, 65535))
+    epb = [block(6, struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, len(frame), len(frame)) + frame)
+           for ts in (1000000, 2000000)]
+    write(out, "trace_pcap", "ethernet.pcapng", shb + idb + b"".join(epb))
+
 
 def blob_seeds(out, edgeos):
     # Compiled examples, with durations short enough for small blobs.

@@ -459,7 +459,14 @@ class PcapTrace final : public Source {
       if (r == PCAP_ERROR_BREAK) return false;
       if (r != 1) throw InputError(fmt::format("{}: packet {}: {}", path_, packets_ + 1, pcap_geterr(p_)));
       ++packets_;
-      const int64_t ts = static_cast<int64_t>(h->ts.tv_sec) * 1'000'000'000 + h->ts.tv_usec;  // nanosecond precision
+      // Nanosecond precision. A pcapng timestamp has 64 bits: seconds * 10^9 may not fit (found
+      // by tests/fuzz).
+      int64_t ts = 0;
+      if (h->ts.tv_sec < 0 || h->ts.tv_usec < 0 ||
+          __builtin_mul_overflow(static_cast<int64_t>(h->ts.tv_sec), int64_t{1'000'000'000}, &ts) ||
+          __builtin_add_overflow(ts, static_cast<int64_t>(h->ts.tv_usec), &ts)) {
+        throw InputError(fmt::format("{}: packet {}: timestamp out of range", path_, packets_));
+      }
       if (first_ < 0) first_ = ts;
       if (ts < last_) throw InputError(fmt::format("{}: packet {} is earlier than the one before", path_, packets_));
       last_ = ts;
