@@ -5,6 +5,7 @@
 #   make test   install what is missing, build, run every test
 #
 # Other targets: make build | make bench | make debug | make clean
+#                make fuzz     build the libFuzzer harnesses with clang and run each (~15 min; tests/fuzz/README.md)
 #                make python   .venv with the edgeos Python package (source .venv/bin/activate)
 #                make figures  every published figure into figures/ (SVG, PNG, CSV, manifest.json)
 #                make paper    the EdgeOS paper's claims measured here, into figures/paper/ (REPORT.md)
@@ -16,7 +17,7 @@ JOBS   ?= 2
 PYTHON := /usr/bin/python3
 VENV   := .venv
 
-.PHONY: all deps configure build run test bench debug clean python figures paper
+.PHONY: all deps configure build run test bench debug clean python figures paper fuzz
 
 all: build
 
@@ -60,5 +61,11 @@ debug: deps
 	@cmake --build --preset debug -j $(JOBS)
 	@ctest --preset debug -j $(JOBS)
 
+# Coverage-guided fuzzing of every input edge (clang-14, libFuzzer; not part of `make test`, which
+# replays the committed inputs): FUZZ_SECONDS per target (120), or FUZZ_RUNS executions;
+# FUZZ_TARGETS, FUZZ_JOBS (2), FUZZ_MERGE=1. See tests/fuzz/README.md.
+fuzz: deps
+	@scripts/fuzz.sh
+
 clean:
-	@rm -rf $(BUILD) build-debug
+	@rm -rf $(BUILD) build-debug build-fuzz

@@ -86,6 +86,30 @@ TEST(Invocation, CallerBudgetRunsOutInsideTheCallee) {
   EXPECT_EQ(w.count(TraceEvent::kBudgetExhausted), 1u);
 }
 
+TEST(Invocation, CallInTheLastMicrosecondOfTheBudgetRunsOnToTheTimer) {
+  // Less than the minimum budget (1us) is left at the call: an invocation takes no decision, so
+  // the piece runs on to the budget timer, where the thread is throttled (found by tests/fuzz:
+  // the invariant check used to call this timer late).
+  World w;
+  const FwpId a = w.spawn();
+  const FwpId b = w.spawn();
+  SchedParams budgeted;
+  budgeted.server = ServerKind::kSporadic;
+  budgeted.budget = 1_ms;
+  budgeted.period = 10_ms;
+  const ThreadId t = w.running_thread(a, 5, 0, budgeted);
+  const CapSlot to_b = *w.k().grant_invoke(a, b);
+  w.at(Duration::nanoseconds(999'500));
+  ASSERT_TRUE(w.k().call(t, to_b).is_ok());
+  EXPECT_EQ(w.th(t).state, ThreadState::kRunning);
+  ASSERT_TRUE(w.k().reply(t).is_ok());
+  EXPECT_EQ(w.tk.platform.timers[0], Instant::epoch() + 1_ms);
+  w.at(1_ms);
+  w.tk.fire(0);
+  EXPECT_EQ(w.th(t).state, ThreadState::kThrottled);
+  EXPECT_EQ(w.count(TraceEvent::kBudgetExhausted), 1u);
+}
+
 TEST(Invocation, NestedCallsUseTheCurrentDomainsCapabilitiesAndAreBounded) {
   World w;
   std::vector<FwpId> chain;

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -74,7 +75,11 @@ class LineReader {
  public:
   explicit LineReader(const std::string& path) : path_(path), f_(std::fopen(path.c_str(), "rb")) {
     if (f_ == nullptr) throw InputError(fmt::format("{}: cannot open trace: {}", path, std::strerror(errno)));
-    buf_.resize(1 << 20);
+    // 1 MiB, or less for a smaller file: zeroing a buffer the file cannot fill costs more than
+    // reading a small trace (next() grows it for a longer line, whatever the file's size).
+    std::error_code ec;
+    const uintmax_t size = std::filesystem::file_size(path, ec);
+    buf_.resize(!ec && size < (1u << 20) ? std::max<size_t>(static_cast<size_t>(size) + 1, 4096) : size_t{1} << 20);
   }
   ~LineReader() {
     if (f_ != nullptr) std::fclose(f_);
@@ -278,13 +283,17 @@ class JsonlTrace final : public Source {
     std::string_view line;
     if (!in_.next(&line)) throw InputError(fmt::format("{}: empty trace (no header line)", path));
     const nlohmann::json h = parse(line);
-    if (!h.is_object() || h.value("format", "") != "edgeos-arrivals") {
+    // Fields are compared and type-checked here, not read with json::value(), which throws a
+    // json exception (not an InputError) for a field of another type (found by tests/fuzz).
+    if (!h.is_object() || !h.contains("format") || h["format"] != "edgeos-arrivals") {
       fail("the first line must be the header {\"format\": \"edgeos-arrivals\", \"version\": 1, \"units\": {...}}");
     }
-    if (h.value("version", 0) != 1) fail("unsupported version (this reader knows version 1)");
-    const nlohmann::json units = h.value("units", nlohmann::json::object());
+    if (!h.contains("version") || h["version"] != 1) fail("unsupported version (this reader knows version 1)");
+    const nlohmann::json units = h.contains("units") ? h["units"] : nlohmann::json::object();
+    if (!units.is_object()) fail("units: expected an object, e.g. {\"time\": \"us\"}");
     auto scale = [&](const char* key, double* out) {
-      const std::string u = units.value(key, "ns");
+      if (units.contains(key) && !units[key].is_string()) fail(fmt::format("units.{}: expected a unit (ns, us, ms or s)", key));
+      const std::string u = units.contains(key) ? units[key].get<std::string>() : "ns";
       *out = unit_ns(u);
       if (*out == 0) fail(fmt::format("units.{}: unknown unit \"{}\" (ns, us, ms or s)", key, u));
     };
@@ -507,7 +516,14 @@ class PcapTrace final : public Source {
       if (r == PCAP_ERROR_BREAK) return false;
       if (r != 1) throw InputError(fmt::format("{}: packet {}: {}", path_, packets_ + 1, pcap_geterr(p_)));
       ++packets_;
-      const int64_t ts = static_cast<int64_t>(h->ts.tv_sec) * 1'000'000'000 + h->ts.tv_usec;  // nanosecond precision
+      // Nanosecond precision. A pcapng timestamp has 64 bits: seconds * 10^9 may not fit (found
+      // by tests/fuzz).
+      int64_t ts = 0;
+      if (h->ts.tv_sec < 0 || h->ts.tv_usec < 0 ||
+          __builtin_mul_overflow(static_cast<int64_t>(h->ts.tv_sec), int64_t{1'000'000'000}, &ts) ||
+          __builtin_add_overflow(ts, static_cast<int64_t>(h->ts.tv_usec), &ts)) {
+        throw InputError(fmt::format("{}: packet {}: timestamp out of range", path_, packets_));
+      }
       if (first_ < 0) first_ = ts;
       if (ts < last_) throw InputError(fmt::format("{}: packet {} is earlier than the one before", path_, packets_));
       last_ = ts;

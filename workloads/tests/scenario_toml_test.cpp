@@ -169,6 +169,17 @@ TEST(ScenarioErrors, CrossReferencesAreChecked) {
   }
 }
 
+TEST(ScenarioErrors, PcapPortsBeyondAnyIntegerAreNotPortNumbers) {
+  // std::stoul threw std::out_of_range for these, past the InputError handling (found by tests/fuzz).
+  const std::string body = "[[thread]]\nname = \"a\"\ntenant = \"t\"\nrelease = \"sporadic\"\nperiod = \"1ms\"\n"
+                           "deadline = \"1ms\"\ncost = \"1ms\"\n[[workload]]\nname = \"w\"\nkind = \"pcap\"\nfile = \"" +
+                           examples() + "/traces/sample.pcap\"\nports = { \"";
+  for (const char* port : {"112888888888888888888", "65536", "4294967296", "-1", "+7", "7x"}) {
+    const std::string e = error_of(std::string(kHead) + body + port + "\" = \"a\" }\n");
+    EXPECT_NE(e.find(std::string("\"") + port + "\" is not a port number"), std::string::npos) << e;
+  }
+}
+
 TEST(ScenarioFile, CyclesConvertWithTheSpeedOfTheDrivenThreadsServer) {
   // A trace workload that names its threads through `targets` only, on a 2 GHz server.
   const Scenario s = parse_scenario(R"(

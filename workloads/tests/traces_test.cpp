@@ -149,6 +149,12 @@ TEST_F(Traces, MalformedTracesNameFileLineAndField) {
       {"noheader.jsonl", "{\"time\": 1, \"tenant\": \"a\"}\n", ":1: the first line must be the header"},
       {"badjson.jsonl", "{\"format\":\"edgeos-arrivals\",\"version\":1}\n{\"time\": 1, \"tenant\": \n", ":2: not valid JSON"},
       {"version.jsonl", "{\"format\":\"edgeos-arrivals\",\"version\":2}\n", ":1: unsupported version"},
+      // Header fields of the wrong type (found by tests/fuzz).
+      {"formattype.jsonl", "{\"format\":0}\n", ":1: the first line must be the header"},
+      {"versiontype.jsonl", "{\"format\":\"edgeos-arrivals\",\"version\":\"1\"}\n", ":1: unsupported version"},
+      {"unitstype.jsonl", "{\"format\":\"edgeos-arrivals\",\"version\":1,\"units\":5}\n", ":1: units: expected an object"},
+      {"unittype.jsonl", "{\"format\":\"edgeos-arrivals\",\"version\":1,\"units\":{\"time\":1}}\n",
+       ":1: units.time: expected a unit"},
       {"field.jsonl", "{\"format\":\"edgeos-arrivals\",\"version\":1}\n{\"time\":1,\"tenant\":\"a\",\"colour\":3}\n",
        ":2: unknown field 'colour'"},
       {"negcost.jsonl", "{\"format\":\"edgeos-arrivals\",\"version\":1}\n{\"time\":1,\"tenant\":\"a\",\"cost\":-1}\n",
@@ -290,6 +296,34 @@ TEST_F(Traces, PcapOneArrivalPerPacketByPort) {
     EXPECT_NE(std::string(e.what()).find(cut), std::string::npos) << e.what();
   }
   EXPECT_EQ(n, packets.size() - 1);
+}
+
+TEST_F(Traces, PcapngTimestampsBeyondInt64NanosecondsAreAnError) {
+  // pcapng timestamps have 64 bits of microseconds: 2^64 - 1 us does not fit int64 nanoseconds,
+  // and computing it overflowed (found by tests/fuzz).
+  std::string b;
+  auto u32 = [&](uint32_t v) { b.append(reinterpret_cast<const char*>(&v), 4); };
+  auto block = [&](uint32_t kind, std::string body) {
+    body.resize((body.size() + 3) / 4 * 4, '\0');  // blocks are padded to 32 bits
+    u32(kind);
+    u32(static_cast<uint32_t>(12 + body.size()));
+    b += body;
+    u32(static_cast<uint32_t>(12 + body.size()));
+  };
+  const std::string frame(42, '\0');
+  auto le = [](uint64_t v, int n) { return std::string(reinterpret_cast<const char*>(&v), n); };
+  block(0x0a0d0d0a, le(0x1a2b3c4d, 4) + le(1, 2) + le(0, 2) + le(~uint64_t{0}, 8));            // section header
+  block(1, le(1, 2) + le(0, 2) + le(65535, 4));                                                  // Ethernet interface
+  block(6, le(0, 4) + le(0xffffffff, 4) + le(0xffffffff, 4) + le(42, 4) + le(42, 4) + frame);  // enhanced packet
+  const std::string f = write("huge.pcapng", b);
+  auto src = pcap(f, {}, 0u, Instant::epoch(), Instant::never());
+  Arrival a;
+  try {
+    src->next(a);
+    ADD_FAILURE() << "accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("timestamp out of range"), std::string::npos) << e.what();
+  }
 }
 
 long max_rss_kib() {

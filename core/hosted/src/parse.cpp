@@ -72,25 +72,22 @@ Duration parse_duration(std::string_view text, std::string_view what) {
 
 std::string format_duration(Duration d) {
   if (d.is_infinite()) return "inf";
-  int64_t ns = d.ns();
-  std::string sign;
-  if (ns < 0) {
-    sign = "-";
-    ns = -ns;
-  }
+  // The magnitude as unsigned: -INT64_MIN does not fit int64_t.
+  const std::string sign = d.ns() < 0 ? "-" : "";
+  const uint64_t ns = d.ns() < 0 ? 0 - static_cast<uint64_t>(d.ns()) : static_cast<uint64_t>(d.ns());
   struct Scale {
-    int64_t ns;
+    uint64_t ns;
     const char* name;
   };
   constexpr Scale kScales[] = {{1'000'000'000, "s"}, {1'000'000, "ms"}, {1'000, "us"}};
   for (const Scale& s : kScales) {
     if (ns >= s.ns) {
-      const int64_t whole = ns / s.ns;
-      int64_t rest = ns % s.ns;
+      const uint64_t whole = ns / s.ns;
+      const uint64_t rest = ns % s.ns;
       if (rest == 0) return fmt::format("{}{}{}", sign, whole, s.name);
       // Exact decimal: strip trailing zeros from the fractional part.
       int width = 0;
-      for (int64_t v = s.ns; v > 1; v /= 10) ++width;
+      for (uint64_t v = s.ns; v > 1; v /= 10) ++width;
       std::string frac = fmt::format("{:0{}}", rest, width);
       while (!frac.empty() && frac.back() == '0') frac.pop_back();
       return fmt::format("{}{}.{}{}", sign, whole, frac, s.name);

@@ -39,6 +39,8 @@ TEST(FormatDuration, ExactAndRoundTrips) {
   EXPECT_EQ(format_duration(Duration::nanoseconds(12)), "12ns");
   EXPECT_EQ(format_duration(Duration::nanoseconds(1'000'001)), "1.000001ms");
   EXPECT_EQ(format_duration(Duration::infinite()), "inf");
+  // The most negative duration has no positive counterpart in int64_t (found by tests/fuzz).
+  EXPECT_EQ(format_duration(Duration::nanoseconds(INT64_MIN)), "-9223372036.854775808s");
   for (int64_t ns : {1LL, 999LL, 1000LL, 123456789LL, 5'000'000'000LL, 86'400'000'000'000LL}) {
     const Duration d = Duration::nanoseconds(ns);
     EXPECT_EQ(parse_duration(format_duration(d), "x"), d) << ns;
