@@ -71,6 +71,8 @@ inline constexpr uint64_t kCheckpointHeapPages = 256;
 // Calls into an FWP with this in the argument's top byte are probes of a checkpoint program's state
 // (kProgramCheckpoint): see fwp/programs.cpp.
 inline constexpr uint64_t kProbeMagic = 0xC7ull << 56;
+// The trace marker bench-spawn leaves before its round of creations from a checkpoint.
+inline constexpr uint64_t kCheckpointRoundMarker = 0xC4EC;
 
 // The heap: pages an FWP asks for (kSysMemMap), mapped at kHeapWindow onwards in the order asked,
 // private to the FWP and freed with it (or when it is recycled), at most kHeapMaxPages.

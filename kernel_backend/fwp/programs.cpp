@@ -275,6 +275,7 @@ void report(const char* name, uint64_t rounds, uint64_t cycles) {
     }
     // Then a checkpoint of 16 KiB of heap (and the image's data page), and creations from it: each
     // new FWP gets copies of those pages.
+    sys(kSysMarker, kCheckpointRoundMarker);  // the trace tells the rounds apart by it (make paper)
     const int64_t heap = sys(kSysMemMap, 4);
     if (heap >= 0) {
       for (uint64_t i = 0; i < 4 * 4096 / 8; ++i) reinterpret_cast<volatile uint64_t*>(heap)[i] = i;
