@@ -54,6 +54,9 @@ libcoap3-bin         # tests: coap-client, a real CoAP client for the booted CoA
 python3-scapy        # tests: Ethernet frames built and checked independently of the packet stack
 iproute2             # tests: network namespaces and tap devices the tests make and remove (ip netns, ip tuntap)
 iputils-ping         # tests: ping through a tap device into the booted kernel
+libdpdk-dev          # edgeos replay: DPDK 22.11 sends request packets (net_pcap, net_null; --no-huge --no-pci)
+clang-14             # make fuzz: the libFuzzer harnesses are built with clang
+libclang-rt-14-dev   # make fuzz: libFuzzer and the sanitizer runtimes for clang 14
 "
 
 names=$(printf '%s\n' "$PACKAGES" | sed -e 's/#.*//' -e '/^[[:space:]]*$/d' | tr -s ' \n' ' ')
