@@ -1,5 +1,6 @@
 #include "devices.hpp"
 
+#include "../platform/pc/acpi.hpp"
 #include "../platform/pc/pci.hpp"
 #include "console.hpp"
 
@@ -42,7 +43,15 @@ bool fail(const char* why) {
 
 }  // namespace
 
-void devices_init() {
+void devices_init(uint64_t rsdp) {
+  pc::EcamRegion ecam;
+  if (pc::find_ecam(rsdp, &ecam)) {
+    pc::pci_use_ecam(ecam.base, ecam.first_bus, ecam.last_bus);
+    kprintf("pci: configuration space by ECAM at 0x%lx (buses %u-%u, ACPI MCFG)\n", ecam.base, ecam.first_bus,
+            ecam.last_bus);
+  } else {
+    kprintf("pci: configuration space by ports 0xcf8/0xcfc (no usable ACPI MCFG)\n");
+  }
   pc::pci_scan(&pci);
   print_pci();
   for (int i = 0; i < pci.count && nic == nullptr; ++i) {

@@ -11,7 +11,8 @@ namespace edgeos::kernel {
 
 // Enumerates PCI and lists what it found on the console (one line per function, BAR and virtio
 // structure).
-void devices_init();
+// `rsdp`: ACPI's root pointer from the loader (0: searched for), for MCFG's ECAM window.
+void devices_init(uint64_t rsdp);
 
 // Grants the NIC (the first PCI function edgeos has a driver for) to FWP `fwp` (slot index) with
 // address space `as`: maps its memory BARs uncached and the DMA region, and turns on its bus

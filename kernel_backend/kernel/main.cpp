@@ -88,6 +88,6 @@ extern "C" [[noreturn]] void kmain(uint32_t protocol, uint64_t info) {
                   f.hypervisor ? " (hypervisor)" : "", (x86::frames().free_count() * 4096) >> 20, boot.cmdline);
   kernel::kprintf("cpu: nx %d smep %d smap %d pcid %d tsc-deadline %d x2apic %d invariant-tsc %d\n", f.nx, f.smep, f.smap,
                   f.pcid, f.tsc_deadline, f.x2apic, f.invariant_tsc);
-  kernel::devices_init();
+  kernel::devices_init(boot.rsdp);
   kernel::image_main(boot, f);
 }

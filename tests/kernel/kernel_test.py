@@ -895,6 +895,19 @@ class Pci(unittest.TestCase):
             self.assertLessEqual(offset + length, size)
             self.assertEqual(base % size, 0, "a BAR is aligned to its size")
 
+    def test_ecam_and_the_ports_agree(self):
+        # q35 has PCI Express's ECAM (ACPI MCFG), which the kernel then uses; the older `pc`
+        # machine (i440fx) has none, and the kernel uses configuration mechanism #1. The same NIC is
+        # found both ways, with the same BARs.
+        found = {}
+        for machine, how in (("q35", "by ECAM at 0x"), ("pc", "by ports 0xcf8/0xcfc")):
+            _, serial = qemu_direct(self, "-machine", machine, "-nic", "none", "-device", "e1000")
+            self.assertIn(f"pci: configuration space {how}", serial)
+            d = pci_devices(serial).get((0x8086, 0x100E))
+            self.assertIsNotNone(d, serial)
+            found[machine] = sorted((kind, size) for kind, _, size in d["bars"].values())
+        self.assertEqual(found["q35"], found["pc"])
+
     def test_e1000(self):
         d = self.boot_with("e1000").get((0x8086, 0x100E))
         self.assertIsNotNone(d, "no 82540EM found")

@@ -53,10 +53,10 @@ bool table_ok(uint64_t t) {
 
 }  // namespace
 
-bool find_cpus(uint64_t rsdp, CpuList* out) {
-  out->count = 0;
+// The first table with `signature` the RSDP's XSDT (or RSDT) lists, or 0.
+uint64_t find_table(uint64_t rsdp, const char* signature) {
   if (rsdp == 0 || !valid_rsdp(rsdp)) rsdp = search_rsdp();
-  if (rsdp == 0) return false;
+  if (rsdp == 0) return 0;
   // The XSDT (64-bit entries) where there is one (revision 2), else the RSDT (32-bit).
   uint64_t root = 0;
   uint64_t entry_size = 4;
@@ -68,14 +68,37 @@ bool find_cpus(uint64_t rsdp, CpuList* out) {
     root = at<uint32_t>(rsdp + 16);
     entry_size = 4;
   }
-  if (!table_ok(root)) return false;
+  if (!table_ok(root)) return 0;
   const uint64_t entries = (at<uint32_t>(root + 4) - 36) / entry_size;
-  uint64_t madt = 0;
-  for (uint64_t i = 0; i < entries && madt == 0; ++i) {
+  for (uint64_t i = 0; i < entries; ++i) {
     const uint64_t e = root + 36 + i * entry_size;
     const uint64_t t = entry_size == 8 ? at<uint64_t>(e) : at<uint32_t>(e);
-    if (table_ok(t) && signature_is(t, "APIC", 4)) madt = t;
+    if (table_ok(t) && signature_is(t, signature, 4)) return t;
   }
+  return 0;
+}
+
+bool find_ecam(uint64_t rsdp, EcamRegion* out) {
+  // MCFG (PCI Firmware Specification 3.0, 4.1.2): the header, 8 reserved bytes, then 16-byte
+  // entries: base address (u64), segment (u16), start bus, end bus (u8), 4 reserved bytes.
+  const uint64_t mcfg = find_table(rsdp, "MCFG");
+  if (mcfg == 0) return false;
+  const uint64_t end = mcfg + at<uint32_t>(mcfg + 4);
+  for (uint64_t p = mcfg + 44; p + 16 <= end; p += 16) {
+    const uint64_t base = at<uint64_t>(p);
+    const uint8_t first = at<uint8_t>(p + 10), last = at<uint8_t>(p + 11);
+    // Segment 0 only, inside the direct map's 4 GiB, buses in order.
+    if (at<uint16_t>(p + 8) != 0 || last < first || base % (1u << 20) != 0) continue;
+    if (base + (static_cast<uint64_t>(last - first) + 1) * (1u << 20) > (uint64_t{1} << 32)) continue;
+    *out = EcamRegion{base, first, last};
+    return true;
+  }
+  return false;
+}
+
+bool find_cpus(uint64_t rsdp, CpuList* out) {
+  out->count = 0;
+  const uint64_t madt = find_table(rsdp, "APIC");
   if (madt == 0) return false;
   // After the header: the local APIC address and flags (8 bytes), then variable-length entries.
   const uint64_t end = madt + at<uint32_t>(madt + 4);

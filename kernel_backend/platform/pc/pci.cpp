@@ -20,6 +20,17 @@ constexpr uint32_t kStatusCapList = 1u << 20;  // the status register's "capabil
 constexpr uint16_t kCommandIo = 1u << 0, kCommandMemory = 1u << 1, kCommandBusMaster = 1u << 2;
 constexpr uint8_t kCapVendor = 0x09, kCapMsix = 0x11;
 
+uint64_t ecam_base = 0;
+uint8_t ecam_first = 0, ecam_last = 0;
+
+// The configuration register's address in the ECAM window (identity-mapped), or 0.
+volatile uint32_t* ecam(uint8_t bus, uint8_t device, uint8_t function, uint8_t offset) {
+  if (ecam_base == 0 || bus < ecam_first || bus > ecam_last) return nullptr;
+  const uint64_t a = ecam_base + (uint64_t{static_cast<uint8_t>(bus - ecam_first)} << 20) + (uint64_t{device & 31u} << 15) +
+                     (uint64_t{function & 7u} << 12) + (offset & 0xfcu);
+  return reinterpret_cast<volatile uint32_t*>(a);
+}
+
 uint32_t address(uint8_t bus, uint8_t device, uint8_t function, uint8_t offset) {
   return (1u << 31) | (uint32_t{bus} << 16) | (uint32_t{device & 31u} << 11) | (uint32_t{function & 7u} << 8) |
          (offset & 0xfcu);
@@ -123,12 +134,25 @@ void probe(PciBus* out, uint8_t b, uint8_t d, uint8_t f) {
 
 }  // namespace
 
+void pci_use_ecam(uint64_t base, uint8_t first_bus, uint8_t last_bus) {
+  ecam_base = base;
+  ecam_first = first_bus;
+  ecam_last = last_bus;
+}
+
+bool pci_ecam_in_use() { return ecam_base != 0; }
+
 uint32_t pci_read32(uint8_t bus, uint8_t device, uint8_t function, uint8_t offset) {
+  if (volatile uint32_t* r = ecam(bus, device, function, offset)) return *r;
   x86::outl(kConfigAddress, address(bus, device, function, offset));
   return x86::inl(kConfigData);
 }
 
 void pci_write32(uint8_t bus, uint8_t device, uint8_t function, uint8_t offset, uint32_t value) {
+  if (volatile uint32_t* r = ecam(bus, device, function, offset)) {
+    *r = value;
+    return;
+  }
   x86::outl(kConfigAddress, address(bus, device, function, offset));
   x86::outl(kConfigData, value);
 }

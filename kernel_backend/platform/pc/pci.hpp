@@ -56,6 +56,12 @@ void pci_scan(PciBus* out);
 // Turns on memory and I/O decoding and bus mastering (the device may then DMA).
 void pci_enable(const PciDevice& d);
 
+// Configuration space through ECAM from now on (PCI Express Base Specification, 7.2.2: base +
+// bus << 20 | device << 15 | function << 12 | offset) for buses first..last, where ACPI's MCFG
+// describes it; through configuration mechanism #1 otherwise, and for other buses.
+void pci_use_ecam(uint64_t base, uint8_t first_bus, uint8_t last_bus);
+bool pci_ecam_in_use();
+
 // Raw configuration-space access (offset 4-byte aligned, < 256).
 uint32_t pci_read32(uint8_t bus, uint8_t device, uint8_t function, uint8_t offset);
 void pci_write32(uint8_t bus, uint8_t device, uint8_t function, uint8_t offset, uint32_t value);
