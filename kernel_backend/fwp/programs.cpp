@@ -195,6 +195,13 @@ int recurse(int depth) {
       // mapped here, so the read below faults and the kernel kills this FWP.
       NicInfo info;  // on the stack: .bss is copied into every FWP of the image
       puts(sys(kSysNicInfo, reinterpret_cast<uint64_t>(&info)) < 0 ? "NIC refused" : "NIC GRANTED TO A TENANT");
+      // No ring reaches it but through a capability: every slot refuses a send and a receive.
+      bool refused = true;
+      for (uint64_t slot = 0; slot < 16; ++slot) {
+        refused = refused && sys(kSysRingSend, slot, reinterpret_cast<uint64_t>(&info), 8) < 0 &&
+                  sys(kSysRingReceive, slot, reinterpret_cast<uint64_t>(&info), sizeof info) < 0;
+      }
+      puts(refused ? "rings refused" : "A RING ACCEPTED");
       sink = *reinterpret_cast<volatile uint64_t*>(kDmaWindow);
       sink = *reinterpret_cast<volatile uint64_t*>(kDeviceWindow);
       break;

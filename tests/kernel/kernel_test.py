@@ -1004,6 +1004,7 @@ priority = 5
 """
         _, serial = self.run_nic("virtio", rogue)
         self.assertIn("[rogue] NIC refused", serial)
+        self.assertIn("[rogue] rings refused", serial)
         self.assertRegex(serial, r"\[rogue\] killed: #PF page fault .* address 8050000000,")
         self.assertNotIn("GRANTED TO A TENANT", serial)
         self.assertIn("[net] nic-driver: arp 10.0.2.2 is at 52:55:0a:00:02:02", serial)
@@ -1164,7 +1165,7 @@ class Net(unittest.TestCase):
         self.check_model("virtio", memcached=True)
 
     def test_e1000(self):
-        self.check_model("e1000")
+        self.check_model("e1000", memcached=True)
 
     def compare_memcached(self, port, deadline):
         """The memcached tenant against Debian's memcached, every reply datagram byte for byte (the
