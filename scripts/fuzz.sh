@@ -67,7 +67,8 @@ run_one() {
   if [ "${FUZZ_MERGE:-0}" = 1 ] && [ "$crashes" = 0 ]; then
     rm -rf "$work/merged"
     mkdir -p "$work/merged"
-    set -- -merge=1 -max_len="$(max_len "$t")" "$work/merged"
+    # Edges only (-use_counters=0): the fewest inputs that keep every edge, not every hit count.
+    set -- -merge=1 -use_counters=0 -max_len="$(max_len "$t")" "$work/merged"
     [ -d "$fuzz/corpus/$t" ] && set -- "$@" "$fuzz/corpus/$t"
     if "$bin" "$@" "$work/new" >"$work/merge.log" 2>&1; then
       rm -rf "$fuzz/corpus/$t"

@@ -54,7 +54,7 @@ inline constexpr uint32_t kMaxTemplates = 64;
 inline constexpr uint32_t kMaxRings = 128;
 inline constexpr size_t kMaxRingBytes = size_t{1} << 20;
 // Events of the run after instantiation.
-inline constexpr int kRunEvents = 400;
+inline constexpr int kRunEvents = 128;
 
 // Reads every record the kernel reads and checks the references open() promised.
 inline void check_records(const blob::ScenarioBlob& b) {
@@ -213,9 +213,16 @@ inline bool instantiate_and_run(const blob::ScenarioBlob& b, blob::InstantiateEr
       if (platform.running[cpu] == &t) platform.dispatched[cpu] = when;  // its next job, at once
     }
   }
+  // The invariants hold between events: once every timer due now has fired (the run may stop
+  // between two events of one instant, e.g. a refill due on another CPU).
+  bool between_events = true;
+  for (CpuId c = 0; c < cpus; ++c) between_events = between_events && platform.timers[c] > platform.clock;
   kernel.sync();
-  const InvariantViolation v = kernel.check_invariants();
-  EDGEOS_FUZZ_CHECK(v.ok());
+  if (between_events) {
+    const InvariantViolation v = kernel.check_invariants();
+    if (!v.ok()) std::fprintf(stderr, "fuzz: after sync: %s (cpu %u, thread %u)\n", v.what, v.cpu, v.thread);
+    EDGEOS_FUZZ_CHECK(v.ok());
+  }
   return true;
 }
 

@@ -82,6 +82,7 @@ def scenario_seeds(out):
           '[[thread]]\nname = "e"\ntenant = "echo"\ncpu = 1\nprogram = "udp-echo"\nrelease = "sporadic"\nperiod = "1ms"\n'
           'deadline = "1ms"\ncost = "2400kcycles"\nserver = "sporadic"\nbudget = "200us"\nserver_period = "1ms"\nrefills = 4\n'
           '[[ring]]\nname = "r"\nfrom = "drv"\nto = "echo"\nslots = 8\nslot_size = "2KiB"\n'
+          '[[workload]]\nname = "x"\nkind = "poisson"\ntarget = "e"\nrate = "2k/s"\ncost = { dist = "lognormal", median = "20us", sigma = 0.5, max = "1ms" }\n'
           '[[device]]\nname = "dev"\nworkload = "x"\nrequest = "1KiB"\nbandwidth = "100Mbps"\nlatency = "1ms"\n')
 
 

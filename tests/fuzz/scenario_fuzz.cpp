@@ -1,18 +1,22 @@
-// libFuzzer entry point: a scenario file end to end, as `edgeos check FILE --compile OUT` and
-// `edgeos boot` take it. Each input is TOML text: parse_scenario (toml++, the model, validate),
-// stats and the analysis task set, the simulator's dry instantiation (ScenarioRun, as check does),
-// then compile_scenario, ScenarioBlob::open of the bytes and the kernel's instantiation and a
-// short run (blob_kernel.hpp).
+// libFuzzer entry point: a scenario file end to end, as `edgeos check FILE --compile OUT`,
+// `edgeos analyze` and `edgeos boot` take it. Each input is TOML text: parse_scenario (toml++, the
+// model, validate), stats, the analysis task set and every schedulability test on it, the
+// simulator's dry instantiation (ScenarioRun, as check does), then compile_scenario,
+// ScenarioBlob::open of the bytes, and the kernel's instantiation and a short run
+// (blob_kernel.hpp).
 //
 // Findings: any exception but InputError, a sanitizer report, a kernel panic, or a broken
 // promise: a validated scenario compiles or says why (InputError), the compiler's blob opens with
-// the scenario's duration, seed and counts, compiling twice gives the same bytes, and the
-// kernel instantiates it whenever it fits the kernel's capacity.
+// the scenario's duration, seed and counts, compiling twice gives the same bytes, the kernel
+// instantiates it whenever it fits the kernel's capacity, and no CPU's tasks are schedulable by
+// response-time analysis (FP) but not by processor demand (EDF).
 //
 // Relative paths resolve against examples/ (EDGEOS_FUZZ_EXAMPLES_DIR), so the examples replay;
 // a workload may read only files under examples/traces. Inputs whose workloads would draw more
 // than kMaxArrivals arrivals are skipped: compiling them is slow by design, not a finding.
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -21,8 +25,10 @@
 
 #include "blob_kernel.hpp"
 #include "edgeos/hosted/error.hpp"
+#include "edgeos/analysis/analysis.hpp"
 #include "edgeos/hosted/trace_io.hpp"
 #include "edgeos/simulator/scenario_run.hpp"
+#include "edgeos/workloads/generators.hpp"
 #include "edgeos/workloads/task_set.hpp"
 #include "edgeos/workloads/scenario.hpp"
 #include "edgeos/workloads/scenario_arrivals.hpp"
@@ -35,6 +41,7 @@ namespace {
 
 constexpr double kMaxArrivals = 5000;
 constexpr uint64_t kMaxInstances = 4096;  // thread instances, FWPs and pooled FWPs, each
+constexpr size_t kMaxAnalysed = 64;       // tasks on one CPU given to the schedulability tests
 
 // Known issue, fixed on another branch: toml++ recurses once per component of a dotted key, and
 // a key of thousands of components overflows the stack. Such lines are skipped.
@@ -96,17 +103,50 @@ bool bounded(const scenario::Scenario& s) {
   return total <= kMaxArrivals;
 }
 
+// `edgeos analyze SCENARIO`: every test on each CPU's tasks, with the overheads and reservation
+// options set. EDF is optimal on one CPU: a set that fixed priorities schedule, EDF schedules too.
+void analyse(const scenario::Scenario& s) {
+  TaskSet set;
+  try {
+    std::vector<std::string> notes;
+    set = scenario::to_task_set(s, &notes);
+  } catch (const InputError&) {
+    return;  // a cost without an upper bound: analysis only
+  }
+  const std::vector<analysis::Task> all = gen::to_analysis(set);
+  const analysis::Overheads overheads{Duration::microseconds(5), Duration::microseconds(2), Duration::microseconds(3),
+                                      Duration::microseconds(1)};
+  const analysis::Supply supply{Duration::milliseconds(5), Duration::milliseconds(2)};
+  for (uint32_t cpu = 0; cpu < set.num_cpus; ++cpu) {
+    std::vector<analysis::Task> tasks;
+    for (size_t i = 0; i < set.tasks.size(); ++i) {
+      if (set.tasks[i].cpu == cpu) tasks.push_back(all[i]);
+    }
+    if (tasks.empty() || tasks.size() > kMaxAnalysed) continue;
+    tasks = analysis::with_priorities(tasks, analysis::deadline_monotonic(tasks));
+    try {
+      (void)analysis::utilisation(tasks);
+      const analysis::Result rta = analysis::response_time_analysis(tasks);
+      (void)analysis::liu_layland_bound(tasks);
+      (void)analysis::hyperbolic_bound(tasks);
+      (void)analysis::fp_with_overheads(tasks, overheads);
+      (void)analysis::fp_in_reservation(tasks, supply);
+      (void)analysis::edf_utilisation(tasks);
+      const analysis::Result qpa = analysis::edf_demand(tasks);
+      (void)analysis::edf_with_overheads(tasks, overheads);
+      (void)analysis::edf_in_reservation(tasks, supply);
+      EDGEOS_FUZZ_CHECK(!(rta.verdict == analysis::Verdict::kSchedulable && qpa.verdict == analysis::Verdict::kUnschedulable));
+    } catch (const InputError&) {
+    }
+  }
+}
+
 void run(std::string_view text) {
   const scenario::Scenario s = scenario::parse_scenario(text, "fuzz.toml", EDGEOS_FUZZ_EXAMPLES_DIR);
   // What only a valid scenario has.
   EDGEOS_FUZZ_CHECK(s.duration > Duration::zero() && !s.servers.empty());
   (void)scenario::stats(s);
-  try {
-    std::vector<std::string> notes;
-    (void)scenario::to_task_set(s, &notes);
-  } catch (const InputError&) {
-    // A cost without an upper bound: analysis only.
-  }
+  analyse(s);
   if (!bounded(s)) throw InputError("skipped");
   {
     CountingSink sink;
@@ -145,8 +185,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (deep_dotted_key(text)) return kReject;
   try {
     run(text);
-  } catch (const edgeos::InputError&) {
+  } catch (const edgeos::InputError& e) {
     // A refused input: the message is the product (tests/workloads checks those).
+    if (std::getenv("EDGEOS_FUZZ_VERBOSE") != nullptr) std::fprintf(stderr, "fuzz: refused: %s\n", e.what());
   } catch (const std::filesystem::filesystem_error& e) {
     if (!known_path_too_long(e)) throw;
   }
