@@ -678,8 +678,10 @@ Scenario parse_scenario(std::string_view text, const std::string& name, const st
     v.instances = static_cast<uint32_t>(r.integer("instances", 1, 1, 1 << 20));
     if (const toml::array* ports = r.array("udp")) {
       for (const toml::node& p : *ports) {
-        const std::optional<int64_t> port = p.value<int64_t>();
-        if (!p.is_integer() || !port || *port < 1 || *port > 65535) r.fail("udp", "expected an array of UDP port numbers (1 to 65535)");
+        // An integer before it is read as one: toml++ converts a float to int64_t without a range
+        // check, undefined for 5e83 (found by tests/fuzz).
+        const std::optional<int64_t> port = p.is_integer() ? p.value<int64_t>() : std::nullopt;
+        if (!port || *port < 1 || *port > 65535) r.fail("udp", "expected an array of UDP port numbers (1 to 65535)");
         v.udp_ports.push_back(static_cast<uint16_t>(*port));
       }
       v.udp_where = r.location("udp");

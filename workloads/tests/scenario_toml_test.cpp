@@ -180,6 +180,17 @@ TEST(ScenarioErrors, PcapPortsBeyondAnyIntegerAreNotPortNumbers) {
   }
 }
 
+TEST(ScenarioErrors, UdpPortsAreIntegers) {
+  // A float was converted to an integer before its type was checked: undefined for 5e83 (found
+  // by tests/fuzz).
+  for (const char* ports : {"[5e83]", "[7.0]", "[\"7\"]", "[0]", "[65536]"}) {
+    const std::string e = error_of("[scenario]\nname = \"x\"\nduration = \"1s\"\n[[tenant]]\nname = \"t\"\nudp = " +
+                                   std::string(ports) + "\n");
+    EXPECT_NE(e.find("bad.toml:6:"), std::string::npos) << e;
+    EXPECT_NE(e.find("expected an array of UDP port numbers (1 to 65535)"), std::string::npos) << e;
+  }
+}
+
 TEST(ScenarioFile, CyclesConvertWithTheSpeedOfTheDrivenThreadsServer) {
   // A trace workload that names its threads through `targets` only, on a 2 GHz server.
   const Scenario s = parse_scenario(R"(
