@@ -1220,9 +1220,10 @@ class NetFrames(unittest.TestCase):
     loopback): ARP and ICMP echo answered with correct fields and checksums (scapy recomputes
     them), UDP to the echo tenant and to the driver's port 7 echoed; then hostile frames (runts,
     oversized, bad checksums and lengths, truncated headers, fragments, source routes, ARP garbage,
-    unknown ethertypes): each dropped with its cause counted on the driver's console, and every
-    tenant still answering; then a flood of one tenant's port at ten times its sporadic server's
-    budget, while another tenant keeps answering."""
+    unknown ethertypes): each dropped with its cause counted on the driver's console and once in
+    summary.json, and every tenant still answering; then a flood of one tenant's port at ten times
+    its sporadic server's budget, while another tenant keeps answering: the overflow is counted as
+    that tenant's ring_full drops, nobody else's."""
 
     GUEST_MAC, GUEST_IP = "52:54:00:12:34:56", "10.0.2.15"
     ME_MAC, ME_IP = "02:00:00:00:00:01", "10.0.2.99"
@@ -1389,6 +1390,21 @@ server_period = "10ms\"""")
         self.assertLessEqual(echo["cpu_time_ns"], 0.02 * 24e9 + 10e6, echo)
         self.assertEqual(groups["sensors"]["deadline_misses"], 0, groups["sensors"])
         self.assertGreaterEqual(groups["sensors"]["packets_in"], 1)
+        # summary.json counts the drops from the trace's pkt_drop records: each hostile frame above
+        # was sent once, so its cause is counted once, on the driver (no tenant was known yet)...
+        net = groups["net"]
+        for cause in ("runt", "too_long", "bad_ethertype", "bad_ip_checksum", "bad_udp_checksum", "ip_fragment",
+                      "ip_source_route"):
+            self.assertEqual(net["drops"].get(cause), 1, (cause, net["drops"]))
+            self.assertGreaterEqual(net["drops"][cause], counted[cause])  # the console's count is older
+        # ... the flood's overflow is counted on the flooded tenant, as ring_full, and on it only:
+        # what it received and what it dropped are at most what was sent to its port.
+        self.assertGreaterEqual(echo["drops"].get("ring_full", 0), 1, echo)
+        self.assertEqual(set(echo["drops"]), {"ring_full"}, echo)
+        self.assertEqual(echo["packets_dropped"], echo["drops"]["ring_full"])
+        self.assertLessEqual(echo["packets_in"] + echo["packets_dropped"], 2000 + 3, echo)
+        self.assertEqual(groups["sensors"]["packets_dropped"], 0, groups["sensors"])
+        self.assertEqual(summary["total"]["packets_dropped"], sum(g["packets_dropped"] for g in groups.values()))
 
 
 class NetTap(unittest.TestCase):
