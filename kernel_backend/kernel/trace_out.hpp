@@ -1,21 +1,17 @@
-// The kernel's binary trace: the common trace schema (core/include/edgeos/core/trace.hpp) as
-// fixed 40-byte little-endian records after a 32-byte header, written to QEMU's debugcon port.
-// `edgeos boot` reads it back into trace.csv, trace.perfetto.json and summary.json.
-//
-//   header:  "EDGEOSTR" | u32 version (1) | u32 record size (40) | u64 TSC Hz | u64 reserved
-//   record:  i64 time_ns | u16 cpu | u8 event | u8 reserved | u32 fwp | u32 thread | u32 reserved
-//            | u64 job | i64 value
+// The kernel's binary trace: the common trace schema (core/include/edgeos/core/trace.hpp) in the
+// wire format of core/include/edgeos/core/trace_wire.hpp (its one definition), written to QEMU's
+// debugcon port. `edgeos boot` reads it back into trace.csv, trace.perfetto.json and summary.json.
 //
 // Records are buffered in kernel memory and written when the buffer fills and at the end of the
 // run, so that writing does not disturb the schedule being traced (except when the buffer fills).
 #pragma once
 
 #include "edgeos/core/trace.hpp"
+#include "edgeos/core/trace_wire.hpp"
 
 namespace edgeos::kernel {
 
-inline constexpr uint32_t kTraceVersion = 1;
-inline constexpr uint32_t kTraceRecordSize = 40;
+inline constexpr uint32_t kTraceRecordSize = trace_wire::kRecordSize;
 
 void trace_begin(uint64_t tsc_hz);
 void trace_record(const TraceRecord& r);

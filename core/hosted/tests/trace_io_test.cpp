@@ -152,3 +152,45 @@ TEST(Perfetto, JsonHasOneTrackPerCpuAndNonOverlappingJobSlices) {
 
 }  // namespace
 }  // namespace edgeos
+
+// The kernel's binary wire format (trace_wire.hpp), against its layout written out by hand.
+#include "edgeos/core/trace_wire.hpp"
+
+namespace edgeos {
+namespace {
+
+TEST(TraceWire, RecordLayoutAndRoundTrip) {
+  TraceRecord r;
+  r.time_ns = 0x0102030405060708;
+  r.cpu = 0x0a0b;
+  r.event = TraceEvent::kPktDrop;
+  r.fwp = 0x11223344;
+  r.thread = 0x55667788;
+  r.job = 0x99aabbccddeeff00;
+  r.value = -2;
+  uint8_t b[trace_wire::kRecordSize];
+  trace_wire::encode(r, b);
+  const uint8_t want[40] = {0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01,  // time_ns
+                            0x0b, 0x0a, 21,   0,                                // cpu, event, reserved
+                            0x44, 0x33, 0x22, 0x11, 0x88, 0x77, 0x66, 0x55,  // fwp, thread
+                            0,    0,    0,    0,                                // reserved
+                            0x00, 0xff, 0xee, 0xdd, 0xcc, 0xbb, 0xaa, 0x99,  // job
+                            0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};  // value
+  EXPECT_EQ(std::vector<uint8_t>(b, b + 40), std::vector<uint8_t>(want, want + 40));
+  TraceRecord back;
+  ASSERT_TRUE(trace_wire::decode(b, back));
+  EXPECT_EQ(back, r);
+  b[10] = static_cast<uint8_t>(kNumTraceEvents);  // an event this build does not know
+  EXPECT_FALSE(trace_wire::decode(b, back));
+
+  uint8_t h[trace_wire::kHeaderSize];
+  trace_wire::encode_header(1'000'000'000, h);
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(h), 8), "EDGEOSTR");
+  EXPECT_EQ(trace_wire::check_header(h, sizeof h), trace_wire::HeaderCheck::kOk);
+  EXPECT_EQ(trace_wire::check_header(h, 31), trace_wire::HeaderCheck::kNotATrace);
+  h[12] = 41;  // another record size
+  EXPECT_EQ(trace_wire::check_header(h, sizeof h), trace_wire::HeaderCheck::kUnsupported);
+}
+
+}  // namespace
+}  // namespace edgeos

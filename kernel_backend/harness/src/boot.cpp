@@ -1,4 +1,5 @@
 #include "edgeos/harness/boot.hpp"
+#include "edgeos/core/trace_wire.hpp"
 
 #include <fmt/format.h>
 #include <fcntl.h>
@@ -179,33 +180,25 @@ bool kvm_boots(const BootOptions& o, const std::string& kernel) {
 }
 
 std::vector<TraceRecord> decode_kernel_trace(const std::string& bytes, const std::string& name) {
+  namespace wire = trace_wire;
   std::vector<TraceRecord> out;
-  if (bytes.size() < 32 || bytes.compare(0, 8, "EDGEOSTR") != 0) {
-    throw InputError(fmt::format("{}: not an edgeos kernel trace (no EDGEOSTR header)", name));
+  const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+  switch (wire::check_header(data, bytes.size())) {
+    case wire::HeaderCheck::kOk: break;
+    case wire::HeaderCheck::kNotATrace:
+      throw InputError(fmt::format("{}: not an edgeos kernel trace (no EDGEOSTR header)", name));
+    case wire::HeaderCheck::kUnsupported:
+      throw InputError(fmt::format("{}: unsupported trace version or record size", name));
   }
-  auto u32 = [&](size_t off) {
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(bytes[off + i]);
-    return v;
-  };
-  auto u64 = [&](size_t off) {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(bytes[off + i]);
-    return v;
-  };
-  if (u32(8) != 1 || u32(12) != 40) throw InputError(fmt::format("{}: unsupported trace version or record size", name));
-  if ((bytes.size() - 32) % 40 != 0) throw InputError(fmt::format("{}: truncated (a partial record at the end)", name));
-  for (size_t off = 32; off + 40 <= bytes.size(); off += 40) {
+  if ((bytes.size() - wire::kHeaderSize) % wire::kRecordSize != 0) {
+    throw InputError(fmt::format("{}: truncated (a partial record at the end)", name));
+  }
+  for (size_t off = wire::kHeaderSize; off + wire::kRecordSize <= bytes.size(); off += wire::kRecordSize) {
     TraceRecord r;
-    r.time_ns = static_cast<int64_t>(u64(off));
-    r.cpu = static_cast<uint16_t>(u32(off + 8) & 0xffff);
-    const uint8_t ev = static_cast<uint8_t>(bytes[off + 10]);
-    if (ev >= kNumTraceEvents) throw InputError(fmt::format("{}: record {}: unknown event {}", name, (off - 32) / 40, ev));
-    r.event = static_cast<TraceEvent>(ev);
-    r.fwp = u32(off + 12);
-    r.thread = u32(off + 16);
-    r.job = u64(off + 24);
-    r.value = static_cast<int64_t>(u64(off + 32));
+    if (!wire::decode(data + off, r)) {
+      throw InputError(fmt::format("{}: record {}: unknown event {}", name, (off - wire::kHeaderSize) / wire::kRecordSize,
+                                   data[off + 10]));
+    }
     out.push_back(r);
   }
   return out;
