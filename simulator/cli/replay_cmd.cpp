@@ -175,6 +175,10 @@ int run_replay(const ReplayOptions& o) {
       t["invalid_replies"] = tr.invalid;
       t["lost"] = tr.lost;
       t["unmatched"] = tr.unmatched;
+      if (tr.hits + tr.misses + tr.wrong > 0) {
+        t["memcached"] = {{"get_hits", tr.hits}, {"get_misses", tr.misses}, {"wrong_answers", tr.wrong}};
+        fmt::print("    memcached: {} gets hit, {} missed; {} answers not the value set last\n", tr.hits, tr.misses, tr.wrong);
+      }
       t["latency_ns"] = {{"count", h.count()}, {"min", h.min()},           {"p50", h.quantile(0.5)}, {"p99", h.quantile(0.99)},
                          {"p999", h.quantile(0.999)}, {"max", h.max()}, {"mean", h.mean()},        {"histogram", buckets}};
     }

@@ -8,6 +8,7 @@ when edgeos was built without DPDK.
 import csv
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -192,6 +193,7 @@ class Pcap(unittest.TestCase):
     def test_every_packet_parses_with_valid_checksums(self):
         from scapy.all import Ether, IP, UDP, Raw
         from scapy.contrib.coap import CoAP
+        kinds = set()
         for i, p in enumerate(self.packets):
             with self.subTest(packet=i):
                 self.assertEqual(p[Ether].dst, "52:54:00:12:34:56")
@@ -206,17 +208,26 @@ class Pcap(unittest.TestCase):
                 self.assertEqual(p[UDP].chksum, fresh[UDP].chksum)
                 payload = bytes(p[UDP].payload)
                 if p[UDP].dport == 11211:
+                    # memcached's protocol.txt: the UDP frame header (request id = the sequence
+                    # number mod 2^16, datagram 0 of 1), then a get or a set of one of 100 keys.
                     rid = int.from_bytes(payload[0:2], "big")
+                    self.assertEqual(rid, i & 0xffff, "request ids are sequence numbers")
                     self.assertEqual(payload[2:8], b"\x00\x00\x00\x01\x00\x00")
-                    self.assertTrue(payload[8:].startswith(b"get key:") and payload.endswith(b"\r\n"), payload)
-                    self.assertEqual(int(payload[8 + 8:-2]) & 0xffff, rid)
-                    self.assertEqual(int(payload[8 + 8:-2]), i, "request ids are sequence numbers")
+                    text = payload[8:]
+                    m = re.fullmatch(rb"get key:(\d+)\r\n|set key:(\d+) 0 0 (\d+)\r\n(.*)\r\n", text, re.S)
+                    self.assertIsNotNone(m, text[:80])
+                    self.assertLess(int(m.group(1) or m.group(2)), 100)
+                    if m.group(3):
+                        self.assertEqual(len(m.group(4)), int(m.group(3)))
+                        self.assertTrue(0 < int(m.group(3)) <= 1024)
+                    kinds.add(text[:3])
                 else:
                     c = CoAP(payload)
                     self.assertEqual((c.ver, c.type, c.code, c.tkl), (1, 0, 1, 4))
                     self.assertEqual(int.from_bytes(c.token, "big"), i)
                     self.assertEqual(c.msg_id, i & 0xffff)
                     self.assertEqual([(o[0], o[1]) for o in c.options], [("Uri-Path", b"temp")])
+        self.assertEqual(kinds, {b"get", b"set"}, "the kv model's gets and sets")
 
 
 class NullTarget(unittest.TestCase):
@@ -286,6 +297,12 @@ class AgainstServers:
                 self.assertEqual(sum(n for _, n in lat["histogram"]), t["replies"])
                 self.assertTrue(0 < lat["min"] <= lat["p50"] <= lat["p99"] <= lat["p999"] <= lat["max"], lat)
                 self.assertLess(lat["max"], 5e9)
+        # Memcached, real or the tenant, answers each set STORED and each get with the value the
+        # last set of its key stored (the replayer checks each answer: wrong_answers), some hit.
+        mc = tenants["cache"]["memcached"]
+        self.assertEqual(mc["wrong_answers"], 0, mc)
+        self.assertGreater(mc["get_hits"], 0, mc)
+        self.assertGreater(mc["get_misses"], 0, mc)
 
     def test_nothing_left_behind(self):
         self.assertEqual(self.after, ([], []))

@@ -185,6 +185,16 @@ class Receiver {
   void sent(uint32_t id, uint64_t tsc) {
     sent_at_[id] = tsc;
     ++outstanding_;
+    // Memcached: what a get is due is the value of the last set of its key sent before it (one
+    // path, handled in order).
+    const Request& q = plan_.requests[id];
+    if (q.protocol != Protocol::kMemcached) return;
+    const uint64_t key = static_cast<uint64_t>(q.endpoint) * kKeys + q.key;
+    if (q.set) {
+      last_set_[key] = id;
+    } else if (const auto it = last_set_.find(key); it != last_set_.end()) {
+      due_[id] = it->second;
+    }
   }
   uint64_t outstanding() const { return outstanding_; }
   // Takes what the device received; -> replies matched.
@@ -209,6 +219,13 @@ class Receiver {
       ++matched;
       ++t.replies;
       if (!r->valid) ++t.invalid;
+      const Request& q = plan_.requests[id];
+      if (q.protocol == Protocol::kMemcached) {
+        const auto due = due_.find(id);
+        const int64_t last = due == due_.end() ? -1 : due->second;
+        if (!memcached_answer_expected(q, last, plan_, r->body)) ++t.wrong;
+        if (!q.set) ++(r->body.size() >= 6 && std::memcmp(r->body.data(), "VALUE ", 6) == 0 ? t.hits : t.misses);
+      }
       t.latency.add(static_cast<uint64_t>(static_cast<double>(now - sent_at_[id]) * 1e9 / hz_));
     }
     return matched;
@@ -240,6 +257,8 @@ class Receiver {
   Result& res_;
   std::vector<uint64_t> sent_at_;
   std::vector<bool> answered_;
+  std::map<uint64_t, int64_t> last_set_;  // endpoint * kKeys + key -> the id of its last set sent
+  std::map<uint32_t, int64_t> due_;       // a get's id -> the set whose value it is due (absent: -1)
   uint64_t outstanding_ = 0;
   double hz_;
 };

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
+#include <string_view>
 
 #include "edgeos/hosted/error.hpp"
 #include "edgeos/workloads/replay.hpp"
@@ -73,6 +75,9 @@ Plan plan(const scenario::Scenario& s, uint64_t seed) {
     switch (s.workloads[merged.workload_of(stream)].kind) {
       case scenario::WorkloadKind::kKv:
         r.protocol = Protocol::kMemcached;
+        r.set = a.kind == 1;  // the kv source's kinds: "get", "set"
+        r.key = key_of(r.id);
+        r.value_size = static_cast<uint16_t>(std::clamp<uint32_t>(a.size, 1, kMaxValue));
         break;
       case scenario::WorkloadKind::kIot:
         r.protocol = Protocol::kCoap;
@@ -85,6 +90,15 @@ Plan plan(const scenario::Scenario& s, uint64_t seed) {
     ++p.per_endpoint[e];
   }
   return p;
+}
+
+uint32_t key_of(uint32_t id) {
+  // A 32-bit finaliser (splitmix/murmur style) spreads consecutive ids over the key space.
+  uint32_t x = id * 0x9e3779b9u;
+  x ^= x >> 16;
+  x *= 0x85ebca6bu;
+  x ^= x >> 13;
+  return x % kKeys;
 }
 
 uint32_t checksum_add(uint32_t sum, std::span<const uint8_t> data) {
@@ -119,7 +133,12 @@ size_t payload(const Request& r, uint8_t* out) {
       be16(out + 2, 0);
       be16(out + 4, 1);
       be16(out + 6, 0);
-      const auto end = fmt::format_to(reinterpret_cast<char*>(out + 8), "get key:{}\r\n", r.id);
+      char* text = reinterpret_cast<char*>(out + 8);
+      if (!r.set) return static_cast<size_t>(fmt::format_to(text, "get key:{}\r\n", r.key) - reinterpret_cast<char*>(out));
+      char* end = fmt::format_to(text, "set key:{} 0 0 {}\r\n", r.key, r.value_size);
+      for (uint32_t i = 0; i < r.value_size; ++i) *end++ = static_cast<char>(value_byte(r.id, i));
+      *end++ = '\r';
+      *end++ = '\n';
       return static_cast<size_t>(end - reinterpret_cast<char*>(out));
     }
     case Protocol::kCoap: {
@@ -231,12 +250,14 @@ std::optional<Reply> parse_reply(const Plan& plan, std::span<const uint8_t> fram
       if (len < 8) return std::nullopt;
       r.id = load16(body);
       r.id_bits = 16;
+      r.body = {body + 8, len - 8};
       r.valid = load16(body + 2) == 0 && load16(body + 4) == 1 && len >= 10 && body[len - 2] == '\r' && body[len - 1] == '\n';
       return r;
     case Protocol::kCoap: {
       // RFC 7252 section 3: Ver, T, TKL | Code | Message ID | Token.
       if (len < 4 || (body[0] & 0x0f) != 4 || len < 8) return std::nullopt;
       r.id = load32(body + 4);
+      r.body = {body, len};
       const uint32_t type = (body[0] >> 4) & 3, cls = body[1] >> 5;
       r.valid = (body[0] >> 6) == 1 && type != 3 && (cls == 2 || cls == 4 || cls == 5);
       return r;
@@ -244,10 +265,22 @@ std::optional<Reply> parse_reply(const Plan& plan, std::span<const uint8_t> fram
     case Protocol::kEcho:
       if (len < 8) return std::nullopt;
       r.id = load32(body + 4);
+      r.body = {body, len};
       r.valid = len == 8 && load32(body) == 0;
       return r;
   }
   return std::nullopt;
+}
+
+bool memcached_answer_expected(const Request& request, int64_t last_set, const Plan& plan, std::span<const uint8_t> body) {
+  const std::string_view text(reinterpret_cast<const char*>(body.data()), body.size());
+  if (request.set) return text == "STORED\r\n";
+  if (last_set < 0) return text == "END\r\n";
+  const Request& set = plan.requests[static_cast<size_t>(last_set)];
+  std::string want = fmt::format("VALUE key:{} 0 {}\r\n", request.key, set.value_size);
+  for (uint32_t i = 0; i < set.value_size; ++i) want.push_back(static_cast<char>(value_byte(set.id, i)));
+  want += "\r\nEND\r\n";
+  return text == want;
 }
 
 size_t LatencyHistogram::index(uint64_t v) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "edgeos/workloads/replay.hpp"
@@ -106,6 +107,28 @@ TEST(ReplayReply, OthersTrafficIsNotAReply) {
   uint8_t req[kMaxFrame];
   const size_t len = frame(p.requests[0], p.endpoints[0], req);
   EXPECT_FALSE(parse_reply(p, {req, len}));
+}
+
+TEST(ReplayReply, MemcachedAnswersDueAreTheLastSetsValue) {
+  Plan p = two_endpoints();
+  Request set{Instant::epoch(), 5, 0, Protocol::kMemcached, true, 42, 3};
+  Request get{Instant::epoch(), 6, 0, Protocol::kMemcached, false, 42, 0};
+  p.requests = {set, set, set, set, set, set, get};
+  p.requests[5] = set;
+  auto text = [](const char* t) { return std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(t), std::strlen(t)); };
+  // value_byte(5, i) = 'a' + (5 + i) % 26: "fgh".
+  EXPECT_TRUE(memcached_answer_expected(get, 5, p, text("VALUE key:42 0 3\r\nfgh\r\nEND\r\n")));
+  EXPECT_FALSE(memcached_answer_expected(get, 5, p, text("VALUE key:42 0 3\r\nfgi\r\nEND\r\n")));
+  EXPECT_FALSE(memcached_answer_expected(get, 5, p, text("END\r\n")));   // a miss where a hit was due
+  EXPECT_TRUE(memcached_answer_expected(get, -1, p, text("END\r\n")));
+  EXPECT_FALSE(memcached_answer_expected(get, -1, p, text("VALUE key:42 0 3\r\nfgh\r\nEND\r\n")));
+  EXPECT_TRUE(memcached_answer_expected(set, -1, p, text("STORED\r\n")));
+  EXPECT_FALSE(memcached_answer_expected(set, -1, p, text("NOT_STORED\r\n")));
+  // The set's frame carries its value: "set key:42 0 0 3\r\nfgh\r\n".
+  uint8_t f[kMaxFrame];
+  const size_t n = frame(set, p.endpoints[0], f);
+  const std::string body(reinterpret_cast<char*>(f) + 14 + 20 + 8 + 8, n - 14 - 20 - 8 - 8);
+  EXPECT_EQ(body, "set key:42 0 0 3\r\nfgh\r\n");
 }
 
 TEST(LatencyHistogram, QuantilesWithinOneSixtyFourthOfTheExactOnes) {

@@ -40,7 +40,20 @@ struct Request {
   uint32_t id = 0;  // sequence number in the plan, from 0: the request id of every protocol
   uint16_t endpoint = 0;
   Protocol protocol = Protocol::kEcho;
+  // Memcached: a `set` (the kv model's "set" arrivals) or a `get`, of key "key:<key>", and the
+  // value's size for a set (the arrival's, at most kMaxValue).
+  bool set = false;
+  uint32_t key = 0;
+  uint16_t value_size = 0;
 };
+
+// Memcached keys: each request's key is one of kKeys per tenant, chosen by a hash of its id, so
+// that gets find what earlier sets stored. Values are at most kMaxValue bytes (one datagram), their
+// bytes a function of the set's id (value_byte).
+inline constexpr uint32_t kKeys = 100;
+inline constexpr uint32_t kMaxValue = 1024;
+uint32_t key_of(uint32_t id);
+inline uint8_t value_byte(uint32_t set_id, uint32_t i) { return static_cast<uint8_t>('a' + (set_id + i) % 26); }
 
 struct Plan {
   std::vector<Endpoint> endpoints;  // the scenario's bound tenants, in file order
@@ -57,11 +70,11 @@ Plan plan(const scenario::Scenario& s, uint64_t seed);
 inline constexpr uint32_t kSourceIpv4 = 0x0a00'0263;
 inline constexpr uint8_t kSourceMac[6] = {0x02, 0x00, 0x0a, 0x00, 0x02, 0x63};
 inline constexpr uint16_t kSourcePort = 49152;
-inline constexpr size_t kMaxFrame = 128;
+inline constexpr size_t kMaxFrame = 1514;  // one Ethernet frame
 
 // Writes request `r` to `e` as an Ethernet frame into `out` (at least kMaxFrame bytes); returns
 // its length. Memcached: the 8-byte UDP frame header (request id = r.id mod 2^16, sequence 0 of
-// 1 datagram) and "get key:<id>\r\n" (the kv model draws key sizes, not keys). CoAP (RFC 7252):
+// 1 datagram) and "get key:<key>\r\n", or "set key:<key> 0 0 <n>\r\n<n value bytes>\r\n". CoAP (RFC 7252):
 // version 1, CON, GET, token = r.id (4 bytes), message id = r.id mod 2^16, Uri-Path "temp". Echo:
 // r.id as 8 big-endian bytes.
 size_t frame(const Request& r, const Endpoint& e, std::span<uint8_t> out);
@@ -84,7 +97,13 @@ struct Reply {
   uint32_t id = 0;
   uint8_t id_bits = 32;
   bool valid = false;
+  std::span<const uint8_t> body;  // the UDP payload (memcached: after its frame header), in the frame
 };
+
+// Whether a memcached answer is what the request should get, when the server handles requests in
+// the order they were sent: a set "STORED"; a get of a key last set by request `last_set` (-1:
+// none) "VALUE key:<key> 0 <n>" with exactly that set's bytes, or "END" alone (a miss) when none.
+bool memcached_answer_expected(const Request& request, int64_t last_set, const Plan& plan, std::span<const uint8_t> body);
 
 // The reply in `frame`, or nullopt when the frame is not one (someone else's traffic, our own
 // requests seen again, ARP, IPv6, a truncated or malformed header). Never reads past the frame.
@@ -196,6 +215,8 @@ struct TenantReplies {
   uint64_t invalid = 0;   // matched, but not a well-formed answer of the protocol
   uint64_t lost = 0;      // sent, no reply within the reply timeout
   uint64_t unmatched = 0; // from the endpoint, but for no request outstanding (late or duplicate)
+  uint64_t wrong = 0;     // memcached: not the answer due (a get not returning the value set last)
+  uint64_t hits = 0, misses = 0;  // memcached gets
   LatencyHistogram latency;  // request handed to the device -> reply taken from it (host time)
 };
 
