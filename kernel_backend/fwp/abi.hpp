@@ -55,7 +55,7 @@ enum Syscall : uint64_t {
   kSysMarker = 11,       // (value): a trace marker
   kSysPuts = 12,         // (string, length): text to the kernel console, prefixed with the FWP
   kSysNicInfo = 13,      // (NicInfo*): the NIC granted to this FWP; refused in every FWP but the driver's
-  kSysMemMap = 14,       // (pages): that many zeroed pages more at the end of the FWP's heap -> their address
+  kSysMemMap = 14,       // (pages): that many zeroed pages more (at most kMemMapMaxPages) at the end of the FWP's heap -> their address
   kSysNetInfo = 15,      // (NetInfo*): the FWP's part in the network path (driver, bound tenant, or none)
   kSysReady = 16,        // the FWP's initialisation is done: its template's checkpoint -> 0, or 1 if one was taken already
   kSysCount = 17,
@@ -78,6 +78,9 @@ inline constexpr uint64_t kCheckpointRoundMarker = 0xC4EC;
 // private to the FWP and freed with it (or when it is recycled), at most kHeapMaxPages.
 inline constexpr uint64_t kHeapWindow = kUserBase + 0x6000'0000;
 inline constexpr uint64_t kHeapMaxPages = 4096;  // 16 MiB
+// Pages one kSysMemMap may ask for (more take more calls; the heap stays contiguous): the kernel is
+// not preemptible, so each call's work is bounded.
+inline constexpr uint64_t kMemMapMaxPages = 64;
 
 // The network path (kernel_backend/README.md, "Networking"). For every tenant the scenario binds
 // UDP ports to, the kernel makes two rings between the server's driver FWP and the tenant's FWP

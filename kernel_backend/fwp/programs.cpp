@@ -166,7 +166,8 @@ int recurse(int depth) {
       ok = ok && sys(kSysCall, 12345, 0) < 0 && sys(kSysNotify, ~uint64_t{0}) < 0 && sys(kSysReply, 0) < 0;
       ok = ok && sys(kSysRingSend, 99, 0, 0) < 0 && sys(kSysWait, 77) < 0 && sys(kSysFwpSpawn, 3) < 0;
       // The later calls: no heap of 0 pages or beyond the limit, no NIC for a tenant.
-      ok = ok && sys(kSysMemMap, 0) < 0 && sys(kSysMemMap, ~uint64_t{0}) < 0 && sys(kSysMemMap, kHeapMaxPages + 1) < 0;
+      ok = ok && sys(kSysMemMap, 0) < 0 && sys(kSysMemMap, ~uint64_t{0}) < 0 && sys(kSysMemMap, kHeapMaxPages + 1) < 0 &&
+           sys(kSysMemMap, kMemMapMaxPages + 1) < 0;
       ok = ok && sys(kSysNicInfo, 0) < 0;
       puts(ok ? "bad syscalls refused" : "BAD SYSCALL ACCEPTED");
       sys(kSysExit);
@@ -351,8 +352,17 @@ class Line {
 // Memory from the FWP's heap (kSysMemMap), or null: program state too large for the image's
 // .data/.bss, which every FWP of the image copies at creation.
 void* heap_alloc(uint64_t bytes) {
-  const int64_t va = sys(kSysMemMap, (bytes + 4095) / 4096);
-  return va < 0 ? nullptr : reinterpret_cast<void*>(va);
+  // In calls of at most kMemMapMaxPages pages: the heap grows contiguously, so they add up to one range.
+  uint64_t pages = (bytes + 4095) / 4096;
+  int64_t first = -1;
+  do {
+    const uint64_t n = pages < kMemMapMaxPages ? pages : kMemMapMaxPages;
+    const int64_t va = sys(kSysMemMap, n);
+    if (va < 0) return nullptr;
+    if (first < 0) first = va;
+    pages -= n;
+  } while (pages > 0);
+  return reinterpret_cast<void*>(first);
 }
 
 inline void copy(void* d, const void* s, size_t n) { __builtin_memcpy(d, s, n); }

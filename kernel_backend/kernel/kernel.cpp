@@ -852,7 +852,11 @@ int64_t sys_ready(const Thread& t) {
 // kSysMemMap: `pages` more zeroed pages at the end of the calling FWP's heap; their address.
 int64_t sys_mem_map(const Thread& t, uint64_t pages) {
   KFwp& k = kfwps[t.domain->slot_index];
-  if (pages == 0 || pages > abi::kHeapMaxPages - k.heap_pages) return error_code(Error::kInvalidArgument);
+  // At most kMemMapMaxPages a call, so that one call's work is bounded (syscall fuzzer finding: 4,096
+  // pages in one non-preemptible call held a higher-priority release back by 240 us).
+  if (pages == 0 || pages > abi::kMemMapMaxPages || pages > abi::kHeapMaxPages - k.heap_pages) {
+    return error_code(Error::kInvalidArgument);
+  }
   const uint64_t va = abi::kHeapWindow + k.heap_pages * x86::kPageSize;
   for (uint64_t i = 0; i < pages; ++i) {
     const uint64_t pa = x86::frames().alloc();
@@ -973,6 +977,15 @@ bool bind_ports() {
   return true;
 }
 
+// The slot size of the ring behind capability `slot` of the thread's domain; 0 if no ring is there.
+uint64_t ring_slot_size(const Thread& t, uint64_t slot) {
+  if (slot >= kCapSlots) return 0;
+  const Capability& cap = t.domain->caps[slot];
+  if (cap.kind != CapKind::kRingSend && cap.kind != CapKind::kRingReceive) return 0;
+  const Result<const Ring*> ring = kernel->ring(RingId{cap.index, cap.generation});
+  return ring ? (*ring)->slot_size : 0;
+}
+
 // Handles a system call of the running thread; its result goes to the saved context's rax.
 void syscall(Thread& t, KThread& kt) {
   x86::UserContext& c = kt.ctx;
@@ -1042,6 +1055,14 @@ void syscall(Thread& t, KThread& kt) {
       break;
     }
     case abi::kSysRingSend: {
+      // The length is bounded by the ring's slot size before the buffer is checked page by page
+      // (syscall fuzzer finding: a huge length over a large heap walked thousands of pages in one
+      // non-preemptible call); without a ring behind the slot the core refuses it, touching nothing.
+      if (const uint64_t max = ring_slot_size(t, a0); max == 0 || a2 > max) {
+        r = max == 0 ? status(kernel->ring_send(id, static_cast<CapSlot>(a0 > 0xffff'ffff ? 0xffff'ffff : a0), nullptr, a2))
+                     : error_code(Error::kInvalidArgument);
+        break;
+      }
       if (!x86::user_range_ok(space_of(t.domain), a1, a2, false)) {
         r = error_code(Error::kInvalidArgument);
         break;
@@ -1053,7 +1074,9 @@ void syscall(Thread& t, KThread& kt) {
       break;
     }
     case abi::kSysRingReceive: {
-      if (!x86::user_range_ok(space_of(t.domain), a1, a2, true)) {
+      // At most a slot's bytes are written: only those are checked (see kSysRingSend; no ring: none).
+      const uint64_t max = ring_slot_size(t, a0);
+      if (!x86::user_range_ok(space_of(t.domain), a1, a2 < max ? a2 : max, true)) {
         r = error_code(Error::kInvalidArgument);
         break;
       }
