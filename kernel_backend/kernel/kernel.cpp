@@ -639,6 +639,11 @@ void on_timer() {
       kt.depth = t->call_depth;
       kt.ctx = kt.saved[kt.depth];
       kt.ctx.rax = static_cast<uint64_t>(error_code(Error::kStale));
+      // A completion issued inside the unwound callee asked for the next plan at an address of the
+      // callee's: the plan is not written (it would land in the caller's space, at an address the
+      // callee chose), and the call's result stays the error (syscall fuzzer finding; regression:
+      // SyscallFuzz.test_a_completion_inside_a_callee_killed_meanwhile in tests/kernel).
+      kt.plan_pending = false;
     }
     if (kt.plan_pending) {
       kt.plan_pending = false;
