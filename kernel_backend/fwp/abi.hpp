@@ -183,7 +183,22 @@ enum Program : uint64_t {
   kHostileSpin,
   kHostileForkBomb,
   kHostileTouchDevice,  // asks for the NIC, then reads the device and DMA windows
-  kHostileLast = kHostileTouchDevice,
+  // Seeded random system calls (fwp/programs.cpp, "the system-call fuzzer"): its first job's work,
+  // in ns, is the number of calls; the seed is the scenario's (rdx at the thread's start).
+  kHostileSyscallFuzz,
+  // Fills a heap page, calls into its capability 0 with kFuzzOpComplete (the callee completes the
+  // caller's job inside the call, naming its own heap page for the next plan) and reports, once the
+  // call is back, what it returned and whether its own page is intact (the callee's FWP is meant to
+  // be killed by a thread of its own while the caller waits in it).
+  kHostileCompleteInCallee,
+  kHostileLast = kHostileCompleteInCallee,
 };
+// Calls into an FWP with this in the argument's top byte come from the system-call fuzzer: bits
+// 48-55 an operation (kFuzzOpExit: the callee FWP exits inside the call; kFuzzOpNested: the callee
+// issues a few random system calls of its own, seeded by the low 40 bits, then replies).
+inline constexpr uint64_t kFuzzMagic = 0xF2ull << 56;
+inline constexpr uint64_t kFuzzOpExit = 1;
+inline constexpr uint64_t kFuzzOpNested = 2;
+inline constexpr uint64_t kFuzzOpComplete = 3;  // the callee maps a heap page and completes the job there
 
 }  // namespace edgeos::abi

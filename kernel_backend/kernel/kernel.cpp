@@ -164,6 +164,7 @@ struct KCpu {
   volatile bool quiesce_ack = false;     // it left every FWP's address space when asked (quiesce)
   volatile bool waiting = false;         // it waits for the kernel lock (interrupts on: see lock_kernel)
   volatile bool timer_pending = false;   // its timer fired while it waited: resume() handles it
+  const Thread* in_syscall = nullptr;    // the thread whose system call this CPU handles (for reports)
 };
 KCpu kcpus[kMaxCpus];
 uint32_t num_cpus = 1;
@@ -1186,11 +1187,24 @@ void user_fault(Thread& t, const x86::InterruptFrame& f) {
   kprintf("\nKERNEL FAULT: %s (error %lx) at rip %lx, rsp %lx", x86::exception_name(f.vector), f.error, f.rip, f.rsp);
   if (f.vector == 14) kprintf(", address %lx", x86::read_cr2());
   kprintf("\n  rax %lx rbx %lx rcx %lx rdx %lx rsi %lx rdi %lx rbp %lx\n", f.rax, f.rbx, f.rcx, f.rdx, f.rsi, f.rdi, f.rbp);
+  if (f.vector != 2 && f.vector != 8 && f.vector != 18) report_syscall_in_progress();  // GS may be the user's
   trace_flush();
   pc::qemu_exit(pc::kExitFailure);
 }
 
 }  // namespace
+
+// A panic or a kernel fault during a system call names it: the thread, the number, the argument
+// registers (rdi, rsi, rdx, r10) and r8, where the system-call fuzzer keeps the call's index, so that
+// a finding is reproduced from the fuzzer's seed and that index. Reads only this CPU's record.
+void report_syscall_in_progress() {
+  if (!run_started || x86::cpu_local() == nullptr) return;  // GS is the kernel's on every CPU by then
+  const Thread* t = here().in_syscall;
+  if (t == nullptr) return;
+  const x86::UserContext& c = kthreads[t->slot_index].ctx;
+  kprintf("  in the system call of thread %u: rax %lx rdi %lx rsi %lx rdx %lx r10 %lx r8 %lx\n", t->slot_index, c.rax, c.rdi,
+          c.rsi, c.rdx, c.r10, c.r8);
+}
 
 // --- the platform ---------------------------------------------------------------------------------
 
@@ -1322,6 +1336,7 @@ extern "C" void syscall_dispatch(x86::InterruptFrame*) {
   if (t != nullptr) {
     KThread& kt = kthreads[t->slot_index];
     save_context(me, kt, entered);
+    me.in_syscall = t;  // a panic or fault meanwhile names the call (report_syscall_in_progress)
     if (num_cpus == 1) {
       syscall(*t, kt);
     } else if (!entry_is_stale(*t, kt, x86::cpu_index())) {
@@ -1331,6 +1346,7 @@ extern "C" void syscall_dispatch(x86::InterruptFrame*) {
     } else if (t->call_depth >= kt.depth) {
       kt.ctx.rip -= 2;  // back over `syscall`; rax still holds the number
     }
+    me.in_syscall = nullptr;
   }
   resume();
 }
@@ -1505,6 +1521,7 @@ void start_other_cpus(const pc::BootInfo& boot) {
     const Thread* th = *kernel->thread(id);
     const uint64_t stack = ensure_stack(th->fwp, id.index, 0);
     kt.ctx = entry_context(image.start_entry, stack, rec.program, id.index);
+    kt.ctx.rdx = scenario.seed();  // a third argument: the scenario's seed (the system-call fuzzer's)
     // The NIC goes to the FWP of a thread that runs the driver (if it cannot be granted, the
     // console says why, and the driver's kSysNicInfo is refused).
     if (rec.program == abi::kProgramNicDriver) (void)grant_nic(th->fwp->slot_index, space_of(th->fwp));
