@@ -108,8 +108,12 @@ def run_seed(edgeos, kernel, seed, calls, invariants, keep):
                 problems.append("the other tenants' releases changed")
             if not ord_same:
                 problems.append("the other tenants' completions or misses changed")
-            if late and (max(late) > 100_000 or min(late) < 0):
-                problems.append(f"a completion moved by {max(late, key=abs)} ns")
+            # Never earlier, but for the timer's granularity (an idle CPU wakes from `hlt`, a busy
+            # one takes the interrupt at an instruction boundary: a few ns).
+            if late and max(late) > 100_000:
+                problems.append(f"an event of the others {max(late)} ns later than without the fuzzer")
+            if late and min(late) < -1000:
+                problems.append(f"an event of the others {-min(late)} ns earlier than without the fuzzer")
             summary["unchanged"] = rel_same and ord_same and not problems
     summary["seconds_total"] = time.monotonic() - started
     if problems:
