@@ -5,7 +5,8 @@
 #   make test   install what is missing, build, run every test
 #
 # Other targets: make build | make bench | make debug | make clean
-#                make fuzz     build the libFuzzer harnesses with clang and run each (~15 min; tests/fuzz/README.md)
+#                make fuzz     build the libFuzzer harnesses with clang and run each (~15 min; tests/fuzz/README.md),
+#                              then the system-call fuzzer on the booted kernel (make fuzz-syscalls, ~4 min)
 #                make python   .venv with the edgeos Python package (source .venv/bin/activate)
 #                make figures  every published figure into figures/ (SVG, PNG, CSV, manifest.json)
 #                make paper    the EdgeOS paper's claims measured here, into figures/paper/ (REPORT.md)
@@ -17,7 +18,7 @@ JOBS   ?= 2
 PYTHON := /usr/bin/python3
 VENV   := .venv
 
-.PHONY: all deps configure build run test bench debug clean python figures paper fuzz
+.PHONY: all deps configure build run test bench debug clean python figures paper fuzz fuzz-syscalls
 
 all: build
 
@@ -63,9 +64,17 @@ debug: deps
 
 # Coverage-guided fuzzing of every input edge (clang-14, libFuzzer; not part of `make test`, which
 # replays the committed inputs): FUZZ_SECONDS per target (120), or FUZZ_RUNS executions;
-# FUZZ_TARGETS, FUZZ_JOBS (2), FUZZ_MERGE=1. See tests/fuzz/README.md.
+# FUZZ_TARGETS, FUZZ_JOBS (2), FUZZ_MERGE=1. Then the system-call fuzzer against the booted kernel
+# (fuzz-syscalls): SYSCALL_FUZZ_SEEDS (1-10) boots of SYSCALL_FUZZ_CALLS (100000) calls each, under
+# --check-invariants (about 4 minutes on 2 cores). See tests/fuzz/README.md.
+SYSCALL_FUZZ_SEEDS ?= 1-10
+SYSCALL_FUZZ_CALLS ?= 100000
 fuzz: deps
-	@scripts/fuzz.sh
+	@status=0; scripts/fuzz.sh || status=1; $(MAKE) --no-print-directory fuzz-syscalls || status=1; exit $$status
+
+fuzz-syscalls: build
+	@$(PYTHON) tests/fuzz/syscall_fuzz.py $(BUILD)/simulator/cli/edgeos $(BUILD)/kernel_backend/edgeos-kernel.elf \
+	    --seeds $(SYSCALL_FUZZ_SEEDS) --calls $(SYSCALL_FUZZ_CALLS) --jobs $(JOBS)
 
 clean:
 	@rm -rf $(BUILD) build-debug build-fuzz

@@ -55,7 +55,7 @@ enum Syscall : uint64_t {
   kSysMarker = 11,       // (value): a trace marker
   kSysPuts = 12,         // (string, length): text to the kernel console, prefixed with the FWP
   kSysNicInfo = 13,      // (NicInfo*): the NIC granted to this FWP; refused in every FWP but the driver's
-  kSysMemMap = 14,       // (pages): that many zeroed pages more at the end of the FWP's heap -> their address
+  kSysMemMap = 14,       // (pages): that many zeroed pages more (at most kMemMapMaxPages) at the end of the FWP's heap -> their address
   kSysNetInfo = 15,      // (NetInfo*): the FWP's part in the network path (driver, bound tenant, or none)
   kSysReady = 16,        // the FWP's initialisation is done: its template's checkpoint -> 0, or 1 if one was taken already
   kSysNetDrop = 17,      // (cause): the driver FWP dropped a frame (a net::DropCause) -> a pkt_drop trace record;
@@ -80,6 +80,9 @@ inline constexpr uint64_t kCheckpointRoundMarker = 0xC4EC;
 // private to the FWP and freed with it (or when it is recycled), at most kHeapMaxPages.
 inline constexpr uint64_t kHeapWindow = kUserBase + 0x6000'0000;
 inline constexpr uint64_t kHeapMaxPages = 4096;  // 16 MiB
+// Pages one kSysMemMap may ask for (more take more calls; the heap stays contiguous): the kernel is
+// not preemptible, so each call's work is bounded.
+inline constexpr uint64_t kMemMapMaxPages = 64;
 
 // The network path (kernel_backend/README.md, "Networking"). For every tenant the scenario binds
 // UDP ports to, the kernel makes two rings between the server's driver FWP and the tenant's FWP
@@ -182,7 +185,22 @@ enum Program : uint64_t {
   kHostileSpin,
   kHostileForkBomb,
   kHostileTouchDevice,  // asks for the NIC, then reads the device and DMA windows
-  kHostileLast = kHostileTouchDevice,
+  // Seeded random system calls (fwp/programs.cpp, "the system-call fuzzer"): its first job's work,
+  // in ns, is the number of calls; the seed is the scenario's (rdx at the thread's start).
+  kHostileSyscallFuzz,
+  // Fills a heap page, calls into its capability 0 with kFuzzOpComplete (the callee completes the
+  // caller's job inside the call, naming its own heap page for the next plan) and reports, once the
+  // call is back, what it returned and whether its own page is intact (the callee's FWP is meant to
+  // be killed by a thread of its own while the caller waits in it).
+  kHostileCompleteInCallee,
+  kHostileLast = kHostileCompleteInCallee,
 };
+// Calls into an FWP with this in the argument's top byte come from the system-call fuzzer: bits
+// 48-55 an operation (kFuzzOpExit: the callee FWP exits inside the call; kFuzzOpNested: the callee
+// issues a few random system calls of its own, seeded by the low 40 bits, then replies).
+inline constexpr uint64_t kFuzzMagic = 0xF2ull << 56;
+inline constexpr uint64_t kFuzzOpExit = 1;
+inline constexpr uint64_t kFuzzOpNested = 2;
+inline constexpr uint64_t kFuzzOpComplete = 3;  // the callee maps a heap page and completes the job there
 
 }  // namespace edgeos::abi

@@ -166,7 +166,8 @@ int recurse(int depth) {
       ok = ok && sys(kSysCall, 12345, 0) < 0 && sys(kSysNotify, ~uint64_t{0}) < 0 && sys(kSysReply, 0) < 0;
       ok = ok && sys(kSysRingSend, 99, 0, 0) < 0 && sys(kSysWait, 77) < 0 && sys(kSysFwpSpawn, 3) < 0;
       // The later calls: no heap of 0 pages or beyond the limit, no NIC for a tenant.
-      ok = ok && sys(kSysMemMap, 0) < 0 && sys(kSysMemMap, ~uint64_t{0}) < 0 && sys(kSysMemMap, kHeapMaxPages + 1) < 0;
+      ok = ok && sys(kSysMemMap, 0) < 0 && sys(kSysMemMap, ~uint64_t{0}) < 0 && sys(kSysMemMap, kHeapMaxPages + 1) < 0 &&
+           sys(kSysMemMap, kMemMapMaxPages + 1) < 0;
       ok = ok && sys(kSysNicInfo, 0) < 0;
       puts(ok ? "bad syscalls refused" : "BAD SYSCALL ACCEPTED");
       sys(kSysExit);
@@ -206,6 +207,19 @@ int recurse(int depth) {
       puts(sys(kSysNetDrop, 1) < 0 ? "drop reports refused" : "A DROP REPORT ACCEPTED");
       sink = *reinterpret_cast<volatile uint64_t*>(kDmaWindow);
       sink = *reinterpret_cast<volatile uint64_t*>(kDeviceWindow);
+      break;
+    }
+    case kHostileCompleteInCallee: {
+      const int64_t heap = sys(kSysMemMap, 1);
+      if (heap < 0) break;
+      auto* page = reinterpret_cast<volatile uint64_t*>(heap);
+      for (uint64_t i = 0; i < 512; ++i) page[i] = 0x5eed'0000'0000'0000ull | i;
+      const int64_t r = sys(kSysCall, 0, kFuzzMagic | (kFuzzOpComplete << 48));
+      bool intact = true;
+      for (uint64_t i = 0; i < 512; ++i) intact = intact && page[i] == (0x5eed'0000'0000'0000ull | i);
+      puts(intact ? "complete-in-callee: caller's page intact" : "complete-in-callee: CALLER'S PAGE OVERWRITTEN");
+      puts(r == -4 ? "complete-in-callee: the call came back stale" : "complete-in-callee: THE CALL CAME BACK WITH ANOTHER RESULT");
+      sys(kSysExit);
       break;
     }
     case kHostileForkBomb:
@@ -353,8 +367,17 @@ class Line {
 // Memory from the FWP's heap (kSysMemMap), or null: program state too large for the image's
 // .data/.bss, which every FWP of the image copies at creation.
 void* heap_alloc(uint64_t bytes) {
-  const int64_t va = sys(kSysMemMap, (bytes + 4095) / 4096);
-  return va < 0 ? nullptr : reinterpret_cast<void*>(va);
+  // In calls of at most kMemMapMaxPages pages: the heap grows contiguously, so they add up to one range.
+  uint64_t pages = (bytes + 4095) / 4096;
+  int64_t first = -1;
+  do {
+    const uint64_t n = pages < kMemMapMaxPages ? pages : kMemMapMaxPages;
+    const int64_t va = sys(kSysMemMap, n);
+    if (va < 0) return nullptr;
+    if (first < 0) first = va;
+    pages -= n;
+  } while (pages > 0);
+  return reinterpret_cast<void*>(first);
 }
 
 inline void copy(void* d, const void* s, size_t n) { __builtin_memcpy(d, s, n); }
@@ -738,12 +761,328 @@ uint64_t call_probe(uint64_t slot, uint64_t op, uint64_t value = 0) {
   }
 }
 
+// --- the system-call fuzzer ("syscall-fuzz") ------------------------------------------------------
+//
+// A hostile program in the manner of syzkaller, kept simple: seeded random system calls, every
+// number (unknown ones, out of range and "negative" included) with boundary and random arguments,
+// pointers into the kernel, into unmapped and read-only user pages, into other threads' stack slots,
+// across the end of the user window and across the end of its own mappings, huge lengths, and
+// sequences that create and destroy objects (spawns with capabilities, calls into the children
+// that make them exit inside the call or issue random system calls of their own, ring sends and
+// receives, notifications, heap growth, checkpoints, completions). It never exits itself.
+//
+// Parameters: the number of calls is its first job's work in ns (the scenario's `cost`), the seed
+// is the scenario's seed (rdx at the thread's start, mixed with the thread's index). Call i draws
+// its arguments from an RNG seeded by (seed, i) alone, so each call is reproducible from the seed
+// and its index; the boot as a whole is deterministic under -icount. The call's index is in r8 while
+// the kernel handles it, and the kernel prints it (with the call) if it panics or faults.
+//
+// It checks what it can see itself: a canary buffer it passes as a pointer argument must not change
+// unless the call succeeded and writes through that pointer (a "write landing where it should not"),
+// and every result must be >= 0 or a known error (except a call's result, which is the callee's reply).
+namespace fuzz {
+
+struct Rng {
+  uint64_t s;
+  uint64_t next() {  // splitmix64 (Steele, Lea and Flood, "Fast splittable pseudorandom number generators", 2014)
+    uint64_t z = (s += 0x9e37'79b9'7f4a'7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58'476d'1ce4'e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d0'49bb'1331'11ebull;
+    return z ^ (z >> 31);
+  }
+  uint64_t below(uint64_t n) { return n == 0 ? 0 : next() % n; }
+  bool one_in(uint64_t n) { return below(n) == 0; }
+};
+
+constexpr uint64_t kNumbers = kSysCount + 1;  // histogram rows: each number, then "any other"
+constexpr int kErrors = 9;                    // edgeos::Error's values, 1..9
+// Its own buffers: pointers into them lie in the first kAimBytes, so that whatever the kernel
+// writes through one (at most a job plan, NetInfo, or a ring slot of 64 bytes) stays inside.
+constexpr uint64_t kScratchBytes = 1024;
+constexpr uint64_t kCanaryBytes = 1024;
+constexpr uint64_t kAimBytes = 256;
+constexpr uint64_t kCanaryWord = 0xa5a5'a5a5'a5a5'a5a5ull;
+
+struct Stats {
+  uint64_t calls = 0;
+  uint64_t by_number[kNumbers][2 + kErrors] = {};  // [ok, errors 1..9, other]
+  uint64_t canary_violations = 0, odd_results = 0, spawned = 0, children_exited = 0, nested = 0;
+};
+
+// What the fuzzer has learnt from earlier results (only to aim better; the draws never depend on it
+// beyond picking from these lists).
+struct Known {
+  uint64_t child_slots[16];
+  uint64_t num_children = 0;
+  uint64_t heap_end = kHeapWindow;  // the end of its heap (kSysMemMap's results)
+};
+
+// The result of a system call with four arguments and the call's index in r8; rdx comes back too.
+inline int64_t sys4(uint64_t n, uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t index, uint64_t* rdx_out) {
+  int64_t r;
+  register uint64_t r10 asm("r10") = d;
+  register uint64_t r8 asm("r8") = index;
+  asm volatile("syscall" : "=a"(r), "+d"(c), "+r"(r10), "+r"(r8) : "a"(n), "D"(a), "S"(b) : "rcx", "r11", "r9", "memory");
+  *rdx_out = c;
+  return r;
+}
+
+uint64_t boundary(Rng& r) {
+  constexpr uint64_t kValues[] = {0, 1, 2, ~uint64_t{0}, uint64_t{1} << 63, (uint64_t{1} << 63) - 1, 0x7fff'ffff, 0x8000'0000,
+                                  0xffff'ffff, 0x1'0000'0000, 4095, 4096, 4097, 15, 16, 17, 255, 256};
+  if (r.one_in(4)) return r.next() >> r.below(64);
+  return kValues[r.below(sizeof kValues / sizeof kValues[0])];
+}
+
+struct Buffers {
+  uint64_t* scratch;  // writable, kScratchBytes
+  uint64_t* canary;   // writable, kCanaryBytes, must only change through a successful write
+  uint64_t thread;    // the running thread: its own stack slots are never aimed at (its state is there)
+};
+
+uint64_t pointer(Rng& r, const Buffers& b, const Known& k) {
+  const uint64_t scratch = reinterpret_cast<uint64_t>(b.scratch);
+  const uint64_t here = reinterpret_cast<uint64_t>(&scratch);
+  const uint64_t stack_top = (here + kStackSlot) & ~(kStackSlot - 1);  // this code's stack slot ends there
+  switch (r.below(20)) {
+    case 0: return 0;
+    case 1: return 0x100000 + r.below(0x10000);                       // the kernel image (direct map)
+    case 2: return r.next() & 0xffff'ffffull;                          // anywhere in the direct map
+    case 3: return 0xffff'8000'0000'0000ull | r.next();               // the upper half
+    case 4: return (uint64_t{1} << 47) - r.below(64);                  // the end of the lower half
+    case 5: return kUserBase - r.below(64);                            // just below user space
+    case 6: return kUserBase + r.below(0x2000);                        // the image's code (read-only)
+    case 7: return kUserBase + 0x0800'0000 + r.below(0x1000);          // unmapped user memory
+    case 8: return kUserEnd - r.below(256);                            // straddling the end of the user window
+    case 9: return kClockPage + r.below(kClockPages * 4096);           // the clock pages (read-only)
+    case 10: {  // other threads' stack slots
+      uint64_t t = r.below(kClockSlots - 1);
+      if (t >= b.thread) ++t;
+      return kStackRegion + (t * kDepthSlots + r.below(kDepthSlots) + 1) * kStackSlot - 8 * r.below(64);
+    }
+    case 11: return k.heap_end - r.below(2 * 4096);                    // the end of its heap, and past it
+    case 12: return r.one_in(2) ? kDeviceWindow + r.below(0x1000) : kDmaWindow + r.below(0x1000);
+    case 13: return stack_top - 8 + r.below(16);                       // its stack's top word (a return address never used), and past it
+    case 14: return reinterpret_cast<uint64_t>(b.canary) + r.below(kAimBytes);
+    case 15: return r.next();
+    default: return scratch + r.below(kAimBytes);                      // its own writable buffer
+  }
+}
+
+uint64_t length(Rng& r) {
+  switch (r.below(6)) {
+    case 0: return r.below(16);
+    case 1: return r.below(256);
+    case 2: return r.below(5000);
+    case 3: return boundary(r);
+    default: return 8 * r.below(40);
+  }
+}
+
+uint64_t slot(Rng& r, const Known& k) {
+  switch (r.below(8)) {
+    case 0: return boundary(r);
+    case 1: return k.num_children > 0 ? k.child_slots[r.below(k.num_children)] : r.below(16);
+    case 2: return r.below(64);
+    default: return r.below(16);
+  }
+}
+
+// The argument of a call into another FWP: its fwp_invoke interprets it (work to do, probes,
+// recursion, the fuzzer's operations). Never a large amount of work: the fuzzer must keep going.
+uint64_t call_arg(Rng& r, uint64_t level) {
+  switch (r.below(8)) {
+    case 0: return r.below(2000);                                      // work, in ns
+    case 1: return ~uint64_t{0};                                       // recursion through capability 0
+    case 2: return kProbeMagic | (r.below(8) << 48) | r.below(1000);   // checkpoint probes
+    case 3: return level < 2 ? kFuzzMagic | (kFuzzOpNested << 48) | (level + 1) << 40 | (r.next() & 0xff'ffff'ffffull) : 0;
+    case 4: return kFuzzMagic | (r.below(256) << 48);                  // unknown operations (never exit: see op 1)
+    default: return r.below(64);
+  }
+}
+
+// How many bytes syscall n, when it succeeds, may write through argument `arg` (0-based).
+uint64_t writes_through(uint64_t n, int arg, const uint64_t* a) {
+  switch (n) {
+    case kSysJob: case kSysComplete: return arg == 0 ? sizeof(JobPlan) : 0;
+    case kSysNicInfo: return arg == 0 ? sizeof(NicInfo) : 0;
+    case kSysNetInfo: return arg == 0 ? sizeof(NetInfo) : 0;
+    case kSysRingReceive: return arg == 1 ? a[2] : 0;
+    default: return 0;
+  }
+}
+
+bool in_canary(const Buffers& b, uint64_t p, uint64_t len) {
+  const uint64_t c = reinterpret_cast<uint64_t>(b.canary);
+  return p < c + kCanaryBytes && p + len > c;  // (wraps only for pointers that cannot succeed)
+}
+
+// One random call (index i of the run seeded `seed`); `level` > 0 inside a call into another FWP.
+void one_call(uint64_t seed, uint64_t i, uint64_t level, const Buffers& b, Known& k, Stats& st) {
+  Rng r{seed ^ (i * 0xd605'bbb5'8c8a'bbc9ull) ^ (level << 56)};
+  r.next();
+  // The number: mostly a defined one, sometimes anything.
+  uint64_t n;
+  switch (r.below(16)) {
+    case 0: n = boundary(r); break;
+    case 1: n = kSysCount + r.below(4); break;
+    default: n = r.below(kSysCount); break;
+  }
+  // It never exits itself, and completes a job or yields only now and then (each waits for the CPU).
+  // Valid text is printed: puts only now and then.
+  if (n == kSysExit || ((n == kSysComplete || n == kSysYield || n == kSysPuts) && !r.one_in(64))) n = kSysMarker;
+  uint64_t a[4] = {boundary(r), boundary(r), boundary(r), boundary(r)};
+  switch (n) {
+    case kSysJob: case kSysComplete: case kSysNicInfo: case kSysNetInfo: a[0] = pointer(r, b, k); break;
+    case kSysCall: a[0] = slot(r, k); a[1] = call_arg(r, level); break;
+    case kSysReply: break;  // any value; inside a call it returns to the caller
+    case kSysNotify: case kSysWait: a[0] = slot(r, k); break;
+    case kSysRingSend: case kSysRingReceive: a[0] = slot(r, k); a[1] = pointer(r, b, k); a[2] = length(r); break;
+    case kSysFwpSpawn: a[0] = r.one_in(4) ? boundary(r) : r.below(2); break;
+    case kSysMarker: a[0] = r.next(); break;
+    case kSysPuts: a[0] = pointer(r, b, k); a[1] = length(r); break;
+    case kSysMemMap: a[0] = r.one_in(3) ? boundary(r) : r.one_in(2) ? r.below(kMemMapMaxPages + 2) : r.below(4); break;
+    default: break;
+  }
+  // A wait blocks on a notification with nothing pending: only slots that cannot be one (the
+  // scenarios give the fuzzer none to receive, but a full table could hold one one day).
+  for (uint64_t w = 0; w < kCanaryBytes / 8; ++w) b.canary[w] = kCanaryWord;
+  uint64_t rdx = 0;
+  const int64_t res = sys4(n, a[0], a[1], a[2], a[3], i, &rdx);
+  ++st.calls;
+  // Results.
+  const uint64_t row = n < kSysCount ? n : kSysCount;
+  if (res >= 0) {
+    ++st.by_number[row][0];
+  } else if (res >= -kErrors) {
+    ++st.by_number[row][-res];
+  } else {
+    ++st.by_number[row][1 + kErrors];
+    if (n != kSysCall && n != kSysReply) ++st.odd_results;  // a call returns whatever its callee replies
+  }
+  // What it learnt.
+  if (n == kSysFwpSpawn && res >= 0) {
+    ++st.spawned;
+    if (a[0] == 1 && rdx != ~uint64_t{0} && k.num_children < 16) k.child_slots[k.num_children++] = rdx;
+  }
+  if (n == kSysMemMap && res >= 0) k.heap_end = static_cast<uint64_t>(res) + a[0] * 4096;
+  // The canary: changed only by a successful call that writes through a pointer into it.
+  bool changed = false;
+  for (uint64_t w = 0; w < kCanaryBytes / 8; ++w) changed = changed || b.canary[w] != kCanaryWord;
+  if (changed) {
+    bool allowed = false;
+    for (int j = 0; j < 4; ++j) {
+      const uint64_t bytes = writes_through(n, j, a);
+      // A completion writes the next job's plan when the thread runs again (an error then comes back in rax).
+      allowed = allowed || ((res >= 0 || n == kSysComplete) && bytes > 0 && in_canary(b, a[j], bytes));
+    }
+    if (!allowed) {
+      ++st.canary_violations;
+      Line().text("syscall-fuzz: FINDING: call ").dec(i).text(" (sys ").dec(n).text(") wrote into a buffer it must not").print();
+    }
+  }
+  // Now and then a child exits inside a call into it (its FWP is destroyed while the caller is in it).
+  if (k.num_children > 0 && r.one_in(32)) {
+    const uint64_t c = r.below(k.num_children);
+    if (sys4(kSysCall, k.child_slots[c], kFuzzMagic | (kFuzzOpExit << 48), 0, 0, i, &rdx) != 0) {}
+    ++st.children_exited;
+    k.child_slots[c] = k.child_slots[--k.num_children];  // its capability is stale from now on
+  }
+}
+
+}  // namespace fuzz
+
+// Inside a call from the fuzzer (kFuzzOpNested): a few random system calls here, in the callee's
+// domain at call depth > 0, then the reply.
+[[noreturn]] void fuzz_nested(uint64_t arg, uint64_t thread) {
+  uint64_t scratch[fuzz::kScratchBytes / 8];
+  uint64_t canary[fuzz::kCanaryBytes / 8];
+  const fuzz::Buffers b{scratch, canary, thread};
+  fuzz::Known k;
+  fuzz::Stats st;
+  const uint64_t level = (arg >> 40) & 0xff;
+  const uint64_t seed = arg & 0xff'ffff'ffffull;
+  for (uint64_t i = 0; i < 8; ++i) fuzz::one_call(seed, i, level, b, k, st);
+  sys(kSysReply, st.canary_violations == 0 ? 0 : ~uint64_t{0});
+  for (;;) {
+  }
+}
+
+void fuzz_report(const fuzz::Stats& st, uint64_t seed, uint64_t thread, bool final) {
+  static const char* const kNames[fuzz::kNumbers] = {"job", "complete", "call", "reply", "notify", "wait", "ring-send",
+                                                     "ring-receive", "yield", "exit", "spawn", "marker", "puts",
+                                                     "nic-info", "mem-map", "net-info", "ready", "other"};
+  static_assert(fuzz::kNumbers == 18, "a name for every system call");
+  uint64_t ok = 0, errors = 0;
+  for (const auto& row : st.by_number) {
+    ok += row[0];
+    for (int e = 1; e <= fuzz::kErrors + 1; ++e) errors += row[e];
+  }
+  Line().text("syscall-fuzz: ").text(final ? "done: " : "progress: ").dec(st.calls).text(" calls (seed ").dec(seed)
+      .text(", thread ").dec(thread).text("): ok ").dec(ok).text(", errors ").dec(errors).text(", spawned ").dec(st.spawned)
+      .text(", children exited ").dec(st.children_exited).print();
+  if (!final) return;
+  // Totals by number and by result: "ok" and each error (edgeos::Error's values, negated; "?" for
+  // other values, which only a call's reply may have).
+  for (uint64_t n = 0; n < fuzz::kNumbers; ++n) {
+    const uint64_t* row = st.by_number[n];
+    uint64_t total = 0;
+    for (int e = 0; e <= fuzz::kErrors + 1; ++e) total += row[e];
+    if (total == 0) continue;
+    Line l;
+    l.text("syscall-fuzz: sys ").text(kNames[n]).text(" ").dec(total).text(": ok ").dec(row[0]);
+    for (int e = 1; e <= fuzz::kErrors; ++e) {
+      if (row[e] != 0) l.text(", -").dec(static_cast<uint64_t>(e)).text(" ").dec(row[e]);
+    }
+    if (row[fuzz::kErrors + 1] != 0) l.text(", ? ").dec(row[fuzz::kErrors + 1]);
+    l.print();
+  }
+  Line().text("syscall-fuzz: findings: canary ").dec(st.canary_violations).text(", odd results ").dec(st.odd_results).print();
+}
+
+[[noreturn]] void syscall_fuzz(uint64_t thread, uint64_t scenario_seed) {
+  JobPlan plan;
+  sys(kSysJob, reinterpret_cast<uint64_t>(&plan));
+  const uint64_t calls = plan.work[0];
+  const uint64_t seed = scenario_seed ^ (thread * 0x9e37'79b9'7f4a'7c15ull);
+  Line().text("syscall-fuzz: seed ").dec(seed).text(" (scenario seed ").dec(scenario_seed).text(", thread ").dec(thread)
+      .text("), ").dec(calls).text(" calls").print();
+  // Its state and buffers in heap pages of their own (not in .bss, which every FWP of the image
+  // copies, nor on the stack, which its own calls may write): the state in the first page, which no
+  // pointer it passes reaches (those into the heap lie within two pages of its end).
+  struct State {
+    fuzz::Known known;
+    fuzz::Stats stats;
+  };
+  static_assert(sizeof(State) <= 4096);
+  const int64_t heap = sys(kSysMemMap, 3);
+  if (heap < 0) {
+    puts("syscall-fuzz: no heap");
+    for (;;) sys(kSysComplete, reinterpret_cast<uint64_t>(&plan));
+  }
+  State& st = *new (reinterpret_cast<void*>(heap)) State();
+  fuzz::Known& known = st.known;
+  fuzz::Stats& stats = st.stats;
+  known.heap_end = static_cast<uint64_t>(heap) + 3 * 4096;
+  const fuzz::Buffers b{reinterpret_cast<uint64_t*>(heap + 4096), reinterpret_cast<uint64_t*>(heap + 2 * 4096), thread};
+  const uint64_t every = calls >= 100'000 ? 20'000 : calls >= 10'000 ? 2'000 : 500;
+  for (uint64_t i = 0; i < calls; ++i) {
+    fuzz::one_call(seed, i, 0, b, known, stats);
+    if ((i + 1) % every == 0 && i + 1 < calls) fuzz_report(stats, seed, thread, false);
+  }
+  fuzz_report(stats, seed, thread, true);
+  // Done: empty jobs from now on (never an exit: the run goes on as scheduled).
+  for (;;) sys(kSysComplete, reinterpret_cast<uint64_t>(&plan));
+}
+
 }  // namespace
 
 extern "C" {
 
-[[noreturn]] void fwp_start(uint64_t program, uint64_t thread) {
+// `seed`: the scenario's seed (the kernel passes it in rdx; only the system-call fuzzer uses it).
+[[noreturn]] void fwp_start(uint64_t program, uint64_t thread, uint64_t seed) {
   if (program == kProgramTask) task(thread);
+  if (program == kHostileSyscallFuzz) syscall_fuzz(thread, seed);
   if (program >= kBenchYield && program <= kBenchSpawn) bench(program);
   if (program == kProgramNicDriver) nic_driver();
   if (program == kProgramUdpEcho || program == kProgramCoap || program == kProgramMemcached) net_tenant(program);
@@ -756,9 +1095,20 @@ extern "C" {
 }
 
 // A call into this FWP: `arg` is the work to do here, on the calling thread's clock (the hostile
-// call-depth program passes ~0: call itself again).
+// call-depth program passes ~0: call itself again; the system-call fuzzer, kFuzzMagic operations).
 [[noreturn]] void fwp_invoke(uint64_t arg, uint64_t thread) {
   if (arg != ~uint64_t{0} && (arg & (0xffull << 56)) == kProbeMagic) sys(kSysReply, probe(arg));
+  if (arg != ~uint64_t{0} && (arg & (0xffull << 56)) == kFuzzMagic) {
+    const uint64_t op = (arg >> 48) & 0xff;
+    if (op == kFuzzOpExit) sys(kSysExit);  // this FWP ends inside the call: the caller gets an error
+    if (op == kFuzzOpNested) fuzz_nested(arg, thread);
+    if (op == kFuzzOpComplete) {
+      // Completes the caller's job from in here, the next plan to go into a page of this FWP's heap.
+      JobPlan* plan = static_cast<JobPlan*>(heap_alloc(sizeof(JobPlan)));
+      if (plan != nullptr) sys(kSysComplete, reinterpret_cast<uint64_t>(plan));
+    }
+    sys(kSysReply, 0);
+  }
   if (arg == ~uint64_t{0}) {
     const int64_t r = sys(kSysCall, 0, ~uint64_t{0});
     sys(kSysReply, static_cast<uint64_t>(r));

@@ -165,6 +165,7 @@ struct KCpu {
   volatile bool quiesce_ack = false;     // it left every FWP's address space when asked (quiesce)
   volatile bool waiting = false;         // it waits for the kernel lock (interrupts on: see lock_kernel)
   volatile bool timer_pending = false;   // its timer fired while it waited: resume() handles it
+  const Thread* in_syscall = nullptr;    // the thread whose system call this CPU handles (for reports)
 };
 KCpu kcpus[kMaxCpus];
 uint32_t num_cpus = 1;
@@ -640,6 +641,11 @@ void on_timer() {
       kt.depth = t->call_depth;
       kt.ctx = kt.saved[kt.depth];
       kt.ctx.rax = static_cast<uint64_t>(error_code(Error::kStale));
+      // A completion issued inside the unwound callee asked for the next plan at an address of the
+      // callee's: the plan is not written (it would land in the caller's space, at an address the
+      // callee chose), and the call's result stays the error (syscall fuzzer finding; regression:
+      // SyscallFuzz.test_a_completion_inside_a_callee_killed_meanwhile in tests/kernel).
+      kt.plan_pending = false;
     }
     if (kt.plan_pending) {
       kt.plan_pending = false;
@@ -880,7 +886,11 @@ int64_t sys_ready(const Thread& t) {
 // kSysMemMap: `pages` more zeroed pages at the end of the calling FWP's heap; their address.
 int64_t sys_mem_map(const Thread& t, uint64_t pages) {
   KFwp& k = kfwps[t.domain->slot_index];
-  if (pages == 0 || pages > abi::kHeapMaxPages - k.heap_pages) return error_code(Error::kInvalidArgument);
+  // At most kMemMapMaxPages a call, so that one call's work is bounded (syscall fuzzer finding: 4,096
+  // pages in one non-preemptible call held a higher-priority release back by 240 us).
+  if (pages == 0 || pages > abi::kMemMapMaxPages || pages > abi::kHeapMaxPages - k.heap_pages) {
+    return error_code(Error::kInvalidArgument);
+  }
   const uint64_t va = abi::kHeapWindow + k.heap_pages * x86::kPageSize;
   for (uint64_t i = 0; i < pages; ++i) {
     const uint64_t pa = x86::frames().alloc();
@@ -1001,6 +1011,15 @@ bool bind_ports() {
   return true;
 }
 
+// The slot size of the ring behind capability `slot` of the thread's domain; 0 if no ring is there.
+uint64_t ring_slot_size(const Thread& t, uint64_t slot) {
+  if (slot >= kCapSlots) return 0;
+  const Capability& cap = t.domain->caps[slot];
+  if (cap.kind != CapKind::kRingSend && cap.kind != CapKind::kRingReceive) return 0;
+  const Result<const Ring*> ring = kernel->ring(RingId{cap.index, cap.generation});
+  return ring ? (*ring)->slot_size : 0;
+}
+
 // Handles a system call of the running thread; its result goes to the saved context's rax.
 void syscall(Thread& t, KThread& kt) {
   x86::UserContext& c = kt.ctx;
@@ -1070,6 +1089,14 @@ void syscall(Thread& t, KThread& kt) {
       break;
     }
     case abi::kSysRingSend: {
+      // The length is bounded by the ring's slot size before the buffer is checked page by page
+      // (syscall fuzzer finding: a huge length over a large heap walked thousands of pages in one
+      // non-preemptible call); without a ring behind the slot the core refuses it, touching nothing.
+      if (const uint64_t max = ring_slot_size(t, a0); max == 0 || a2 > max) {
+        r = max == 0 ? status(kernel->ring_send(id, static_cast<CapSlot>(a0 > 0xffff'ffff ? 0xffff'ffff : a0), nullptr, a2))
+                     : error_code(Error::kInvalidArgument);
+        break;
+      }
       if (!x86::user_range_ok(space_of(t.domain), a1, a2, false)) {
         r = error_code(Error::kInvalidArgument);
         break;
@@ -1082,7 +1109,9 @@ void syscall(Thread& t, KThread& kt) {
       break;
     }
     case abi::kSysRingReceive: {
-      if (!x86::user_range_ok(space_of(t.domain), a1, a2, true)) {
+      // At most a slot's bytes are written: only those are checked (see kSysRingSend; no ring: none).
+      const uint64_t max = ring_slot_size(t, a0);
+      if (!x86::user_range_ok(space_of(t.domain), a1, a2 < max ? a2 : max, true)) {
         r = error_code(Error::kInvalidArgument);
         break;
       }
@@ -1190,11 +1219,24 @@ void user_fault(Thread& t, const x86::InterruptFrame& f) {
   kprintf("\nKERNEL FAULT: %s (error %lx) at rip %lx, rsp %lx", x86::exception_name(f.vector), f.error, f.rip, f.rsp);
   if (f.vector == 14) kprintf(", address %lx", x86::read_cr2());
   kprintf("\n  rax %lx rbx %lx rcx %lx rdx %lx rsi %lx rdi %lx rbp %lx\n", f.rax, f.rbx, f.rcx, f.rdx, f.rsi, f.rdi, f.rbp);
+  if (f.vector != 2 && f.vector != 8 && f.vector != 18) report_syscall_in_progress();  // GS may be the user's
   trace_flush();
   pc::qemu_exit(pc::kExitFailure);
 }
 
 }  // namespace
+
+// A panic or a kernel fault during a system call names it: the thread, the number, the argument
+// registers (rdi, rsi, rdx, r10) and r8, where the system-call fuzzer keeps the call's index, so that
+// a finding is reproduced from the fuzzer's seed and that index. Reads only this CPU's record.
+void report_syscall_in_progress() {
+  if (!run_started || x86::cpu_local() == nullptr) return;  // GS is the kernel's on every CPU by then
+  const Thread* t = here().in_syscall;
+  if (t == nullptr) return;
+  const x86::UserContext& c = kthreads[t->slot_index].ctx;
+  kprintf("  in the system call of thread %u: rax %lx rdi %lx rsi %lx rdx %lx r10 %lx r8 %lx\n", t->slot_index, c.rax, c.rdi,
+          c.rsi, c.rdx, c.r10, c.r8);
+}
 
 // --- the platform ---------------------------------------------------------------------------------
 
@@ -1326,6 +1368,7 @@ extern "C" void syscall_dispatch(x86::InterruptFrame*) {
   if (t != nullptr) {
     KThread& kt = kthreads[t->slot_index];
     save_context(me, kt, entered);
+    me.in_syscall = t;  // a panic or fault meanwhile names the call (report_syscall_in_progress)
     if (num_cpus == 1) {
       syscall(*t, kt);
     } else if (!entry_is_stale(*t, kt, x86::cpu_index())) {
@@ -1335,6 +1378,7 @@ extern "C" void syscall_dispatch(x86::InterruptFrame*) {
     } else if (t->call_depth >= kt.depth) {
       kt.ctx.rip -= 2;  // back over `syscall`; rax still holds the number
     }
+    me.in_syscall = nullptr;
   }
   resume();
 }
@@ -1509,6 +1553,7 @@ void start_other_cpus(const pc::BootInfo& boot) {
     const Thread* th = *kernel->thread(id);
     const uint64_t stack = ensure_stack(th->fwp, id.index, 0);
     kt.ctx = entry_context(image.start_entry, stack, rec.program, id.index);
+    kt.ctx.rdx = scenario.seed();  // a third argument: the scenario's seed (the system-call fuzzer's)
     // The NIC goes to the FWP of a thread that runs the driver (if it cannot be granted, the
     // console says why, and the driver's kSysNicInfo is refused).
     if (rec.program == abi::kProgramNicDriver) (void)grant_nic(th->fwp->slot_index, space_of(th->fwp));

@@ -16,4 +16,8 @@ namespace edgeos::kernel {
 // no command line decides between the two.
 [[noreturn]] void image_main(const pc::BootInfo& boot, const x86::Features& features);
 
+// After a panic or a kernel fault: the system call this CPU was handling, if any (its thread, number
+// and argument registers), on the console.
+void report_syscall_in_progress();
+
 }  // namespace edgeos::kernel

@@ -4,6 +4,7 @@
 #include "../arch/x86_64/cpu.hpp"
 #include "../platform/pc/qemu.hpp"
 #include "console.hpp"
+#include "kernel.hpp"
 
 extern "C" {
 
@@ -21,6 +22,7 @@ namespace edgeos {
   x86::cli();
   kernel::console_flush();
   kernel::kprintf("\nKERNEL PANIC: %s (%s:%d)\n", what, file, line);
+  kernel::report_syscall_in_progress();
   pc::qemu_exit(pc::kExitFailure);
 }
 

@@ -78,6 +78,7 @@ inline constexpr ProgramName kPrograms[] = {
     {"execute-data", 20},  {"cli", 21},           {"hlt", 22},            {"wrmsr", 23},           {"out", 24},
     {"lgdt", 25},          {"divide-by-zero", 26}, {"stack-overflow", 27}, {"bad-syscall", 28},    {"bad-pointer", 29},
     {"call-depth", 30},    {"spin", 31},          {"fork-bomb", 32},     {"touch-device", 33},
+    {"syscall-fuzz", 34},   {"complete-in-callee", 35},
 };
 inline constexpr uint8_t kProgramTask = 0;
 inline constexpr uint8_t kProgramNicDriver = 5;
