@@ -1011,8 +1011,8 @@ void one_call(uint64_t seed, uint64_t i, uint64_t level, const Buffers& b, Known
 void fuzz_report(const fuzz::Stats& st, uint64_t seed, uint64_t thread, bool final) {
   static const char* const kNames[fuzz::kNumbers] = {"job", "complete", "call", "reply", "notify", "wait", "ring-send",
                                                      "ring-receive", "yield", "exit", "spawn", "marker", "puts",
-                                                     "nic-info", "mem-map", "net-info", "ready", "other"};
-  static_assert(fuzz::kNumbers == 18, "a name for every system call");
+                                                     "nic-info", "mem-map", "net-info", "ready", "net-drop", "other"};
+  static_assert(fuzz::kNumbers == 19, "a name for every system call");
   uint64_t ok = 0, errors = 0;
   for (const auto& row : st.by_number) {
     ok += row[0];

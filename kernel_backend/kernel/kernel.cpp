@@ -22,6 +22,7 @@
 #include "devices.hpp"
 #include "image.hpp"
 #include "platform.hpp"
+#include "kstate.hpp"
 #include "trace_out.hpp"
 #include "edgeos/core/rng.hpp"
 #include "edgeos/net/packet.hpp"
@@ -35,62 +36,18 @@ extern "C" const uint8_t fwp_image_end[];
 
 namespace edgeos::kernel {
 
+// The objects the kernel's other files share (kstate.hpp).
+KThread kthreads[kMaxThreads];
+KFwp kfwps[kMaxFwps];
+FwpId fwp_ids[kMaxFwps];
+ThreadId thread_ids[kMaxThreads];
+PcPlatform platform;
+PcKernel* kernel = nullptr;
+blob::ScenarioBlob scenario;
+ProgramImage image;
+bool smap = false;
+
 namespace {
-
-constexpr uint32_t kMaxThreads = 512;
-static_assert(abi::kClockSlots >= kMaxThreads, "a clock slot for every thread");
-constexpr uint32_t kMaxFwps = 16384;
-constexpr uint32_t kMaxTemplates = 64;
-constexpr uint32_t kMaxNotifications = 64;
-constexpr uint32_t kMaxRings = 128;
-constexpr uint32_t kMaxCalls = 8;  // per job, as fwp/programs.cpp plans them
-constexpr uint32_t kMaxHandOffs = 16;  // AR frames queued at a pipeline stage, per thread
-// Freed frames the idle loop zeroes ahead of need (16 MiB); free memory is zeroed at boot.
-constexpr uint64_t kZeroReserve = 4096;
-
-// What the kernel keeps per thread besides the core's Thread.
-struct KThread {
-  x86::UserContext ctx;                      // its registers while it is not on the CPU
-  x86::UserContext saved[kMaxCallDepth];     // the caller's, for each call in progress
-  uint8_t depth = 0;                         // calls with a saved caller context
-  uint64_t user_ticks = 0;                   // user-mode time it has had (TSC ticks; the clock page)
-  uint8_t program = 0;
-  uint32_t blob_thread = 0;
-  uint32_t instance = 0;
-  Rng cost_rng{1}, call_rng{1};
-  // The current job's plan, drawn once per job (the same draws, in the same order, as the
-  // simulator's): own work, then each call's work and the own work after it, in nanoseconds.
-  uint64_t planned_job = ~uint64_t{0};
-  uint64_t plan_ns[1 + 2 * kMaxCalls];
-  uint64_t plan_ptr = 0;       // where kSysComplete asked for the next job's plan
-  bool plan_pending = false;   // write it before the thread runs again
-  // A sporadic thread's requests (see "requests" below). Its arrivals in the compiled scenario
-  // form a list through their `next` links; `next_arrival` is the first one not yet served (it
-  // has arrived if it lies before the global `arrival_cursor`). Frames handed on by the previous
-  // stage of an AR pipeline wait in `hand_offs`.
-  uint32_t canonical = 0;  // canonical thread-instance index
-  uint32_t next_arrival = kNoIndex;
-  struct HandOff {
-    Instant time;
-    Duration deadline;
-    uint32_t pipeline;
-  } hand_offs[kMaxHandOffs];
-  uint32_t hand_off_head = 0, hand_off_count = 0;
-  // The request behind job `request_job` (a value of jobs_released): its cost (0: the thread's
-  // model) and the pipeline it travels through (kNoIndex: none).
-  uint64_t request_job = ~uint64_t{0};
-  Duration request_cost;
-  uint32_t request_pipeline = kNoIndex;
-};
-
-struct KFwp {
-  x86::AddressSpace space;
-  uint32_t tenant = 0;
-  uint32_t instance = 0;
-  uint64_t stacks[kMaxThreads * abi::kDepthSlots / 64] = {};  // which stack slots are mapped
-  uint64_t heap_pages = 0;  // mapped at abi::kHeapWindow (kSysMemMap)
-  int32_t net = -1;         // its network binding (net_bindings), or -1; the driver: kNetDriverFwp
-};
 
 // Kernel objects, sized at build time.
 Thread threads[kMaxThreads];
@@ -105,46 +62,12 @@ FixedPriorityScheduler fp_schedulers[kMaxCpus];
 EdfScheduler::Entry edf_entries[kMaxCpus][kMaxThreads];
 alignas(EdfScheduler) uint8_t edf_storage[kMaxCpus][sizeof(EdfScheduler)];
 Scheduler* schedulers[kMaxCpus];
-KThread kthreads[kMaxThreads];
-KFwp kfwps[kMaxFwps];
 TemplateId template_ids[kMaxTemplates];
-FwpId fwp_ids[kMaxFwps];
-ThreadId thread_ids[kMaxThreads];
 RingId ring_ids[kMaxRings];
 alignas(4096) uint8_t ring_storage[1u << 20];
 
-// The network path (fwp/abi.hpp, NetInfo): per tenant with bound UDP ports, the rings between it
-// and its server's driver FWP, and the notification that releases its jobs. Capabilities cap this
-// at five bound tenants per driver (three slots each of the driver's sixteen).
-constexpr uint32_t kMaxNetBindings = 5;
-constexpr int32_t kNetDriverFwp = -2;
-struct NetBindingK {
-  uint32_t tenant_fwp = 0;
-  uint32_t driver_fwp = 0;
-  abi::NetBinding driver_side{}, tenant_side{};
-};
-NetBindingK net_bindings[kMaxNetBindings];
 
-// Each template's checkpoint (abi.hpp, kSysReady): copies of the writable pages of the image (in
-// segment order) and of the heap of the FWP that called it ready, in frames the kernel keeps.
-constexpr uint32_t kMaxDataPages = 16;
-struct Checkpoint {
-  bool taken = false;
-  uint32_t data_pages = 0;
-  uint64_t data[kMaxDataPages] = {};
-  uint64_t heap_pages = 0;
-  uint64_t heap[abi::kCheckpointHeapPages] = {};
-};
-Checkpoint checkpoints[kMaxTemplates];
-uint64_t checkpoints_taken = 0, checkpoint_copies = 0;
-uint32_t num_net_bindings = 0;
-alignas(4096) uint8_t net_ring_storage[kMaxNetBindings * (abi::kNetRxSlots + abi::kNetTxSlots) * (4 + abi::kNetSlotSize)];
-
-PcPlatform platform;
 alignas(PcKernel) uint8_t kernel_storage[sizeof(PcKernel)];
-PcKernel* kernel = nullptr;
-blob::ScenarioBlob scenario;
-ProgramImage image;
 Instant run_end = Instant::never();
 uint64_t run_end_gate = ~uint64_t{0};  // a TSC value a little before run_end: now() is read only past it
 // The clock pages (fwp/abi.hpp): a slot per thread, in frames mapped read-only into every FWP.
@@ -268,7 +191,6 @@ void quiesce() {
 uint32_t arrival_cursor[x86::kMaxCpus] = {};
 uint16_t canonical_cpu[kMaxThreads] = {};
 uint64_t requests_delivered = 0, requests_dropped = 0;
-bool smap = false;
 bool stream_trace = false;  // "stream" on the command line: the trace goes out in idle time
 uint64_t boot_cr4 = 0;  // what the APs copy
 uint64_t faults = 0;
@@ -334,17 +256,12 @@ Duration sample(const blob::Cost& c, Rng& rng) {
   }
 }
 
+}  // namespace
+
 x86::AddressSpace& space_of(const Fwp* f) { return kfwps[f->slot_index].space; }
 
-class UserAccess {
- public:
-  UserAccess() {
-    if (smap) asm volatile("stac" ::: "memory");
-  }
-  ~UserAccess() {
-    if (smap) asm volatile("clac" ::: "memory");
-  }
-};
+namespace {
+
 
 // Maps the stack slot of thread `thread_index` at call depth `depth` in FWP `f` if it is not yet;
 // returns its top, or 0 without memory.
@@ -381,9 +298,9 @@ x86::UserContext entry_context(uint64_t rip, uint64_t stack_top, uint64_t arg0, 
   return c;
 }
 
-int64_t error_code(Error e) { return -static_cast<int64_t>(e); }
 
-// The FWP's name, "tenant" or "tenant#k".
+}  // namespace
+
 void fwp_name(const Fwp* f, char* buf, size_t cap) {
   const KFwp& k = kfwps[f->slot_index];
   const blob::TenantRec t = scenario.tenant(k.tenant);
@@ -393,6 +310,8 @@ void fwp_name(const Fwp* f, char* buf, size_t cap) {
     ksnprintf(buf, cap, "%s", scenario.string(t.name));
   }
 }
+
+namespace {
 
 // Draws job `job`'s plan for thread `t` (once per job).
 void plan_job(KThread& kt, const Thread& t) {
@@ -749,189 +668,6 @@ int64_t sys_puts(Thread& t, uint64_t ptr, uint64_t len) {
   return 0;
 }
 
-// A datagram crossing between the driver FWP and a tenant's rings: pkt_rx when the driver copies
-// one into the tenant's ring, pkt_tx when it takes the tenant's reply out for the wire, pkt_drop
-// (cause ring_full) when the tenant's ring has no room. The record names the tenant's FWP (so
-// summaries count per tenant); its value is the payload's length, or the drop's cause.
-enum class PacketFate : uint8_t { kIn, kOut, kRingFull };
-
-void trace_packet(const Thread& t, uint64_t slot, PacketFate fate, uint64_t length) {
-  if (kfwps[t.domain->slot_index].net != kNetDriverFwp) return;
-  const bool to_tenant = fate != PacketFate::kOut;
-  for (uint32_t b = 0; b < num_net_bindings; ++b) {
-    const NetBindingK& nb = net_bindings[b];
-    if (nb.driver_fwp != t.domain->slot_index || slot != (to_tenant ? nb.driver_side.to_slot : nb.driver_side.from_slot)) {
-      continue;
-    }
-    TraceRecord m;
-    m.time_ns = platform.now().ns();
-    m.cpu = static_cast<uint16_t>(t.cpu);
-    m.fwp = nb.tenant_fwp;
-    m.thread = t.slot_index;
-    m.job = t.job();
-    if (fate == PacketFate::kRingFull) {
-      m.event = TraceEvent::kPktDrop;
-      m.value = static_cast<int64_t>(net::DropCause::kRingFull);
-    } else {
-      m.event = to_tenant ? TraceEvent::kPktRx : TraceEvent::kPktTx;
-      m.value = static_cast<int64_t>(length >= sizeof(abi::NetHeader) ? length - sizeof(abi::NetHeader) : 0);
-    }
-    platform.trace(m);
-    return;
-  }
-}
-
-// kSysNetDrop: the driver FWP's stack dropped a frame before any tenant was known (a bad checksum,
-// a port nobody is bound to, ...). The pkt_drop record names the driver's FWP.
-int64_t sys_net_drop(const Thread& t, uint64_t cause) {
-  if (kfwps[t.domain->slot_index].net != kNetDriverFwp || cause == 0 || cause >= net::kDropCauseCount) {
-    return error_code(Error::kInvalidArgument);
-  }
-  TraceRecord m;
-  m.time_ns = platform.now().ns();
-  m.cpu = static_cast<uint16_t>(t.cpu);
-  m.event = TraceEvent::kPktDrop;
-  m.fwp = t.domain->slot_index;
-  m.thread = t.slot_index;
-  m.job = t.job();
-  m.value = static_cast<int64_t>(cause);
-  platform.trace(m);
-  return 0;
-}
-
-// Copies template `tmpl`'s checkpoint into FWP `k` (its image already mapped): the data pages over
-// the image's, and the heap as fresh pages. Nothing to do without a checkpoint.
-Status apply_checkpoint(uint32_t tmpl, KFwp& k) {
-  const Checkpoint& cp = checkpoints[tmpl];
-  if (!cp.taken) return Status::ok();
-  uint32_t n = 0;
-  for (int i = 0; i < image.num_segments; ++i) {
-    const Segment& seg = image.segments[i];
-    if (!seg.writable) continue;
-    for (uint64_t p = 0; p < seg.pages && n < cp.data_pages; ++p, ++n) {
-      const uint64_t e = x86::lookup(k.space, seg.va + p * x86::kPageSize);
-      if (e == 0) return Error::kBadState;
-      memcpy(reinterpret_cast<void*>(e & x86::kPteAddress), reinterpret_cast<const void*>(cp.data[n]), x86::kPageSize);
-    }
-  }
-  for (uint64_t p = 0; p < cp.heap_pages; ++p) {
-    const uint64_t pa = x86::frames().alloc_unzeroed();
-    if (pa == 0) return Error::kOutOfCapacity;
-    memcpy(reinterpret_cast<void*>(pa), reinterpret_cast<const void*>(cp.heap[p]), x86::kPageSize);
-    if (Status st = x86::map_page(k.space, abi::kHeapWindow + p * x86::kPageSize, pa,
-                                  x86::kPteWrite | x86::kPteNoExecute | x86::kPteOwned);
-        !st) {
-      x86::frames().free(pa);
-      return st;
-    }
-  }
-  k.heap_pages = cp.heap_pages;
-  ++checkpoint_copies;
-  return Status::ok();
-}
-
-// kSysReady: the calling FWP's writable pages become its template's checkpoint (once per template);
-// the FWPs waiting in the template's pool are brought to it at once.
-int64_t sys_ready(const Thread& t) {
-  Fwp& f = *t.domain;
-  const uint32_t tmpl = f.tmpl->slot_index;
-  Checkpoint& cp = checkpoints[tmpl];
-  if (cp.taken) return 1;
-  KFwp& k = kfwps[f.slot_index];
-  if (k.heap_pages > abi::kCheckpointHeapPages) return error_code(Error::kOutOfCapacity);
-  Checkpoint fresh;
-  auto keep = [](uint64_t from) -> uint64_t {
-    const uint64_t pa = x86::frames().alloc_unzeroed();
-    if (pa != 0) memcpy(reinterpret_cast<void*>(pa), reinterpret_cast<const void*>(from), x86::kPageSize);
-    return pa;
-  };
-  bool ok = true;
-  for (int i = 0; i < image.num_segments && ok; ++i) {
-    const Segment& seg = image.segments[i];
-    if (!seg.writable) continue;
-    for (uint64_t p = 0; p < seg.pages && ok; ++p) {
-      const uint64_t e = x86::lookup(k.space, seg.va + p * x86::kPageSize);
-      ok = e != 0 && fresh.data_pages < kMaxDataPages && (fresh.data[fresh.data_pages++] = keep(e & x86::kPteAddress)) != 0;
-    }
-  }
-  for (uint64_t p = 0; p < k.heap_pages && ok; ++p) {
-    const uint64_t e = x86::lookup(k.space, abi::kHeapWindow + p * x86::kPageSize);
-    ok = e != 0 && (fresh.heap[fresh.heap_pages++] = keep(e & x86::kPteAddress)) != 0;
-  }
-  if (!ok) {
-    for (uint32_t i = 0; i < fresh.data_pages; ++i) {
-      if (fresh.data[i] != 0) x86::frames().free(fresh.data[i]);
-    }
-    for (uint64_t i = 0; i < fresh.heap_pages; ++i) {
-      if (fresh.heap[i] != 0) x86::frames().free(fresh.heap[i]);
-    }
-    return error_code(Error::kOutOfCapacity);
-  }
-  fresh.taken = true;
-  cp = fresh;
-  ++checkpoints_taken;
-  char name[64];
-  fwp_name(&f, name, sizeof name);
-  kprintf("[%s] checkpoint of template %u: %u data and %lu heap pages\n", name, tmpl, cp.data_pages, cp.heap_pages);
-  // The pool's FWPs were made before there was a checkpoint.
-  f.tmpl->pool.for_each([&](Fwp& idle) {
-    KFwp& ik = kfwps[idle.slot_index];
-    x86::unmap_range(ik.space, abi::kHeapWindow, ik.heap_pages * x86::kPageSize);
-    ik.heap_pages = 0;
-    (void)apply_checkpoint(tmpl, ik);
-  });
-  return 0;
-}
-
-// kSysMemMap: `pages` more zeroed pages at the end of the calling FWP's heap; their address.
-int64_t sys_mem_map(const Thread& t, uint64_t pages) {
-  KFwp& k = kfwps[t.domain->slot_index];
-  // At most kMemMapMaxPages a call, so that one call's work is bounded (syscall fuzzer finding: 4,096
-  // pages in one non-preemptible call held a higher-priority release back by 240 us).
-  if (pages == 0 || pages > abi::kMemMapMaxPages || pages > abi::kHeapMaxPages - k.heap_pages) {
-    return error_code(Error::kInvalidArgument);
-  }
-  const uint64_t va = abi::kHeapWindow + k.heap_pages * x86::kPageSize;
-  for (uint64_t i = 0; i < pages; ++i) {
-    const uint64_t pa = x86::frames().alloc();
-    Status st = pa != 0 ? x86::map_page(k.space, va + i * x86::kPageSize, pa, x86::kPteWrite | x86::kPteNoExecute | x86::kPteOwned)
-                        : Status(Error::kOutOfCapacity);
-    if (!st) {
-      if (pa != 0) x86::frames().free(pa);
-      x86::unmap_range(k.space, va, i * x86::kPageSize);  // frees the frames mapped so far
-      return error_code(Error::kOutOfCapacity);
-    }
-  }
-  k.heap_pages += pages;
-  return static_cast<int64_t>(va);
-}
-
-// kSysNetInfo: the calling FWP's part in the network path.
-int64_t sys_net_info(const Thread& t, uint64_t ptr) {
-  if (!x86::user_range_ok(space_of(t.domain), ptr, sizeof(abi::NetInfo), true)) return error_code(Error::kInvalidArgument);
-  const uint32_t f = t.domain->slot_index;
-  abi::NetInfo info{};
-  const uint32_t server = scenario.tenant(kfwps[f].tenant).server;
-  if (const uint32_t n = scenario.nic_of(server); n < scenario.count(blob::kNics)) {
-    const blob::NicRec nic = scenario.nic(n);
-    info.ipv4 = nic.ipv4;
-    for (int i = 0; i < 6; ++i) info.mac[i] = nic.mac[i];
-  }
-  for (uint32_t b = 0; b < num_net_bindings; ++b) {
-    const NetBindingK& nb = net_bindings[b];
-    if (nb.driver_fwp == f && kfwps[f].net == kNetDriverFwp) {
-      info.role = abi::kNetDriver;
-      info.bindings[info.num_bindings++] = nb.driver_side;
-    } else if (nb.tenant_fwp == f && kfwps[f].net == static_cast<int32_t>(b)) {
-      info.role = abi::kNetTenant;
-      info.bindings[info.num_bindings++] = nb.tenant_side;
-    }
-  }
-  UserAccess access;
-  memcpy(reinterpret_cast<void*>(ptr), &info, sizeof info);
-  return 0;
-}
-
 // Whether the boot command line has `word` as one of its space-separated words.
 bool cmdline_has_word(const char* cmdline, const char* word) {
   for (const char* p = cmdline; p != nullptr && *p != '\0';) {
@@ -943,72 +679,6 @@ bool cmdline_has_word(const char* cmdline, const char* word) {
     while (*p != '\0' && *p != ' ') ++p;
   }
   return false;
-}
-
-// Wires the network path the compiled scenario's ports ask for (fwp/abi.hpp, NetInfo). The blob
-// reader has checked the ports; what can still fail is capacity (capabilities, notifications).
-bool bind_ports() {
-  const uint32_t ports = scenario.count(blob::kPorts);
-  auto fail = [](const char* why, uint32_t tenant) {
-    kprintf("edgeos: network binding of tenant %u failed: %s\n", tenant, why);
-    return false;
-  };
-  size_t storage_used = 0;
-  for (uint32_t p = 0; p < ports; ++p) {
-    const uint32_t tenant = scenario.port(p).tenant;
-    bool seen = false;  // one binding per tenant, for all its ports
-    for (uint32_t q = 0; q < p; ++q) seen = seen || scenario.port(q).tenant == tenant;
-    if (seen) continue;
-    if (num_net_bindings == kMaxNetBindings) return fail("more bound tenants than the kernel wires (5)", tenant);
-    const uint32_t server = scenario.tenant(tenant).server;
-    // The tenant's FWP (its only instance) and its first sporadic thread; the server's driver FWP.
-    uint32_t fwp_index = 0;
-    for (uint32_t t = 0; t < tenant; ++t) fwp_index += scenario.tenant(t).instances;
-    const FwpId tenant_fwp = fwp_ids[fwp_index];
-    ThreadId handler{kNoIndex, 0};
-    FwpId driver{kNoIndex, 0};
-    for (uint32_t k = 0; k < scenario.total_threads(); ++k) {
-      const Thread* th = *kernel->thread(thread_ids[k]);
-      const uint32_t th_tenant = kfwps[th->fwp->slot_index].tenant;
-      if (kthreads[thread_ids[k].index].program == abi::kProgramNicDriver && scenario.tenant(th_tenant).server == server) {
-        driver = kernel->fwp_id(*th->fwp);
-      }
-      if (th_tenant == tenant && th->release_kind == ReleaseKind::kSporadic && handler.index == kNoIndex) handler = thread_ids[k];
-    }
-    if (driver.index == kNoIndex || handler.index == kNoIndex) return fail("no driver FWP or no sporadic thread", tenant);
-    const size_t to_bytes = size_t{abi::kNetRxSlots} * (4 + abi::kNetSlotSize);
-    const size_t from_bytes = size_t{abi::kNetTxSlots} * (4 + abi::kNetSlotSize);
-    const Result<RingId> to = kernel->ring_create(Span<uint8_t>(net_ring_storage + storage_used, to_bytes), abi::kNetSlotSize,
-                                                  abi::kNetRxSlots);
-    const Result<RingId> from = kernel->ring_create(Span<uint8_t>(net_ring_storage + storage_used + to_bytes, from_bytes),
-                                                    abi::kNetSlotSize, abi::kNetTxSlots);
-    storage_used += to_bytes + from_bytes;
-    const Result<NotificationId> n = kernel->notification_create();
-    if (!to || !from || !n || !kernel->notification_bind(*n, handler)) return fail("out of rings or notifications", tenant);
-    const Result<CapSlot> d_to = kernel->grant_ring(driver, *to, CapKind::kRingSend);
-    const Result<CapSlot> d_from = kernel->grant_ring(driver, *from, CapKind::kRingReceive);
-    const Result<CapSlot> d_notify = kernel->grant_notification(driver, *n, CapKind::kNotifySend);
-    const Result<CapSlot> t_from = kernel->grant_ring(tenant_fwp, *to, CapKind::kRingReceive);
-    const Result<CapSlot> t_to = kernel->grant_ring(tenant_fwp, *from, CapKind::kRingSend);
-    if (!d_to || !d_from || !d_notify || !t_from || !t_to) return fail("out of capability slots", tenant);
-    NetBindingK& b = net_bindings[num_net_bindings];
-    b.tenant_fwp = tenant_fwp.index;
-    b.driver_fwp = driver.index;
-    b.driver_side = abi::NetBinding{{}, 0, *d_to, *d_from, *d_notify};
-    b.tenant_side = abi::NetBinding{{}, 0, *t_to, *t_from, 0};
-    for (uint32_t q = p; q < ports; ++q) {
-      if (scenario.port(q).tenant != tenant || b.driver_side.num_ports == 8) continue;
-      b.driver_side.ports[b.driver_side.num_ports++] = scenario.port(q).port;
-    }
-    for (uint32_t i = 0; i < b.driver_side.num_ports; ++i) b.tenant_side.ports[i] = b.driver_side.ports[i];
-    b.tenant_side.num_ports = b.driver_side.num_ports;
-    kfwps[tenant_fwp.index].net = static_cast<int32_t>(num_net_bindings);
-    kfwps[driver.index].net = kNetDriverFwp;
-    ++num_net_bindings;
-    kprintf("net: tenant %u bound to UDP port %u%s (driver FWP %u)\n", tenant, b.driver_side.ports[0],
-            b.driver_side.num_ports > 1 ? " and more" : "", driver.index);
-  }
-  return true;
 }
 
 // The slot size of the ring behind capability `slot` of the thread's domain; 0 if no ring is there.

@@ -1,0 +1,121 @@
+// FWP templates' checkpoints (EdgeOS's Featherweight Processes; fwp/abi.hpp, kSysReady): the
+// writable pages of a template's first FWP copied when it says it is ready, and copied into every
+// FWP made from the template after; and the FWP heap those checkpoints carry (kSysMemMap).
+#include "console.hpp"
+#include "kstate.hpp"
+
+extern "C" void* memcpy(void*, const void*, edgeos::size_t);
+
+namespace edgeos::kernel {
+
+Checkpoint checkpoints[kMaxTemplates];
+uint64_t checkpoints_taken = 0, checkpoint_copies = 0;
+
+// Copies template `tmpl`'s checkpoint into FWP `k` (its image already mapped): the data pages over
+// the image's, and the heap as fresh pages. Nothing to do without a checkpoint.
+Status apply_checkpoint(uint32_t tmpl, KFwp& k) {
+  const Checkpoint& cp = checkpoints[tmpl];
+  if (!cp.taken) return Status::ok();
+  uint32_t n = 0;
+  for (int i = 0; i < image.num_segments; ++i) {
+    const Segment& seg = image.segments[i];
+    if (!seg.writable) continue;
+    for (uint64_t p = 0; p < seg.pages && n < cp.data_pages; ++p, ++n) {
+      const uint64_t e = x86::lookup(k.space, seg.va + p * x86::kPageSize);
+      if (e == 0) return Error::kBadState;
+      memcpy(reinterpret_cast<void*>(e & x86::kPteAddress), reinterpret_cast<const void*>(cp.data[n]), x86::kPageSize);
+    }
+  }
+  for (uint64_t p = 0; p < cp.heap_pages; ++p) {
+    const uint64_t pa = x86::frames().alloc_unzeroed();
+    if (pa == 0) return Error::kOutOfCapacity;
+    memcpy(reinterpret_cast<void*>(pa), reinterpret_cast<const void*>(cp.heap[p]), x86::kPageSize);
+    if (Status st = x86::map_page(k.space, abi::kHeapWindow + p * x86::kPageSize, pa,
+                                  x86::kPteWrite | x86::kPteNoExecute | x86::kPteOwned);
+        !st) {
+      x86::frames().free(pa);
+      return st;
+    }
+  }
+  k.heap_pages = cp.heap_pages;
+  ++checkpoint_copies;
+  return Status::ok();
+}
+
+// kSysReady: the calling FWP's writable pages become its template's checkpoint (once per template);
+// the FWPs waiting in the template's pool are brought to it at once.
+int64_t sys_ready(const Thread& t) {
+  Fwp& f = *t.domain;
+  const uint32_t tmpl = f.tmpl->slot_index;
+  Checkpoint& cp = checkpoints[tmpl];
+  if (cp.taken) return 1;
+  KFwp& k = kfwps[f.slot_index];
+  if (k.heap_pages > abi::kCheckpointHeapPages) return error_code(Error::kOutOfCapacity);
+  Checkpoint fresh;
+  auto keep = [](uint64_t from) -> uint64_t {
+    const uint64_t pa = x86::frames().alloc_unzeroed();
+    if (pa != 0) memcpy(reinterpret_cast<void*>(pa), reinterpret_cast<const void*>(from), x86::kPageSize);
+    return pa;
+  };
+  bool ok = true;
+  for (int i = 0; i < image.num_segments && ok; ++i) {
+    const Segment& seg = image.segments[i];
+    if (!seg.writable) continue;
+    for (uint64_t p = 0; p < seg.pages && ok; ++p) {
+      const uint64_t e = x86::lookup(k.space, seg.va + p * x86::kPageSize);
+      ok = e != 0 && fresh.data_pages < kMaxDataPages && (fresh.data[fresh.data_pages++] = keep(e & x86::kPteAddress)) != 0;
+    }
+  }
+  for (uint64_t p = 0; p < k.heap_pages && ok; ++p) {
+    const uint64_t e = x86::lookup(k.space, abi::kHeapWindow + p * x86::kPageSize);
+    ok = e != 0 && (fresh.heap[fresh.heap_pages++] = keep(e & x86::kPteAddress)) != 0;
+  }
+  if (!ok) {
+    for (uint32_t i = 0; i < fresh.data_pages; ++i) {
+      if (fresh.data[i] != 0) x86::frames().free(fresh.data[i]);
+    }
+    for (uint64_t i = 0; i < fresh.heap_pages; ++i) {
+      if (fresh.heap[i] != 0) x86::frames().free(fresh.heap[i]);
+    }
+    return error_code(Error::kOutOfCapacity);
+  }
+  fresh.taken = true;
+  cp = fresh;
+  ++checkpoints_taken;
+  char name[64];
+  fwp_name(&f, name, sizeof name);
+  kprintf("[%s] checkpoint of template %u: %u data and %lu heap pages\n", name, tmpl, cp.data_pages, cp.heap_pages);
+  // The pool's FWPs were made before there was a checkpoint.
+  f.tmpl->pool.for_each([&](Fwp& idle) {
+    KFwp& ik = kfwps[idle.slot_index];
+    x86::unmap_range(ik.space, abi::kHeapWindow, ik.heap_pages * x86::kPageSize);
+    ik.heap_pages = 0;
+    (void)apply_checkpoint(tmpl, ik);
+  });
+  return 0;
+}
+
+// kSysMemMap: `pages` more zeroed pages at the end of the calling FWP's heap; their address.
+int64_t sys_mem_map(const Thread& t, uint64_t pages) {
+  KFwp& k = kfwps[t.domain->slot_index];
+  // At most kMemMapMaxPages a call, so that one call's work is bounded (syscall fuzzer finding: 4,096
+  // pages in one non-preemptible call held a higher-priority release back by 240 us).
+  if (pages == 0 || pages > abi::kMemMapMaxPages || pages > abi::kHeapMaxPages - k.heap_pages) {
+    return error_code(Error::kInvalidArgument);
+  }
+  const uint64_t va = abi::kHeapWindow + k.heap_pages * x86::kPageSize;
+  for (uint64_t i = 0; i < pages; ++i) {
+    const uint64_t pa = x86::frames().alloc();
+    Status st = pa != 0 ? x86::map_page(k.space, va + i * x86::kPageSize, pa, x86::kPteWrite | x86::kPteNoExecute | x86::kPteOwned)
+                        : Status(Error::kOutOfCapacity);
+    if (!st) {
+      if (pa != 0) x86::frames().free(pa);
+      x86::unmap_range(k.space, va, i * x86::kPageSize);  // frees the frames mapped so far
+      return error_code(Error::kOutOfCapacity);
+    }
+  }
+  k.heap_pages += pages;
+  return static_cast<int64_t>(va);
+}
+
+}  // namespace edgeos::kernel
