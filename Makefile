@@ -66,7 +66,7 @@ debug: deps
 # replays the committed inputs): FUZZ_SECONDS per target (120), or FUZZ_RUNS executions;
 # FUZZ_TARGETS, FUZZ_JOBS (2), FUZZ_MERGE=1. Then the system-call fuzzer against the booted kernel
 # (fuzz-syscalls): SYSCALL_FUZZ_SEEDS (1-10) boots of SYSCALL_FUZZ_CALLS (100000) calls each, under
-# --check-invariants (about 4 minutes on 2 cores). See tests/fuzz/README.md.
+# --check-invariants (about 7 minutes on 2 cores). See tests/fuzz/README.md.
 SYSCALL_FUZZ_SEEDS ?= 1-10
 SYSCALL_FUZZ_CALLS ?= 100000
 fuzz: deps

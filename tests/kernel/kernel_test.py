@@ -21,6 +21,9 @@ What is checked, and against what:
     task. The compiled scenario carries the arrivals; the kernel must release exactly the jobs
     `edgeos sim` releases for the same file (same absolute deadlines, which arrivals fix exactly)
     and complete each within the overhead allowance of the simulator's completion.
+  * System calls (class SyscallFuzz): a fuzzer FWP issues 10,000 seeded random system calls at the
+    lowest priority; the kernel survives with its invariants, and the other tenants' releases,
+    completions and misses are those of the same boot without it (and edgeos sim's order).
   * Determinism: two --icount boots give byte-identical traces.
   * Loaders: the same scenario through GRUB (ISO) under SeaBIOS and under UEFI (OVMF).
   * In-kernel unit tests (kernel_backend/ktest): the test image KTEST_ELF boots, runs them all and
