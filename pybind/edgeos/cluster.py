@@ -76,6 +76,9 @@ def _describe(exc: BaseException) -> str:
         return (f"the task's worker died {1 + int(_allowed_failures())} times while running it (Dask KilledWorker: "
                 f"{exc}); a task that kills its worker, or too few healthy workers")
     text = str(exc)
+    if isinstance(exc, ModuleNotFoundError) and getattr(exc, "name", "") in ("edgeos", "edgeos._edgeos"):
+        text += (" (on a worker: start dask-worker with PYTHONPATH set to an absolute path of the build's pybind "
+                 "folder, built for the same Python version, or in the project's .venv)")
     return f"{name}: {text}" if text else name
 
 
