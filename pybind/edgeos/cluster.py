@@ -130,8 +130,12 @@ def connect(spec: Any, *, timeout: float = 30.0) -> Iterator[Any]:
     except ImportError as e:
         raise RuntimeError(f"--dask needs dask.distributed ({e}); on Debian: apt-get install python3-distributed") from None
     if kind == "local":
-        cluster = LocalCluster(n_workers=n or (os.cpu_count() or 1), threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+        import warnings
+        with warnings.catch_warnings():
+            # Its scheduler's HTTP server moves off port 8787 when another cluster holds it: nothing to report.
+            warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
+            cluster = LocalCluster(n_workers=n or (os.cpu_count() or 1), threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=logging.ERROR)
         try:
             with Client(cluster, timeout=timeout) as client:
                 yield client

@@ -91,12 +91,12 @@ def tcp_cluster():
         address = f"tcp://127.0.0.1:{port}"
         log = open(os.path.join(folder, "scheduler.log"), "w")
         procs.append(subprocess.Popen([*dask_command("dask-scheduler"), "--host", "127.0.0.1", "--port", str(port),
-                                       "--no-dashboard", "--no-show"], cwd=folder, stdout=log, stderr=log, env=env))
+                                       "--no-dashboard", "--dashboard-address", "127.0.0.1:0", "--no-show"], cwd=folder, stdout=log, stderr=log, env=env))
         workers = {}
         for name in ("w0", "w1"):
             wlog = open(os.path.join(folder, f"{name}.log"), "w")
             p = subprocess.Popen([*dask_command("dask-worker"), address, "--name", name, "--nthreads", "1", "--no-nanny",
-                                  "--no-dashboard", "--local-directory", os.path.join(folder, name),
+                                  "--no-dashboard", "--dashboard-address", "127.0.0.1:0", "--local-directory", os.path.join(folder, name),
                                   "--host", "127.0.0.1", "--death-timeout", "60"], cwd=folder, stdout=wlog, stderr=wlog, env=env)
             procs.append(p)
             workers[name] = p
