@@ -82,7 +82,7 @@ def stop(procs):
 def tcp_cluster():
     """A dask-scheduler and two dask-worker processes (no nanny: killing one kills the worker) on
     127.0.0.1; yields (address, {worker name: process}, folder)."""
-    procs = []
+    procs, logs = [], []
     folder = tempfile.mkdtemp(prefix="edgeos-dask-test-")
     # The workers import edgeos from where this process does (an absolute path: they run elsewhere).
     env = dict(os.environ, PYTHONPATH=str(pathlib.Path(edgeos.__file__).resolve().parents[1]))
@@ -90,21 +90,32 @@ def tcp_cluster():
         port = free_port()
         address = f"tcp://127.0.0.1:{port}"
         log = open(os.path.join(folder, "scheduler.log"), "w")
-        procs.append(subprocess.Popen([*dask_command("dask-scheduler"), "--host", "127.0.0.1", "--port", str(port),
-                                       "--no-dashboard", "--dashboard-address", "127.0.0.1:0", "--no-show"], cwd=folder, stdout=log, stderr=log, env=env))
+        logs.append(log)
+        # Its HTTP server (there even with --no-dashboard) on a free port too.
+        scheduler = [*dask_command("dask-scheduler"), "--host", "127.0.0.1", "--port", str(port), "--no-dashboard",
+                     "--dashboard-address", "127.0.0.1:0", "--no-show"]
+        procs.append(subprocess.Popen(scheduler, cwd=folder, stdout=log, stderr=log, env=env))
         workers = {}
         for name in ("w0", "w1"):
             wlog = open(os.path.join(folder, f"{name}.log"), "w")
-            p = subprocess.Popen([*dask_command("dask-worker"), address, "--name", name, "--nthreads", "1", "--no-nanny",
-                                  "--no-dashboard", "--dashboard-address", "127.0.0.1:0", "--local-directory", os.path.join(folder, name),
-                                  "--host", "127.0.0.1", "--death-timeout", "60"], cwd=folder, stdout=wlog, stderr=wlog, env=env)
+            logs.append(wlog)
+            worker = [*dask_command("dask-worker"), address, "--name", name, "--nthreads", "1", "--no-nanny",
+                      "--no-dashboard", "--dashboard-address", "127.0.0.1:0", "--host", "127.0.0.1",
+                      "--local-directory", os.path.join(folder, name), "--death-timeout", "60"]
+            p = subprocess.Popen(worker, cwd=folder, stdout=wlog, stderr=wlog, env=env)
             procs.append(p)
             workers[name] = p
-        with distributed.Client(address, timeout=30) as client:
-            client.wait_for_workers(2, timeout=45)
+        try:
+            with distributed.Client(address, timeout=30) as client:
+                client.wait_for_workers(2, timeout=45)
+        except Exception as e:  # say why, from the processes' own logs
+            tails = {f: pathlib.Path(folder, f).read_text()[-1500:] for f in ("scheduler.log", "w0.log", "w1.log")}
+            raise RuntimeError(f"the test cluster did not start: {e}\n{tails}") from e
         yield address, workers, folder
     finally:
         stop(procs)
+        for f in logs:
+            f.close()
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -255,3 +266,36 @@ def test_worker_killed_mid_sweep(tcp_cluster):
     assert workers[killed["name"]].returncode == -signal.SIGKILL
     assert left == {"w0", "w1"} - {killed["name"]}
     assert sweeps.sweep_csv(df) == reference, f"after the kill ({elapsed:.1f} s)"
+
+
+# --- retries and progress (in this process: the same code decides for a cluster) ------------------
+
+def test_retries_bad_input_and_progress_without_tqdm(tmp_path, monkeypatch, capsys):
+    from edgeos import cluster
+    calls = {"flaky": 0}
+
+    def task(kind):
+        if kind == "flaky":  # fails once, then works: a retry makes it
+            calls["flaky"] += 1
+            if calls["flaky"] == 1:
+                raise RuntimeError("transient")
+            return "ok after a retry"
+        if kind == "bad":  # bad input: reported, never retried
+            calls["bad"] = calls.get("bad", 0) + 1
+            raise edgeos.InputError("bad.toml:1:1: broken")
+        if kind == "crash":
+            raise KeyError("always")
+        return kind
+
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # the plain stderr line
+    seen = []
+    tasks = [(k, (k,)) for k in ("a", "flaky", "bad", "crash", "b")]
+    results, failures = cluster.run_tasks(task, tasks, retries=1, desc="t", on_progress=lambda *x: seen.append(x))
+    assert results == {"a": "a", "flaky": "ok after a retry", "b": "b"}
+    assert [(f.key, f.message) for f in failures] == [("bad", "bad.toml:1:1: broken"), ("crash", "KeyError: 'always'")]
+    assert calls == {"flaky": 2, "bad": 1}
+    assert seen == [(1, 0, 4), (2, 0, 3), (2, 1, 2), (2, 2, 1), (3, 2, 0)]
+    assert "t: 3 done, 2 failed, 0 remaining of 5" in capsys.readouterr().err
+    calls["flaky"] = 0
+    _, failures = cluster.run_tasks(task, [("flaky", ("flaky",))], retries=0, progress=False)
+    assert [(f.key, f.message) for f in failures] == [("flaky", "RuntimeError: transient")]

@@ -37,11 +37,21 @@ struct SweepOptions {
   if (!o.overheads.empty()) {
     throw InputError("--overheads: the overhead-aware tests do not run with --dask yet; run the sweep without --dask");
   }
-  std::vector<std::string> args = {"sweep", "--tasks", std::to_string(o.gen.tasks), "--cpus", std::to_string(o.cpus), "--sets",
-                      std::to_string(o.sets), "--util", o.util, "--tests", o.tests, "--generator", o.gen.generator,
-                      "--periods", o.gen.periods, "--granularity", o.gen.granularity, "--deadlines", o.gen.deadlines,
-                      "--fit", o.fit, "--horizon", o.horizon, "--seed", std::to_string(seed), "--out", o.out, "--dask", o.dask,
-                      "--retries", std::to_string(o.retries)};
+  std::vector<std::string> args = {"sweep",         "--tasks",       std::to_string(o.gen.tasks),
+                                   "--cpus",        std::to_string(o.cpus),
+                                   "--sets",        std::to_string(o.sets),
+                                   "--util",        o.util,
+                                   "--tests",       o.tests,
+                                   "--generator",   o.gen.generator,
+                                   "--periods",     o.gen.periods,
+                                   "--granularity", o.gen.granularity,
+                                   "--deadlines",   o.gen.deadlines,
+                                   "--fit",         o.fit,
+                                   "--horizon",     o.horizon,
+                                   "--seed",        std::to_string(seed),
+                                   "--out",         o.out,
+                                   "--dask",        o.dask,
+                                   "--retries",     std::to_string(o.retries)};
   if (o.quiet) args.emplace_back("--quiet");
   exec_python_module(args);
 }
