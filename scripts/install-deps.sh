@@ -49,12 +49,12 @@ python3-pytest       # Python tests
 python3-nbclient     # runs the notebooks headless in make test
 python3-nbformat     # reads the notebooks
 python3-ipykernel    # the kernel nbclient runs them in
-memcached            # tests: the booted memcached tenant compared byte for byte with the real server
+memcached            # tests: the booted memcached tenant compared byte for byte with the real server; edgeos replay --target linux
 libcoap3-bin         # tests: coap-client, a real CoAP client for the booted CoAP tenant; coap-server to compare with
 python3-scapy        # tests: Ethernet frames built and checked independently of the packet stack
-iproute2             # tests: network namespaces and tap devices the tests make and remove (ip netns, ip tuntap)
+iproute2             # network namespaces, veths, bridges and taps that tests and edgeos replay --target linux/kernel make and remove
 iputils-ping         # tests: ping through a tap device into the booted kernel
-libdpdk-dev          # edgeos replay: DPDK 22.11 sends request packets (net_pcap, net_null; --no-huge --no-pci)
+libdpdk-dev          # edgeos replay: DPDK 22.11 sends request packets and takes replies (net_pcap, net_null, net_af_packet; --no-huge --no-pci)
 clang-14             # make fuzz: the libFuzzer harnesses are built with clang
 libclang-rt-14-dev   # make fuzz: libFuzzer and the sanitizer runtimes for clang 14
 "

@@ -58,7 +58,9 @@ enum Syscall : uint64_t {
   kSysMemMap = 14,       // (pages): that many zeroed pages more at the end of the FWP's heap -> their address
   kSysNetInfo = 15,      // (NetInfo*): the FWP's part in the network path (driver, bound tenant, or none)
   kSysReady = 16,        // the FWP's initialisation is done: its template's checkpoint -> 0, or 1 if one was taken already
-  kSysCount = 17,
+  kSysNetDrop = 17,      // (cause): the driver FWP dropped a frame (a net::DropCause) -> a pkt_drop trace record;
+                         //   refused in every FWP but a driver's, and for a cause out of range
+  kSysCount = 18,
 };
 
 // Checkpoints (EdgeOS's FWP templates): when an FWP calls kSysReady, the kernel copies its writable

@@ -24,6 +24,7 @@
 #include "platform.hpp"
 #include "trace_out.hpp"
 #include "edgeos/core/rng.hpp"
+#include "edgeos/net/packet.hpp"
 #include "edgeos/schedulers/edf.hpp"
 #include "edgeos/schedulers/fixed_priority.hpp"
 #include "edgeos/workloads/scenario_blob.hpp"
@@ -743,10 +744,14 @@ int64_t sys_puts(Thread& t, uint64_t ptr, uint64_t len) {
 }
 
 // A datagram crossing between the driver FWP and a tenant's rings: pkt_rx when the driver copies
-// one into the tenant's ring, pkt_tx when it takes the tenant's reply out for the wire. The record
-// names the tenant's FWP (so summaries count per tenant) and the payload's length.
-void trace_packet(const Thread& t, uint64_t slot, bool to_tenant, uint64_t length) {
+// one into the tenant's ring, pkt_tx when it takes the tenant's reply out for the wire, pkt_drop
+// (cause ring_full) when the tenant's ring has no room. The record names the tenant's FWP (so
+// summaries count per tenant); its value is the payload's length, or the drop's cause.
+enum class PacketFate : uint8_t { kIn, kOut, kRingFull };
+
+void trace_packet(const Thread& t, uint64_t slot, PacketFate fate, uint64_t length) {
   if (kfwps[t.domain->slot_index].net != kNetDriverFwp) return;
+  const bool to_tenant = fate != PacketFate::kOut;
   for (uint32_t b = 0; b < num_net_bindings; ++b) {
     const NetBindingK& nb = net_bindings[b];
     if (nb.driver_fwp != t.domain->slot_index || slot != (to_tenant ? nb.driver_side.to_slot : nb.driver_side.from_slot)) {
@@ -755,14 +760,37 @@ void trace_packet(const Thread& t, uint64_t slot, bool to_tenant, uint64_t lengt
     TraceRecord m;
     m.time_ns = platform.now().ns();
     m.cpu = static_cast<uint16_t>(t.cpu);
-    m.event = to_tenant ? TraceEvent::kPktRx : TraceEvent::kPktTx;
     m.fwp = nb.tenant_fwp;
     m.thread = t.slot_index;
     m.job = t.job();
-    m.value = static_cast<int64_t>(length >= sizeof(abi::NetHeader) ? length - sizeof(abi::NetHeader) : 0);
+    if (fate == PacketFate::kRingFull) {
+      m.event = TraceEvent::kPktDrop;
+      m.value = static_cast<int64_t>(net::DropCause::kRingFull);
+    } else {
+      m.event = to_tenant ? TraceEvent::kPktRx : TraceEvent::kPktTx;
+      m.value = static_cast<int64_t>(length >= sizeof(abi::NetHeader) ? length - sizeof(abi::NetHeader) : 0);
+    }
     platform.trace(m);
     return;
   }
+}
+
+// kSysNetDrop: the driver FWP's stack dropped a frame before any tenant was known (a bad checksum,
+// a port nobody is bound to, ...). The pkt_drop record names the driver's FWP.
+int64_t sys_net_drop(const Thread& t, uint64_t cause) {
+  if (kfwps[t.domain->slot_index].net != kNetDriverFwp || cause == 0 || cause >= net::kDropCauseCount) {
+    return error_code(Error::kInvalidArgument);
+  }
+  TraceRecord m;
+  m.time_ns = platform.now().ns();
+  m.cpu = static_cast<uint16_t>(t.cpu);
+  m.event = TraceEvent::kPktDrop;
+  m.fwp = t.domain->slot_index;
+  m.thread = t.slot_index;
+  m.job = t.job();
+  m.value = static_cast<int64_t>(cause);
+  platform.trace(m);
+  return 0;
 }
 
 // Copies template `tmpl`'s checkpoint into FWP `k` (its image already mapped): the data pages over
@@ -1049,7 +1077,8 @@ void syscall(Thread& t, KThread& kt) {
       UserAccess access;
       r = status(kernel->ring_send(id, static_cast<CapSlot>(a0 > 0xffff'ffff ? 0xffff'ffff : a0),
                                    reinterpret_cast<const void*>(a1), a2));
-      if (r == 0) trace_packet(t, a0, true, a2);
+      if (r == 0) trace_packet(t, a0, PacketFate::kIn, a2);
+      if (r == error_code(Error::kWouldBlock)) trace_packet(t, a0, PacketFate::kRingFull, a2);
       break;
     }
     case abi::kSysRingReceive: {
@@ -1062,7 +1091,7 @@ void syscall(Thread& t, KThread& kt) {
                                                     reinterpret_cast<void*>(a1), a2);
       r = n ? static_cast<int64_t>(*n) : error_code(n.error());
       if (n) {
-        trace_packet(t, a0, false, *n);
+        trace_packet(t, a0, PacketFate::kOut, *n);
         // rdx: whether more messages wait, so that a reader can stop without a call that fails.
         const Capability& cap = t.domain->caps[a0];  // valid: the receive went through this slot
         const Result<const Ring*> ring = kernel->ring(RingId{cap.index, cap.generation});
@@ -1124,6 +1153,9 @@ void syscall(Thread& t, KThread& kt) {
       break;
     case abi::kSysReady:
       r = sys_ready(t);
+      break;
+    case abi::kSysNetDrop:
+      r = sys_net_drop(t, a0);
       break;
     case abi::kSysNicInfo: {
       // Only the FWP that holds the NIC learns where it is (and it is mapped only there).

@@ -15,6 +15,7 @@
 #include "edgeos/hosted/parse.hpp"
 #include "edgeos/hosted/summary.hpp"
 #include "edgeos/hosted/trace_io.hpp"
+#include "edgeos/net/packet.hpp"
 #include "edgeos/simulator/scenario_run.hpp"
 #include "edgeos/simulator/validate.hpp"
 #include "edgeos/workloads/scenario_compile.hpp"
@@ -159,7 +160,11 @@ int run_boot(BootCmdOptions& o) {
   for (const scenario::Tenant& t : s.tenants) groups.push_back(t.name);
   summary.set_groups(tenant_of_fwp, groups);
   for (const TraceRecord& rec : r.records) summary.write(rec);
-  const Summary sum = summary.finish(names, Instant::epoch(), end);
+  Summary sum = summary.finish(names, Instant::epoch(), end);
+  sum.drop_cause_name = [](int64_t cause) -> const char* {
+    return cause > 0 && cause < static_cast<int64_t>(net::kDropCauseCount) ? net::drop_cause_name(static_cast<net::DropCause>(cause))
+                                                                          : nullptr;
+  };
   if (o.trace == "csv" || o.trace == "both") write_trace_csv(o.out + "/trace.csv", r.records);
   if (o.trace == "perfetto" || o.trace == "both") write_perfetto_json(o.out + "/trace.perfetto.json", r.records, names, end);
   std::string json = summary_json(sum);

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <system_error>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -35,6 +36,9 @@ struct ReplayOptions {
   bool bench = false;
   std::string eal;
   bool verbose = false;
+  std::string reply_timeout = "1s";
+  std::string warmup = "60s";
+  std::string kernel;
 };
 
 std::vector<std::string> split_words(const std::string& text) {
@@ -48,6 +52,8 @@ std::vector<std::string> split_words(const std::string& text) {
   }
   return out;
 }
+
+std::string us_text(uint64_t ns) { return fmt::format("{:.1f}us", static_cast<double>(ns) / 1e3); }
 
 std::string ipv4_text(uint32_t a) { return fmt::format("{}.{}.{}.{}", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff); }
 
@@ -82,9 +88,20 @@ int run_replay(const ReplayOptions& o) {
   } else if (o.target[0] == "null") {
     if (o.target.size() != 1) throw InputError("--target null: takes no file");
     ro.target = replay::Target::kNull;
+  } else if (o.target[0] == "linux" || o.target[0] == "kernel") {
+    if (o.target.size() != 1) throw InputError(fmt::format("--target {}: takes no argument (the scenario says what to serve)", o.target[0]));
+    ro.target = o.target[0] == "linux" ? replay::Target::kLinux : replay::Target::kKernel;
+    if (::geteuid() != 0) {
+      throw InputError(fmt::format("--target {}: needs root (it makes two network namespaces for the run, and removes them)",
+                                   o.target[0]));
+    }
   } else {
-    throw InputError(fmt::format("--target: unknown target '{}'; the targets are: pcap FILE, null", o.target[0]));
+    throw InputError(fmt::format("--target: unknown target '{}'; the targets are: pcap FILE, null, linux, kernel", o.target[0]));
   }
+  ro.reply_timeout = parse_duration(o.reply_timeout, "--reply-timeout");
+  ro.warmup_timeout = parse_duration(o.warmup, "--warmup");
+  if (ro.reply_timeout.ns() <= 0) throw InputError("--reply-timeout: must be > 0");
+  if (ro.warmup_timeout.ns() <= 0) throw InputError("--warmup: must be > 0");
   ro.speed = parse_number(o.speed, "--speed");
   if (!(ro.speed > 0)) throw InputError("--speed: must be > 0");
   if (o.bench && ro.target != replay::Target::kNull) throw InputError("--bench: only with --target null");
@@ -97,35 +114,86 @@ int run_replay(const ReplayOptions& o) {
   }
   const scenario::Scenario s = scenario::load_scenario(o.file);
   const uint64_t seed = o.seed.empty() ? s.seed : parse_uint(o.seed, "--seed");
-  const replay::Plan plan = replay::plan(s, seed);
+  replay::Plan plan = replay::plan(s, seed);
   if (plan.requests.empty()) {
     throw InputError(fmt::format("{}: no workload arrival reaches a thread of a tenant with UDP ports: nothing to send", s.file));
   }
 
   StopOnSignal stop;
   ro.stop = stop.flag();
+  const bool answers = ro.target == replay::Target::kLinux || ro.target == replay::Target::kKernel;
+  std::optional<replay::Testbed> testbed;
+  std::string boot_out;
+  if (answers) {
+    replay::Testbed::Config tc;
+    tc.target = ro.target;
+    tc.verbose = o.verbose;
+    if (ro.target == replay::Target::kKernel) {
+      std::error_code ec;
+      const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+      if (ec) throw std::runtime_error("replay: cannot find this executable (/proc/self/exe): " + ec.message());
+      tc.edgeos = (self.parent_path() / "edgeos").string();
+      tc.scenario_file = std::filesystem::absolute(o.file).string();
+      boot_out = o.out.empty() ? fmt::format("out/replay-kernel-{}", ::getpid()) : o.out + "/kernel";
+      tc.boot_out = std::filesystem::absolute(boot_out).string();
+      // The guest serves through the warm-up, the run at its speed, and the reply timeout, with room.
+      const double run_s = static_cast<double>((plan.requests.back().time - plan.requests.front().time).ns()) / 1e9 / ro.speed;
+      tc.serve = ro.warmup_timeout + ro.reply_timeout + Duration::nanoseconds(static_cast<int64_t>(run_s * 1e9)) + Duration::seconds(30);
+    }
+    testbed.emplace(plan, tc);
+    ro.testbed = &*testbed;
+    fmt::print(stderr, "replay: test bed: {}\n", testbed->describe());
+  }
   const replay::Result r = replay::replay(plan, ro);
+  if (testbed) testbed->stop_servers();
   if (r.stopped) {
     fmt::print(stderr, "edgeos replay: stopped by {} after {} of {} packets; nothing written\n", signal_name(stop.signal()),
                r.sent, plan.requests.size());
     return 128 + (stop.signal() != 0 ? stop.signal() : SIGINT);
   }
 
-  const char* target = ro.target == replay::Target::kPcap ? "pcap" : "null";
+  const char* target = ro.target == replay::Target::kPcap   ? "pcap"
+                       : ro.target == replay::Target::kNull ? "null"
+                       : ro.target == replay::Target::kLinux ? "linux"
+                                                             : "kernel";
   fmt::print("== replay {} | seed {} | {} requests -> {}{} ==\n", s.name, seed, plan.requests.size(), target,
              ro.target == replay::Target::kPcap ? fmt::format(" {} at speed {}x", ro.file, ro.speed) : "");
   nlohmann::json tenants = nlohmann::json::array();
   for (size_t e = 0; e < plan.endpoints.size(); ++e) {
     const replay::Endpoint& ep = plan.endpoints[e];
     fmt::print("  tenant {}: {} packets to {}:{}\n", ep.tenant, r.per_endpoint[e], ipv4_text(ep.ipv4), ep.port);
-    tenants.push_back({{"tenant", ep.tenant}, {"ipv4", ipv4_text(ep.ipv4)}, {"port", ep.port}, {"packets", r.per_endpoint[e]}});
+    nlohmann::json t = {{"tenant", ep.tenant}, {"ipv4", ipv4_text(ep.ipv4)}, {"port", ep.port}, {"packets", r.per_endpoint[e]}};
+    if (answers) {
+      const replay::TenantReplies& tr = r.replies[e];
+      const replay::LatencyHistogram& h = tr.latency;
+      fmt::print("    {} replies ({} malformed), {} lost, {} unmatched; latency p50 {} p99 {} p99.9 {} max {}\n", tr.replies,
+                 tr.invalid, tr.lost, tr.unmatched, us_text(h.quantile(0.5)), us_text(h.quantile(0.99)),
+                 us_text(h.quantile(0.999)), us_text(h.max()));
+      nlohmann::json buckets = nlohmann::json::array();
+      for (const auto& [upper, n] : h.buckets()) buckets.push_back({upper, n});
+      t["replies"] = tr.replies;
+      t["invalid_replies"] = tr.invalid;
+      t["lost"] = tr.lost;
+      t["unmatched"] = tr.unmatched;
+      t["latency_ns"] = {{"count", h.count()}, {"min", h.min()},           {"p50", h.quantile(0.5)}, {"p99", h.quantile(0.99)},
+                         {"p999", h.quantile(0.999)}, {"max", h.max()}, {"mean", h.mean()},        {"histogram", buckets}};
+    }
+    tenants.push_back(t);
   }
   if (plan.unbound != 0) fmt::print("  {} arrivals at threads of tenants without UDP ports: not sent\n", plan.unbound);
   nlohmann::json j = {{"scenario", s.name}, {"seed", seed}, {"target", target}, {"sent", r.sent},
                       {"unbound_arrivals", plan.unbound}, {"tenants", tenants}, {"elapsed_s", r.elapsed_s}, {"pps", r.pps}};
-  if (ro.target == replay::Target::kPcap) {
-    j["file"] = ro.file;
-    j["speed"] = ro.speed;
+  if (ro.target == replay::Target::kPcap) j["file"] = ro.file;
+  if (ro.target != replay::Target::kNull) j["speed"] = ro.speed;
+  if (answers) {
+    j["warmup_s"] = r.warmup_s;
+    j["reply_timeout_s"] = static_cast<double>(ro.reply_timeout.ns()) / 1e9;
+    fmt::print("  every tenant answered a probe after {:.2f} s; replies awaited {} after the last request\n", r.warmup_s,
+               o.reply_timeout);
+  }
+  if (ro.target == replay::Target::kKernel) {
+    j["kernel_out"] = boot_out;
+    fmt::print("  the kernel's trace and summary: {}/\n", boot_out);
   }
   if (r.pacing) {
     fmt::print("  send-time error (host time): p50 {:.1f} us, p99 {:.1f} us, max {:.1f} us\n", r.pacing->p50_us,
@@ -157,7 +225,10 @@ Action add_replay(CLI::App& app) {
       "Send a scenario's workload arrivals as request packets through DPDK (docs/replay.md): one UDP request per\n"
       "arrival at a thread of a tenant with UDP ports, to its first port (kv: memcached get, iot: CoAP GET, else echo).");
   cmd->add_option("scenario", opt->file, "scenario file (TOML)")->required();
-  cmd->add_option("--target", opt->target, "pcap FILE (paced against the arrival times) or null (as fast as possible)")
+  cmd->add_option("--target", opt->target,
+                  "pcap FILE (paced against the arrival times), null (as fast as possible), linux (paced, to real\n"
+                  "memcached -U / coap-server / UDP echo servers in a network namespace, replies matched), or kernel\n"
+                  "(paced, to the booted edgeos kernel serving the scenario on a tap in a namespace)")
       ->expected(1, 2)
       ->required();
   cmd->add_option("--speed", opt->speed, "pcap: compress time by this factor (100: a 1 s scenario in 10 ms)")->capture_default_str();
@@ -165,11 +236,15 @@ Action add_replay(CLI::App& app) {
   cmd->add_option("--out", opt->out, "also write OUT/replay.json (counts per tenant, send-time error)")->check(output_dir());
   cmd->add_flag("--bench", opt->bench, "null: then generate for 2 s, and send pre-built mbufs for 2 s (the baseline)");
   cmd->add_option("--eal", opt->eal, "more DPDK EAL arguments, space separated (e.g. \"-m 128\")");
-  cmd->add_flag("--verbose", opt->verbose, "show DPDK's log (info level; errors only otherwise)");
+  cmd->add_flag("--verbose", opt->verbose, "show DPDK's log (info level; errors only otherwise), and the servers' output");
+  cmd->add_option("--reply-timeout", opt->reply_timeout, "linux, kernel: how long replies are awaited after the last request")
+      ->capture_default_str();
+  cmd->add_option("--warmup", opt->warmup, "linux, kernel: how long the targets get to answer a first probe")->capture_default_str();
   cmd->footer(
       "DPDK runs without hugepages or PCI (--no-huge --no-pci, one lcore): the capture is written by the net_pcap\n"
       "virtual device, to a temporary file renamed into place when the run ends. Exit code 2 for bad input,\n"
-      "a scenario without UDP bindings, or a DPDK that cannot start (the message says why).");
+      "a scenario without UDP bindings, or a DPDK that cannot start (the message says why). linux and kernel\n"
+      "need root: they make two network namespaces (edgeos-rp<pid>-g, -s) joined by a veth pair, and remove them.");
   return [cmd, opt]() { return cmd->parsed() ? run_replay(*opt) : -1; };
 }
 

@@ -1005,6 +1005,7 @@ priority = 5
         _, serial = self.run_nic("virtio", rogue)
         self.assertIn("[rogue] NIC refused", serial)
         self.assertIn("[rogue] rings refused", serial)
+        self.assertIn("[rogue] drop reports refused", serial)
         self.assertRegex(serial, r"\[rogue\] killed: #PF page fault .* address 8050000000,")
         self.assertNotIn("GRANTED TO A TENANT", serial)
         self.assertIn("[net] nic-driver: arp 10.0.2.2 is at 52:55:0a:00:02:02", serial)
@@ -1167,6 +1168,49 @@ class Net(unittest.TestCase):
     def test_e1000(self):
         self.check_model("e1000", memcached=True)
 
+    def test_ctrl_c_writes_what_was_served(self):
+        """A server is stopped by Ctrl-C: `--serve` for two minutes, a few echoes answered, then
+        SIGINT. The command ends promptly with 130 (128 + SIGINT), and what the guest did until then
+        is written, marked incomplete: summary.json ("complete": false) counts at least the
+        datagrams the client saw answered, trace.csv and serial.log are there, and no temporary
+        file is left behind."""
+        import signal
+        import time
+        d = tempfile.mkdtemp(prefix="edgeos-net-stop-")
+        self.addCleanup(shutil.rmtree, d, True)
+        path = os.path.join(d, "serve.toml")
+        with open(path, "w") as f:
+            f.write(SERVE_TOML.format(model="virtio"))
+        offset = random.Random().randrange(20000, 40000, 10)
+        out_dir = os.path.join(d, "out")
+        proc = subprocess.Popen([EDGEOS, "boot", path, "--kernel", KERNEL, "--serve", "120s", "--port-offset", str(offset),
+                                 "--accel", "tcg", "--out", out_dir], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        deadline = time.monotonic() + 40
+        answered = 0
+        for i in range(5):
+            payload = f"before the stop {i}".encode()
+            self.assertEqual(self.echo(9007 + offset, payload, deadline), payload, f"echo {i}")
+            answered += 1
+        time.sleep(1)  # the guest streams its trace while idle: let the last records out
+        stopped_at = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 128 + signal.SIGINT, err)
+        self.assertLess(time.monotonic() - stopped_at, 30, "the stop took too long")
+        self.assertIn("stopped by SIGINT", err)
+        with open(os.path.join(out_dir, "summary.json")) as f:
+            summary = json.load(f)
+        self.assertIs(summary["complete"], False)
+        echo = {t["name"]: t for t in summary["tenant_groups"]}["echo"]
+        self.assertGreaterEqual(echo["packets_in"], answered, echo)
+        self.assertGreaterEqual(echo["packets_out"], answered, echo)
+        with open(os.path.join(out_dir, "trace.csv")) as f:
+            self.assertGreaterEqual(f.read().count(",pkt_tx,"), answered)
+        self.assertIn("[echo] udp-echo: serving UDP port 9007", serial_of(out_dir))
+        self.assertEqual([n for n in os.listdir(out_dir) if ".tmp" in n], [])
+
     def compare_memcached(self, port, deadline):
         """The memcached tenant against Debian's memcached, every reply datagram byte for byte (the
         client, the real server and the cas normalisation are those of the engine's own test,
@@ -1220,9 +1264,10 @@ class NetFrames(unittest.TestCase):
     loopback): ARP and ICMP echo answered with correct fields and checksums (scapy recomputes
     them), UDP to the echo tenant and to the driver's port 7 echoed; then hostile frames (runts,
     oversized, bad checksums and lengths, truncated headers, fragments, source routes, ARP garbage,
-    unknown ethertypes): each dropped with its cause counted on the driver's console, and every
-    tenant still answering; then a flood of one tenant's port at ten times its sporadic server's
-    budget, while another tenant keeps answering."""
+    unknown ethertypes): each dropped with its cause counted on the driver's console and once in
+    summary.json, and every tenant still answering; then a flood of one tenant's port at ten times
+    its sporadic server's budget, while another tenant keeps answering: the overflow is counted as
+    that tenant's ring_full drops, nobody else's."""
 
     GUEST_MAC, GUEST_IP = "52:54:00:12:34:56", "10.0.2.15"
     ME_MAC, ME_IP = "02:00:00:00:00:01", "10.0.2.99"
@@ -1389,6 +1434,21 @@ server_period = "10ms\"""")
         self.assertLessEqual(echo["cpu_time_ns"], 0.02 * 24e9 + 10e6, echo)
         self.assertEqual(groups["sensors"]["deadline_misses"], 0, groups["sensors"])
         self.assertGreaterEqual(groups["sensors"]["packets_in"], 1)
+        # summary.json counts the drops from the trace's pkt_drop records: each hostile frame above
+        # was sent once, so its cause is counted once, on the driver (no tenant was known yet)...
+        net = groups["net"]
+        for cause in ("runt", "too_long", "bad_ethertype", "bad_ip_checksum", "bad_udp_checksum", "ip_fragment",
+                      "ip_source_route"):
+            self.assertEqual(net["drops"].get(cause), 1, (cause, net["drops"]))
+            self.assertGreaterEqual(net["drops"][cause], counted[cause])  # the console's count is older
+        # ... the flood's overflow is counted on the flooded tenant, as ring_full, and on it only:
+        # what it received and what it dropped are at most what was sent to its port.
+        self.assertGreaterEqual(echo["drops"].get("ring_full", 0), 1, echo)
+        self.assertEqual(set(echo["drops"]), {"ring_full"}, echo)
+        self.assertEqual(echo["packets_dropped"], echo["drops"]["ring_full"])
+        self.assertLessEqual(echo["packets_in"] + echo["packets_dropped"], 2000 + 3, echo)
+        self.assertEqual(groups["sensors"]["packets_dropped"], 0, groups["sensors"])
+        self.assertEqual(summary["total"]["packets_dropped"], sum(g["packets_dropped"] for g in groups.values()))
 
 
 class NetTap(unittest.TestCase):

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""edgeos replay end to end: a scenario's arrivals as request packets in a pcap, read back with scapy.
+"""edgeos replay end to end: a scenario's arrivals as request packets in a pcap, read back with scapy;
+against real Linux servers and the booted kernel in network namespaces the command makes (as root).
 
 Run by ctest as `replay_test.py PATH_TO_EDGEOS`. Needs Debian's python3-scapy. Exit code 77 (skipped)
 when edgeos was built without DPDK.
@@ -227,6 +228,120 @@ class NullTarget(unittest.TestCase):
             self.assertIn("packets/s", r.stdout)
 
 
+KERNEL_SCENARIO = SCENARIO.replace('name = "memcached"\ntenant = "cache"\n',
+                                   'name = "memcached"\ntenant = "cache"\nprogram = "memcached"\n').replace(
+    'name = "coap"\ntenant = "sensors"\n', 'name = "coap"\ntenant = "sensors"\nprogram = "coap"\n')
+
+
+def network_state():
+    """The namespaces and interfaces of edgeos replay (edgeos-rp<pid>-*, erp*) on this host: a run
+    must leave none behind. (Only those: other tests may make their own meanwhile.)"""
+    ns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split()
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    names = [l.split(":")[1].strip().split("@")[0] for l in links.splitlines() if ":" in l]
+    return sorted(n for n in ns if n.startswith("edgeos-rp")), sorted(n for n in names if n.startswith("erp"))
+
+
+def can_make_namespaces():
+    import shutil
+    return os.geteuid() == 0 and shutil.which("ip") is not None
+
+
+class AgainstServers:
+    """The scenario's arrivals paced to real servers in a namespace the command makes, every reply
+    matched: as many replies per tenant as `edgeos sim` releases jobs at the bound thread
+    (computed here from the simulator's trace), none lost or malformed, a latency histogram that
+    adds up, and the host's namespaces and interfaces as they were."""
+
+    TARGET = None
+    SCENARIO_TEXT = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        d = cls.tmp.name
+        cls.scenario = write(d, "scenario.toml", cls.SCENARIO_TEXT)
+        cls.released = releases(os.path.join(d, "sim"), cls.scenario)
+        cls.before = network_state()
+        cls.result = run("replay", cls.scenario, "--target", cls.TARGET, "--speed", "2", "--out", os.path.join(d, "out"))
+        cls.after = network_state()
+        cls.summary = None
+        if cls.result.returncode == 0:
+            with open(os.path.join(d, "out", "replay.json")) as f:
+                cls.summary = json.load(f)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_every_request_answered(self):
+        self.assertEqual(self.result.returncode, 0, self.result.stdout + self.result.stderr)
+        tenants = {t["tenant"]: t for t in self.summary["tenants"]}
+        for tenant, thread in (("cache", "memcached"), ("sensors", "coap")):
+            t = tenants[tenant]
+            with self.subTest(tenant=tenant):
+                self.assertEqual(t["packets"], len(self.released[thread]))
+                self.assertEqual((t["replies"], t["lost"], t["invalid_replies"]), (t["packets"], 0, 0), t)
+                lat = t["latency_ns"]
+                self.assertEqual(sum(n for _, n in lat["histogram"]), t["replies"])
+                self.assertTrue(0 < lat["min"] <= lat["p50"] <= lat["p99"] <= lat["p999"] <= lat["max"], lat)
+                self.assertLess(lat["max"], 5e9)
+
+    def test_nothing_left_behind(self):
+        self.assertEqual(self.after, ([], []))
+        self.assertEqual(self.before, self.after)
+
+
+@unittest.skipUnless(can_make_namespaces(), "needs root and iproute2 (network namespaces)")
+class Linux(AgainstServers, unittest.TestCase):
+    """Debian's memcached -U and libcoap's coap-server as the targets (memcached's answers to
+    gets of keys never set: misses, each with its request id)."""
+    TARGET = "linux"
+    SCENARIO_TEXT = SCENARIO
+
+    @classmethod
+    def setUpClass(cls):
+        import shutil
+        if shutil.which("memcached") is None or shutil.which("coap-server-notls") is None:
+            raise unittest.SkipTest("needs Debian's memcached and libcoap3-bin")
+        super().setUpClass()
+
+
+def have_qemu():
+    import shutil
+    return shutil.which("qemu-system-x86_64") is not None
+
+
+@unittest.skipUnless(can_make_namespaces() and have_qemu(), "needs root, iproute2 and QEMU")
+class Kernel(AgainstServers, unittest.TestCase):
+    """The booted edgeos kernel as the target: its memcached and CoAP tenants behind the driver
+    FWP, on a tap bridged to the replayer. The kernel's own summary (from its trace) agrees: each
+    tenant's datagrams in and out are at least the replies matched here."""
+    TARGET = "kernel"
+    SCENARIO_TEXT = KERNEL_SCENARIO
+
+    def test_the_kernel_counted_them(self):
+        self.assertEqual(self.result.returncode, 0, self.result.stdout + self.result.stderr)
+        with open(os.path.join(self.tmp.name, "out", "kernel", "summary.json")) as f:
+            kernel = {g["name"]: g for g in json.load(f)["tenant_groups"]}
+        for t in self.summary["tenants"]:
+            self.assertGreaterEqual(kernel[t["tenant"]]["packets_in"], t["replies"], t["tenant"])
+            self.assertGreaterEqual(kernel[t["tenant"]]["packets_out"], t["replies"], t["tenant"])
+
+    def test_a_silent_target_is_an_error_and_cleaned_up(self):
+        # Tenants without programs answer nothing: the warm-up gives up, names them, exit 2, and
+        # the namespaces, the bridge, the tap and the guest are gone.
+        with tempfile.TemporaryDirectory() as d:
+            scenario = write(d, "silent.toml", SCENARIO)
+            r = run("replay", scenario, "--target", "kernel", "--warmup", "3s", "--out", os.path.join(d, "out"))
+            self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+            self.assertIn("no answer from tenant(s) cache, sensors", r.stderr)
+            self.assertEqual(network_state(), ([], []))
+            self.assertFalse(os.path.exists(os.path.join(d, "out", "replay.json")))
+            ps = subprocess.run(["pgrep", "-f", scenario], capture_output=True, text=True).stdout
+            self.assertEqual(ps, "", "the guest is still running")
+
+
 class BadInput(unittest.TestCase):
     """Exit code 2, a message that says what is wrong, and nothing written."""
 
@@ -260,6 +375,12 @@ class BadInput(unittest.TestCase):
     def test_bad_eal_setup(self):
         self.check(["replay", "SCENARIO", "--target", "pcap", "OUT/x.pcap", "--eal", "--no-such-eal-option"],
                    "DPDK's EAL did not start")
+
+    def test_linux_takes_no_argument(self):
+        self.check(["replay", "SCENARIO", "--target", "linux", "x"], "takes no argument")
+
+    def test_bad_reply_timeout(self):
+        self.check(["replay", "SCENARIO", "--target", "pcap", "OUT/x.pcap", "--reply-timeout", "0s"], "--reply-timeout")
 
     def test_path_dpdk_cannot_carry(self):
         self.check(["replay", "SCENARIO", "--target", "pcap", "OUT/a,b.pcap"], "may not contain")

@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -40,6 +41,7 @@ namespace {
 constexpr uint16_t kBurst = 32;
 constexpr uint32_t kPoolSize = 8191;  // 2^n - 1: the mempool's best size
 constexpr uint16_t kTxDescriptors = 512;
+constexpr uint16_t kRxDescriptors = 512;
 
 // The EAL of this process: rte_eal_init in the constructor, and on destruction the device closed
 // (net_pcap flushes and closes its file there) and rte_eal_cleanup, then the EAL's runtime
@@ -132,7 +134,7 @@ struct Port {
   rte_mempool* pool = nullptr;
 };
 
-Port open_port(Eal& eal, const char* name) {
+Port open_port(Eal& eal, const char* name, bool receive) {
   Port p;
   if (rte_eth_dev_get_port_by_name(name, &p.id) != 0) {
     throw InputError(fmt::format("replay: DPDK has no device {} (is its driver, librte-net-{}, installed?)", name,
@@ -142,7 +144,8 @@ Port open_port(Eal& eal, const char* name) {
   p.pool = rte_pktmbuf_pool_create("replay", kPoolSize, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
   if (p.pool == nullptr) throw InputError(fmt::format("replay: no mempool: {}", rte_strerror(rte_errno)));
   rte_eth_conf conf{};
-  int rc = rte_eth_dev_configure(p.id, 0, 1, &conf);
+  int rc = rte_eth_dev_configure(p.id, receive ? 1 : 0, 1, &conf);
+  if (rc == 0 && receive) rc = rte_eth_rx_queue_setup(p.id, 0, kRxDescriptors, rte_eth_dev_socket_id(p.id), nullptr, p.pool);
   if (rc == 0) rc = rte_eth_tx_queue_setup(p.id, 0, kTxDescriptors, rte_eth_dev_socket_id(p.id), nullptr);
   if (rc == 0) rc = rte_eth_dev_start(p.id);
   if (rc != 0) throw InputError(fmt::format("replay: device {} did not start: {}", name, rte_strerror(-rc)));
@@ -168,9 +171,130 @@ void send_all(uint16_t port, rte_mbuf** m, uint16_t n) {
 
 bool stopping(const Options& o) { return o.stop != nullptr && o.stop->load(std::memory_order_relaxed); }
 
+// The replies side of --target linux|kernel: when each request was handed to the device, and
+// every frame received matched to the request it answers (parse_reply). Memcached carries only
+// the low 16 bits of the id: its reply goes to the oldest outstanding request of that endpoint
+// with those bits.
+class Receiver {
+ public:
+  Receiver(const Port& port, const Plan& plan, Result& res)
+      : port_(port), plan_(plan), res_(res), sent_at_(plan.requests.size(), 0), answered_(plan.requests.size(), false),
+        hz_(static_cast<double>(rte_get_tsc_hz())) {
+    res_.replies.assign(plan.endpoints.size(), TenantReplies{});
+  }
+  void sent(uint32_t id, uint64_t tsc) {
+    sent_at_[id] = tsc;
+    ++outstanding_;
+  }
+  uint64_t outstanding() const { return outstanding_; }
+  // Takes what the device received; -> replies matched.
+  uint32_t poll() {
+    std::array<rte_mbuf*, kBurst> rx{};
+    const uint16_t n = rte_eth_rx_burst(port_.id, 0, rx.data(), kBurst);
+    const uint64_t now = rte_get_tsc_cycles();
+    uint32_t matched = 0;
+    for (uint16_t k = 0; k < n; ++k) {
+      const std::optional<Reply> r = parse_reply(plan_, {rte_pktmbuf_mtod(rx[k], const uint8_t*), rx[k]->data_len});
+      rte_pktmbuf_free(rx[k]);
+      if (!r) continue;
+      last_from_[r->endpoint] = true;
+      TenantReplies& t = res_.replies[r->endpoint];
+      const uint32_t id = find(*r);
+      if (id == kNone) {
+        ++t.unmatched;
+        continue;
+      }
+      answered_[id] = true;
+      --outstanding_;
+      ++matched;
+      ++t.replies;
+      if (!r->valid) ++t.invalid;
+      t.latency.add(static_cast<uint64_t>(static_cast<double>(now - sent_at_[id]) * 1e9 / hz_));
+    }
+    return matched;
+  }
+  // Every request sent and not answered is lost.
+  void finish() {
+    for (size_t i = 0; i < sent_at_.size(); ++i) {
+      if (sent_at_[i] != 0 && !answered_[i]) ++res_.replies[plan_.requests[i].endpoint].lost;
+    }
+  }
+  // The warm-up's probes: which endpoints have answered anything.
+  std::map<uint16_t, bool> last_from_;
+
+ private:
+  static constexpr uint32_t kNone = ~uint32_t{0};
+  uint32_t find(const Reply& r) const {
+    if (r.id_bits == 32) {
+      const bool ok = r.id < sent_at_.size() && sent_at_[r.id] != 0 && !answered_[r.id] &&
+                      plan_.requests[r.id].endpoint == r.endpoint;
+      return ok ? r.id : kNone;
+    }
+    for (uint64_t id = r.id; id < sent_at_.size(); id += 0x10000) {
+      if (sent_at_[id] != 0 && !answered_[id] && plan_.requests[id].endpoint == r.endpoint) return static_cast<uint32_t>(id);
+    }
+    return kNone;
+  }
+  const Port& port_;
+  const Plan& plan_;
+  Result& res_;
+  std::vector<uint64_t> sent_at_;
+  std::vector<bool> answered_;
+  uint64_t outstanding_ = 0;
+  double hz_;
+};
+
+// Until every endpoint has answered a probe (a request with an id beyond the plan's), or the
+// warm-up time is over (an InputError naming who never answered). Late answers are drained.
+void warm_up(const Port& port, const Plan& plan, const Options& o, Receiver& rx, Result& res) {
+  const uint64_t hz = rte_get_tsc_hz();
+  const uint64_t start = rte_get_tsc_cycles();
+  const uint64_t give_up = start + static_cast<uint64_t>(static_cast<double>(o.warmup_timeout.ns()) * 1e-9 * static_cast<double>(hz));
+  uint64_t next_probe = start;
+  for (;;) {
+    if (stopping(o)) return;
+    const uint64_t now = rte_get_tsc_cycles();
+    bool all = true;
+    for (uint16_t e = 0; e < plan.endpoints.size(); ++e) all = all && rx.last_from_.count(e) != 0;
+    if (all) break;
+    if (now > give_up) {
+      std::string silent;
+      for (uint16_t e = 0; e < plan.endpoints.size(); ++e) {
+        if (rx.last_from_.count(e) == 0) silent += (silent.empty() ? "" : ", ") + plan.endpoints[e].tenant;
+      }
+      throw InputError(fmt::format("replay: no answer from tenant(s) {} within {} s of probing: is the target serving?",
+                                   silent, o.warmup_timeout.ns() / 1'000'000'000));
+    }
+    if (now >= next_probe) {
+      for (uint16_t e = 0; e < plan.endpoints.size(); ++e) {
+        if (rx.last_from_.count(e) != 0) continue;
+        Request probe{};
+        probe.id = 0xffff'fff0u - e;
+        probe.endpoint = e;
+        for (const Request& q : plan.requests) {
+          if (q.endpoint == e) {
+            probe.protocol = q.protocol;
+            break;
+          }
+        }
+        rte_mbuf* m = build(port, plan, probe);
+        send_all(port.id, &m, 1);
+      }
+      next_probe = now + hz / 5;
+    }
+    rx.poll();
+    rte_delay_us_sleep(100);
+  }
+  // A probe answered twice, or late: drained for 100 ms so that nothing of it is taken for a reply.
+  const uint64_t drain = rte_get_tsc_cycles() + hz / 10;
+  while (rte_get_tsc_cycles() < drain) rx.poll();
+  for (TenantReplies& t : res.replies) t = TenantReplies{};
+  res.warmup_s = static_cast<double>(rte_get_tsc_cycles() - start) / static_cast<double>(hz);
+}
+
 // Open loop against the TSC: request i is due at start + (time_i - time_0) / speed. A late
 // request is sent at once (never dropped); the error is taken when the burst is handed over.
-void paced(const Port& port, const Plan& plan, const Options& o, Result& res) {
+void paced(const Port& port, const Plan& plan, const Options& o, Result& res, Receiver* rx) {
   const std::vector<Request>& rq = plan.requests;
   const uint64_t hz = rte_get_tsc_hz();
   const double cycles_per_ns = static_cast<double>(hz) / 1e9 / o.speed;
@@ -191,10 +315,16 @@ void paced(const Port& port, const Plan& plan, const Options& o, Result& res) {
     for (uint32_t spin = 0; now < d; now = rte_get_tsc_cycles()) {
       if (d - now > near) {
         if (stopping(o)) break;
+        if (rx != nullptr) {  // replies are taken while waiting, in short sleeps
+          rx->poll();
+          rte_delay_us_sleep(static_cast<unsigned>(std::min<uint64_t>(50, (d - now - near / 2) * 1'000'000 / hz)));
+          continue;
+        }
         rte_delay_us_sleep(static_cast<unsigned>((d - now - near / 2) * 1'000'000 / hz));
         continue;
       }
       if ((++spin & 0xfff) == 0 && stopping(o)) break;
+      if (rx != nullptr && (spin & 0x3f) == 0) rx->poll();
       rte_pause();
     }
     if (stopping(o)) {
@@ -211,6 +341,7 @@ void paced(const Port& port, const Plan& plan, const Options& o, Result& res) {
     for (uint16_t k = 0; k < n; ++k) {
       error[i + k] = t - due(i + k);
       ++res.per_endpoint[rq[i + k].endpoint];
+      if (rx != nullptr) rx->sent(rq[i + k].id, t);
     }
     if (i == 0) first = t;
     last = t;
@@ -279,10 +410,16 @@ Result replay(const Plan& plan, const Options& o) {
   std::optional<TempCapture> capture;
   std::string vdev;
   const char* name = nullptr;
+  const bool answers = o.target == Target::kLinux || o.target == Target::kKernel;
   if (o.target == Target::kPcap) {
     capture.emplace(o.file);
     vdev = fmt::format("--vdev=net_pcap0,tx_pcap={}", capture->tmp());
     name = "net_pcap0";
+  } else if (answers) {
+    if (o.testbed == nullptr) throw InputError("replay: --target linux|kernel without its test bed");
+    o.testbed->enter_generator();
+    vdev = fmt::format("--vdev=net_af_packet0,iface={}", o.testbed->interface());
+    name = "net_af_packet0";
   } else {
     vdev = "--vdev=net_null0";
     name = "net_null0";
@@ -291,10 +428,22 @@ Result replay(const Plan& plan, const Options& o) {
     std::vector<std::string> args = {vdev};
     args.insert(args.end(), o.eal_args.begin(), o.eal_args.end());
     Eal eal(std::move(args), o.verbose);
-    const Port port = open_port(eal, name);
+    const Port port = open_port(eal, name, answers);
     const uint64_t hz = rte_get_tsc_hz();
     if (o.target == Target::kPcap) {
-      paced(port, plan, o, res);
+      paced(port, plan, o, res, nullptr);
+    } else if (answers) {
+      Receiver rx(port, plan, res);
+      warm_up(port, plan, o, rx, res);
+      if (!stopping(o)) paced(port, plan, o, res, &rx);
+      // Replies still on their way: awaited until none is outstanding, or for the reply timeout.
+      const uint64_t until = rte_get_tsc_cycles() +
+                             static_cast<uint64_t>(static_cast<double>(o.reply_timeout.ns()) * 1e-9 * static_cast<double>(hz));
+      while (rx.outstanding() > 0 && rte_get_tsc_cycles() < until && !stopping(o)) {
+        if (rx.poll() == 0) rte_delay_us_sleep(20);
+      }
+      rx.finish();
+      res.stopped = stopping(o);
     } else {
       const uint64_t t = rte_get_tsc_cycles();
       res.sent = unpaced(port, plan, o, 0, &res);

@@ -2,6 +2,7 @@
 // everywhere (the sender is replay.cpp).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "edgeos/hosted/error.hpp"
@@ -178,6 +179,129 @@ size_t frame(const Request& r, const Endpoint& e, std::span<uint8_t> out) {
   if (c == 0) c = 0xffff;  // 0 means "no checksum" in UDP over IPv4
   be16(udp + 6, c);
   return kEth + ip_len;
+}
+
+}  // namespace edgeos::replay
+
+namespace edgeos::replay {
+
+namespace {
+uint32_t load16(const uint8_t* p) { return static_cast<uint32_t>(p[0] << 8 | p[1]); }
+uint32_t load32(const uint8_t* p) { return load16(p) << 16 | load16(p + 2); }
+}  // namespace
+
+std::optional<Reply> parse_reply(const Plan& plan, std::span<const uint8_t> frame) {
+  constexpr size_t kEth = 14, kUdp = 8;
+  const uint8_t* f = frame.data();
+  const size_t n = frame.size();
+  if (n < kEth + 20 + kUdp || load16(f + 12) != 0x0800) return std::nullopt;
+  if (std::memcmp(f, kSourceMac, 6) != 0) return std::nullopt;  // not to us (or our own request)
+  const uint8_t* ip = f + kEth;
+  const size_t ihl = static_cast<size_t>(ip[0] & 0x0f) * 4;
+  const size_t total = load16(ip + 2);
+  if ((ip[0] >> 4) != 4 || ihl < 20 || total < ihl + kUdp || kEth + total > n || ip[9] != 17) return std::nullopt;
+  if ((load16(ip + 6) & 0x3fff) != 0) return std::nullopt;  // a fragment (MF or an offset)
+  if (load32(ip + 16) != kSourceIpv4) return std::nullopt;
+  const uint8_t* udp = ip + ihl;
+  const size_t udp_len = load16(udp + 4);
+  if (udp_len < kUdp || udp_len > total - ihl || load16(udp + 2) != kSourcePort) return std::nullopt;
+  const uint32_t from_ip = load32(ip + 12);
+  const uint32_t from_port = load16(udp);
+  Reply r;
+  size_t e = 0;
+  for (; e < plan.endpoints.size(); ++e) {
+    if (plan.endpoints[e].ipv4 == from_ip && plan.endpoints[e].port == from_port) break;
+  }
+  if (e == plan.endpoints.size()) return std::nullopt;
+  r.endpoint = static_cast<uint16_t>(e);
+  const uint8_t* body = udp + kUdp;
+  const size_t len = udp_len - kUdp;
+  // The endpoint's protocol: that of its requests (one workload kind per tenant in practice; the
+  // first request decides).
+  Protocol proto = Protocol::kEcho;
+  for (const Request& q : plan.requests) {
+    if (q.endpoint == e) {
+      proto = q.protocol;
+      break;
+    }
+  }
+  switch (proto) {
+    case Protocol::kMemcached:
+      // memcached's protocol.txt, "UDP protocol": request id, sequence number, total datagrams, 0.
+      if (len < 8) return std::nullopt;
+      r.id = load16(body);
+      r.id_bits = 16;
+      r.valid = load16(body + 2) == 0 && load16(body + 4) == 1 && len >= 10 && body[len - 2] == '\r' && body[len - 1] == '\n';
+      return r;
+    case Protocol::kCoap: {
+      // RFC 7252 section 3: Ver, T, TKL | Code | Message ID | Token.
+      if (len < 4 || (body[0] & 0x0f) != 4 || len < 8) return std::nullopt;
+      r.id = load32(body + 4);
+      const uint32_t type = (body[0] >> 4) & 3, cls = body[1] >> 5;
+      r.valid = (body[0] >> 6) == 1 && type != 3 && (cls == 2 || cls == 4 || cls == 5);
+      return r;
+    }
+    case Protocol::kEcho:
+      if (len < 8) return std::nullopt;
+      r.id = load32(body + 4);
+      r.valid = len == 8 && load32(body) == 0;
+      return r;
+  }
+  return std::nullopt;
+}
+
+size_t LatencyHistogram::index(uint64_t v) {
+  if (v < (uint64_t{1} << kSubBits)) return static_cast<size_t>(v);
+  const int e = 63 - __builtin_clzll(v);  // >= kSubBits
+  const uint64_t sub = (v >> (e - kSubBits)) & ((uint64_t{1} << kSubBits) - 1);
+  return static_cast<size_t>((e - kSubBits + 1)) << kSubBits | static_cast<size_t>(sub);
+}
+
+uint64_t LatencyHistogram::upper(size_t i) {
+  if (i < (size_t{1} << kSubBits)) return i;
+  const int e = static_cast<int>(i >> kSubBits) + kSubBits - 1;
+  const uint64_t sub = i & ((size_t{1} << kSubBits) - 1);
+  const uint64_t lower = ((uint64_t{1} << kSubBits) + sub) << (e - kSubBits);
+  return lower + ((uint64_t{1} << (e - kSubBits)) - 1);
+}
+
+void LatencyHistogram::add(uint64_t ns) {
+  ++counts_[index(ns)];
+  ++count_;
+  sum_ += ns;
+  max_ = std::max(max_, ns);
+  min_ = std::min(min_, ns);
+}
+
+void LatencyHistogram::merge(const LatencyHistogram& other) {
+  for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
+  count_ += other.count_;
+  sum_ += other.sum_;
+  max_ = std::max(max_, other.max_);
+  min_ = std::min(min_, other.min_);
+}
+
+uint64_t LatencyHistogram::quantile(double q) const {
+  if (count_ == 0) return 0;
+  // Nearest rank: the smallest value with at least q * count values at or below it.
+  const double want = q * static_cast<double>(count_);
+  uint64_t rank = static_cast<uint64_t>(want);
+  if (static_cast<double>(rank) < want) ++rank;
+  rank = std::clamp<uint64_t>(rank, 1, count_);
+  uint64_t seen = 0;
+  for (size_t i = 0; i < counts_.size(); ++i) {
+    seen += counts_[i];
+    if (seen >= rank) return std::min(upper(i), max_);
+  }
+  return max_;
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> LatencyHistogram::buckets() const {
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  for (size_t i = 0; i < counts_.size(); ++i) {
+    if (counts_[i] != 0) out.emplace_back(upper(i), counts_[i]);
+  }
+  return out;
 }
 
 }  // namespace edgeos::replay

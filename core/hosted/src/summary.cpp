@@ -33,6 +33,11 @@ ResponseStats response_stats(std::vector<Duration> values) {
 
 namespace {
 
+std::string cause_name(const Summary& s, int64_t cause) {
+  const char* name = s.drop_cause_name != nullptr ? s.drop_cause_name(cause) : nullptr;
+  return name != nullptr ? std::string(name) : fmt::format("cause_{}", cause);
+}
+
 JobStats finish_acc(SummaryBuilder::Acc& a) {
   a.stats.response = response_stats(std::move(a.responses));
   return a.stats;
@@ -92,6 +97,12 @@ void SummaryBuilder::write(const TraceRecord& r) {
       }
       break;
     }
+    case TraceEvent::kPktDrop:
+      for (JobStats* st : {&tn.stats, &total_.stats}) {
+        ++st->packets_dropped;
+        ++st->drops[r.value];
+      }
+      break;
     case TraceEvent::kPreempt:
     case TraceEvent::kBlock:
     case TraceEvent::kThreadExit:
@@ -127,6 +138,8 @@ Summary SummaryBuilder::finish(const TraceNames& names, Instant start, Instant e
       groups[g].stats.packets_out += a.stats.packets_out;
       groups[g].stats.bytes_in += a.stats.bytes_in;
       groups[g].stats.bytes_out += a.stats.bytes_out;
+      groups[g].stats.packets_dropped += a.stats.packets_dropped;
+      for (const auto& [cause, n] : a.stats.drops) groups[g].stats.drops[cause] += n;
       groups[g].responses.insert(groups[g].responses.end(), a.responses.begin(), a.responses.end());
     }
     for (size_t g = 0; g < groups.size(); ++g) {
@@ -201,6 +214,17 @@ std::string format_summary_table(const Summary& s) {
     fmt::format_to(it, "CPU {}: busy {} of {} ({:.1f}%)\n", c.cpu, format_duration_short(c.busy),
                    format_duration_short(s.end - s.start), 100.0 * c.utilisation);
   }
+  const JobStats& t = s.total;
+  if (t.packets_in + t.packets_out + t.packets_dropped > 0) {
+    fmt::format_to(it, "packets: {} in ({} bytes), {} out ({} bytes), {} dropped", t.packets_in, t.bytes_in,
+                   t.packets_out, t.bytes_out, t.packets_dropped);
+    const char* sep = " (";
+    for (const auto& [cause, n] : t.drops) {
+      fmt::format_to(it, "{}{} {}", sep, cause_name(s, cause), n);
+      sep = ", ";
+    }
+    fmt::format_to(it, "{}\n", t.drops.empty() ? "" : ")");
+  }
   return out;
 }
 
@@ -216,7 +240,7 @@ nlohmann::ordered_json response_stats_json(const ResponseStats& r) {
 }
 
 namespace {
-nlohmann::ordered_json to_json(const JobStats& t) {
+nlohmann::ordered_json to_json(const Summary& s, const JobStats& t) {
   nlohmann::ordered_json j;
   j["name"] = t.name;
   j["index"] = t.index;
@@ -229,6 +253,9 @@ nlohmann::ordered_json to_json(const JobStats& t) {
   j["packets_out"] = t.packets_out;
   j["bytes_in"] = t.bytes_in;
   j["bytes_out"] = t.bytes_out;
+  j["packets_dropped"] = t.packets_dropped;
+  j["drops"] = nlohmann::ordered_json::object();
+  for (const auto& [cause, n] : t.drops) j["drops"][cause_name(s, cause)] = n;
   return j;
 }
 }  // namespace
@@ -238,15 +265,15 @@ std::string summary_json(const Summary& s) {
   j["run"] = s.run;
   j["start_ns"] = s.start.ns();
   j["end_ns"] = s.end.ns();
-  j["total"] = to_json(s.total);
+  j["total"] = to_json(s, s.total);
   j["tenants"] = nlohmann::ordered_json::array();
-  for (const JobStats& t : s.tenants) j["tenants"].push_back(to_json(t));
+  for (const JobStats& t : s.tenants) j["tenants"].push_back(to_json(s, t));
   if (!s.groups.empty()) {
     j["tenant_groups"] = nlohmann::ordered_json::array();
-    for (const JobStats& t : s.groups) j["tenant_groups"].push_back(to_json(t));
+    for (const JobStats& t : s.groups) j["tenant_groups"].push_back(to_json(s, t));
   }
   j["threads"] = nlohmann::ordered_json::array();
-  for (const JobStats& t : s.threads) j["threads"].push_back(to_json(t));
+  for (const JobStats& t : s.threads) j["threads"].push_back(to_json(s, t));
   j["cpus"] = nlohmann::ordered_json::array();
   for (const CpuStats& c : s.cpus) {
     nlohmann::ordered_json cj;

@@ -68,6 +68,54 @@ TEST(Summary, CountsPerTenantFromATrace) {
   EXPECT_NE(format_summary_table(s).find("beta"), std::string::npos);
 }
 
+TEST(Summary, PacketsAndDropsByCausePerTenantAndGroup) {
+  auto rec = [](TraceEvent e, uint32_t fwp, int64_t v) {
+    TraceRecord r;
+    r.event = e;
+    r.fwp = fwp;
+    r.thread = 0;  // the driver's thread moves every packet
+    r.value = v;
+    return r;
+  };
+  // FWP 0 is the driver, 1 and 2 tenants of one group: 1 receives 100 + 20 bytes and replies
+  // once, then its ring overflows twice (cause 27); the driver drops two frames of cause 12 and
+  // one of cause 5 before any tenant is known.
+  const std::vector<TraceRecord> records = {
+      rec(TraceEvent::kPktRx, 1, 100), rec(TraceEvent::kPktRx, 1, 20),   rec(TraceEvent::kPktTx, 1, 7),
+      rec(TraceEvent::kPktDrop, 1, 27), rec(TraceEvent::kPktDrop, 1, 27), rec(TraceEvent::kPktDrop, 0, 12),
+      rec(TraceEvent::kPktDrop, 0, 12), rec(TraceEvent::kPktDrop, 0, 5),  rec(TraceEvent::kPktRx, 2, 1),
+  };
+  TraceNames names;
+  names.fwps = {"driver", "t.0", "t.1"};
+  SummaryBuilder b;
+  b.set_groups({0, 1, 1}, {"net", "t"});
+  for (const TraceRecord& r : records) b.write(r);
+  Summary s = b.finish(names, Instant::epoch(), Instant::from_ns(20));
+  ASSERT_EQ(s.tenants.size(), 3u);
+  EXPECT_EQ(s.tenants[1].packets_in, 2u);
+  EXPECT_EQ(s.tenants[1].bytes_in, 120u);
+  EXPECT_EQ(s.tenants[1].packets_out, 1u);
+  EXPECT_EQ(s.tenants[1].packets_dropped, 2u);
+  EXPECT_EQ(s.tenants[1].drops, (std::map<int64_t, uint64_t>{{27, 2}}));
+  EXPECT_EQ(s.tenants[0].drops, (std::map<int64_t, uint64_t>{{5, 1}, {12, 2}}));
+  ASSERT_EQ(s.groups.size(), 2u);
+  EXPECT_EQ(s.groups[1].packets_in, 3u);
+  EXPECT_EQ(s.groups[1].packets_dropped, 2u);
+  EXPECT_EQ(s.total.packets_dropped, 5u);
+
+  // summary.json names causes with the backend's names, and falls back to the number.
+  s.drop_cause_name = [](int64_t cause) -> const char* { return cause == 27 ? "ring_full" : nullptr; };
+  const auto j = nlohmann::json::parse(summary_json(s));
+  EXPECT_EQ(j["tenants"][1]["drops"], nlohmann::json::parse(R"({"ring_full": 2})"));
+  EXPECT_EQ(j["tenant_groups"][0]["drops"], nlohmann::json::parse(R"({"cause_12": 2, "cause_5": 1})"));
+  EXPECT_EQ(j["total"]["packets_dropped"], 5);
+  EXPECT_EQ(j["tenants"][2]["drops"], nlohmann::json::object());
+  const std::string table = format_summary_table(s);
+  EXPECT_NE(table.find("packets: 3 in (121 bytes), 1 out (7 bytes), 5 dropped (cause_5 1, cause_12 2, ring_full 2)"),
+            std::string::npos)
+      << table;
+}
+
 TEST(FormatDurationShort, ThreeDecimalsAtMost) {
   EXPECT_EQ(format_duration_short(Duration::nanoseconds(830)), "830ns");
   EXPECT_EQ(format_duration_short(Duration::microseconds(1250)), "1.25ms");

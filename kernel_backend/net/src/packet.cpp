@@ -69,6 +69,8 @@ const char* drop_cause_name(DropCause cause) {
     case DropCause::kBadUdpLength: return "bad_udp_length";
     case DropCause::kBadUdpChecksum: return "bad_udp_checksum";
     case DropCause::kNoReplyRoom: return "no_reply_room";
+    case DropCause::kNoTenant: return "no_tenant";
+    case DropCause::kRingFull: return "ring_full";
     case DropCause::kCount: break;
   }
   return "unknown";

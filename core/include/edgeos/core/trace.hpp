@@ -33,9 +33,10 @@ enum class TraceEvent : uint8_t {
   kFwpRecycle = 18,      // terminated FWP returned to its template's pool; value = template index
   kThreadExit = 19,      // thread destroyed (its FWP was terminated); value = jobs completed
   kMarker = 20,          // user-defined marker; value = user value
+  kPktDrop = 21,         // a frame or datagram dropped; value = the cause (docs/trace.md, "Drop causes")
 };
 
-inline constexpr size_t kNumTraceEvents = 21;
+inline constexpr size_t kNumTraceEvents = 22;
 
 // "release", "deadline_miss", ... (the CSV spelling); nullptr for an unknown value.
 const char* trace_event_name(TraceEvent e);

@@ -70,13 +70,107 @@ size_t frame(const Request& r, const Endpoint& e, std::span<uint8_t> out);
 uint32_t checksum_add(uint32_t sum, std::span<const uint8_t> data);
 uint16_t checksum_fold(uint32_t sum);
 
+// --- replies ------------------------------------------------------------------------------------
+
+// A reply to the plan's requests, recognised in a received frame: Ethernet II, IPv4 (no
+// fragments), UDP from an endpoint's address and port to the sender's. `id` is the request id the
+// reply carries: all 32 bits for CoAP (the token) and echo (the datagram's last four bytes), the
+// low 16 bits for memcached (its frame header's request id; `id_bits` says which). `valid` says
+// whether the payload is a well-formed answer of its protocol (memcached: a frame header of one
+// datagram and text ending in CRLF; CoAP: version 1, an ACK, CON or NON response of class 2, 4 or
+// 5 with a 4-byte token; echo: exactly the 8 bytes sent).
+struct Reply {
+  uint16_t endpoint = 0;
+  uint32_t id = 0;
+  uint8_t id_bits = 32;
+  bool valid = false;
+};
+
+// The reply in `frame`, or nullopt when the frame is not one (someone else's traffic, our own
+// requests seen again, ARP, IPv6, a truncated or malformed header). Never reads past the frame.
+std::optional<Reply> parse_reply(const Plan& plan, std::span<const uint8_t> frame);
+
+// Latencies, HdrHistogram-style: log-linear buckets (each power of two split into 64), so any
+// value is kept within 1/64 (1.6%) of itself, from 1 ns to 2^63 ns, in a fixed 4,096 counters;
+// two histograms merge by adding counters.
+class LatencyHistogram {
+ public:
+  static constexpr int kSubBits = 6;  // 64 buckets per power of two
+  void add(uint64_t ns);
+  void merge(const LatencyHistogram& other);
+  uint64_t count() const { return count_; }
+  uint64_t max() const { return max_; }
+  uint64_t min() const { return count_ == 0 ? 0 : min_; }
+  double mean() const { return count_ == 0 ? 0 : static_cast<double>(sum_) / static_cast<double>(count_); }
+  // The nearest-rank q-quantile (0 < q <= 1), as the upper edge of its bucket (never above max()).
+  uint64_t quantile(double q) const;
+  // Non-empty buckets: (upper edge in ns, count), in increasing order.
+  std::vector<std::pair<uint64_t, uint64_t>> buckets() const;
+
+ private:
+  static size_t index(uint64_t v);
+  static uint64_t upper(size_t i);
+  std::vector<uint64_t> counts_ = std::vector<uint64_t>(64 << kSubBits, 0);
+  uint64_t count_ = 0, max_ = 0, min_ = ~uint64_t{0};
+  uint64_t sum_ = 0;  // 2^64 ns: 584 years of summed latency
+};
+
 // --- sending (DPDK) ------------------------------------------------------------------------------
 
 // False when edgeos was built without DPDK (libdpdk not found by pkg-config): replay() then
 // throws InputError saying so.
 bool dpdk_built();
 
-enum class Target : uint8_t { kPcap, kNull };
+enum class Target : uint8_t {
+  kPcap,   // a capture file (net_pcap), paced
+  kNull,   // net_null, as fast as it goes
+  kLinux,  // real Linux servers (memcached -U, coap-server, a UDP echo) in a namespace, paced, replies matched
+  kKernel  // the booted edgeos kernel (edgeos boot --net tap) behind a bridge in a namespace, the same
+};
+
+// --- the test bed of --target linux and --target kernel ----------------------------------------
+
+// Two network namespaces made for one run and removed with it (with everything in them):
+// "edgeos-rp<pid>-g", where the replayer's af_packet device sits on one end of a veth pair, and
+// "edgeos-rp<pid>-s", the servers' side: the other end carries every endpoint's address (and
+// the first endpoint's MAC), with the replayer's address as a static neighbour, and either the
+// Linux servers listen there (kLinux), or a bridge joins it to a tap device that an `edgeos boot
+// --net tap` of the scenario is attached to (kKernel). Nothing outside the two namespaces is
+// touched. Needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN) and iproute2.
+class Testbed {
+ public:
+  struct Config {
+    Target target = Target::kLinux;
+    std::string scenario_file;  // kKernel: booted
+    std::string edgeos;         // kKernel: the edgeos executable
+    std::string boot_out;       // kKernel: edgeos boot --out
+    Duration serve = Duration::seconds(60);  // kKernel: edgeos boot --serve (stopped earlier when done)
+    bool verbose = false;
+  };
+  // Throws InputError (naming the command that failed) and removes what it made.
+  Testbed(Plan& plan, const Config& config);
+  ~Testbed();
+  Testbed(const Testbed&) = delete;
+  Testbed& operator=(const Testbed&) = delete;
+
+  // The replayer's interface (in the generator namespace) and the DPDK device for it.
+  const std::string& interface() const { return gen_if_; }
+  // Moves this process into the generator namespace (before DPDK's EAL opens its device).
+  void enter_generator() const;
+  // kKernel: stops the booted kernel (SIGINT: it writes its outputs, marked incomplete) and waits.
+  void stop_servers();
+  std::string describe() const;
+
+ private:
+  void run(const std::vector<std::string>& argv) const;
+  int spawn(const std::vector<std::string>& argv, bool quiet_output);
+  void cleanup() noexcept;
+  Config config_;
+  std::string gen_ns_, srv_ns_, gen_if_, srv_if_;
+  std::vector<int> servers_;  // pids
+  std::vector<std::string> what_;
+  bool made_gen_ = false, made_srv_ = false;
+};
 
 struct Options {
   Target target = Target::kPcap;
@@ -89,6 +183,20 @@ struct Options {
   bool bench = false;
   Duration bench_time = Duration::seconds(2);
   const std::atomic<bool>* stop = nullptr;  // polled: a run stops early when it is set
+  // kLinux, kKernel: the test bed (its generator interface), how long the targets get to answer
+  // a first probe, and how long after the last request replies are still awaited.
+  const Testbed* testbed = nullptr;
+  Duration warmup_timeout = Duration::seconds(30);
+  Duration reply_timeout = Duration::seconds(1);
+};
+
+// One bound tenant's replies (kLinux, kKernel).
+struct TenantReplies {
+  uint64_t replies = 0;   // matched to a request sent
+  uint64_t invalid = 0;   // matched, but not a well-formed answer of the protocol
+  uint64_t lost = 0;      // sent, no reply within the reply timeout
+  uint64_t unmatched = 0; // from the endpoint, but for no request outstanding (late or duplicate)
+  LatencyHistogram latency;  // request handed to the device -> reply taken from it (host time)
 };
 
 // Send-time error: when a packet was handed to the device minus when it was due (host time,
@@ -106,6 +214,8 @@ struct Result {
   // kNull with bench: packets per second generating from the plan, and sending pre-built mbufs.
   std::optional<double> bench_generate_pps, bench_raw_pps;
   bool stopped = false;  // Options::stop was set: the run ended early (no file written)
+  std::vector<TenantReplies> replies;  // kLinux, kKernel: per endpoint
+  double warmup_s = 0;  // kLinux, kKernel: until every endpoint answered a probe
 };
 
 // Sends the plan. Throws InputError for what the EAL or the device refuses (its message names

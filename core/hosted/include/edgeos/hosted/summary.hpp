@@ -36,6 +36,11 @@ struct JobStats {
   // Datagrams the tenant's FWP received and sent (pkt_rx / pkt_tx, kernel backend; the simulators
   // do not model packets yet): counted where the record's FWP is the tenant's.
   uint64_t packets_in = 0, packets_out = 0, bytes_in = 0, bytes_out = 0;
+  // Frames and datagrams dropped (pkt_drop), in all and by cause (the record's value). A drop is
+  // counted where the record's FWP is: the tenant whose ring was full, or the driver FWP for what
+  // was dropped before a tenant was known.
+  uint64_t packets_dropped = 0;
+  std::map<int64_t, uint64_t> drops;
 };
 
 struct CpuStats {
@@ -52,6 +57,9 @@ struct Summary {
   std::vector<JobStats> groups;   // FWPs grouped (e.g. the instances of a scenario tenant), if asked
   std::vector<CpuStats> cpus;
   JobStats total;
+  // Names a pkt_drop cause for summary.json and the table ("ring_full"); the backend that emits
+  // drops sets it (the kernel's: edgeos::net::drop_cause_name). Unset: "cause_N".
+  const char* (*drop_cause_name)(int64_t cause) = nullptr;
 };
 
 // Builds a summary record by record, so a run of any length can be summarised as it goes (it keeps

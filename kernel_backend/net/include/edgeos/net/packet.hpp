@@ -131,7 +131,8 @@ inline uint16_t internet_checksum(const uint8_t* data, size_t len) {
 
 // --- why a frame is dropped ------------------------------------------------------------------------
 
-// One cause per check, counted in Counters::drops. A frame is counted under the first check it
+// The numbers are also the `value` of a trace's pkt_drop records (docs/trace.md): append, never
+// renumber. One cause per check, counted in Counters::drops. A frame is counted under the first check it
 // fails; they are listed in the order the stack makes them, outer header first (except that an IP
 // header shorter than IHL says is kIpTruncated, found after the version and IHL checks).
 enum class DropCause : uint8_t {
@@ -167,6 +168,9 @@ enum class DropCause : uint8_t {
   kBadUdpChecksum,  // nonzero checksum that does not verify
   // the caller
   kNoReplyRoom,  // the reply frame does not fit the caller's buffer
+  // the network path beyond the stack (the driver FWP and the kernel; never counted by Stack)
+  kNoTenant,  // a UDP datagram to a port no tenant is bound to (and not the driver's echo port)
+  kRingFull,  // the bound tenant's receive ring is full: the tenant is behind, nobody else waits
   kCount
 };
 inline constexpr size_t kDropCauseCount = static_cast<size_t>(DropCause::kCount);
