@@ -243,8 +243,12 @@ def run_tasks(fn: Callable[..., Any], tasks: Sequence[Tuple[str, Tuple[Any, ...]
                     key = futures[fut]
                     if fut.status == "finished":
                         finish(key, fut.result())
-                    else:
-                        finish(key, error=_describe(fut.exception()))
+                        continue
+                    try:
+                        exc = fut.exception()
+                    except Exception as e:  # noqa: BLE001 - cancelled (the scheduler lost it): that is the reason
+                        exc = e
+                    finish(key, error=_describe(exc))
             finally:
                 for fut in futures:
                     fut.release()
