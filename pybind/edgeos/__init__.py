@@ -6,7 +6,8 @@ A thin facade over the C++ core (the private ``_edgeos`` extension):
   :mod:`edgeos.analysis` -- inputs and schedulability tests;
 * :func:`simulate` -- the core-only simulator with the C++ policies ("fp", "edf") or a policy
   written in Python (:class:`Scheduler`, :class:`KeyScheduler`); the trace is a DataFrame;
-* :func:`sweep` -- acceptance-ratio sweeps over a process pool or a Dask cluster;
+* :func:`sweep`, :func:`run_batch` -- acceptance-ratio sweeps and batches of scenarios (one task per
+  scenario and seed) over a process pool or a Dask cluster (:mod:`edgeos.cluster`);
 * :mod:`edgeos.plots` -- Gantt charts, response-time CDFs, schedulability and latency curves;
 * :mod:`edgeos.figures` -- every published figure, reproducibly (``python -m edgeos figures``).
 
@@ -22,7 +23,7 @@ from ._edgeos import (InputError, Scenario, Task, TaskSet, TraceData, duration, 
 from ._edgeos import analysis, generators
 from .policies import EDF, FixedPriority, KeyScheduler, LeastLaxityFirst, Scheduler, Thread
 from .simulation import BACKENDS, TRACE_COLUMNS, TRACE_EVENTS, SimResult, load_scenario, simulate, trace_frame
-from .sweeps import sweep
+from .sweeps import run_batch, sweep
 from . import figures, plots
 
 __version__ = "0.1.0"
@@ -32,4 +33,5 @@ __all__ = [
     "read_task_set_csv", "rate_monotonic", "deadline_monotonic", "analysis", "generators",
     "EDF", "FixedPriority", "KeyScheduler", "LeastLaxityFirst", "Scheduler", "Thread",
     "BACKENDS", "TRACE_COLUMNS", "TRACE_EVENTS", "SimResult", "load_scenario", "simulate", "trace_frame", "sweep",
+    "run_batch",
 ]

@@ -1,6 +1,6 @@
 """The EdgeOS paper's evaluation, measured on this machine: ``python -m edgeos paper``.
 
-    python -m edgeos paper [--out figures/paper] [--quick] [--only NAME ...]
+    python -m edgeos paper [--out figures/paper] [--quick] [--only NAME ...] [--dask local[:N]|tcp://HOST:PORT]
 
 Ren et al., "EdgeOS" (arXiv 1901.01222) make claims about Featherweight Processes (FWPs); each
 claim is reproduced by one *experiment*: a function registered in :data:`EXPERIMENTS` with
@@ -13,7 +13,14 @@ claim is reproduced by one *experiment*: a function registered in :data:`EXPERIM
 * records its conditions: ``run.inputs`` (parameters), ``run.seeds``, ``run.commands`` (every
   external command, exactly), ``run.kvm`` (whether KVM was used);
 * states its results against the paper's claims with ``run.claim(claim, measured, ratio,
-  conditions)`` and ``run.note(text)``.
+  conditions)`` and ``run.note(text)``;
+* runs its independent points (one kernel boot per FWP count; later, one density or churn point
+  per tenant count) with ``run.map(fn, points)``: in this process one after the other, or, with
+  ``--dask``, one task per point on a Dask cluster (:mod:`edgeos.cluster`). ``fn`` is a
+  module-level function whose arguments carry what it needs as data (scenario text, the bench
+  module's source), never a path of this machine; the results come back by point, in the
+  order of ``points``. Only deterministic measurements belong there (guest instructions under
+  ``-icount``): timed host measurements stay on this machine, one at a time.
 
 ``manifest.json`` gets one entry per experiment (status, conditions, the SHA-256 of each file,
 the claim rows) besides the run's git commit, tool versions, CPU model and core count and the
@@ -128,7 +135,10 @@ class Tools:
 
     @staticmethod
     def find() -> "Tools":
-        source = examples_dir().parent
+        try:
+            source = examples_dir().parent
+        except FileNotFoundError:  # a worker with the build but not the sources (experiment tasks need no sources)
+            source = pathlib.Path(os.environ.get("EDGEOS_SOURCE_DIR") or ".")
         env = os.environ.get("EDGEOS_BUILD_DIR")
         if env:
             build = pathlib.Path(env)
@@ -157,6 +167,24 @@ class Run:
     claims: List[Dict[str, str]] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)
     figures: List[str] = field(default_factory=list)
+    client: Any = None  # a dask.distributed.Client (--dask), or None: points run here
+
+    def map(self, fn: Callable[..., Any], points: List[Any], what: str = "points") -> List[Any]:
+        """fn(*args) for each (key, args) of points, here or on the Dask cluster; the results in the
+        order of points. Raises ExperimentError naming every point that failed and why."""
+        from .cluster import run_tasks
+        where = "on the Dask cluster" if self.client is not None else "here"
+        self.progress(f"{len(points)} {what} {where} ...")
+
+        def report(done: int, failed: int, remaining: int) -> None:
+            self.progress(f"  {what}: {done} done, {failed} failed, {remaining} remaining")
+
+        results, failures = run_tasks(fn, points, client=self.client, workers=1,
+                                      retries=1 if self.client is not None else 0, progress=False,
+                                      desc=f"{self.name}-{what}".replace(" ", "-"), on_progress=report)
+        if failures:
+            raise ExperimentError("; ".join(f"{what} {f.key}: {f.message}" for f in failures))
+        return [results[key] for key, _ in points]
 
     def progress(self, message: str) -> None:
         if self.show_progress:
@@ -302,6 +330,33 @@ def _boot(bench, tools: Tools, live: int, accel: str, work: str) -> Dict[str, An
         raise ExperimentError(str(e.code)) from None
 
 
+def _boot_point(bench_source: str, scenario_text: str, live: int, accel: str) -> Dict[str, Any]:
+    """One kernel boot of the startup experiment, as a task (here or on a Dask worker): the bench
+    module and the scenario arrive as text; the worker needs only its own build of edgeos (the
+    CLI and the kernel image: EDGEOS_BUILD_DIR or EDGEOS_CLI, or the package in a build tree).
+    Returns the bench's figures and the kernel trace's FWP events."""
+    import socket
+    import types
+    tools = Tools.find()
+    host = socket.gethostname()
+    kernel = tools.build_dir / "kernel_backend" / "edgeos-kernel.elf"
+    if not tools.edgeos_cli.exists() or not kernel.exists():
+        raise FileNotFoundError(f"on {host}: the edgeos CLI ({tools.edgeos_cli}) or the kernel image ({kernel}) is "
+                                "not built there: build it, or set EDGEOS_BUILD_DIR for the worker")
+    bench = types.ModuleType("edgeos_boot_bench")
+    # Its ROOT (from __file__) is only a default of its own command line, unused here.
+    bench.__file__ = os.path.join(str(tools.source_dir), "bench", "boot_bench.py")
+    exec(compile(bench_source, "boot_bench.py", "exec"), bench.__dict__)
+    bench.scenario = lambda live_, cpus=1: scenario_text  # boot() writes the scenario it was sent
+    with tempfile.TemporaryDirectory(prefix="edgeos-paper-boot-") as work:
+        try:
+            r = _boot(bench, tools, live, accel, work)
+        except ExperimentError as e:
+            raise RuntimeError(f"on {host}: {e}") from None
+        events = _fwp_events(r.pop("out"))
+    return {"result": r, "events": events, "host": host}
+
+
 def _fwp_events(out_dir: str) -> pd.DataFrame:
     trace = pd.read_csv(os.path.join(out_dir, "trace.csv"))
     ev = trace[trace["event"].str.startswith("fwp_") | ((trace["event"] == "marker") & (trace["value"] == CHECKPOINT_MARKER))]
@@ -360,14 +415,18 @@ def _edgeos_side(run: Run, rows: List[Dict[str, Any]], events_out: List[pd.DataF
     bench = _boot_bench(tools)
     lives = run.inputs["live_fwps"]
     found: Dict[str, Any] = {"boots": []}
+    bench_source = (tools.source_dir / "bench" / "boot_bench.py").read_text()
     with tempfile.TemporaryDirectory(prefix="edgeos-paper-boot-") as work:
         cmd = [str(tools.edgeos_cli), "boot", "<work>/bench-LIVE.toml", "--out", "<work>/out-LIVE", "--quiet", "--trace",
                "csv", "--memory", "512M|2G"]
         run.command(cmd + ["--icount"], {str(tools.build_dir): "<build>"})
-        for i, live in enumerate(lives):
-            run.progress(f"booting the kernel under QEMU -icount with {live} live FWPs ({i + 1}/{len(lives)}) ...")
-            r = _boot(bench, tools, live, "tcg", work)
-            ev = _fwp_events(r["out"])
+        # One boot per FWP count, independent and deterministic (guest instructions): run.map runs
+        # them here in turn, or side by side on a Dask cluster (--dask).
+        booted = run.map(_boot_point, [(f"live={live}", (bench_source, bench.scenario(live), live, "tcg"))
+                                       for live in lives], what="kernel boots (QEMU -icount)")
+        hosts = sorted({b["host"] for b in booted})
+        for i, (live, b) in enumerate(zip(lives, booted)):
+            r, ev = b["result"], b["events"]
             counts = kernel_counts(ev)
             if i == 0:
                 events_out.append(ev)
@@ -392,6 +451,11 @@ def _edgeos_side(run: Run, rows: List[Dict[str, Any]], events_out: List[pd.DataF
                                    "create": r["create"], "activate": r["activate"]})
             run.progress(f"  {live} live FWPs: creation {r['create']:.0f} guest-ns (icount), activation "
                          f"{r['activate']:.0f}, QEMU run {r['wall_seconds']:.1f} s for {counts['created_total']} FWPs")
+        if run.client is not None:
+            found["boot_hosts"] = hosts
+            run.note(f"The kernel boots ran as Dask tasks (on {', '.join(hosts)}), side by side: their guest "
+                     "instruction counts do not depend on that, but the host bound (QEMU wall time) was taken with "
+                     "other boots running beside it, so it is looser than in a run without --dask.")
 
         # KVM, where it really boots this kernel: `edgeos boot --accel auto` probes, else falls back to
         # TCG (in real time, where the benchmark's 60 ms need not be enough: only the choice is read).
@@ -828,9 +892,11 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 
 def generate(out_dir: os.PathLike, quick: bool = False, only: Optional[List[str]] = None, progress: bool = True,
-             command: Optional[str] = None) -> Dict[str, Any]:
+             command: Optional[str] = None, dask: Any = None) -> Dict[str, Any]:
     """Runs the experiments (all, or `only`) into out_dir; writes manifest.json and REPORT.md after
-    each one; returns the manifest. KeyboardInterrupt propagates after both are written."""
+    each one; returns the manifest. KeyboardInterrupt propagates after both are written.
+    dask: where the experiments' independent points run (``run.map``): None (here), "local[:N]",
+    "tcp://HOST:PORT" or a dask.distributed.Client (see edgeos.cluster)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -866,10 +932,14 @@ def generate(out_dir: os.PathLike, quick: bool = False, only: Optional[List[str]
         _atomic_write(out / "REPORT.md", write_report(manifest).encode())
 
     save()
-    with _sigterm_as_interrupt():
+    from .cluster import connect
+    with _sigterm_as_interrupt(), connect(dask) as client:
+        if client is not None:
+            manifest["dask"] = {"scheduler": client.scheduler.address,
+                                "workers": len(client.scheduler_info().get("workers", {}))}
         for i, n in enumerate(names):
             entry = manifest["experiments"][n]
-            run = Run(n, quick, tools, progress)
+            run = Run(n, quick, tools, progress, client=client)
             if progress:
                 print(f"experiment {n} ({i + 1}/{len(names)}): {EXPERIMENTS[n].title}", file=sys.stderr, flush=True)
             t0 = time.monotonic()
@@ -949,14 +1019,22 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--out", default="figures/paper", help="output directory (default: figures/paper)")
     ap.add_argument("--quick", action="store_true", help="every experiment small (what the tests run)")
     ap.add_argument("--only", nargs="*", help=f"experiments to run (default: all of {', '.join(EXPERIMENTS)})")
+    ap.add_argument("--dask", default="", help="run the experiments' independent, deterministic points (kernel boots) "
+                    "on a Dask cluster: local[:N] or tcp://HOST:PORT; timed host measurements stay here")
     args = ap.parse_args(argv)
     command = " ".join(shlex.quote(a) for a in ["python", "-m", "edgeos", "paper", *(argv if argv is not None else sys.argv[2:])])
     t0 = time.monotonic()
     try:
-        m = generate(args.out, quick=args.quick, only=args.only, command=command)
+        if args.dask:
+            from .cluster import parse_dask_spec
+            parse_dask_spec(args.dask)
+        m = generate(args.out, quick=args.quick, only=args.only, command=command, dask=args.dask or None)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except RuntimeError as e:  # --dask: no scheduler answered
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"interrupted: completed experiments kept in {args.out}/, the rest marked missing (REPORT.md)",
               file=sys.stderr)

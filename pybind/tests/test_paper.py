@@ -182,3 +182,33 @@ def test_unknown_experiment_is_an_error(tmp_path):
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 2
     assert "unknown experiment 'nope'" in p.stderr
+
+
+def test_kernel_boots_on_a_dask_cluster_equal_the_boots_here():
+    """The startup experiment's boots as run.map points: on a LocalCluster of 2 worker processes,
+    the same guest-instruction figures and the same kernel FWP events as one after the other here
+    (QEMU -icount is deterministic; only the host wall time may differ)."""
+    pytest.importorskip("dask.distributed")
+    from edgeos import cluster
+    if not os.environ.get("EDGEOS_CLI"):
+        pytest.skip("EDGEOS_CLI is not set (run through ctest)")
+    tools = paper.Tools.find()
+    if not (tools.build_dir / "kernel_backend" / "edgeos-kernel.elf").exists():
+        pytest.skip("the kernel image is not built")
+    bench = paper._boot_bench(tools)
+    source = (tools.source_dir / "bench" / "boot_bench.py").read_text()
+    points = [(f"live={n}", (source, bench.scenario(n), n, "tcg")) for n in (10, 1000)]
+    here = paper.Run("startup", True, tools, show_progress=False).map(paper._boot_point, points, "boots")
+    with cluster.connect("local:2") as client:
+        there = paper.Run("startup", True, tools, show_progress=False, client=client).map(paper._boot_point, points,
+                                                                                         "boots")
+    for a, b in zip(here, there):
+        ra, rb = ({k: v for k, v in x["result"].items() if k != "wall_seconds"} for x in (a, b))
+        assert ra == rb
+        assert ra["spawned"] == (200, 200) and ra["create"] > 0
+        pd.testing.assert_frame_equal(a["events"], b["events"])
+        assert paper.kernel_counts(b["events"])["create"] == ra["spawned"][1]
+    # A point that cannot run is named with its reason, as an ExperimentError (the experiment fails, the next runs).
+    bad = [("live=bad", (source, "not a scenario", 10, "tcg"))]
+    with pytest.raises(paper.ExperimentError, match="live=bad"):
+        paper.Run("startup", True, tools, show_progress=False).map(paper._boot_point, bad, "boots")

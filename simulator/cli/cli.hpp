@@ -9,6 +9,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "edgeos/core/time.hpp"
 
@@ -32,6 +33,11 @@ Action add_check(CLI::App& app);
 Action add_boot(CLI::App& app);
 Action add_validate(CLI::App& app);
 Action add_replay(CLI::App& app);
+Action add_batch(CLI::App& app);
+
+// Replaces this process by `python3 -m edgeos ARGS...` (python_exec.cpp): the commands that run on
+// a Dask cluster. Throws if the interpreter cannot be started.
+[[noreturn]] void exec_python_module(const std::vector<std::string>& args);
 
 // The command line main() was given (argv, null-terminated), for a command that re-runs it in
 // another executable.

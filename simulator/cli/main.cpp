@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
       "Exit codes: 0 success, 1 internal error, 2 bad usage or input, 3 (validate) the simulator and the kernel differ.\n"
       "Run 'edgeos SUBCOMMAND --help' for the options of a subcommand.");
   const std::vector<Action> actions = {add_sim(app), add_check(app), add_boot(app), add_validate(app), add_analyze(app),
-                                      add_gen(app), add_sweep(app), add_demo(app), add_replay(app)};
+                                      add_gen(app), add_sweep(app), add_demo(app), add_replay(app), add_batch(app)};
 
   install_signal_handlers();
   try {
