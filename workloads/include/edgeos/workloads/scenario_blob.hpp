@@ -1,6 +1,6 @@
 // The compiled scenario: a compact, versioned binary form of a scenario that freestanding code
 // reads (the kernel loads it as a boot module). Written on the host by compile_scenario
-// (scenario_blob_writer.hpp); read here without libc, exceptions or the heap.
+// (scenario_compile.hpp); read here without libc, exceptions or the heap.
 //
 // Layout, version 3, every integer little-endian, records of fixed size (docs/scenario.md has the
 // field list):
