@@ -34,6 +34,7 @@ struct SimOptions {
   std::string duration;
   std::string out = "out/sim";
   std::string trace = "both";
+  std::string perfetto_format = "json";
   std::string overheads;
   std::string max_trace_size = "1G";
   bool quiet = false;
@@ -90,7 +91,7 @@ class TraceBound final : public TraceSink {
   Instant at() const { return at_; }
 
   CsvTraceWriter* csv = nullptr;
-  PerfettoWriter* perfetto = nullptr;
+  PerfettoOutput* perfetto = nullptr;
 
  private:
   uint64_t limit_;
@@ -111,7 +112,7 @@ struct Outputs {
   SummaryBuilder summary;
   TraceBound bound;
   std::unique_ptr<CsvTraceWriter> csv;
-  std::unique_ptr<PerfettoWriter> perfetto;
+  std::unique_ptr<PerfettoOutput> perfetto;
 
   Outputs(const SimOptions& opts, uint64_t max_trace_bytes, StopOnSignal& stop)
       : o(opts), dir(opts.out), bound(max_trace_bytes, stop) {
@@ -125,7 +126,8 @@ struct Outputs {
   void instantiated(const sim::ScenarioRun& run) {
     sim::group_by_tenant(run, summary);
     if (o.trace == "perfetto" || o.trace == "both") {
-      perfetto = std::make_unique<PerfettoWriter>(o.out + "/trace.perfetto.json", run.names(), run.num_cpus());
+      perfetto = make_perfetto_output(o.perfetto_format, o.out + "/" + perfetto_file_name(o.perfetto_format), run.names(),
+                                      run.num_cpus());
       bound.perfetto = perfetto.get();
     }
   }
@@ -149,7 +151,8 @@ struct Outputs {
     dir.keep();
   }
   std::string files() const {
-    return fmt::format("summary.json{}{}", csv ? ", trace.csv" : "", perfetto ? ", trace.perfetto.json" : "");
+    return fmt::format("summary.json{}{}", csv ? ", trace.csv" : "",
+                       perfetto ? fmt::format(", {}", perfetto_file_name(o.perfetto_format)) : "");
   }
 };
 

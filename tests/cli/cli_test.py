@@ -151,6 +151,102 @@ class Demo(unittest.TestCase):
         self.assertIn("--seed", r.stdout)
 
 
+def protobuf_fields(data):
+    """Decodes one protobuf message (the wire format: varint keys, varints and length-delimited
+    bytes; written here independently of the writer) into [(field, value)], value an int or bytes."""
+    out, i = [], 0
+
+    def varint():
+        nonlocal i
+        shift = value = 0
+        while True:
+            b = data[i]
+            i += 1
+            value |= (b & 0x7F) << shift
+            shift += 7
+            if b < 0x80:
+                return value
+    while i < len(data):
+        k = varint()
+        field, wire = k >> 3, k & 7
+        if wire == 0:
+            out.append((field, varint()))
+        elif wire == 2:
+            n = varint()
+            out.append((field, data[i:i + n]))
+            i += n
+        else:
+            raise AssertionError(f"unexpected wire type {wire} for field {field}")
+    return out
+
+
+class PerfettoProto(unittest.TestCase):
+    """`edgeos sim --perfetto-format proto` against the JSON writer of the same run: Perfetto's
+    Trace (field 1: packets) decoded here; every packet on sequence 1, the first clearing its
+    incremental state; a track per CPU named as in the JSON; every JSON slice ("ph": "X") a
+    SLICE_BEGIN with its name at its start and a SLICE_END at its end on its CPU's track, and
+    nothing else nested; every JSON instant an INSTANT with the same name and time."""
+
+    def test_same_schedule_as_the_json(self):
+        with tempfile.TemporaryDirectory() as d:
+            outs = {}
+            for fmt in ("json", "proto"):
+                r = run("sim", "--duration", "200ms", "--trace", "perfetto", "--perfetto-format", fmt,
+                        "--out", os.path.join(d, fmt), "--quiet")
+                self.assertEqual(r.returncode, 0, r.stderr)
+                outs[fmt] = os.path.join(d, fmt)
+            self.assertEqual(sorted(os.listdir(outs["proto"])), ["summary.json", "trace.perfetto-trace"])
+            with open(os.path.join(outs["json"], "trace.perfetto.json")) as f:
+                events = json.load(f)["traceEvents"]
+            with open(os.path.join(outs["proto"], "trace.perfetto-trace"), "rb") as f:
+                blob = f.read()
+            self.assertLess(len(blob), os.path.getsize(os.path.join(outs["json"], "trace.perfetto.json")) / 2)
+
+            ns = lambda us: round(float(us) * 1000)
+            tracks, begins, ends, instants = {}, [], [], []
+            packets = protobuf_fields(blob)
+            self.assertTrue(all(f == 1 for f, _ in packets))
+            for n, (_, body) in enumerate(packets):
+                p = dict(protobuf_fields(body))
+                self.assertEqual(p[10], 1, "trusted_packet_sequence_id")
+                self.assertEqual(p.get(13), 1 if n == 0 else None, "sequence_flags")
+                if 60 in p:
+                    t = dict(protobuf_fields(p[60]))
+                    tracks[t[1]] = t[2].decode()
+                else:
+                    e = dict(protobuf_fields(p[11]))
+                    item = (p[8], e[11], e.get(23, b"").decode())
+                    {1: begins, 2: ends, 3: instants}[e[9]].append(item)
+            cpu_names = {e["tid"]: e["args"]["name"] for e in events if e.get("name") == "thread_name"}
+            for tid, name in cpu_names.items():
+                if name != "FWP life cycle":
+                    self.assertEqual(tracks[2 + tid], name)
+            want_slices = sorted((ns(e["ts"]), ns(e["ts"]) + ns(e["dur"]), 2 + e["tid"], e["name"])
+                                 for e in events if e.get("ph") == "X")
+            # Pair each track's begins and ends in time order (no nesting: one job at a time a CPU).
+            got_slices = []
+            by_track = {}
+            for ts, track, name in begins:
+                by_track.setdefault(track, []).append((ts, 0, name))
+            for ts, track, _ in ends:
+                by_track.setdefault(track, []).append((ts, 1, ""))
+            for track, evs in by_track.items():
+                open_slice = None
+                for ts, kind, name in sorted(evs, key=lambda x: (x[0], -x[1])):
+                    if kind == 0:
+                        self.assertIsNone(open_slice, f"nested slice on track {track} at {ts}")
+                        open_slice = (ts, name)
+                    else:
+                        self.assertIsNotNone(open_slice, f"an end without a begin on track {track} at {ts}")
+                        got_slices.append((open_slice[0], ts, track, open_slice[1]))
+                        open_slice = None
+                self.assertIsNone(open_slice)
+            self.assertGreater(len(want_slices), 100)
+            self.assertEqual(sorted(got_slices), want_slices)
+            want_instants = sorted((ns(e["ts"]), e["name"]) for e in events if e.get("ph") == "i")
+            self.assertEqual(sorted((ts, name) for ts, _, name in instants), want_instants)
+
+
 class Analysis(unittest.TestCase):
     def test_gen_analyze_and_sweep(self):
         with tempfile.TemporaryDirectory() as d:

@@ -82,9 +82,28 @@ class CsvTraceWriter final : public TraceSink {
   size_t used_ = 0;  // bytes of buf_ not yet written
 };
 
+// A Perfetto trace being streamed to its file: Chrome trace-event JSON (PerfettoWriter) or
+// Perfetto's native protobuf (PerfettoProtoWriter). Both show one track per CPU, a slice per
+// contiguous execution of a job, instants for releases, deadline misses and the other events, and
+// a track for records without a CPU (the FWP life cycle).
+class PerfettoOutput : public TraceSink {
+ public:
+  // Closes the slices still open at `end`, then writes the file atomically.
+  virtual void commit(Instant end) = 0;
+  // The file's size so far (written and buffered).
+  virtual uint64_t bytes() const = 0;
+};
+
+// Which Perfetto format a command writes: "json" (trace.perfetto.json) or "proto"
+// (trace.perfetto-trace); the file's name in the output directory.
+const char* perfetto_file_name(std::string_view format);
+// A writer of that format to `path`.
+std::unique_ptr<PerfettoOutput> make_perfetto_output(std::string_view format, std::string path, TraceNames names,
+                                                     uint32_t num_cpus);
+
 // Streams records to Chrome/Perfetto JSON: one track per CPU (0..num_cpus-1) plus one for records
 // without a CPU. With an empty path the JSON stays in memory (text(), after finish()).
-class PerfettoWriter final : public TraceSink {
+class PerfettoWriter final : public PerfettoOutput {
  public:
   PerfettoWriter(std::string path, TraceNames names, uint32_t num_cpus);
   ~PerfettoWriter() override;
@@ -92,10 +111,10 @@ class PerfettoWriter final : public TraceSink {
   // Closes the slices still open at `end` and ends the JSON.
   void finish(Instant end);
   // finish(), then writes the file atomically.
-  void commit(Instant end);
+  void commit(Instant end) override;
   const std::string& text() const { return out_; }
   // The JSON's size so far (written and buffered; finish() adds the slices still open and the end).
-  uint64_t bytes() const;
+  uint64_t bytes() const override;
 
  private:
   struct Slice {
@@ -117,6 +136,38 @@ class PerfettoWriter final : public TraceSink {
   std::unique_ptr<AtomicFile> file_;
   std::string out_;
   std::map<uint32_t, Slice> open_;  // by CPU
+};
+
+// Streams records to Perfetto's native trace format (protobuf: a Trace of TracePackets carrying
+// TrackDescriptors and TrackEvents, encoded here from the documented schema,
+// perfetto/protos/perfetto/trace/trace_packet.proto and track_event/*.proto): what ui.perfetto.dev
+// reads natively, several times smaller than the JSON. Tracks: the run (uuid 1), each CPU c
+// (uuid 2 + c, a child of the run's), and the records without a CPU (uuid 2 + num_cpus). With an
+// empty path the trace stays in memory (data(), after finish()).
+class PerfettoProtoWriter final : public PerfettoOutput {
+ public:
+  PerfettoProtoWriter(std::string path, TraceNames names, uint32_t num_cpus);
+  ~PerfettoProtoWriter() override;
+  void write(const TraceRecord& r) override;
+  void finish(Instant end);
+  void commit(Instant end) override;
+  const std::string& data() const { return out_; }
+  uint64_t bytes() const override;
+
+ private:
+  void track(uint64_t uuid, std::string_view name, uint64_t parent);
+  void event(int64_t ts, uint64_t track, int type, std::string_view name);
+  void packet(const std::string& body);
+  void flush_if_large();
+  std::string job_name(uint32_t fwp, uint32_t thread, uint64_t job) const;
+
+  TraceNames names_;
+  uint32_t num_cpus_;
+  bool global_named_ = false;
+  bool first_ = true;
+  std::unique_ptr<AtomicFile> file_;
+  std::string out_, body_, inner_;
+  std::map<uint32_t, uint32_t> open_;  // CPU -> the thread whose slice is open there
 };
 
 // Passes every record to each of its sinks.
