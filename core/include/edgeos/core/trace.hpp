@@ -33,9 +33,12 @@ enum class TraceEvent : uint8_t {
   kFwpRecycle = 18,      // terminated FWP returned to its template's pool; value = template index
   kThreadExit = 19,      // thread destroyed (its FWP was terminated); value = jobs completed
   kMarker = 20,          // user-defined marker; value = user value
+  // 21 is reserved (the packet-drop event, added on another branch).
+  kMigrate = 22,         // a job resumes on another CPU of its domain; cpu = destination,
+                         // value = source CPU (global and clustered scheduling only)
 };
 
-inline constexpr size_t kNumTraceEvents = 21;
+inline constexpr size_t kNumTraceEvents = 23;
 
 // "release", "deadline_miss", ... (the CSV spelling); nullptr for an unknown value.
 const char* trace_event_name(TraceEvent e);
