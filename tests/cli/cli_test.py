@@ -188,6 +188,28 @@ class Analysis(unittest.TestCase):
         self.assertIn("unschedulable", r.stdout)  # FP cannot schedule CPU 0 of the demo
         self.assertIn("EDF utilisation bound              schedulable", r.stdout)
 
+    def test_analyze_global(self):
+        # Dhall's set on one global domain of 2 CPUs: every global test rejects it.
+        with tempfile.TemporaryDirectory() as d:
+            tasks = os.path.join(d, "dhall.csv")
+            with open(tasks, "w") as f:
+                f.write("name,wcet,period\nl0,2ms,40ms\nl1,2ms,40ms\nh,40ms,41ms\n")
+            r = run("analyze", tasks, "--global", "--cpus", "2")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("CPUs 0,1 (global, m = 2): 3 tasks", r.stdout)
+            for test in ("G-EDF density bound (GFB)", "G-EDF Baker", "G-EDF BCL", "G-FP BCL", "G-FP RTA (Bertogna-Cirinei)"):
+                self.assertRegex(r.stdout, test.replace("(", r"\(").replace(")", r"\)") + r" +inconclusive")
+        # A scenario says it per server; the kernel backend refuses to compile it.
+        scenario = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "global-servers.toml")
+        r = run("analyze", scenario)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("CPUs 2,3 (global, m = 2)", r.stdout)
+        self.assertIn("response-time bounds: detect 6ms track 9ms encode 30ms", r.stdout)
+        with tempfile.TemporaryDirectory() as d:
+            r = run("check", scenario, "--compile", os.path.join(d, "s.bin"))
+            self.assertEqual(r.returncode, 2)
+            self.assertIn('server "pool": scheduling = "global" runs in the simulators only', r.stderr)
+
     def test_bad_analysis_input(self):
         with tempfile.TemporaryDirectory() as d:
             bad = os.path.join(d, "bad.csv")
