@@ -321,6 +321,115 @@ TEST(GlobalGolden, ReferenceAgreesOnTheGoldenSets) {
   expect_same(core_schedule(fp, false, {0, 0}, 10), reference_global(fp, false, {0, 0}, 10), "fp");
 }
 
+// Budgets follow a migrating thread. G-FP on 2 CPUs (1 unit = 1 ms): s (prio 1, C = 5) is a
+// sporadic server of budget 3 per 10; a (prio 5, C = 3) on CPU 0; b (prio 5, C = 2) arrives at 2.
+// s runs on CPU 1 over [0, 2] (refill of 2 due at 10), b preempts it there (moving from CPU 0,
+// where it was created and which a keeps); at 3 a completes and
+// s resumes on CPU 0 (a migration) with the 1 unit of budget left: exhausted at 4 (refill of 1
+// due at 13). At 10 its first refill (2) comes back; it resumes on CPU 0, its last CPU, and
+// completes its last 2 units at 12, before the budget runs out at the same instant.
+TEST(GlobalGolden, SporadicServerBudgetFollowsTheThreadAcrossCpus) {
+  GoldenCase g;
+  g.policy = "fp";
+  g.cpus = 2;
+  g.domains = {0, 0};
+  g.unit_ns = 1'000'000;
+  g.horizon = 15;
+  auto task = [](const char* name, uint32_t cpu, int64_t cost, int64_t phase, uint8_t prio) {
+    GoldenTask t;
+    t.name = name;
+    t.tenant = "tenant";
+    t.cpu = cpu;
+    t.costs = {cost};
+    t.period = 20;
+    t.phase = phase;
+    t.priority = prio;
+    return t;
+  };
+  g.tasks = {task("a", 0, 3, 0, 5), task("b", 0, 2, 2, 5), task("s", 1, 5, 0, 1)};
+  g.tasks[2].server = "sporadic";
+  g.tasks[2].budget = 3;
+  g.tasks[2].server_period = 10;
+  const TraceRun run = run_on_core_sim(g);
+  EXPECT_THAT(slices_of(run.records, run.names, g.unit_ns, g.horizon * g.unit_ns),
+              ::testing::ElementsAre(Slice{"a", 0, 0, 0, 3, "complete"}, Slice{"s", 0, 1, 0, 2, "preempt"},
+                                     Slice{"b", 0, 1, 2, 4, "complete"}, Slice{"s", 0, 0, 3, 4, "budget_exhausted"},
+                                     Slice{"s", 0, 0, 10, 12, "complete"}));
+  EXPECT_THAT(migrations_of(run, g.unit_ns), ::testing::ElementsAre(Migration{"b", 2, 1, 0}, Migration{"s", 3, 0, 1}));
+  EXPECT_THAT(budget_events_of(run.records, run.names, TraceEvent::kBudgetExhausted, g.unit_ns),
+              ::testing::ElementsAre(BudgetEvent{"s", 4, 0}));
+  EXPECT_THAT(budget_events_of(run.records, run.names, TraceEvent::kReplenish, g.unit_ns),
+              ::testing::ElementsAre(BudgetEvent{"s", 10, 2}));
+}
+
+// Servers of every kind in global and clustered domains, on random sets: every kernel invariant
+// (budget state, replenishment and budget timers, CPU time conservation per domain, ready queue
+// and running set) is checked after every event of every run (the kernel panics on a broken
+// one), and a sporadic server, wherever it runs, never gets more than its budget in any window of
+// one server period (Stanovich et al.'s guarantee), checked on its slices across all CPUs.
+TEST(GlobalBudgets, ServersKeepTheirInvariantsWhenThreadsMigrate) {
+  int exhausted_and_migrated = 0;  // runs where a server thread both ran out of budget and migrated
+  for (uint64_t seed = 0; seed < 300; ++seed) {
+    Rng rng = Rng::derive(seed, 31);
+    GoldenCase g;
+    const bool edf = rng.below(2) == 0;
+    g.policy = edf ? "edf" : "fp";
+    g.cpus = static_cast<uint32_t>(rng.between(2, 4));
+    g.domains.assign(g.cpus, 0);
+    if (g.cpus == 4 && rng.below(2) == 0) g.domains = {0, 0, 2, 2};
+    g.unit_ns = 1000;
+    g.horizon = 300;
+    const int n = static_cast<int>(rng.between(2, 3 * g.cpus));
+    for (int i = 0; i < n; ++i) {
+      GoldenTask t;
+      t.name = "t" + std::to_string(i);
+      t.tenant = "tenant";
+      t.cpu = static_cast<uint32_t>(rng.below(g.cpus));
+      t.period = rng.between(4, 30);
+      t.costs = {rng.between(1, t.period)};
+      t.phase = rng.below(3) == 0 ? rng.between(0, 5) : 0;
+      t.priority = static_cast<uint8_t>(rng.between(0, 4));
+      switch (rng.below(edf ? 5 : 4)) {
+        case 0: break;
+        case 1: t.server = "sporadic"; t.refills = static_cast<int>(rng.between(1, 8)); break;
+        case 2: t.server = "deferrable"; break;
+        case 3: t.server = "polling"; break;
+        default: t.server = "cbs"; break;
+      }
+      if (!t.server.empty()) {
+        t.server_period = rng.between(2, 20);
+        t.budget = rng.between(1, t.server_period);
+      }
+      g.tasks.push_back(t);
+    }
+    const TraceRun run = run_on_core_sim(g);  // panics on any broken kernel invariant
+    ASSERT_FALSE(run.records.empty()) << "seed " << seed;
+    const std::vector<Slice> slices = slices_of(run.records, run.names, g.unit_ns, g.horizon * g.unit_ns);
+    {
+      std::vector<bool> exhausted(g.tasks.size() + 1), migrated(g.tasks.size() + 1);
+      for (const TraceRecord& r : run.records) {
+        if (r.thread >= exhausted.size()) continue;
+        if (r.event == TraceEvent::kBudgetExhausted) exhausted[r.thread] = true;
+        if (r.event == TraceEvent::kMigrate) migrated[r.thread] = true;
+      }
+      for (size_t i = 0; i < exhausted.size(); ++i) exhausted_and_migrated += exhausted[i] && migrated[i];
+    }
+    for (const GoldenTask& t : g.tasks) {
+      if (t.server != "sporadic") continue;
+      for (const Slice& from : slices) {
+        if (from.task != t.name) continue;
+        int64_t used = 0;  // in [from.start, from.start + server_period)
+        for (const Slice& x : slices) {
+          if (x.task != t.name) continue;
+          used += std::max<int64_t>(0, std::min(x.end, from.start + t.server_period) - std::max(x.start, from.start));
+        }
+        ASSERT_LE(used, t.budget) << "seed " << seed << ": " << t.name << " in the window from " << from.start;
+      }
+    }
+  }
+  EXPECT_GE(exhausted_and_migrated, 100) << "too few server threads that both migrated and ran out of budget";
+}
+
 // --- the differential test -----------------------------------------------------------------------
 
 struct RandomCase {
