@@ -1,11 +1,14 @@
 // The global schedulability tests against the core's global scheduling (a domain of m CPUs), on
 // random implicit-deadline task sets: a set that a sufficient test accepts never misses a deadline
-// in the simulation over its hyperperiod (synchronous release, every job running its WCET). The
+// in the simulation over its hyperperiod (synchronous release, every job running its WCET), and
+// every global-FP response-time bound is at least the task's simulated response times. The
 // test also counts what each analysis accepted and what the simulation missed, so that it cannot
 // pass by accepting nothing or by simulating only easy sets.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
+#include <string>
 #include <numeric>
 
 #include "../support/core_sim_runner.hpp"
@@ -63,9 +66,14 @@ std::vector<Task> tasks_of(const Set& s) {
   return out;
 }
 
-// Deadline misses of the global schedule over the hyperperiod (+1 unit, so that a miss at the
-// hyperperiod itself is seen).
-size_t simulated_misses(const Set& s, bool edf) {
+struct Simulated {
+  size_t misses = 0;
+  std::vector<int64_t> max_response;  // per task, in units
+};
+
+// The global schedule over the hyperperiod (+1 unit, so that a miss at the hyperperiod itself is
+// seen): its deadline misses and each task's largest response time.
+Simulated simulate(const Set& s, bool edf) {
   GoldenCase g;
   g.policy = edf ? "edf" : "fp";
   g.cpus = s.m;
@@ -82,7 +90,14 @@ size_t simulated_misses(const Set& s, bool edf) {
     g.tasks.push_back(t);
   }
   const TraceRun run = run_on_core_sim(g);
-  return misses_of(run.records, run.names, kUnit).size();
+  Simulated out;
+  out.misses = misses_of(run.records, run.names, kUnit).size();
+  out.max_response.assign(s.c.size(), 0);
+  for (const Response& r : responses_of(run.records, run.names, kUnit)) {
+    const size_t i = std::stoul(r.task.substr(1));
+    out.max_response[i] = std::max(out.max_response[i], r.value);
+  }
+  return out;
 }
 
 std::string describe(const Set& s) {
@@ -98,7 +113,7 @@ TEST(GlobalAnalysisVsSim, GlobalEdfTestsAreNeverContradicted) {
     Rng rng = Rng::derive(seed, 21);
     const Set s = random_set(rng);
     const std::vector<Task> tasks = tasks_of(s);
-    const size_t misses = simulated_misses(s, /*edf=*/true);
+    const size_t misses = simulate(s, /*edf=*/true).misses;
     missing += misses > 0;
     for (const analysis::Result& r : {analysis::gedf_density(tasks, s.m), analysis::gedf_baker(tasks, s.m),
                                       analysis::gedf_bcl(tasks, s.m)}) {
@@ -121,9 +136,15 @@ TEST(GlobalAnalysisVsSim, GlobalFpTestsAreNeverContradicted) {
     Rng rng = Rng::derive(seed, 22);
     const Set s = random_set(rng);
     const std::vector<Task> tasks = tasks_of(s);
-    const size_t misses = simulated_misses(s, /*edf=*/false);
+    const Simulated sim = simulate(s, /*edf=*/false);
+    const size_t misses = sim.misses;
     missing += misses > 0;
     const analysis::Result rta = analysis::gfp_rta(tasks, s.m);
+    // When the analysis accepts the set, every response-time bound is at least every simulated
+    // response time of its task.
+    for (size_t i = 0; rta.schedulable() && i < tasks.size(); ++i) {
+      ASSERT_GE(rta.response_times[i].ns(), sim.max_response[i] * kUnit) << "task " << i << ": " << describe(s);
+    }
     for (const analysis::Result& r : {analysis::gfp_bcl(tasks, s.m), rta}) {
       if (r.verdict != Verdict::kSchedulable) continue;
       ++accepted[r.test];

@@ -188,6 +188,24 @@ class Analysis(unittest.TestCase):
         self.assertIn("unschedulable", r.stdout)  # FP cannot schedule CPU 0 of the demo
         self.assertIn("EDF utilisation bound              schedulable", r.stdout)
 
+    def test_sweep_global(self):
+        # Global tests and the global simulation on 2 CPUs: a sufficient test never accepts more
+        # sets than the simulation finds schedulable (same sets for every test).
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "g.csv")
+            r = run("sweep", "--sets", "20", "--tasks", "5", "--cpus", "2", "--util", "0.3:0.9:0.3", "--periods", "10ms:100ms",
+                    "--granularity", "10ms", "--tests", "gfb,baker,bcl-edf,bcl-fp,rta-gfp,sim-gfp,sim-gedf", "--out", out)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(out) as f:
+                rows = list(csv.DictReader(f))
+            by = {(row["utilisation"], row["test"]): int(row["accepted"]) for row in rows}
+            for u in {row["utilisation"] for row in rows}:
+                for t in ("gfb", "baker", "bcl-edf"):
+                    self.assertLessEqual(by[(u, t)], by[(u, "sim-gedf")], (u, t))
+                for t in ("bcl-fp", "rta-gfp"):
+                    self.assertLessEqual(by[(u, t)], by[(u, "sim-gfp")], (u, t))
+            self.assertGreater(by[("0.3000", "bcl-edf")], 0)
+
     def test_analyze_global(self):
         # Dhall's set on one global domain of 2 CPUs: every global test rejects it.
         with tempfile.TemporaryDirectory() as d:
