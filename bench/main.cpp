@@ -96,6 +96,14 @@ void print_summary() {
                "{:.1f} ns; ratio = {:.2f} (target: <= 1.3)\n",
                policy, plain, budgets, budgets / plain);
   }
+  for (const char* m : {"4", "16"}) {
+    const double part = get(fmt::format("BM_PartitionedEdfDecision1k/{}", m));
+    const double glob = get(fmt::format("BM_GlobalEdfDecision1k/{}", m));
+    if (part == 0 || glob == 0) continue;
+    fmt::print("kernel pick-next + release, 1k threads on {} CPUs: partitioned EDF {:.1f} ns, global EDF {:.1f} ns; "
+               "ratio global/partitioned = {:.2f}\n",
+               m, part, glob, glob / part);
+  }
   if (const double rt = get("BM_InvocationRoundTrip"); rt > 0) {
     fmt::print("synchronous invocation call + reply (core-only simulator): {:.1f} ns per round trip\n", rt);
   }

@@ -72,7 +72,7 @@ constexpr const char* kEventNames[kNumTraceEvents] = {
     "deadline_miss", "budget_exhausted", "replenish", "block", "wakeup",
     "ipc_call",  "ipc_reply",  "notify",       "fwp_create",  "fwp_destroy",
     "pkt_rx",    "pkt_tx",     "fwp_activate", "fwp_recycle", "thread_exit",
-    "marker",    "pkt_drop",
+    "marker",    "pkt_drop",   "migrate",
 };
 
 bool equal(const char* a, size_t alen, const char* b) {

@@ -251,6 +251,17 @@ void bind_model(py::module_& m) {
   a.def("edf_utilisation", [](TaskList t) { return analysis::edf_utilisation(t); }, py::arg("tasks"));
   a.def("edf_demand", [](TaskList t) { return analysis::edf_demand(t); }, py::arg("tasks"),
         "Processor-demand test by QPA (Zhang & Burns 2009): exact for EDF on one CPU.");
+  // Global scheduling on m CPUs sharing one ready queue (docs/analysis.md, "Global scheduling").
+  a.def("gedf_density", [](TaskList t, uint32_t cpus) { return analysis::gedf_density(t, cpus); }, py::arg("tasks"), py::arg("m"),
+        "G-EDF density bound of Goossens, Funk & Baruah (2003): sum C/D <= m - (m-1) max C/D (sufficient).");
+  a.def("gedf_baker", [](TaskList t, uint32_t cpus) { return analysis::gedf_baker(t, cpus); }, py::arg("tasks"), py::arg("m"),
+        "Baker's G-EDF test (RTSS 2003), sufficient.");
+  a.def("gedf_bcl", [](TaskList t, uint32_t cpus) { return analysis::gedf_bcl(t, cpus); }, py::arg("tasks"), py::arg("m"),
+        "Bertogna, Cirinei & Lipari's G-EDF test (ECRTS 2005), sufficient.");
+  a.def("gfp_bcl", [](TaskList t, uint32_t cpus) { return analysis::gfp_bcl(t, cpus); }, py::arg("tasks"), py::arg("m"),
+        "Bertogna, Cirinei & Lipari's global fixed-priority test (2005/2009), sufficient; uses each task's priority.");
+  a.def("gfp_rta", [](TaskList t, uint32_t cpus) { return analysis::gfp_rta(t, cpus); }, py::arg("tasks"), py::arg("m"),
+        "Bertogna & Cirinei's response-time analysis for global fixed priority (RTSS 2007): response-time bounds.");
   a.def("utilisation", [](TaskList t) { analysis::validate(t); return analysis::utilisation(t); }, py::arg("tasks"));
   a.def("compare_utilisation", [](TaskList t, int64_t num, int64_t den) {
           analysis::validate(t);

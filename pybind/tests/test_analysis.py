@@ -68,3 +68,20 @@ def test_analysis_argument_errors():
         generators.generate(1, tasks=3, utilisation=5.0)
     with pytest.raises(TypeError):
         analysis.Task(wcet=1.5, period="4ms")
+
+
+def test_global_tests_by_hand():
+    # Dhall's set on 2 CPUs (G-EDF misses it): every global test rejects it.
+    dhall = [analysis.Task(wcet="2ms", period="40ms"), analysis.Task(wcet="2ms", period="40ms"),
+             analysis.Task(wcet="40ms", period="41ms")]
+    for test in (analysis.gedf_density, analysis.gedf_baker, analysis.gedf_bcl):
+        assert test(dhall, 2).verdict == "inconclusive"
+    # Two heavy (6, 8) and a light (1, 8) task: BCL accepts; GFB (0.75+0.75+0.125+0.75 > 2) does not.
+    heavy = [analysis.Task(wcet="6ms", period="8ms", priority=3), analysis.Task(wcet="6ms", period="8ms", priority=2),
+             analysis.Task(wcet="1ms", period="8ms", priority=1)]
+    assert analysis.gedf_bcl(heavy, 2).schedulable
+    assert not analysis.gedf_density(heavy, 2).schedulable
+    # Global FP response-time bounds: 6, 6 and 7 ms (worked out in schedulers/tests/analysis_test.cpp).
+    r = analysis.gfp_rta(heavy, 2)
+    assert r.schedulable and r.response_times == [6 * MS, 6 * MS, 7 * MS]
+    assert analysis.gfp_bcl(heavy, 3).schedulable

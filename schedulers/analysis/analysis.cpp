@@ -854,4 +854,251 @@ Partition partition(const std::vector<Task>& tasks, uint32_t cpus, Fit fit, cons
   return p;
 }
 
+// --- global multiprocessor scheduling -------------------------------------------------------------
+//
+// m identical CPUs sharing one ready queue (a scheduling domain, core/kernel.hpp); sporadic tasks
+// with constrained deadlines (D <= T), no jitter, no blocking. All five tests are sufficient only.
+
+namespace {
+
+// Why a task set is outside what the global tests cover, or "" if it is inside.
+std::string global_unsupported(const std::vector<Task>& tasks, uint32_t m) {
+  if (m == 0) return "needs at least one CPU";
+  if (any_jitter_or_blocking(tasks)) return "does not cover release jitter or blocking";
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    if (tasks[i].deadline > tasks[i].period) return fmt::format("task #{} has D > T; covers constrained deadlines (D <= T)", i);
+  }
+  return {};
+}
+
+// A task whose job alone cannot meet its deadline: no test can accept the set.
+std::optional<size_t> overdense(const std::vector<Task>& tasks) {
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    if (tasks[i].wcet > tasks[i].deadline) return i;
+  }
+  return std::nullopt;
+}
+
+// Bertogna, Cirinei & Lipari's bound on the work of task i in a window of length L when its jobs
+// complete within `r` of their release (D_i, or a response-time bound): the body jobs and a carry-in
+// job placed as late as they can be (ECRTS 2005 / TPDS 2009, eq. for W_i; RTSS 2007, Lemma 4).
+int128_t workload(const Task& t, int64_t L, int64_t r) {
+  const int64_t c = t.wcet.ns(), T = t.period.ns();
+  const int64_t n = floor_div(L + r - c, T);
+  const int128_t body = static_cast<int128_t>(std::max<int64_t>(n, 0)) * c;
+  const int64_t rest = L + r - c - n * T;
+  return body + std::min<int64_t>(c, std::max<int64_t>(rest, 0));
+}
+
+// The higher-priority set of task k for global FP: every other task of a higher priority, and, as
+// FIFO within a level lets equals overtake each other, every other task of the same priority.
+bool interferes_fp(const std::vector<Task>& tasks, size_t i, size_t k) {
+  return i != k && tasks[i].priority >= tasks[k].priority;
+}
+
+}  // namespace
+
+// Goossens, Funk & Baruah, "Priority-driven scheduling of periodic task systems on
+// multiprocessors", Real-Time Systems 25(2-3), 2003 (Theorem 5): G-EDF meets every deadline of
+// implicit-deadline tasks if U <= m - (m - 1) u_max. For constrained deadlines the densities
+// C/D take the utilisations' place (the density form, as restated by Bertogna, Cirinei & Lipari,
+// ECRTS 2005). Exact rational arithmetic.
+Result gedf_density(const std::vector<Task>& tasks, uint32_t m) {
+  validate(tasks);
+  if (const std::string why = global_unsupported(tasks, m); !why.empty()) return make("gfb", Verdict::kNotApplicable, why);
+  if (const auto i = overdense(tasks)) return make("gfb", Verdict::kUnschedulable, fmt::format("task #{}: C > D", *i));
+  size_t densest = 0;
+  for (size_t i = 1; i < tasks.size(); ++i) {
+    // C_i / D_i > C_d / D_d, exactly.
+    if (static_cast<int128_t>(tasks[i].wcet.ns()) * tasks[densest].deadline.ns() >
+        static_cast<int128_t>(tasks[densest].wcet.ns()) * tasks[i].deadline.ns()) {
+      densest = i;
+    }
+  }
+  // sum_i C_i/D_i + (m - 1) C_d/D_d <= m
+  Rational lhs;
+  for (const Task& t : tasks) lhs.add(t.wcet.ns(), t.deadline.ns());
+  lhs.add(static_cast<uint128_t>(m - 1) * tasks[densest].wcet.ns(), tasks[densest].deadline.ns());
+  const bool ok = lhs.compare(m, 1) <= 0;
+  const long double dmax = static_cast<long double>(tasks[densest].wcet.ns()) / tasks[densest].deadline.ns();
+  const long double total = lhs.value() - (m - 1) * dmax;
+  return make("gfb", ok ? Verdict::kSchedulable : Verdict::kInconclusive,
+              fmt::format("density sum {:.6f}, bound m - (m-1) max = {:.6f} (m = {})", static_cast<double>(total),
+                          static_cast<double>(m - (m - 1) * dmax), m));
+}
+
+// Baker, "Multiprocessor EDF and deadline monotonic schedulability analysis", RTSS 2003, in the form
+// restated by Bertogna, Cirinei & Lipari (ECRTS 2005, Theorem 2): G-EDF meets every deadline if for
+// every task k there is a lambda in {C_k/D_k} u {u_i : u_i >= C_k/D_k} with
+//   sum_i min(1, beta_i) <= m (1 - lambda) + lambda,
+//   beta_i = u_i (1 + (T_i - D_i) / D_k)                          if u_i <= lambda,
+//            u_i (1 + (T_i - D_i) / D_k) + (C_i - lambda D_i) / D_k  otherwise.
+// The second case uses D_i where some statements have T_i: the larger term, so never less safe.
+// Evaluated in long double; a comparison within 1e-12 (relative) of the bound counts as failed.
+Result gedf_baker(const std::vector<Task>& tasks, uint32_t m) {
+  validate(tasks);
+  if (const std::string why = global_unsupported(tasks, m); !why.empty()) return make("baker", Verdict::kNotApplicable, why);
+  if (const auto i = overdense(tasks)) return make("baker", Verdict::kUnschedulable, fmt::format("task #{}: C > D", *i));
+  using LD = long double;
+  auto u = [&](size_t i) { return static_cast<LD>(tasks[i].wcet.ns()) / static_cast<LD>(tasks[i].period.ns()); };
+  for (size_t k = 0; k < tasks.size(); ++k) {
+    const LD dk = static_cast<LD>(tasks[k].deadline.ns());
+    const LD lambda_k = static_cast<LD>(tasks[k].wcet.ns()) / dk;
+    std::vector<LD> lambdas{lambda_k};
+    for (size_t i = 0; i < tasks.size(); ++i) {
+      if (u(i) >= lambda_k) lambdas.push_back(u(i));
+    }
+    bool passed = false;
+    for (const LD lambda : lambdas) {
+      LD sum = 0;
+      for (size_t i = 0; i < tasks.size(); ++i) {
+        const Task& t = tasks[i];
+        LD beta = u(i) * (1 + static_cast<LD>(t.period.ns() - t.deadline.ns()) / dk);
+        if (u(i) > lambda) beta += (static_cast<LD>(t.wcet.ns()) - lambda * static_cast<LD>(t.deadline.ns())) / dk;
+        sum += std::min<LD>(1, beta);
+      }
+      const LD bound = m * (1 - lambda) + lambda;
+      if (sum <= bound - 1e-12L * std::max<LD>(1, bound)) {
+        passed = true;
+        break;
+      }
+    }
+    if (!passed) return make("baker", Verdict::kInconclusive, fmt::format("task #{}: no lambda satisfies the bound (m = {})", k, m));
+  }
+  return make("baker", Verdict::kSchedulable, fmt::format("every task passes (m = {})", m));
+}
+
+// Bertogna, Cirinei & Lipari, "Improved schedulability analysis of EDF on multiprocessor
+// platforms", ECRTS 2005 (Theorem 4; also TPDS 20(4), 2009): G-EDF meets every deadline if for
+// every task k
+//   sum_{i != k} min(I_i, D_k - C_k) < m (D_k - C_k),
+// where I_i = N_i C_i + min(C_i, max(0, D_k - N_i T_i)), N_i = floor((D_k - D_i) / T_i) + 1, bounds
+// the interference of task i on a job of k: its jobs due inside k's window, and one carried in.
+// Exact integer arithmetic (the continuous-time form: strict, without the discrete "+1").
+Result gedf_bcl(const std::vector<Task>& tasks, uint32_t m) {
+  validate(tasks);
+  if (const std::string why = global_unsupported(tasks, m); !why.empty()) return make("bcl-edf", Verdict::kNotApplicable, why);
+  if (const auto i = overdense(tasks)) return make("bcl-edf", Verdict::kUnschedulable, fmt::format("task #{}: C > D", *i));
+  for (size_t k = 0; k < tasks.size(); ++k) {
+    const int64_t dk = tasks[k].deadline.ns(), slack = dk - tasks[k].wcet.ns();
+    int128_t sum = 0;
+    for (size_t i = 0; i < tasks.size(); ++i) {
+      if (i == k) continue;
+      const Task& t = tasks[i];
+      const int64_t n = floor_div(dk - t.deadline.ns(), t.period.ns()) + 1;
+      const int128_t body = static_cast<int128_t>(std::max<int64_t>(n, 0)) * t.wcet.ns();
+      const int128_t carry = std::min<int64_t>(t.wcet.ns(), std::max<int64_t>(0, dk - n * t.period.ns()));
+      sum += std::min<int128_t>(body + carry, slack);
+    }
+    if (!(sum < static_cast<int128_t>(m) * slack)) {
+      return make("bcl-edf", Verdict::kInconclusive, fmt::format("task #{}: interference reaches m (D - C) (m = {})", k, m));
+    }
+  }
+  return make("bcl-edf", Verdict::kSchedulable, fmt::format("every task passes (m = {})", m));
+}
+
+// Bertogna, Cirinei & Lipari, "New schedulability tests for real-time task sets scheduled by
+// deadline monotonic on multiprocessors", OPODIS 2005 (also TPDS 20(4), 2009, Theorem 4): global
+// FP meets every deadline if for every task k
+//   sum_{i in hp(k)} min(W_i(D_k), D_k - C_k) < m (D_k - C_k),
+// W_i the workload bound of `workload` above with r = D_i. Priorities as given (larger first);
+// tasks of equal priority count as interfering with each other (FIFO within a level).
+Result gfp_bcl(const std::vector<Task>& tasks, uint32_t m) {
+  validate(tasks);
+  if (const std::string why = global_unsupported(tasks, m); !why.empty()) return make("bcl-fp", Verdict::kNotApplicable, why);
+  if (const auto i = overdense(tasks)) return make("bcl-fp", Verdict::kUnschedulable, fmt::format("task #{}: C > D", *i));
+  for (size_t k = 0; k < tasks.size(); ++k) {
+    const int64_t dk = tasks[k].deadline.ns(), slack = dk - tasks[k].wcet.ns();
+    int128_t sum = 0;
+    size_t hp = 0;
+    for (size_t i = 0; i < tasks.size(); ++i) {
+      if (!interferes_fp(tasks, i, k)) continue;
+      ++hp;
+      sum += std::min<int128_t>(workload(tasks[i], dk, tasks[i].deadline.ns()), slack);
+    }
+    // With fewer than m interfering tasks the job always has a CPU: it meets D >= C.
+    if (hp < m) continue;
+    if (!(sum < static_cast<int128_t>(m) * slack)) {
+      return make("bcl-fp", Verdict::kInconclusive, fmt::format("task #{}: interference reaches m (D - C) (m = {})", k, m));
+    }
+  }
+  return make("bcl-fp", Verdict::kSchedulable, fmt::format("every task passes (m = {})", m));
+}
+
+// Bertogna & Cirinei, "Response-time analysis for globally scheduled symmetric multiprocessor
+// platforms", RTSS 2007 (Section 4): in decreasing priority order, the least fixed point of
+//   R_k = C_k + floor( (1/m) sum_{i in hp(k)} min(W_i(R_k), R_k - C_k + 1) ),
+// W_i the workload bound with r = R_i (the response-time bound already found for a higher-priority
+// task; D_i for an equal-priority one, as in the deadline-based test), from R_k = C_k, stopping
+// past D_k. Integer time (the paper's discrete form: all our parameters are integer nanoseconds and
+// every scheduling event happens at an integer nanosecond).
+//
+// The iteration is accelerated without changing its result. With x = R_k - C_k, a term is capped
+// when W_i(C_k + x) >= x + 1; as W_i(L) - L never increases, a capped term stays capped up to
+// some x_i (found by bisection). While at least m terms are capped the right-hand side exceeds
+// x + 1 > x, so no fixed point lies below min x_i: the iteration jumps past it instead of creeping
+// one nanosecond at a time.
+Result gfp_rta(const std::vector<Task>& tasks, uint32_t m) {
+  validate(tasks);
+  if (const std::string why = global_unsupported(tasks, m); !why.empty()) return make("rta-gfp", Verdict::kNotApplicable, why);
+  Result r = make("rta-gfp", Verdict::kSchedulable, fmt::format("every response time within its deadline (m = {})", m));
+  r.response_times.assign(tasks.size(), Duration::infinite());
+  std::vector<int64_t> bound(tasks.size(), -1);
+  for (const size_t k : priority_order(tasks)) {
+    const Task& tk = tasks[k];
+    const int64_t c = tk.wcet.ns(), limit = tk.deadline.ns() - c;  // x = R - C must stay <= limit
+    int64_t x = 0;
+    bool ok = limit >= 0;
+    while (ok) {
+      int128_t sum = 0;
+      uint32_t capped = 0;
+      int64_t capped_until = limit;
+      for (size_t i = 0; i < tasks.size(); ++i) {
+        if (!interferes_fp(tasks, i, k)) continue;
+        const int64_t ri = tasks[i].priority > tk.priority && bound[i] >= 0 ? bound[i] : tasks[i].deadline.ns();
+        const int128_t w = workload(tasks[i], c + x, ri);
+        if (w < x + 1) {
+          sum += w;
+          continue;
+        }
+        sum += x + 1;
+        ++capped;
+        int64_t lo = x, hi = limit;  // the last x' in [x, limit] at which the term is still capped
+        while (lo < hi) {
+          const int64_t mid = lo + (hi - lo + 1) / 2;
+          if (workload(tasks[i], c + mid, ri) >= mid + 1) {
+            lo = mid;
+          } else {
+            hi = mid - 1;
+          }
+        }
+        capped_until = std::min(capped_until, lo);
+      }
+      if (capped >= m) {
+        x = capped_until + 1;
+        ok = x <= limit;
+        continue;
+      }
+      const int128_t next = sum / m;
+      if (next > limit) {
+        ok = false;
+      } else if (next <= x) {  // never below x (the right side is monotone): a fixed point
+        break;
+      } else {
+        x = static_cast<int64_t>(next);
+      }
+    }
+    if (!ok) {
+      if (r.verdict == Verdict::kSchedulable) {
+        r.verdict = Verdict::kInconclusive;
+        r.detail = fmt::format("task #{}: response-time bound exceeds its deadline {} (m = {})", k, format_duration(tk.deadline), m);
+      }
+      continue;
+    }
+    bound[k] = c + x;
+    r.response_times[k] = Duration::nanoseconds(c + x);
+  }
+  return r;
+}
+
 }  // namespace edgeos::analysis

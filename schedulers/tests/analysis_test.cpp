@@ -230,3 +230,95 @@ TEST(Validation, ImpossibleParametersAreNamed) {
 
 }  // namespace
 }  // namespace edgeos::analysis
+
+// --- global multiprocessor tests: hand-worked examples (the arithmetic is in the comments) ------
+
+namespace edgeos::analysis {
+namespace {
+
+Task gtask(int64_t c, int64_t t, int prio = 0) {
+  Task x;
+  x.wcet = Duration::milliseconds(c);
+  x.period = Duration::milliseconds(t);
+  x.deadline = x.period;
+  x.priority = prio;
+  return x;
+}
+
+// Dhall's effect on m = 2: two light tasks (2, 40) and a heavy one (40, 41). G-EDF misses (the
+// simulated schedule is in tests/golden/global_test.cpp), so no sufficient test may accept it.
+//   GFB: sum C/D = 0.05 + 0.05 + 0.9756 = 1.0756 > m - (m-1) 0.9756 = 1.0244.
+//   BCL, k = heavy: D - C = 1; each light: N = floor((41-40)/40) + 1 = 1, I = 2 + min(2, 41-40) = 3,
+//   capped at 1; sum 2, not < m (D - C) = 2.
+TEST(GlobalAnalysis, DhallSetIsRejectedByEveryTest) {
+  const std::vector<Task> dhall = {gtask(2, 40), gtask(2, 40), gtask(40, 41)};
+  EXPECT_EQ(gedf_density(dhall, 2).verdict, Verdict::kInconclusive);
+  EXPECT_EQ(gedf_baker(dhall, 2).verdict, Verdict::kInconclusive);
+  EXPECT_EQ(gedf_bcl(dhall, 2).verdict, Verdict::kInconclusive);
+  EXPECT_EQ(gfp_bcl(with_priorities(dhall, rate_monotonic(dhall)), 2).verdict, Verdict::kInconclusive);
+  EXPECT_EQ(gfp_rta(with_priorities(dhall, rate_monotonic(dhall)), 2).verdict, Verdict::kInconclusive);
+}
+
+// GFB on its bound: three tasks of utilisation 1/2 on m = 2: U = 1.5 = 2 - (2-1) 0.5: accepted
+// (the bound is not strict). A fourth light task (1, 10) pushes it over: 1.6 > 1.5.
+TEST(GlobalAnalysis, GfbAcceptsOnItsBoundAndRejectsPastIt) {
+  EXPECT_EQ(gedf_density({gtask(1, 2), gtask(2, 4), gtask(3, 6)}, 2).verdict, Verdict::kSchedulable);
+  EXPECT_EQ(gedf_density({gtask(1, 2), gtask(2, 4), gtask(3, 6), gtask(1, 10)}, 2).verdict, Verdict::kInconclusive);
+}
+
+// Two heavy tasks (6, 8) and a light one (1, 8) on m = 2 (G-EDF runs the heavy ones on [0, 6] and
+// the light one on [6, 7]: schedulable).
+//   GFB: 0.75 + 0.75 + 0.125 + 0.75 = 2.375 > 2: rejected.
+//   BCL: k = heavy: D - C = 2; other heavy: N = 1, I = 6 + min(6, 8 - 8) = 6 -> 2; light: I = 1;
+//        sum 3 < 4. k = light: D - C = 7; I = 6 + 6 = 12 < 14. Accepted.
+//   Baker, k = heavy, lambda = 0.75: beta = 0.75 (heavy, u <= lambda) twice + 0.125 = 1.625 <=
+//        2 (1 - 0.75) + 0.75 = 1.25? No. lambda = 0.75 is the only candidate >= lambda_k: rejected.
+TEST(GlobalAnalysis, BclAcceptsHeavyTasksThatGfbAndBakerReject) {
+  const std::vector<Task> set = {gtask(6, 8), gtask(6, 8), gtask(1, 8)};
+  EXPECT_EQ(gedf_density(set, 2).verdict, Verdict::kInconclusive);
+  EXPECT_EQ(gedf_baker(set, 2).verdict, Verdict::kInconclusive);
+  EXPECT_EQ(gedf_bcl(set, 2).verdict, Verdict::kSchedulable);
+}
+
+// Baker on light tasks: four (1, 4) on m = 2. k: lambda = 0.25, every beta = 0.25 * (1 + 0) =
+// 0.25, sum 1 <= 2 (0.75) + 0.25 = 1.75: accepted. BCL: D - C = 3, each other I = 1, sum 3 < 6.
+TEST(GlobalAnalysis, BakerAndBclAcceptLightTasks) {
+  const std::vector<Task> set = {gtask(1, 4), gtask(1, 4), gtask(1, 4), gtask(1, 4)};
+  EXPECT_EQ(gedf_baker(set, 2).verdict, Verdict::kSchedulable);
+  EXPECT_EQ(gedf_bcl(set, 2).verdict, Verdict::kSchedulable);
+  EXPECT_EQ(gedf_density(set, 2).verdict, Verdict::kSchedulable);
+}
+
+// Global FP, m = 2: a (6, 8) prio 3, b (6, 8) prio 2, c (1, 8) prio 1.
+//   RTA: R_a = 6 (no interference); R_b = 6 (one interfering task < m). R_c: x = R - C; W_a(1 + x)
+//   with r = 6 is min(6, 1 + x) for x < 7, capped at x + 1 up to x = 5 (both a and b: m terms):
+//   jump to x = 6; there W = 6 < 7 for both: x = floor(12 / 2) = 6, fixed: R_c = 7 (the simulated
+//   response time: c runs on [6, 7]).
+//   BCL: k = c, D - C = 7: W_a(8) with r = D_a = 8: N = floor((8 + 8 - 6) / 8) = 1, 6 + min(6, 10 - 8)
+//   = 8 -> 7; same for b: 14, not < 14: rejected (the response times are tighter here).
+TEST(GlobalAnalysis, GlobalFpResponseTimesOnTwoCpus) {
+  const std::vector<Task> set = {gtask(6, 8, 3), gtask(6, 8, 2), gtask(1, 8, 1)};
+  const Result r = gfp_rta(set, 2);
+  EXPECT_EQ(r.verdict, Verdict::kSchedulable);
+  EXPECT_EQ(r.response_times, (std::vector<Duration>{Duration::milliseconds(6), Duration::milliseconds(6), Duration::milliseconds(7)}));
+  EXPECT_EQ(gfp_bcl(set, 2).verdict, Verdict::kInconclusive);
+  // One CPU more: c never waits. BCL: fewer than... hp(c) = 2 < m = 3: accepted; R_c = C.
+  EXPECT_EQ(gfp_bcl(set, 3).verdict, Verdict::kSchedulable);
+  EXPECT_EQ(gfp_rta(set, 3).response_times[2], Duration::milliseconds(1));
+}
+
+TEST(GlobalAnalysis, OutsideTheModelIsNotApplicable) {
+  Task late = gtask(1, 4);
+  late.deadline = Duration::milliseconds(5);  // D > T
+  EXPECT_EQ(gedf_bcl({late, gtask(1, 4)}, 2).verdict, Verdict::kNotApplicable);
+  Task jittery = gtask(1, 4);
+  jittery.jitter = Duration::milliseconds(1);
+  EXPECT_EQ(gfp_rta({jittery}, 2).verdict, Verdict::kNotApplicable);
+  EXPECT_EQ(gedf_density({gtask(1, 4)}, 0).verdict, Verdict::kNotApplicable);
+  Task over = gtask(5, 8);
+  over.deadline = Duration::milliseconds(4);  // C > D
+  EXPECT_EQ(gedf_density({over}, 2).verdict, Verdict::kUnschedulable);
+}
+
+}  // namespace
+}  // namespace edgeos::analysis

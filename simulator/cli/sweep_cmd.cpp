@@ -107,7 +107,7 @@ Action add_sweep(CLI::App& app) {
   cmd->add_option("--util", opt->util, "utilisation per CPU FROM:TO:STEP")->capture_default_str();
   cmd->add_option("--tests", opt->tests,
                   "comma-separated: rta, ll-bound, hyperbolic, edf-util, edf-qpa, rta-overheads, edf-overheads, "
-                  "sim-fp, sim-edf")
+                  "sim-fp, sim-edf; global (all --cpus one domain): gfb, baker, bcl-edf, bcl-fp, rta-gfp, sim-gfp, sim-gedf")
       ->capture_default_str();
   cmd->add_option("--generator", opt->gen.generator, "uunifast, uunifast-discard or randfixedsum")->capture_default_str();
   cmd->add_option("--periods", opt->gen.periods, "log-uniform period range MIN:MAX")->capture_default_str();

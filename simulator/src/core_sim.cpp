@@ -183,6 +183,20 @@ CoreSimulator::CoreSimulator(const SimConfig& config, TraceSink& sink) : config_
       schedulers_.push_back(fp_.back().get());
     }
   }
+  if (!config.domains.empty()) {
+    if (config.domains.size() != config.num_cpus) {
+      throw InputError(fmt::format("domains has {} entries for {} CPUs", config.domains.size(), config.num_cpus));
+    }
+    for (uint32_t c = 0; c < config.num_cpus; ++c) {
+      const CpuId l = config.domains[c];
+      if (l > c || config.domains[l] != l) {
+        throw InputError(fmt::format("domains: CPU {} names CPU {}, which is not the lowest CPU of a domain", c, l));
+      }
+      if (!config.cpu_policies.empty() && config.cpu_policies[c] != config.cpu_policies[l]) {
+        throw InputError(fmt::format("domains: CPU {} and CPU {} share a domain but not a policy", c, l));
+      }
+    }
+  }
   threads_ = std::make_unique<Thread[]>(config.max_threads);
   scs_ = std::make_unique<SchedContext[]>(config.max_threads);
   fwps_ = std::make_unique<Fwp[]>(config.max_fwps);
@@ -193,6 +207,7 @@ CoreSimulator::CoreSimulator(const SimConfig& config, TraceSink& sink) : config_
   KernelStorage storage;
   storage.cpus = Span<CpuState>(cpus_.get(), config.num_cpus);
   storage.schedulers = Span<Scheduler* const>(schedulers_.data(), schedulers_.size());
+  storage.domains = Span<const CpuId>(config_.domains.data(), config_.domains.size());
   storage.threads = Span<Thread>(threads_.get(), config.max_threads);
   storage.sched_contexts = Span<SchedContext>(scs_.get(), config.max_threads);
   storage.fwps = Span<Fwp>(fwps_.get(), config.max_fwps);

@@ -68,10 +68,15 @@ ScenarioRun::ScenarioRun(const Scenario& s, const ScenarioOptions& options, Trac
 
   SimConfig config;
   config.num_cpus = cpus;
+  bool shared = false;
   for (const scenario::Server& sv : s.servers) {
     const Policy p = parse_policy(sv.policy, "server policy");
+    const CpuId first = static_cast<CpuId>(config.cpu_policies.size());
     config.cpu_policies.insert(config.cpu_policies.end(), sv.cpus, p);
+    for (uint32_t leader : sv.domain_leaders()) config.domains.push_back(first + leader);
+    shared = shared || sv.scheduling != "partitioned";
   }
+  if (!shared) config.domains.clear();  // partitioned everywhere: the kernel's default
   config.overheads = options.overheads;
   config.check_invariants = options.check_invariants;
   config.max_threads = static_cast<uint32_t>(threads + 1);

@@ -14,9 +14,27 @@ namespace edgeos::sim {
 namespace {
 
 constexpr const char* kTests[] = {"rta",           "ll-bound",      "hyperbolic", "edf-util", "edf-qpa",
-                                  "rta-overheads", "edf-overheads", "sim-fp",     "sim-edf"};
+                                  "rta-overheads", "edf-overheads", "sim-fp",     "sim-edf",  "gfb",
+                                  "baker",         "bcl-edf",       "bcl-fp",     "rta-gfp",  "sim-gfp",
+                                  "sim-gedf"};
 
-bool is_simulation(const std::string& t) { return t == "sim-fp" || t == "sim-edf"; }
+bool is_simulation(const std::string& t) { return t == "sim-fp" || t == "sim-edf" || t == "sim-gfp" || t == "sim-gedf"; }
+
+// Global tests: all the CPUs are one scheduling domain (no partitioning).
+bool is_global(const std::string& t) {
+  return t == "gfb" || t == "baker" || t == "bcl-edf" || t == "bcl-fp" || t == "rta-gfp" || t == "sim-gfp" || t == "sim-gedf";
+}
+
+bool accepts_global(const std::string& name, const std::vector<analysis::Task>& tasks, uint32_t m) {
+  using namespace analysis;
+  if (name == "gfb") return gedf_density(tasks, m).schedulable();
+  if (name == "baker") return gedf_baker(tasks, m).schedulable();
+  if (name == "bcl-edf") return gedf_bcl(tasks, m).schedulable();
+  // The generated sets carry deadline-monotonic priorities.
+  if (name == "bcl-fp") return gfp_bcl(tasks, m).schedulable();
+  if (name == "rta-gfp") return gfp_rta(tasks, m).schedulable();
+  throw InputError("unknown test " + name);
+}
 
 // The single-CPU verdict of analysis test `name`.
 bool accepts(const std::string& name, const std::vector<analysis::Task>& tasks, const analysis::Overheads& o) {
@@ -48,9 +66,11 @@ Duration hyperperiod(const std::vector<analysis::Task>& tasks, Duration cap) {
 }
 
 bool simulate_no_miss(const std::vector<analysis::Task>& tasks, bool edf, uint32_t cpus, analysis::Fit fit,
-                      const analysis::Overheads& o, Duration horizon_cap) {
+                      const analysis::Overheads& o, Duration horizon_cap, bool global = false) {
   std::vector<uint32_t> cpu;
-  if (cpus > 1) {
+  if (global) {
+    cpu.assign(tasks.size(), 0);  // created on CPU 0; the domain spreads them
+  } else if (cpus > 1) {
     // Place by utilisation alone (at most 1 per CPU): the simulation then shows what happens.
     const analysis::Partition p = analysis::partition(tasks, cpus, fit, [](const std::vector<analysis::Task>& ts) {
       return analysis::compare_utilisation(ts, 1, 1) <= 0;
@@ -70,6 +90,7 @@ bool simulate_no_miss(const std::vector<analysis::Task>& tasks, bool edf, uint32
   cfg.overheads[Overhead::kSchedule] = o.schedule;
   cfg.overheads[Overhead::kContextSwitch] = o.context_switch;
   cfg.overheads[Overhead::kTimer] = o.timer;
+  if (global) cfg.domains.assign(cpus, 0);
   const TaskSet set = gen::to_task_set(tasks, cpu, cpus, "sweep");
   const SimulationResult r = simulate(set, cfg, hyperperiod(tasks, horizon_cap) + dmax + Duration::nanoseconds(1), 1);
   return std::none_of(r.records.begin(), r.records.end(),
@@ -125,7 +146,10 @@ void run_sets(const SweepConfig& c, size_t s, double u, size_t first, size_t cou
     for (SweepRow& row : rows) {
       bool ok = false;
       if (is_simulation(row.test)) {
-        ok = simulate_no_miss(tasks, row.test == "sim-edf", c.cpus, c.fit, c.overheads, c.horizon);
+        ok = simulate_no_miss(tasks, row.test == "sim-edf" || row.test == "sim-gedf", c.cpus, c.fit, c.overheads, c.horizon,
+                              is_global(row.test));
+      } else if (is_global(row.test)) {
+        ok = accepts_global(row.test, tasks, c.cpus);
       } else if (c.cpus == 1) {
         ok = accepts(row.test, tasks, c.overheads);
       } else {

@@ -284,6 +284,46 @@ class Analysis(unittest.TestCase):
         self.assertIn("unschedulable", r.stdout)  # FP cannot schedule CPU 0 of the demo
         self.assertIn("EDF utilisation bound              schedulable", r.stdout)
 
+    def test_sweep_global(self):
+        # Global tests and the global simulation on 2 CPUs: a sufficient test never accepts more
+        # sets than the simulation finds schedulable (same sets for every test).
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "g.csv")
+            r = run("sweep", "--sets", "20", "--tasks", "5", "--cpus", "2", "--util", "0.3:0.9:0.3", "--periods", "10ms:100ms",
+                    "--granularity", "10ms", "--tests", "gfb,baker,bcl-edf,bcl-fp,rta-gfp,sim-gfp,sim-gedf", "--out", out)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(out) as f:
+                rows = list(csv.DictReader(f))
+            by = {(row["utilisation"], row["test"]): int(row["accepted"]) for row in rows}
+            for u in {row["utilisation"] for row in rows}:
+                for t in ("gfb", "baker", "bcl-edf"):
+                    self.assertLessEqual(by[(u, t)], by[(u, "sim-gedf")], (u, t))
+                for t in ("bcl-fp", "rta-gfp"):
+                    self.assertLessEqual(by[(u, t)], by[(u, "sim-gfp")], (u, t))
+            self.assertGreater(by[("0.3000", "bcl-edf")], 0)
+
+    def test_analyze_global(self):
+        # Dhall's set on one global domain of 2 CPUs: every global test rejects it.
+        with tempfile.TemporaryDirectory() as d:
+            tasks = os.path.join(d, "dhall.csv")
+            with open(tasks, "w") as f:
+                f.write("name,wcet,period\nl0,2ms,40ms\nl1,2ms,40ms\nh,40ms,41ms\n")
+            r = run("analyze", tasks, "--global", "--cpus", "2")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("CPUs 0,1 (global, m = 2): 3 tasks", r.stdout)
+            for test in ("G-EDF density bound (GFB)", "G-EDF Baker", "G-EDF BCL", "G-FP BCL", "G-FP RTA (Bertogna-Cirinei)"):
+                self.assertRegex(r.stdout, test.replace("(", r"\(").replace(")", r"\)") + r" +inconclusive")
+        # A scenario says it per server; the kernel backend refuses to compile it.
+        scenario = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "global-servers.toml")
+        r = run("analyze", scenario)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("CPUs 2,3 (global, m = 2)", r.stdout)
+        self.assertIn("response-time bounds: detect 6ms track 9ms encode 30ms", r.stdout)
+        with tempfile.TemporaryDirectory() as d:
+            r = run("check", scenario, "--compile", os.path.join(d, "s.bin"))
+            self.assertEqual(r.returncode, 2)
+            self.assertIn('server "pool": scheduling = "global" runs in the simulators only', r.stderr)
+
     def test_bad_analysis_input(self):
         with tempfile.TemporaryDirectory() as d:
             bad = os.path.join(d, "bad.csv")

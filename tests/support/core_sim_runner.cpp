@@ -14,6 +14,7 @@ TraceRun run_on_core_sim(const GoldenCase& g) {
   config.num_cpus = g.cpus;
   config.policy = g.policy == "edf" ? sim::Policy::kEdf : sim::Policy::kFixedPriority;
   config.check_invariants = true;
+  config.domains.assign(g.domains.begin(), g.domains.end());
   TraceBuffer buffer;
   sim::CoreSimulator s(config, buffer);
   sim::SimKernel& k = s.kernel();

@@ -42,6 +42,9 @@ struct GoldenCase {
   std::string name;
   std::string policy;  // "fp" or "edf"
   uint32_t cpus = 1;
+  // Scheduling domains (SimConfig::domains): per CPU, the lowest CPU of its domain; empty =
+  // partitioned. Set by tests that build cases in code (the golden file format has no key).
+  std::vector<uint32_t> domains;
   int64_t unit_ns = 1'000'000;
   int64_t horizon = 0;  // units
   std::vector<GoldenTask> tasks;

@@ -19,6 +19,19 @@ namespace edgeos::scenario {
 
 std::string Location::describe() const { return fmt::format("{}:{}:{}", file, line, column); }
 
+std::vector<uint32_t> Server::domain_leaders() const {
+  std::vector<uint32_t> leader(cpus);
+  for (uint32_t c = 0; c < cpus; ++c) leader[c] = scheduling == "global" ? 0 : c;
+  if (scheduling == "clustered") {
+    for (const std::vector<uint32_t>& d : domains) {
+      uint32_t low = cpus;
+      for (uint32_t c : d) low = std::min(low, c);
+      for (uint32_t c : d) leader[c] = low;
+    }
+  }
+  return leader;
+}
+
 const char* workload_kind_name(WorkloadKind k) {
   switch (k) {
     case WorkloadKind::kPoisson: return "poisson";

@@ -639,13 +639,41 @@ Scenario parse_scenario(std::string_view text, const std::string& name, const st
 
   for (const toml::table* t : tables(root, "server", name)) {
     const Reader r(*t, context_of(*t, "server", s.servers.size()), name,
-                   {"name", "cpus", "speed", "policy", "platform", "host", "nic"});
+                   {"name", "cpus", "speed", "policy", "scheduling", "domains", "platform", "host", "nic"});
     Server v;
     v.name = r.str("name").value_or(fmt::format("server{}", s.servers.size()));
     v.cpus = static_cast<uint32_t>(r.integer("cpus", 1, 1, 1024));
     if (auto hz = r.converted("speed", [](std::string_view x) { return parse_frequency(x, "value"); })) v.speed_hz = *hz;
     v.policy = r.str("policy").value_or("edf");
     if (v.policy != "fp" && v.policy != "edf") r.fail("policy", fmt::format("expected \"fp\" or \"edf\", got \"{}\"", v.policy));
+    if (const toml::array* domains = r.array("domains")) {
+      // Clustered scheduling: every CPU of the server in at most one domain.
+      std::vector<bool> seen(v.cpus, false);
+      for (const toml::node& d : *domains) {
+        const toml::array* cpus = d.as_array();
+        if (cpus == nullptr || cpus->empty()) r.fail("domains", "expected an array of non-empty arrays of CPU numbers, e.g. [[0, 1], [2, 3]]");
+        std::vector<uint32_t> domain;
+        for (const toml::node& c : *cpus) {
+          // An integer before it is read as one (see "udp" below).
+          const std::optional<int64_t> cpu = c.is_integer() ? c.value<int64_t>() : std::nullopt;
+          if (!cpu || *cpu < 0 || *cpu >= static_cast<int64_t>(v.cpus)) {
+            r.fail("domains", fmt::format("expected CPU numbers of this server, 0 to {}", v.cpus - 1));
+          }
+          if (seen[static_cast<size_t>(*cpu)]) r.fail("domains", fmt::format("CPU {} is in two domains (or twice in one)", *cpu));
+          seen[static_cast<size_t>(*cpu)] = true;
+          domain.push_back(static_cast<uint32_t>(*cpu));
+        }
+        v.domains.push_back(std::move(domain));
+      }
+    }
+    v.scheduling = r.str("scheduling").value_or(v.domains.empty() ? "partitioned" : "clustered");
+    if (v.scheduling != "partitioned" && v.scheduling != "global" && v.scheduling != "clustered") {
+      r.fail("scheduling", fmt::format("expected \"partitioned\", \"global\" or \"clustered\", got \"{}\"", v.scheduling));
+    }
+    if (v.scheduling == "clustered" && v.domains.empty()) r.fail("scheduling", "\"clustered\" needs the key \"domains\"");
+    if (v.scheduling != "clustered" && !v.domains.empty()) {
+      r.fail("domains", fmt::format("only with scheduling = \"clustered\" (this server's is \"{}\")", v.scheduling));
+    }
     v.platform = resolve(base_dir, r.str("platform").value_or(""));
     v.host = r.str("host").value_or("");
     if (const toml::table* nic = r.table("nic")) v.nic = parse_nic(*nic, r.context() + ".nic", name);

@@ -19,10 +19,33 @@
 //                one, dispatch, and re-arm the platform timer for the earliest of the timer queue
 //                and the running thread's budget exhaustion.
 //
-// Scheduling is partitioned: each thread belongs to one CPU, each CPU has its own policy instance
-// and timer queue, and an event touches only its thread's CPU (FWP termination touches each CPU
-// that ran one of its threads). All storage comes from the backend at construction (KernelStorage);
-// nothing here allocates, throws, or uses floating point.
+// Scheduling is partitioned by default: each thread belongs to one CPU, each CPU has its own
+// policy instance and timer queue, and an event touches only its thread's CPU (FWP termination
+// touches each CPU that ran one of its threads).
+//
+// A backend may instead group CPUs into scheduling *domains* (KernelStorage::domains): global
+// scheduling is one domain of all the CPUs of a server, clustered scheduling a domain per cluster,
+// and partitioned scheduling a domain per CPU (the default, whose behaviour and traces do not
+// change). The CPUs of a domain share one policy instance (one ready queue) and one timer queue,
+// both kept by the domain's *leader*, its lowest-numbered CPU, whose platform timer fires for the
+// domain's releases, deadlines and replenishments; a budget timer stays with the CPU that runs the
+// budgeted thread. Any event on a CPU of a domain takes one decision for the whole domain: it runs
+// the m highest-precedence ready threads of the domain on its m CPUs (G-EDF, G-FP, ...). In order:
+//   - while the best ready thread exists: if a CPU of the domain is idle, it runs there: on the CPU
+//     it last ran on if that one is idle, else on the lowest-numbered idle CPU; otherwise it
+//     preempts the CPU running the domain's lowest-precedence thread if it beats that thread
+//     (the lowest-numbered such CPU among equals), else the decision ends;
+//   - precedence is the policy's: its `preempts` order (EDF: deadline, then when the deadline was
+//     set, then thread index; FP: priority, FIFO within a level, a running thread keeps its CPU
+//     against an equal).
+// A thread that resumes on another CPU than the one it last ran on is traced as `migrate` (cpu =
+// destination, value = source) just before its `resume`. Its scheduling context goes with it:
+// budgets are charged on whichever CPU runs it, and servers keep their semantics. The kernel
+// backend drives a domain as the simulators do: the platform's switch_to may name another CPU
+// than the one whose event is being handled (an IPI on hardware).
+//
+// All storage comes from the backend at construction (KernelStorage); nothing here allocates,
+// throws, or uses floating point.
 #pragma once
 
 #include "edgeos/core/base.hpp"
@@ -44,12 +67,19 @@ namespace edgeos {
 // Per-CPU kernel state.
 struct CpuState {
   CpuId id = 0;
+  // Its scheduling domain: the leader (lowest-numbered CPU of the domain, this CPU when
+  // partitioned), the next CPU of the domain in increasing order (kNoCpu after the last), and
+  // whether the domain has more than one CPU. `sched` is the leader's policy instance.
+  CpuId leader = 0;
+  CpuId next_in_domain = kNoCpu;
+  bool shared = false;
   Scheduler* sched = nullptr;
   bool by_deadline = false;  // sched->orders_by_deadline(), fixed for the policy
   // The thread running now: it has a job and is in state kRunning. nullptr: idle.
   Thread* current = nullptr;
   // What the platform was last told to run (switch_to), to skip redundant idle switches.
   Thread* dispatched = nullptr;
+  // The timer queue of the domain: used by the leader only, empty on the other CPUs of a domain.
   RbTree<TimerEntry, TimerLess> timers;
   // When the running thread's budget runs out, if it has one.
   Instant budget_expiry = Instant::never();
@@ -77,6 +107,11 @@ struct KernelStorage {
   Span<FwpTemplate> templates;
   Span<Notification> notifications;  // may be empty: no notifications
   Span<Ring> rings;                  // may be empty: no rings
+  // Scheduling domains: for each CPU, the lowest-numbered CPU of its domain (so domains[l] == l
+  // for a leader, and domains[i] <= i). Empty: every CPU is its own domain (partitioned). The CPUs
+  // of a domain use the leader's scheduler; the other CPUs' entries of `schedulers` are unused
+  // and may be nullptr.
+  Span<const CpuId> domains = {};
 };
 
 struct KernelOptions {
@@ -250,7 +285,11 @@ class Kernel {
   void expire_timers(CpuState& c, Instant now);
   void context_timer(CpuState& c, SchedContext& sc, Instant now);
   void reschedule(CpuState& c, Instant now);
+  void reschedule_domain(CpuState& c, Instant now);
+  void preempt(CpuState& c, Thread& by, Instant now);
   void dispatch(CpuState& c, Thread& t, Instant now);
+  void finish_domain_event(CpuState& c, Instant now, bool leader_timer);
+  RbTree<TimerEntry, TimerLess>& timer_queue(CpuState& c) { return cpus_[c.leader].timers; }
   void set_timer(CpuState& c, TimerEntry& e, Instant when);
   void clear_timer(CpuState& c, TimerEntry& e);
   void sync_context_timer(CpuState& c, const Thread& t, Instant now);
@@ -276,7 +315,10 @@ class Kernel {
     r.job = t.job();
     r.fwp = t.fwp->slot_index;
     r.thread = t.slot_index;
-    r.cpu = static_cast<uint16_t>(c.id);
+    // The thread's CPU: the one it runs or last ran on. Partitioned, that is always `c`; in a
+    // domain, events handled by the leader's timer queue are recorded on the thread's CPU.
+    r.cpu = static_cast<uint16_t>(t.cpu);
+    (void)c;
     r.event = e;
     platform_.trace(r);
   }
@@ -338,11 +380,24 @@ Kernel<P>::Kernel(P& platform, const KernelStorage& storage, KernelOptions optio
   EDGEOS_ASSERT(storage.sched_contexts.size() >= storage.threads.size());
   EDGEOS_ASSERT(options.min_budget > Duration::zero());
   const Instant now = platform_.now();
+  EDGEOS_ASSERT(storage.domains.empty() || storage.domains.size() == storage.cpus.size());
   for (size_t i = 0; i < cpus_.size(); ++i) {
     CpuState& c = cpus_[i];
-    EDGEOS_ASSERT(storage.schedulers[i] != nullptr);
     c.id = static_cast<CpuId>(i);
-    c.sched = storage.schedulers[i];
+    c.leader = storage.domains.empty() ? c.id : storage.domains[i];
+    EDGEOS_ASSERT(c.leader <= c.id && (c.leader == c.id || cpus_[c.leader].leader == c.leader));
+    c.next_in_domain = kNoCpu;
+    c.shared = false;
+    if (c.leader != c.id) {
+      // Appended to its domain's list, which is in increasing CPU order.
+      CpuState* last = &cpus_[c.leader];
+      while (last->next_in_domain != kNoCpu) last = &cpus_[last->next_in_domain];
+      last->next_in_domain = c.id;
+      c.shared = true;
+      cpus_[c.leader].shared = true;
+    }
+    c.sched = storage.schedulers[c.leader];
+    EDGEOS_ASSERT(c.sched != nullptr);
     c.by_deadline = c.sched->orders_by_deadline();
     c.accounting_start = now;
     c.accounted_to = now;
@@ -584,7 +639,7 @@ Result<ThreadId> Kernel<P>::thread_create(const ThreadParams& params) {
     // Only armed here: the release itself happens when the timer fires, so that all threads
     // released at one instant are released together, in thread order.
     set_timer(c, t.timer, t.first_release);
-    update_timer(c);
+    update_timer(cpus_[c.leader]);
   }
   debug_check();
   return threads_.id_of(t);
@@ -1033,6 +1088,10 @@ void Kernel<P>::timer_expired(CpuId id) {
   account(c, now);
   platform_.charge_overhead(c.id, Overhead::kTimer);
   c.armed = Instant::never();  // the one-shot timer is spent; re-arm whatever comes next
+  if (c.shared) {
+    finish_domain_event(c, now, /*leader_timer=*/c.leader == c.id);
+    return;
+  }
   finish_event(c, now);
 }
 
@@ -1056,9 +1115,31 @@ void Kernel<P>::sync() {
 
 template <Platform P>
 void Kernel<P>::finish_event(CpuState& c, Instant now) {
+  if (c.shared) {
+    finish_domain_event(c, now, /*leader_timer=*/false);
+    return;
+  }
   check_budget(c, now);
   expire_timers(c, now);
   reschedule(c, now);
+  debug_check();
+}
+
+// An event on a CPU of a shared domain: the running thread of that CPU has its budget looked at,
+// the domain's timer queue is processed if the event is the leader's timer, and one decision is
+// taken for the whole domain (which first brings every CPU of the domain to now).
+//
+// Only the leader's timer event processes the domain's timers. Another CPU's event at the same
+// instant must not: a job completing on a third CPU at that very instant has not been reported yet
+// (its CPU's event comes next), and it would be found missing its deadline or be preempted with
+// its work done. The leader's platform timer is armed for the earliest entry and fires at that
+// instant after the other events of the instant (the simulators order timers after segment ends;
+// on hardware the interrupt is pending), as in the partitioned invocation fast path.
+template <Platform P>
+void Kernel<P>::finish_domain_event(CpuState& c, Instant now, bool leader_timer) {
+  check_budget(c, now);
+  if (leader_timer) expire_timers(c, now);
+  reschedule_domain(c, now);
   debug_check();
 }
 
@@ -1214,19 +1295,21 @@ void Kernel<P>::check_budget(CpuState& c, Instant now) {
   sync_context_timer(c, *t, now);
 }
 
+// Timers go to the queue of the CPU's domain (the leader's; the CPU's own when partitioned).
 template <Platform P>
 void Kernel<P>::set_timer(CpuState& c, TimerEntry& e, Instant when) {
+  RbTree<TimerEntry, TimerLess>& q = timer_queue(c);
   if (e.linked()) {
     if (e.when == when) return;
-    c.timers.erase(e);
+    q.erase(e);
   }
   e.when = when;
-  c.timers.insert(e);
+  q.insert(e);
 }
 
 template <Platform P>
 void Kernel<P>::clear_timer(CpuState& c, TimerEntry& e) {
-  if (e.linked()) c.timers.erase(e);
+  if (e.linked()) timer_queue(c).erase(e);
 }
 
 // A context's timer: a throttled sporadic server's next refill; a deferrable or polling server's
@@ -1308,22 +1391,32 @@ void Kernel<P>::context_timer(CpuState& c, SchedContext& sc, Instant now) {
 }
 
 template <Platform P>
+void Kernel<P>::preempt(CpuState& c, Thread& by, Instant now) {
+  Thread* cur = c.current;
+  emit(now, c, *cur, TraceEvent::kPreempt, by.slot_index);
+  stop_running(c, *cur, now);
+  if (cur->sc->has_budget() && !budget_has(*cur->sc, now, options_.min_budget)) {
+    // Ending the piece can push a sporadic server's remaining budget later (a full refill
+    // list merges the piece's refill into the last one): it waits for it, throttled.
+    cur->state = ThreadState::kThrottled;
+    sync_context_timer(c, *cur, now);
+  } else {
+    cur->state = ThreadState::kReady;
+    c.sched->enqueue(*cur, Placement::kHead);
+  }
+}
+
+template <Platform P>
 void Kernel<P>::reschedule(CpuState& c, Instant now) {
+  if (c.shared) {
+    reschedule_domain(c, now);
+    return;
+  }
   platform_.charge_overhead(c.id, Overhead::kSchedule);
   Thread* best = c.sched->peek();
   if (Thread* cur = c.current; cur != nullptr) {
     if (best != nullptr && c.sched->preempts(*best, *cur)) {
-      emit(now, c, *cur, TraceEvent::kPreempt, best->slot_index);
-      stop_running(c, *cur, now);
-      if (cur->sc->has_budget() && !budget_has(*cur->sc, now, options_.min_budget)) {
-        // Ending the piece can push a sporadic server's remaining budget later (a full refill
-        // list merges the piece's refill into the last one): it waits for it, throttled.
-        cur->state = ThreadState::kThrottled;
-        sync_context_timer(c, *cur, now);
-      } else {
-        cur->state = ThreadState::kReady;
-        c.sched->enqueue(*cur, Placement::kHead);
-      }
+      preempt(c, *best, now);
       dispatch(c, *best, now);
     }
   } else if (best != nullptr) {
@@ -1337,9 +1430,64 @@ void Kernel<P>::reschedule(CpuState& c, Instant now) {
   update_timer(c);
 }
 
+// One decision for a shared domain (the rules are in the comment at the top of this file).
+// O(m) per thread placed, m the domain's CPUs.
+template <Platform P>
+void Kernel<P>::reschedule_domain(CpuState& c, Instant now) {
+  platform_.charge_overhead(c.id, Overhead::kSchedule);
+  const CpuId first = c.leader;
+  for (CpuId i = first; i != kNoCpu; i = cpus_[i].next_in_domain) account(cpus_[i], now);
+  Scheduler& sched = *c.sched;
+  while (Thread* best = sched.peek()) {
+    CpuState* target = nullptr;
+    if (cpus_[best->cpu].current == nullptr && cpus_[best->cpu].leader == first) {
+      target = &cpus_[best->cpu];
+    } else {
+      for (CpuId i = first; i != kNoCpu; i = cpus_[i].next_in_domain) {
+        if (cpus_[i].current == nullptr) {
+          target = &cpus_[i];
+          break;
+        }
+      }
+    }
+    if (target == nullptr) {
+      // Every CPU is busy: the one running the lowest-precedence thread (strictly lower replaces,
+      // so the lowest-numbered among equals stays).
+      for (CpuId i = first; i != kNoCpu; i = cpus_[i].next_in_domain) {
+        CpuState& m = cpus_[i];
+        if (target == nullptr || sched.preempts(*target->current, *m.current)) target = &m;
+      }
+      if (!sched.preempts(*best, *target->current)) break;
+      preempt(*target, *best, now);
+    }
+    dispatch(*target, *best, now);
+  }
+  for (CpuId i = first; i != kNoCpu; i = cpus_[i].next_in_domain) {
+    CpuState& m = cpus_[i];
+    if (m.current == nullptr && m.dispatched != nullptr) {
+      m.dispatched = nullptr;
+      platform_.switch_to(m.id, nullptr);
+    }
+    const Thread* run = m.current;
+    m.budget_expiry = run != nullptr ? budget_exhaustion(*run->sc, now, options_.min_budget) : Instant::never();
+    update_timer(m);
+  }
+}
+
 template <Platform P>
 void Kernel<P>::dispatch(CpuState& c, Thread& t, Instant now) {
   c.sched->dequeue(t);
+  if (t.cpu != c.id) {
+    // Only in a shared domain: the thread moves to this CPU. The CPU it left is told first if the
+    // platform still runs it there.
+    CpuState& from = cpus_[t.cpu];
+    if (from.dispatched == &t) {
+      from.dispatched = nullptr;
+      platform_.switch_to(from.id, nullptr);
+    }
+    t.cpu = c.id;
+    emit(now, c, t, TraceEvent::kMigrate, from.id);
+  }
   t.state = ThreadState::kRunning;
   c.current = &t;
   if (t.sc->has_budget()) budget_dispatch(*t.sc, now);
@@ -1386,6 +1534,7 @@ InvariantViolation Kernel<P>::check_invariants() const {
   for (const CpuState& c : cpus_) {
     if (!c.sched->check()) fail("ready queue order broken", c.id, kNoIndex);
     if (!c.timers.check()) fail("timer queue order broken", c.id, kNoIndex);
+    if (c.leader != c.id && !c.timers.empty()) fail("timer queue on a CPU that is not its domain's leader", c.id, kNoIndex);
     if (c.busy + c.idle != c.accounted_to - c.accounting_start) {
       fail("CPU time not conserved (busy + idle != elapsed)", c.id, kNoIndex);
     }
@@ -1434,6 +1583,7 @@ InvariantViolation Kernel<P>::check_invariants() const {
       return;
     }
     const CpuState& c = cpus_[t.cpu];
+    const CpuId home = c.leader;  // tallies are per domain: a thread may run on any of its CPUs
     const SchedContext& sc = *t.sc;
     if (t.sc == nullptr || sc.thread != &t) fail("scheduling context not bound", t.cpu, id);
     if (t.fwp == nullptr || t.fwp->state != FwpState::kActive) fail("thread in an inactive FWP", t.cpu, id);
@@ -1441,9 +1591,9 @@ InvariantViolation Kernel<P>::check_invariants() const {
     const bool queued = c.sched->contains(t);
     if (queued != (t.state == ThreadState::kReady)) fail("ready-queue membership disagrees with state", t.cpu, id);
     if (t.state == ThreadState::kRunning && c.current != &t) fail("running thread is not current", t.cpu, id);
-    if (t.cpu < kTally) {
-      if (queued) ++ready[t.cpu];
-      exec[t.cpu] += t.exec_total;
+    if (home < kTally) {
+      if (queued) ++ready[home];
+      exec[home] += t.exec_total;
     }
     // The single timer entry: a pending periodic release, or the deadline of an incomplete job.
     if (t.state == ThreadState::kWaiting) {
@@ -1474,7 +1624,12 @@ InvariantViolation Kernel<P>::check_invariants() const {
     // Budgets.
     if (!budget_check(sc)) fail("budget state inconsistent", t.cpu, id);
     if (t.state == ThreadState::kThrottled && !sc.has_budget()) fail("throttled without a budget", t.cpu, id);
-    if (sc.has_budget()) {
+    // In a shared domain, a timer of this thread's that is due now may not have been processed
+    // yet: only the leader's timer event processes them, and it comes after the other events of
+    // the instant. Until then the budget state is the one before that timer.
+    const bool due = c.shared && ((t.timer.linked() && t.timer.when <= c.accounted_to) ||
+                                  (sc.timer.linked() && sc.timer.when <= c.accounted_to));
+    if (sc.has_budget() && !due) {
       const Duration left = budget_available(sc, c.accounted_to, options_.min_budget);
       if (t.state == ThreadState::kThrottled && left > Duration::zero()) {
         fail("throttled thread has budget", t.cpu, id);
@@ -1484,15 +1639,22 @@ InvariantViolation Kernel<P>::check_invariants() const {
       if (sc.timer.linked() != !want.is_never() || (sc.timer.linked() && sc.timer.when != want)) {
         fail("replenishment timer wrong", t.cpu, id);
       }
-    } else if (sc.timer.linked()) {
+    } else if (!sc.has_budget() && sc.timer.linked()) {
       fail("replenishment timer without a budget", t.cpu, id);
     }
   });
 
   for (const CpuState& c : cpus_) {
     if (c.id >= kTally) break;
+    if (c.leader != c.id) continue;
     if (ready[c.id] != c.sched->size()) fail("ready-queue size disagrees with ready threads", c.id, kNoIndex);
-    if (exec[c.id] + c.retired != c.busy) fail("thread CPU time does not add up to busy time", c.id, kNoIndex);
+    Duration retired = Duration::zero();
+    Duration busy = Duration::zero();
+    for (CpuId i = c.id; i != kNoCpu; i = cpus_[i].next_in_domain) {
+      retired += cpus_[i].retired;
+      busy += cpus_[i].busy;
+    }
+    if (exec[c.id] + retired != busy) fail("thread CPU time does not add up to busy time", c.id, kNoIndex);
   }
 
   fwps_.for_each_live([&](const Fwp& f) {

@@ -34,9 +34,11 @@ enum class TraceEvent : uint8_t {
   kThreadExit = 19,      // thread destroyed (its FWP was terminated); value = jobs completed
   kMarker = 20,          // user-defined marker; value = user value
   kPktDrop = 21,         // a frame or datagram dropped; value = the cause (docs/trace.md, "Drop causes")
+  kMigrate = 22,         // a job resumes on another CPU of its domain; cpu = destination,
+                         // value = source CPU (global and clustered scheduling only)
 };
 
-inline constexpr size_t kNumTraceEvents = 22;
+inline constexpr size_t kNumTraceEvents = 23;
 
 // "release", "deadline_miss", ... (the CSV spelling); nullptr for an unknown value.
 const char* trace_event_name(TraceEvent e);

@@ -15,6 +15,10 @@
 //                    fp/edf_in_reservation    Shin & Lee (2003)
 //   Overheads        inflate_overheads        Brandenburg (2011), overhead accounting
 //   Multicore        partition                first/best/worst-fit decreasing bin packing
+//   Global multicore gedf_density (GFB)       Goossens, Funk & Baruah (2003)
+//                    gedf_baker               Baker (2003)
+//                    gedf_bcl, gfp_bcl        Bertogna, Cirinei & Lipari (2005; TPDS 2009)
+//                    gfp_rta                  Bertogna & Cirinei (RTSS 2007)
 #pragma once
 
 #include <cstdint>
@@ -157,5 +161,19 @@ struct Partition {
 
 // Tasks by decreasing utilisation, each to the first / fullest / emptiest CPU that admits it.
 Partition partition(const std::vector<Task>& tasks, uint32_t cpus, Fit fit, const Admission& admit);
+
+// --- global multicore ----------------------------------------------------------------------------
+
+// Sufficient tests for global scheduling on m identical CPUs sharing one ready queue (a scheduling
+// domain: `scheduling = "global"` or a cluster of `domains` in a scenario). Sporadic tasks with
+// constrained deadlines (D <= T), without jitter or blocking (kNotApplicable otherwise). Each
+// returns kSchedulable or kInconclusive; kUnschedulable only for a task with C > D.
+Result gedf_density(const std::vector<Task>& tasks, uint32_t m);  // G-EDF: GFB density bound
+Result gedf_baker(const std::vector<Task>& tasks, uint32_t m);    // G-EDF: Baker's test
+Result gedf_bcl(const std::vector<Task>& tasks, uint32_t m);      // G-EDF: BCL interference test
+// Global fixed priority, priorities as given (larger first; equal priorities interfere both ways).
+Result gfp_bcl(const std::vector<Task>& tasks, uint32_t m);  // BCL interference test
+Result gfp_rta(const std::vector<Task>& tasks, uint32_t m);  // Bertogna-Cirinei response times;
+                                                             // response_times per task (input order)
 
 }  // namespace edgeos::analysis

@@ -61,6 +61,10 @@ struct SimConfig {
   std::vector<Policy> cpu_policies;  // one per CPU (servers with different policies); may be empty
   // When set, replaces `policy` and `cpu_policies` on every CPU.
   SchedulerFactory scheduler_factory;
+  // Scheduling domains (kernel.hpp, KernelStorage::domains): for each CPU, the lowest-numbered CPU
+  // of its domain. Empty: partitioned (each CPU its own domain). A domain's CPUs must have the same
+  // policy; the leader's scheduler serves the domain.
+  std::vector<CpuId> domains;
   OverheadModel overheads;
   // Check the kernel's invariants after every event (slow; default on in debug builds).
   bool check_invariants = kDebugBuild;
@@ -117,7 +121,8 @@ class SwitchObserver {
 class SimPlatform {
  public:
   Instant now() const { return now_; }
-  void arm_timer(CpuId cpu, Instant when) { cpus_[cpu].timer = when; }
+  // An instant already past fires at once (a domain's leader may be armed for one).
+  void arm_timer(CpuId cpu, Instant when) { cpus_[cpu].timer = when < now_ ? now_ : when; }
   void switch_to(CpuId cpu, Thread* thread);
   void charge_overhead(CpuId cpu, Overhead kind);
   void trace(const TraceRecord& r) {

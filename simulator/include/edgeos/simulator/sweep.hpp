@@ -16,6 +16,8 @@ namespace edgeos::sim {
 // Tests a sweep can run: analyses, and simulations (accepted = no deadline miss observed over
 // the horizon, from the synchronous release).
 //   rta  ll-bound  hyperbolic  edf-util  edf-qpa  rta-overheads  edf-overheads  sim-fp  sim-edf
+// and, with all `cpus` as one global scheduling domain (no partitioning):
+//   gfb  baker  bcl-edf  bcl-fp  rta-gfp  sim-gfp  sim-gedf
 std::vector<std::string> sweep_test_names();
 
 struct SweepConfig {

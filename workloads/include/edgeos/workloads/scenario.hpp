@@ -63,6 +63,14 @@ struct Server {
   uint32_t cpus = 1;
   double speed_hz = 1e9;     // converts costs given in cycles
   std::string policy = "edf";  // "fp" or "edf", on every CPU
+  // "partitioned" (each CPU its own scheduling domain, the default), "global" (one domain of all
+  // the server's CPUs) or "clustered" (the domains listed in `domains`).
+  std::string scheduling = "partitioned";
+  // Clustered: each domain a list of the server's CPUs (0-based within the server); a CPU listed
+  // in no domain is a domain of its own.
+  std::vector<std::vector<uint32_t>> domains;
+  // For each of the server's CPUs, the lowest CPU (within the server) of its domain.
+  std::vector<uint32_t> domain_leaders() const;
   std::string platform;      // SimGrid platform XML (SimGrid backend), relative to the scenario
   std::string host;          // the platform host that plays this server
   Nic nic;
