@@ -388,6 +388,22 @@ TEST(CompiledScenario, HeaderChecks) {
   bad[bad.size() - 1] ^= 1;
   blob::ScenarioBlob::open(view(bad), &e);
   EXPECT_EQ(e, blob::BlobError::kBadChecksum);
+  // Bytes appended under a valid seal (size and checksum made right) are refused: every byte of a
+  // compiled scenario belongs to the header or a section.
+  for (size_t extra : {1, 8, 4096}) {
+    bad = good + std::string(extra, '\0');
+    const uint32_t size = static_cast<uint32_t>(bad.size());
+    for (int i = 0; i < 4; ++i) bad[12 + i] = static_cast<char>(size >> (8 * i));
+    const uint32_t sum = blob::checksum(reinterpret_cast<const uint8_t*>(bad.data()) + 20, bad.size() - 20);
+    for (int i = 0; i < 4; ++i) bad[16 + i] = static_cast<char>(sum >> (8 * i));
+    blob::ScenarioBlob::open(view(bad), &e);
+    EXPECT_EQ(e, blob::BlobError::kTrailingBytes) << extra;
+  }
+  // Every example compiles to a blob with none (the compiler's own layout passes the check).
+  for (const char* name : {"edge-server.toml", "iot-gateway.toml", "kv-tenants.toml", "replay.toml"}) {
+    const std::string b = scenario::compile_scenario(scenario::load_scenario(examples() + "/" + name));
+    EXPECT_TRUE(blob::ScenarioBlob::open(view(b), &e).valid()) << name << ": " << blob::blob_error_name(e);
+  }
 }
 
 }  // namespace

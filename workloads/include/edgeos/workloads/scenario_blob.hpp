@@ -203,6 +203,7 @@ enum class BlobError : uint8_t {
   kBadString,
   kBadReference,
   kBadValue,
+  kTrailingBytes,
 };
 
 constexpr const char* blob_error_name(BlobError e) {
@@ -217,6 +218,7 @@ constexpr const char* blob_error_name(BlobError e) {
     case BlobError::kBadString: return "a string is out of bounds or unterminated";
     case BlobError::kBadReference: return "a record refers to something that does not exist";
     case BlobError::kBadValue: return "a field has an impossible value";
+    case BlobError::kTrailingBytes: return "bytes after the last section (the compiler writes none)";
   }
   return "unknown";
 }
@@ -446,11 +448,19 @@ class ScenarioBlob {
     if (detail::le(p + 10, 2) != kHeaderSize || u32(12) != size) return BlobError::kBadSize;
     if (u32(16) != checksum(p + 20, size - 20)) return BlobError::kBadChecksum;
     if (static_cast<int64_t>(u64(24)) <= 0) return BlobError::kBadValue;
+    // Every byte belongs to the header or a section (or to the alignment before one): a sealed
+    // blob with bytes appended has no second reading. Of the corruptions a blob can carry under a
+    // valid seal, this is the one refused for its form; a changed seed, a phase or a cost are values
+    // a scenario may have (the seal says only that the bytes are what was compiled or resealed),
+    // and are refused only when impossible (kBadValue below).
+    uint64_t end = kHeaderSize;
     for (uint32_t s = 0; s < kNumSections; ++s) {
       const uint64_t off = section_offset(static_cast<Section>(s));
       const uint64_t n = count(static_cast<Section>(s));
       if (n > kMaxCount || off < kHeaderSize || off + n * kRecordSize[s] > size) return BlobError::kBadSection;
+      if (off + n * kRecordSize[s] > end) end = off + n * kRecordSize[s];
     }
+    if (end != size) return BlobError::kTrailingBytes;
     const uint32_t strings = count(kStrings);
     if (strings > 0 && p[section_offset(kStrings) + strings - 1] != 0) return BlobError::kBadString;
 
