@@ -146,10 +146,12 @@ int run_replay(const ReplayOptions& o) {
   }
   const replay::Result r = replay::replay(plan, ro);
   if (testbed) testbed->stop_servers();
+  // Stopped by a signal: what was sent and answered until then is still reported (and written to
+  // replay.json, marked "complete": false); a capture is not kept (its tail would be missing).
+  const int exit_stopped = 128 + (stop.signal() != 0 ? stop.signal() : SIGINT);
   if (r.stopped) {
-    fmt::print(stderr, "edgeos replay: stopped by {} after {} of {} packets; nothing written\n", signal_name(stop.signal()),
-               r.sent, plan.requests.size());
-    return 128 + (stop.signal() != 0 ? stop.signal() : SIGINT);
+    fmt::print(stderr, "edgeos replay: stopped by {} after {} of {} packets{}\n", signal_name(stop.signal()), r.sent,
+               plan.requests.size(), o.out.empty() ? "" : "; replay.json has what was done, marked \"complete\": false");
   }
 
   const char* target = ro.target == replay::Target::kPcap   ? "pcap"
@@ -187,7 +189,9 @@ int run_replay(const ReplayOptions& o) {
   if (plan.unbound != 0) fmt::print("  {} arrivals at threads of tenants without UDP ports: not sent\n", plan.unbound);
   nlohmann::json j = {{"scenario", s.name}, {"seed", seed}, {"target", target}, {"sent", r.sent},
                       {"unbound_arrivals", plan.unbound}, {"tenants", tenants}, {"elapsed_s", r.elapsed_s}, {"pps", r.pps}};
-  if (ro.target == replay::Target::kPcap) j["file"] = ro.file;
+  j["complete"] = !r.stopped;
+  j["planned"] = plan.requests.size();
+  if (ro.target == replay::Target::kPcap) j["file"] = r.stopped ? nlohmann::json(nullptr) : nlohmann::json(ro.file);
   if (ro.target != replay::Target::kNull) j["speed"] = ro.speed;
   if (answers) {
     j["warmup_s"] = r.warmup_s;
@@ -217,7 +221,7 @@ int run_replay(const ReplayOptions& o) {
     write_file_atomically(o.out + "/replay.json", j.dump(2) + "\n");
     fmt::print("  -> {}/replay.json\n", o.out);
   }
-  return kExitOk;
+  return r.stopped ? exit_stopped : kExitOk;
 }
 
 }  // namespace
