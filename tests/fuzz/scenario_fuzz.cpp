@@ -1,7 +1,8 @@
 // libFuzzer entry point: a scenario file end to end, as `edgeos check FILE --compile OUT`,
 // `edgeos analyze` and `edgeos boot` take it. Each input is TOML text: parse_scenario (toml++, the
 // model, validate), stats, the analysis task set and every schedulability test on it, the
-// simulator's dry instantiation (ScenarioRun, as check does), then compile_scenario,
+// simulator's dry instantiation (ScenarioRun, as check does) and a short simulation (what check
+// accepts, sim runs), then compile_scenario,
 // ScenarioBlob::open of the bytes, and the kernel's instantiation and a short run
 // (blob_kernel.hpp).
 //
@@ -14,6 +15,7 @@
 // Relative paths resolve against examples/ (EDGEOS_FUZZ_EXAMPLES_DIR), so the examples replay;
 // a workload may read only files under examples/traces. Inputs whose workloads would draw more
 // than kMaxArrivals arrivals are skipped: compiling them is slow by design, not a finding.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -152,6 +154,20 @@ void run(std::string_view text) {
     CountingSink sink;
     sim::ScenarioRun dry(s, {}, sink);
     (void)dry.scan_traces();
+  }
+  {
+    // `check` accepts exactly what `sim` can run: a scenario the dry instantiation took runs (its
+    // first 20 ms, enough to release, dispatch and complete) without refusing anything.
+    CountingSink sink;
+    sim::ScenarioOptions o;
+    o.duration = std::min(s.duration, Duration::milliseconds(20));
+    sim::ScenarioRun r(s, o, sink);
+    try {
+      (void)r.run();
+    } catch (const InputError& e) {
+      std::fprintf(stderr, "fuzz: check accepted a scenario that sim refuses: %s\n", e.what());
+      EDGEOS_FUZZ_CHECK(!"check accepts exactly what sim can run");
+    }
   }
   const std::string bytes = scenario::compile_scenario(s);
   if (std::hash<std::string_view>{}(text) % 8 == 0) EDGEOS_FUZZ_CHECK(scenario::compile_scenario(s) == bytes);
