@@ -39,6 +39,7 @@ struct ReplayOptions {
   std::string reply_timeout = "1s";
   std::string warmup = "60s";
   std::string kernel;
+  std::string device = "af_packet";
 };
 
 std::vector<std::string> split_words(const std::string& text) {
@@ -98,6 +99,13 @@ int run_replay(const ReplayOptions& o) {
   } else {
     throw InputError(fmt::format("--target: unknown target '{}'; the targets are: pcap FILE, null, linux, kernel", o.target[0]));
   }
+  if (o.device != "af_packet" && o.device != "tap") {
+    throw InputError(fmt::format("--device: '{}' is neither af_packet nor tap", o.device));
+  }
+  if (o.device == "tap" && ro.target != replay::Target::kLinux && ro.target != replay::Target::kKernel) {
+    throw InputError("--device tap: only with --target linux or kernel");
+  }
+  ro.tap_device = o.device == "tap";
   ro.reply_timeout = parse_duration(o.reply_timeout, "--reply-timeout");
   ro.warmup_timeout = parse_duration(o.warmup, "--warmup");
   if (ro.reply_timeout.ns() <= 0) throw InputError("--reply-timeout: must be > 0");
@@ -246,6 +254,10 @@ Action add_replay(CLI::App& app) {
   cmd->add_option("--eal", opt->eal, "more DPDK EAL arguments, space separated (e.g. \"-m 128\")");
   cmd->add_flag("--verbose", opt->verbose, "show DPDK's log (info level; errors only otherwise), and the servers' output");
   cmd->add_option("--reply-timeout", opt->reply_timeout, "linux, kernel: how long replies are awaited after the last request")
+      ->capture_default_str();
+  cmd->add_option("--device", opt->device,
+                  "linux, kernel: the replayer's DPDK device, af_packet (net_af_packet on the veth) or tap (net_tap,\n"
+                  "a tap bridged to the veth)")
       ->capture_default_str();
   cmd->add_option("--warmup", opt->warmup, "linux, kernel: how long the targets get to answer a first probe")->capture_default_str();
   cmd->footer(

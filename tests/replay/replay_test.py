@@ -316,6 +316,20 @@ class Linux(AgainstServers, unittest.TestCase):
     TARGET = "linux"
     SCENARIO_TEXT = SCENARIO
 
+    def test_through_a_tap_device(self):
+        """The same run with DPDK's net_tap as the replayer's device (a tap bridged to the veth):
+        every request answered, as many as `edgeos sim` releases."""
+        d = os.path.join(self.tmp.name, "tap")
+        r = run("replay", self.scenario, "--target", "linux", "--device", "tap", "--speed", "4", "--out", d)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        with open(os.path.join(d, "replay.json")) as f:
+            tenants = {t["tenant"]: t for t in json.load(f)["tenants"]}
+        for tenant, thread in (("cache", "memcached"), ("sensors", "coap")):
+            t = tenants[tenant]
+            self.assertEqual((t["packets"], t["replies"], t["lost"]), (len(self.released[thread]),) * 2 + (0,), t)
+        self.assertEqual(tenants["cache"]["memcached"]["wrong_answers"], 0)
+        self.assertEqual(network_state(), ([], []))
+
     def test_ctrl_c_writes_what_was_done(self):
         """SIGINT in the middle of a run slowed down 20 times (20 s): exit 130, replay.json marked
         incomplete with fewer requests sent than planned, each answered or counted lost, and the
@@ -422,6 +436,9 @@ class BadInput(unittest.TestCase):
 
     def test_linux_takes_no_argument(self):
         self.check(["replay", "SCENARIO", "--target", "linux", "x"], "takes no argument")
+
+    def test_tap_device_needs_a_server_target(self):
+        self.check(["replay", "SCENARIO", "--target", "pcap", "OUT/x.pcap", "--device", "tap"], "only with --target linux")
 
     def test_bad_reply_timeout(self):
         self.check(["replay", "SCENARIO", "--target", "pcap", "OUT/x.pcap", "--reply-timeout", "0s"], "--reply-timeout")

@@ -437,8 +437,13 @@ Result replay(const Plan& plan, const Options& o) {
   } else if (answers) {
     if (o.testbed == nullptr) throw InputError("replay: --target linux|kernel without its test bed");
     o.testbed->enter_generator();
-    vdev = fmt::format("--vdev=net_af_packet0,iface={}", o.testbed->interface());
-    name = "net_af_packet0";
+    if (o.tap_device) {
+      vdev = fmt::format("--vdev=net_tap0,iface={}", o.testbed->tap_name());
+      name = "net_tap0";
+    } else {
+      vdev = fmt::format("--vdev=net_af_packet0,iface={}", o.testbed->interface());
+      name = "net_af_packet0";
+    }
   } else {
     vdev = "--vdev=net_null0";
     name = "net_null0";
@@ -452,6 +457,7 @@ Result replay(const Plan& plan, const Options& o) {
     if (o.target == Target::kPcap) {
       paced(port, plan, o, res, nullptr);
     } else if (answers) {
+      if (o.tap_device) o.testbed->bridge_tap();  // DPDK made the tap when the device started
       Receiver rx(port, plan, res);
       warm_up(port, plan, o, rx, res);
       if (!stopping(o)) paced(port, plan, o, res, &rx);

@@ -170,6 +170,16 @@ void Testbed::enter_generator() const {
   ::close(fd);
 }
 
+std::string Testbed::tap_name() const { return fmt::format("erpd{}", static_cast<int>(::getpid())); }
+
+void Testbed::bridge_tap() const {
+  const std::string br = fmt::format("erpc{}", static_cast<int>(::getpid()));
+  run({"ip", "-n", gen_ns_, "link", "add", br, "type", "bridge"});
+  run({"ip", "-n", gen_ns_, "link", "set", gen_if_, "master", br});
+  run({"ip", "-n", gen_ns_, "link", "set", tap_name(), "master", br});
+  for (const std::string& i : {br, tap_name()}) run({"ip", "-n", gen_ns_, "link", "set", i, "up"});
+}
+
 void Testbed::stop_servers() {
   // SIGINT first (edgeos boot then writes what it served, marked incomplete; the servers end), a
   // SIGKILL for whatever is still there after 30 s. `ip netns exec` execs its command, so the pid

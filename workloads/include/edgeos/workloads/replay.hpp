@@ -176,6 +176,10 @@ class Testbed {
   const std::string& interface() const { return gen_if_; }
   // Moves this process into the generator namespace (before DPDK's EAL opens its device).
   void enter_generator() const;
+  // The name a net_tap device of the replayer takes (Options::tap_device), and, once DPDK made it,
+  // a bridge in the generator namespace joining it to the veth.
+  std::string tap_name() const;
+  void bridge_tap() const;
   // kKernel: stops the booted kernel (SIGINT: it writes its outputs, marked incomplete) and waits.
   void stop_servers();
   std::string describe() const;
@@ -206,6 +210,9 @@ struct Options {
   // a first probe, and how long after the last request replies are still awaited.
   const Testbed* testbed = nullptr;
   Duration warmup_timeout = Duration::seconds(30);
+  // The replayer's device: DPDK's net_tap, a tap bridged to the veth, in place of net_af_packet on
+  // the veth itself.
+  bool tap_device = false;
   Duration reply_timeout = Duration::seconds(1);
 };
 
