@@ -30,7 +30,15 @@ namespace {
 // A duration argument: an int (nanoseconds) or a string with a unit ("5ms").
 Duration to_duration(const py::handle& h, const char* what) {
   if (py::isinstance<py::str>(h)) return parse_duration(h.cast<std::string>(), what);
-  if (py::isinstance<py::int_>(h) && !py::isinstance<py::bool_>(h)) return Duration::nanoseconds(h.cast<int64_t>());
+  if (py::isinstance<py::int_>(h) && !py::isinstance<py::bool_>(h)) {
+    // Python's ints are unbounded; a duration is a signed 64-bit count of nanoseconds (about 292 years).
+    const py::int_ v = py::reinterpret_borrow<py::int_>(h);
+    if (v < py::int_(INT64_MIN) || v > py::int_(INT64_MAX)) {
+      throw InputError(fmt::format("{}: {} ns is beyond what a duration holds (a signed 64-bit count of nanoseconds, "
+                                   "about 292 years)", what, py::str(h).cast<std::string>()));
+    }
+    return Duration::nanoseconds(h.cast<int64_t>());
+  }
   throw py::type_error(fmt::format("{}: expected an int (nanoseconds) or a string with a unit such as '5ms', got {}",
                                    what, py::repr(h).cast<std::string>()));
 }

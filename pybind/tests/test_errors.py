@@ -188,3 +188,11 @@ def test_a_key_nested_tens_of_thousands_deep_raises_instead_of_overflowing_the_s
     scenario.write_text("[" + ".".join(["a"] * 40000) + "]\n")
     with pytest.raises(edgeos.InputError, match="deep.toml:1:1: key nested 40000 levels deep"):
         edgeos.simulate(scenario)
+
+
+def test_a_duration_beyond_64_bits_says_so():
+    ts = edgeos.TaskSet([edgeos.Task("a", "1ms", "10ms")])
+    with pytest.raises(ValueError, match="beyond what a duration holds"):
+        edgeos.simulate(ts, duration=2**70)
+    with pytest.raises(ValueError, match="beyond what a duration holds"):
+        edgeos.Task("a", -2**64, "10ms")
