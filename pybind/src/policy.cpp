@@ -152,6 +152,10 @@ class PyPolicyTrampoline : public PyPolicy {
   // What pick() returned: a view (or None).
   static const Thread* picked(const py::object& o) {
     if (o.is_none()) return nullptr;
+    if (!py::isinstance<ThreadView>(o)) {
+      throw py::type_error(fmt::format("pick() must return one of the threads it was given (an edgeos thread view) or "
+                                       "None, got {}", py::repr(o).cast<std::string>()));
+    }
     return &o.cast<const ThreadView&>().get();
   }
   void py_enqueue(const Thread* t, bool head) override {

@@ -196,3 +196,13 @@ def test_a_duration_beyond_64_bits_says_so():
         edgeos.simulate(ts, duration=2**70)
     with pytest.raises(ValueError, match="beyond what a duration holds"):
         edgeos.Task("a", -2**64, "10ms")
+
+
+class PickReturnsAnInt(WrongPick):
+    def pick(self):
+        return 3 if getattr(self, "last", None) is not None else None
+
+
+def test_pick_returning_an_int_says_what_pick_must_return():
+    with pytest.raises(TypeError, match="pick\\(\\) must return one of the threads"):
+        edgeos.simulate(small_set(), policy=PickReturnsAnInt, duration="10ms")
