@@ -260,6 +260,18 @@ Duration sample(const blob::Cost& c, Rng& rng) {
 
 x86::AddressSpace& space_of(const Fwp* f) { return kfwps[f->slot_index].space; }
 
+void trace_from(const Thread& t, TraceEvent event, uint32_t fwp, int64_t value) {
+  TraceRecord m;
+  m.time_ns = platform.now().ns();
+  m.cpu = static_cast<uint16_t>(t.cpu);
+  m.event = event;
+  m.fwp = fwp;
+  m.thread = t.slot_index;
+  m.job = t.job();
+  m.value = value;
+  platform.trace(m);
+}
+
 namespace {
 
 
@@ -830,15 +842,7 @@ void syscall(Thread& t, KThread& kt) {
       break;
     }
     case abi::kSysMarker: {
-      TraceRecord m;
-      m.time_ns = platform.now().ns();
-      m.cpu = static_cast<uint16_t>(t.cpu);
-      m.event = TraceEvent::kMarker;
-      m.fwp = t.domain->slot_index;
-      m.thread = t.slot_index;
-      m.job = t.job();
-      m.value = static_cast<int64_t>(a0);
-      platform.trace(m);
+      trace_from(t, TraceEvent::kMarker, t.domain->slot_index, static_cast<int64_t>(a0));
       break;
     }
     case abi::kSysPuts:

@@ -126,6 +126,9 @@ class UserAccess {
 };
 
 x86::AddressSpace& space_of(const Fwp* f);
+// Traces a record a thread's system call makes: now, the thread's CPU, thread and job; `fwp` is
+// the FWP the record is about (the caller's own, or the tenant a packet was for).
+void trace_from(const Thread& t, TraceEvent event, uint32_t fwp, int64_t value);
 // The FWP's name, "tenant" or "tenant#k".
 void fwp_name(const Fwp* f, char* buf, size_t cap);
 

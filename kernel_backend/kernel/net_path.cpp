@@ -29,20 +29,12 @@ void trace_packet(const Thread& t, uint64_t slot, PacketFate fate, uint64_t leng
     if (nb.driver_fwp != t.domain->slot_index || slot != (to_tenant ? nb.driver_side.to_slot : nb.driver_side.from_slot)) {
       continue;
     }
-    TraceRecord m;
-    m.time_ns = platform.now().ns();
-    m.cpu = static_cast<uint16_t>(t.cpu);
-    m.fwp = nb.tenant_fwp;
-    m.thread = t.slot_index;
-    m.job = t.job();
     if (fate == PacketFate::kRingFull) {
-      m.event = TraceEvent::kPktDrop;
-      m.value = static_cast<int64_t>(net::DropCause::kRingFull);
+      trace_from(t, TraceEvent::kPktDrop, nb.tenant_fwp, static_cast<int64_t>(net::DropCause::kRingFull));
     } else {
-      m.event = to_tenant ? TraceEvent::kPktRx : TraceEvent::kPktTx;
-      m.value = static_cast<int64_t>(length >= sizeof(abi::NetHeader) ? length - sizeof(abi::NetHeader) : 0);
+      trace_from(t, to_tenant ? TraceEvent::kPktRx : TraceEvent::kPktTx, nb.tenant_fwp,
+                 static_cast<int64_t>(length >= sizeof(abi::NetHeader) ? length - sizeof(abi::NetHeader) : 0));
     }
-    platform.trace(m);
     return;
   }
 }
@@ -53,15 +45,7 @@ int64_t sys_net_drop(const Thread& t, uint64_t cause) {
   if (kfwps[t.domain->slot_index].net != kNetDriverFwp || cause == 0 || cause >= net::kDropCauseCount) {
     return error_code(Error::kInvalidArgument);
   }
-  TraceRecord m;
-  m.time_ns = platform.now().ns();
-  m.cpu = static_cast<uint16_t>(t.cpu);
-  m.event = TraceEvent::kPktDrop;
-  m.fwp = t.domain->slot_index;
-  m.thread = t.slot_index;
-  m.job = t.job();
-  m.value = static_cast<int64_t>(cause);
-  platform.trace(m);
+  trace_from(t, TraceEvent::kPktDrop, t.domain->slot_index, static_cast<int64_t>(cause));
   return 0;
 }
 

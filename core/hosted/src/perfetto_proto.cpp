@@ -49,9 +49,7 @@ uint64_t cpu_track(uint32_t cpu) { return 2 + uint64_t{cpu}; }
 }  // namespace
 
 PerfettoProtoWriter::PerfettoProtoWriter(std::string path, TraceNames names, uint32_t num_cpus)
-    : names_(std::move(names)), num_cpus_(num_cpus) {
-  if (!path.empty()) file_ = std::make_unique<AtomicFile>(std::move(path));
-  out_.reserve(1 << 20);
+    : PerfettoOutput(std::move(path)), names_(std::move(names)), num_cpus_(num_cpus) {
   track(kRunTrack, names_.run.empty() ? "edgeos" : names_.run, 0);
   for (uint32_t c = 0; c < num_cpus; ++c) track(cpu_track(c), names_.cpu(c), kRunTrack);
 }
@@ -93,13 +91,6 @@ void PerfettoProtoWriter::event(int64_t ts, uint64_t track_uuid, int type, std::
 
 std::string PerfettoProtoWriter::job_name(uint32_t fwp, uint32_t thread, uint64_t job) const {
   return fmt::format("{}/{} #{}", names_.fwp(fwp), names_.thread(thread), job);
-}
-
-void PerfettoProtoWriter::flush_if_large() {
-  if (file_ != nullptr && out_.size() > (1 << 20)) {
-    file_->write(out_);
-    out_.clear();
-  }
 }
 
 void PerfettoProtoWriter::write(const TraceRecord& r) {
@@ -154,16 +145,6 @@ void PerfettoProtoWriter::write(const TraceRecord& r) {
 void PerfettoProtoWriter::finish(Instant end) {
   for (const auto& [cpu, thread] : open_) event(end.ns(), cpu_track(cpu), kSliceEnd, {});
   open_.clear();
-}
-
-uint64_t PerfettoProtoWriter::bytes() const { return (file_ != nullptr ? file_->bytes() : 0) + out_.size(); }
-
-void PerfettoProtoWriter::commit(Instant end) {
-  finish(end);
-  if (file_ == nullptr) return;
-  file_->write(out_);
-  out_.clear();
-  file_->commit();
 }
 
 const char* perfetto_file_name(std::string_view format) {

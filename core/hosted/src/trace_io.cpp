@@ -214,10 +214,32 @@ std::string json_escape(std::string_view s) {
 
 }  // namespace
 
-PerfettoWriter::PerfettoWriter(std::string path, TraceNames names, uint32_t num_cpus)
-    : names_(std::move(names)), global_tid_(num_cpus) {
+PerfettoOutput::PerfettoOutput(std::string path) {
   if (!path.empty()) file_ = std::make_unique<AtomicFile>(std::move(path));
   out_.reserve(1 << 20);
+}
+
+PerfettoOutput::~PerfettoOutput() = default;
+
+void PerfettoOutput::flush_if_large() {
+  if (file_ != nullptr && out_.size() > (1 << 20)) {
+    file_->write(out_);
+    out_.clear();
+  }
+}
+
+uint64_t PerfettoOutput::bytes() const { return (file_ != nullptr ? file_->bytes() : 0) + out_.size(); }
+
+void PerfettoOutput::commit(Instant end) {
+  finish(end);
+  if (file_ == nullptr) return;
+  file_->write(out_);
+  out_.clear();
+  file_->commit();
+}
+
+PerfettoWriter::PerfettoWriter(std::string path, TraceNames names, uint32_t num_cpus)
+    : PerfettoOutput(std::move(path)), names_(std::move(names)), global_tid_(num_cpus) {
   out_ += "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
   sep();
   fmt::format_to(std::back_inserter(out_), R"({{"name":"process_name","ph":"M","pid":{},"args":{{"name":"{}"}}}})", kPid,
@@ -238,13 +260,6 @@ PerfettoWriter::~PerfettoWriter() = default;
 void PerfettoWriter::sep() {
   if (!first_) out_ += ",\n";
   first_ = false;
-}
-
-void PerfettoWriter::flush_if_large() {
-  if (file_ != nullptr && out_.size() > (1 << 20)) {
-    file_->write(out_);
-    out_.clear();
-  }
 }
 
 std::string PerfettoWriter::job_name(uint32_t fwp, uint32_t thread, uint64_t job) const {
@@ -317,16 +332,6 @@ void PerfettoWriter::finish(Instant end) {
   for (const auto& [cpu, s] : open_) close_slice(cpu, s, end.ns());
   open_.clear();
   out_ += "\n]}\n";
-}
-
-uint64_t PerfettoWriter::bytes() const { return (file_ != nullptr ? file_->bytes() : 0) + out_.size(); }
-
-void PerfettoWriter::commit(Instant end) {
-  finish(end);
-  if (file_ == nullptr) return;
-  file_->write(out_);
-  out_.clear();
-  file_->commit();
 }
 
 std::string perfetto_json(const std::vector<TraceRecord>& records, const TraceNames& names, Instant end) {

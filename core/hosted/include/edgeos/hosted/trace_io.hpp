@@ -88,10 +88,20 @@ class CsvTraceWriter final : public TraceSink {
 // a track for records without a CPU (the FWP life cycle).
 class PerfettoOutput : public TraceSink {
  public:
-  // Closes the slices still open at `end`, then writes the file atomically.
-  virtual void commit(Instant end) = 0;
+  ~PerfettoOutput() override;
+  // Closes the slices still open at `end` and ends the trace.
+  virtual void finish(Instant end) = 0;
+  // finish(), then writes the file atomically (with an empty path: nothing).
+  void commit(Instant end);
   // The file's size so far (written and buffered).
-  virtual uint64_t bytes() const = 0;
+  uint64_t bytes() const;
+
+ protected:
+  explicit PerfettoOutput(std::string path);
+  // Writes the buffer out once it holds 1 MiB (with a file).
+  void flush_if_large();
+  std::unique_ptr<AtomicFile> file_;
+  std::string out_;
 };
 
 // Which Perfetto format a command writes: "json" (trace.perfetto.json) or "proto"
@@ -108,13 +118,8 @@ class PerfettoWriter final : public PerfettoOutput {
   PerfettoWriter(std::string path, TraceNames names, uint32_t num_cpus);
   ~PerfettoWriter() override;
   void write(const TraceRecord& r) override;
-  // Closes the slices still open at `end` and ends the JSON.
-  void finish(Instant end);
-  // finish(), then writes the file atomically.
-  void commit(Instant end) override;
+  void finish(Instant end) override;
   const std::string& text() const { return out_; }
-  // The JSON's size so far (written and buffered; finish() adds the slices still open and the end).
-  uint64_t bytes() const override;
 
  private:
   struct Slice {
@@ -124,7 +129,6 @@ class PerfettoWriter final : public PerfettoOutput {
     uint64_t job;
   };
   void sep();
-  void flush_if_large();
   std::string job_name(uint32_t fwp, uint32_t thread, uint64_t job) const;
   void close_slice(uint32_t cpu, const Slice& s, int64_t end_ns);
   void instant(uint32_t tid, const TraceRecord& r, std::string_view what, std::string_view scope);
@@ -133,8 +137,6 @@ class PerfettoWriter final : public PerfettoOutput {
   uint32_t global_tid_;
   bool global_named_ = false;
   bool first_ = true;
-  std::unique_ptr<AtomicFile> file_;
-  std::string out_;
   std::map<uint32_t, Slice> open_;  // by CPU
 };
 
@@ -149,24 +151,20 @@ class PerfettoProtoWriter final : public PerfettoOutput {
   PerfettoProtoWriter(std::string path, TraceNames names, uint32_t num_cpus);
   ~PerfettoProtoWriter() override;
   void write(const TraceRecord& r) override;
-  void finish(Instant end);
-  void commit(Instant end) override;
+  void finish(Instant end) override;
   const std::string& data() const { return out_; }
-  uint64_t bytes() const override;
 
  private:
   void track(uint64_t uuid, std::string_view name, uint64_t parent);
   void event(int64_t ts, uint64_t track, int type, std::string_view name);
   void packet(const std::string& body);
-  void flush_if_large();
   std::string job_name(uint32_t fwp, uint32_t thread, uint64_t job) const;
 
   TraceNames names_;
   uint32_t num_cpus_;
   bool global_named_ = false;
   bool first_ = true;
-  std::unique_ptr<AtomicFile> file_;
-  std::string out_, body_, inner_;
+  std::string body_, inner_;
   std::map<uint32_t, uint32_t> open_;  // CPU -> the thread whose slice is open there
 };
 
