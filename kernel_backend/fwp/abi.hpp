@@ -15,11 +15,13 @@ inline constexpr uint64_t kUserImageSize = 0x1000'0000;  // programs are linked 
 // re-enter an FWP through a cycle of calls, and each entry needs its own stack). Each slot maps
 // its top kStackPages and leaves the rest unmapped, so an overflow faults instead of running into
 // a neighbour.
-inline constexpr uint64_t kStackRegion = kUserBase + 0x1000'0000;
+// The region starts at 64 GiB into user space, so that kClockSlots threads' slots fit below 1 TiB.
+inline constexpr uint64_t kStackRegion = kUserBase + 0x10'0000'0000;
 inline constexpr uint64_t kStackSlot = 0x1'0000;  // 64 KiB of address space per slot
 inline constexpr uint64_t kStackPages = 4;       // 16 KiB mapped
 inline constexpr uint64_t kDepthSlots = 9;       // the core's maximum call depth (8), plus one
 inline constexpr uint64_t kUserEnd = 0x0000'0100'0000'0000;  // 1 TiB: end of slot 1
+static_assert(kStackRegion + 65536 * kDepthSlots * kStackSlot <= kUserEnd, "every thread's stack slots in user space");
 
 // The clock pages, mapped read-only at kClockPage in every FWP: how much user-mode CPU time each
 // thread has had, so that a job's work is CPU time, not a count of instructions (which would not
@@ -33,9 +35,14 @@ struct ClockSlot {
   uint64_t base;
   uint64_t ns_mult;  // ns = ticks * ns_mult >> 32 (the same in every slot, for the whole run)
 };
-inline constexpr uint32_t kClockSlots = 512;  // the kernel's thread capacity
+// The most threads a kernel runs (it runs the scenario's, and maps the clock pages they need:
+// 256 threads a page); kClockPages is the address space reserved for them.
+inline constexpr uint32_t kClockSlots = 65536;
 inline constexpr uint64_t kClockPages = kClockSlots * sizeof(ClockSlot) / 4096;
-inline constexpr uint64_t kClockPage = kStackRegion - kClockPages * 4096;
+// In the first GiB of user space with the image and the heap, so that one page directory maps
+// all three (page tables are a good part of a small FWP's memory).
+inline constexpr uint64_t kClockPage = kUserBase + 0x1800'0000;
+static_assert(kClockPage >= kUserBase + kUserImageSize && kClockPage + kClockPages * 4096 <= kUserBase + 0x2000'0000);
 
 // System calls: `syscall` with the number in rax and arguments in rdi, rsi, rdx, r10; the result
 // in rax (>= 0, or a negative error), a second one in rdx.
@@ -60,7 +67,15 @@ enum Syscall : uint64_t {
   kSysReady = 16,        // the FWP's initialisation is done: its template's checkpoint -> 0, or 1 if one was taken already
   kSysNetDrop = 17,      // (cause): the driver FWP dropped a frame (a net::DropCause) -> a pkt_drop trace record;
                          //   refused in every FWP but a driver's, and for a cause out of range
-  kSysCount = 18,
+  // The driver FWP's side of the network path (below, "The network path"); each is refused in
+  // every FWP but a driver's.
+  kSysNetDeliver = 18,   // (buffer, length): a NetHeader and its payload, to the tenant bound to the header's
+                         //   local_port -> 0; kNotFound if none is (nothing recorded), kWouldBlock if its ring is full
+                         //   (a pkt_drop record, cause ring_full)
+  kSysNetFlush = 19,     // (): signals each tenant delivered to since the last flush (one job each) -> how many
+  kSysNetCollect = 20,   // (buffer, capacity): the oldest waiting reply of any tenant, its NetHeader and payload ->
+                         //   its length, 0 if none waits; rdx: 1 if more wait
+  kSysCount = 21,
 };
 
 // Checkpoints (EdgeOS's FWP templates): when an FWP calls kSysReady, the kernel copies its writable
@@ -78,16 +93,19 @@ inline constexpr uint64_t kCheckpointRoundMarker = 0xC4EC;
 
 // The heap: pages an FWP asks for (kSysMemMap), mapped at kHeapWindow onwards in the order asked,
 // private to the FWP and freed with it (or when it is recycled), at most kHeapMaxPages.
-inline constexpr uint64_t kHeapWindow = kUserBase + 0x6000'0000;
+inline constexpr uint64_t kHeapWindow = kUserBase + 0x2000'0000;  // the first GiB's page directory, with the image
 inline constexpr uint64_t kHeapMaxPages = 4096;  // 16 MiB
 // Pages one kSysMemMap may ask for (more take more calls; the heap stays contiguous): the kernel is
 // not preemptible, so each call's work is bounded.
 inline constexpr uint64_t kMemMapMaxPages = 64;
 
-// The network path (kernel_backend/README.md, "Networking"). For every tenant the scenario binds
-// UDP ports to, the kernel makes two rings between the server's driver FWP and the tenant's FWP
-// (to the tenant, and back) and a notification bound to the tenant's first sporadic thread, so that
-// each signal releases one of its jobs. A message in either ring is a NetHeader and the payload.
+// The network path (kernel_backend/README.md, "Networking"). For every FWP the scenario binds UDP
+// ports to (a tenant of n instances binds port + k to its instance k), the kernel makes two rings
+// between the server's driver FWP and that FWP (to it, and back) and a notification bound to its
+// first sporadic thread, so that each signal releases one of its jobs. A message in either ring is
+// a NetHeader and the payload. The tenant reaches its rings through capabilities (NetInfo); the
+// driver through the kernel's port table (kSysNetDeliver, kSysNetFlush, kSysNetCollect), so that
+// one driver serves any number of tenants and finds each in O(log n).
 struct NetHeader {
   uint32_t peer_ipv4;   // the client's address (host byte order)
   uint16_t peer_port;   // its UDP port
@@ -99,14 +117,15 @@ struct NetHeader {
 inline constexpr uint32_t kNetSlotSize = 1472 + sizeof(NetHeader);  // a full UDP payload on Ethernet
 // Slots of the ring towards a tenant, and of the ring back: a request may have many reply
 // datagrams (a memcached get of 30 keys, one per hit), all sent before the driver's next poll.
-inline constexpr uint32_t kNetRxSlots = 32;
-inline constexpr uint32_t kNetTxSlots = 64;
+inline constexpr uint32_t kNetRxSlots = 16;
+inline constexpr uint32_t kNetTxSlots = 32;
+inline constexpr uint64_t kNetRingBytes = uint64_t{kNetRxSlots + kNetTxSlots} * (4 + kNetSlotSize);  // in the kernel, per bound FWP
 struct NetBinding {
   uint16_t ports[8];
   uint32_t num_ports;
-  uint32_t to_slot;      // the send capability of the ring towards the other side
+  uint32_t to_slot;      // the send capability of the ring towards the driver
   uint32_t from_slot;    // the receive capability of the ring from it
-  uint32_t notify_slot;  // driver: the tenant's notification (send); tenant: unused
+  uint32_t reserved;
 };
 enum NetRole : uint32_t { kNetNone = 0, kNetDriver = 1, kNetTenant = 2 };
 struct NetInfo {
@@ -114,8 +133,8 @@ struct NetInfo {
   uint32_t ipv4;  // the NIC's address (host byte order)
   uint8_t mac[6];
   uint16_t reserved;
-  uint32_t num_bindings;  // driver: one per bound tenant; tenant: 1
-  NetBinding bindings[5];
+  uint32_t num_bindings;  // driver: the bound FWPs it serves (through the port table); tenant: 1
+  NetBinding bindings[1];  // a tenant's: its rings and ports
 };
 
 // The NIC a driver FWP drives (EdgeOS's kernel bypass): the kernel grants the machine's network
@@ -148,6 +167,8 @@ struct NicInfo {
 
 // Errors, as negative results (the values of edgeos::Error, negated).
 inline constexpr int64_t kErrInvalid = -1;
+inline constexpr int64_t kErrNotFound = -3;
+inline constexpr int64_t kErrWouldBlock = -8;
 
 // The entry of an FWP's program: _start(program, thread) for a thread's own program, and
 // _invoke(arg, thread) for calls into the FWP (`thread`: the running thread's clock slot). Programs (fwp/programs.cpp) are numbered:

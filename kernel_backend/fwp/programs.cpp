@@ -38,6 +38,16 @@ inline int64_t ring_receive(uint64_t slot, void* buffer, uint64_t capacity, bool
   return r;
 }
 
+// The driver's collection of the tenants' replies (kSysNetCollect): the reply's length (0: none
+// waits, or a negative error), and whether more wait (rdx).
+inline int64_t net_collect(void* buffer, uint64_t capacity, bool* more) {
+  int64_t r;
+  uint64_t rdx = 0;
+  asm volatile("syscall" : "=a"(r), "+d"(rdx) : "a"(kSysNetCollect), "D"(buffer), "S"(capacity) : "rcx", "r11", "memory");
+  *more = r > 0 && rdx != 0;
+  return r;
+}
+
 inline void spin(uint64_t iterations) {
   if (iterations == 0) return;
   asm volatile("1: dec %0; jnz 1b" : "+r"(iterations) : : "cc");
@@ -203,8 +213,13 @@ int recurse(int depth) {
                   sys(kSysRingReceive, slot, reinterpret_cast<uint64_t>(&info), sizeof info) < 0;
       }
       puts(refused ? "rings refused" : "A RING ACCEPTED");
-      // Nor can it write drops into the trace in the driver's name.
+      // Nor can it write drops into the trace in the driver's name, or act as the driver on the
+      // port table: deliver to a tenant, signal them, or take their replies.
       puts(sys(kSysNetDrop, 1) < 0 ? "drop reports refused" : "A DROP REPORT ACCEPTED");
+      NetHeader forged{0x7f000001, 9, 7007, {}, 0, 0};
+      const bool denied = sys(kSysNetDeliver, reinterpret_cast<uint64_t>(&forged), sizeof forged) < 0 &&
+                          sys(kSysNetFlush) < 0 && sys(kSysNetCollect, reinterpret_cast<uint64_t>(&info), sizeof info) < 0;
+      puts(denied ? "port table refused" : "THE PORT TABLE ACCEPTED A TENANT");
       sink = *reinterpret_cast<volatile uint64_t*>(kDmaWindow);
       sink = *reinterpret_cast<volatile uint64_t*>(kDeviceWindow);
       break;
@@ -384,9 +399,10 @@ inline void copy(void* d, const void* s, size_t n) { __builtin_memcpy(d, s, n); 
 
 // The driver FWP (EdgeOS's kernel bypass): brings the granted NIC up, then once per job moves
 // frames between the device and the network path: received frames through the packet stack (ARP
-// and ICMP echo answered here, UDP for a bound port copied into that tenant's ring, which is
-// notified), and the tenants' replies out of their rings onto the wire. UDP to port 7 with no
-// tenant bound is echoed by the driver itself (the driver's own test and benchmark path).
+// and ICMP echo answered here, UDP handed to the kernel's port table, which copies it into the ring
+// of the FWP bound to its port; the FWPs delivered to are signalled once per batch), and the
+// tenants' replies, collected in turns, onto the wire. UDP to port 7 with no tenant bound is echoed
+// by the driver itself (the driver's own test and benchmark path).
 struct DriverState {
   NicInfo info;
   NetInfo net;
@@ -490,7 +506,6 @@ void driver_stats(const DriverState& st, const edgeos::drivers::Nic& nic) {
   JobPlan plan;
   sys(kSysJob, reinterpret_cast<uint64_t>(&plan));
   for (;;) {
-    bool notify[5] = {};
     // At most kRxBatch frames a job (like a NAPI budget): a flood makes the driver's job longer by
     // a bounded amount; what is left waits in the device's queue for the next job (and what the
     // device cannot hold, it drops).
@@ -513,30 +528,24 @@ void driver_stats(const DriverState& st, const edgeos::drivers::Nic& nic) {
           Line().text("nic-driver: arp ").ipv4(g).text(" is at ").mac(gw.bytes).print();
         }
       } else if (v.kind == edgeos::net::Verdict::Kind::kDeliver) {
-        uint32_t b = 0;
-        for (; b < st->net.num_bindings; ++b) {
-          const NetBinding& nb = st->net.bindings[b];
-          bool match = false;
-          for (uint32_t p = 0; p < nb.num_ports && p < 8; ++p) match = match || nb.ports[p] == v.udp.dst_port;
-          if (match) break;
-        }
-        if (b < st->net.num_bindings && v.udp.payload_len <= kNetSlotSize - sizeof(NetHeader)) {
-          // Copied into the tenant's ring: a page is never shared with a tenant.
+        int64_t r = kErrNotFound;
+        if (v.udp.payload_len <= kNetSlotSize - sizeof(NetHeader)) {
+          // Copied into the tenant's ring by the kernel: a page is never shared with a tenant.
           NetHeader h{v.udp.src_ip, v.udp.src_port, v.udp.dst_port, {}, static_cast<uint16_t>(v.udp.payload_len), 0};
           copy(h.peer_mac, v.udp.src_mac.bytes, 6);
           copy(st->msg, &h, sizeof h);
           copy(st->msg + sizeof h, v.udp.payload, v.udp.payload_len);
-          if (sys(kSysRingSend, st->net.bindings[b].to_slot, reinterpret_cast<uint64_t>(st->msg), sizeof h + v.udp.payload_len) < 0) {
-            ++st->ring_full;  // the tenant is behind: its datagram is dropped (the kernel records the
-                              // pkt_drop), nobody else waits
-          } else {
-            ++st->delivered;
-            notify[b] = true;
-            st->cycles.device_rx += t1 - t0;
-            st->cycles.stack += t2 - t1;
-            st->cycles.ring_in += rdtsc() - t2;
-            ++st->cycles.timed;
-          }
+          r = sys(kSysNetDeliver, reinterpret_cast<uint64_t>(st->msg), sizeof h + v.udp.payload_len);
+        }
+        if (r == 0) {
+          ++st->delivered;
+          st->cycles.device_rx += t1 - t0;
+          st->cycles.stack += t2 - t1;
+          st->cycles.ring_in += rdtsc() - t2;
+          ++st->cycles.timed;
+        } else if (r != kErrNotFound) {
+          ++st->ring_full;  // the tenant is behind: its datagram is dropped (the kernel records the
+                            // pkt_drop), nobody else waits
         } else if (v.udp.dst_port == kEchoPort) {
           const size_t len = st->stack.build_udp_reply(v.udp, v.udp.payload, v.udp.payload_len, st->reply, sizeof st->reply);
           if (len > 0 && nic.transmit(st->reply, len)) ++st->echoed;
@@ -546,29 +555,25 @@ void driver_stats(const DriverState& st, const edgeos::drivers::Nic& nic) {
         }
       }
     }
-    for (uint32_t b = 0; b < st->net.num_bindings && b < 5; ++b) {
-      if (!notify[b]) continue;
+    {
       const uint64_t t0 = rdtsc();
-      sys(kSysNotify, st->net.bindings[b].notify_slot);
-      st->cycles.notify += rdtsc() - t0;  // once per batch: charged to the batch's first datagram
+      if (sys(kSysNetFlush) > 0) st->cycles.notify += rdtsc() - t0;  // once per batch: charged to its first datagram
     }
-    // The tenants' replies, from their rings to the wire.
+    // The tenants' replies, from their rings to the wire, a tenant at a time in turn.
     uint64_t out_start = rdtsc(), out_replies = 0;
-    for (uint32_t b = 0; b < st->net.num_bindings && b < 5; ++b) {
-      bool more = true;
-      for (int64_t n; more && (n = ring_receive(st->net.bindings[b].from_slot, st->msg, sizeof st->msg, &more)) > 0;) {
-        NetHeader h;
-        if (static_cast<uint64_t>(n) < sizeof h) continue;
-        copy(&h, st->msg, sizeof h);
-        if (h.length > static_cast<uint64_t>(n) - sizeof h) continue;
-        edgeos::net::MacAddress to;
-        copy(to.bytes, h.peer_mac, 6);
-        const size_t len = st->stack.build_udp(to, h.peer_ipv4, h.peer_port, h.local_port, st->msg + sizeof h, h.length,
-                                               st->reply, sizeof st->reply);
-        if (len > 0 && nic.transmit(st->reply, len)) ++st->sent;
-        st->cycles.tenant += h.service_cycles;
-        ++out_replies;
-      }
+    bool more = true;
+    for (int64_t n; more && (n = net_collect(st->msg, sizeof st->msg, &more)) > 0;) {
+      NetHeader h;
+      if (static_cast<uint64_t>(n) < sizeof h) continue;
+      copy(&h, st->msg, sizeof h);
+      if (h.length > static_cast<uint64_t>(n) - sizeof h) continue;
+      edgeos::net::MacAddress to;
+      copy(to.bytes, h.peer_mac, 6);
+      const size_t len = st->stack.build_udp(to, h.peer_ipv4, h.peer_port, h.local_port, st->msg + sizeof h, h.length,
+                                             st->reply, sizeof st->reply);
+      if (len > 0 && nic.transmit(st->reply, len)) ++st->sent;
+      st->cycles.tenant += h.service_cycles;
+      ++out_replies;
     }
     nic.flush();
     if (out_replies > 0) {
@@ -908,6 +913,7 @@ uint64_t writes_through(uint64_t n, int arg, const uint64_t* a) {
     case kSysNicInfo: return arg == 0 ? sizeof(NicInfo) : 0;
     case kSysNetInfo: return arg == 0 ? sizeof(NetInfo) : 0;
     case kSysRingReceive: return arg == 1 ? a[2] : 0;
+    case kSysNetCollect: return arg == 0 ? a[1] : 0;
     default: return 0;
   }
 }
@@ -942,6 +948,7 @@ void one_call(uint64_t seed, uint64_t i, uint64_t level, const Buffers& b, Known
     case kSysMarker: a[0] = r.next(); break;
     case kSysPuts: a[0] = pointer(r, b, k); a[1] = length(r); break;
     case kSysMemMap: a[0] = r.one_in(3) ? boundary(r) : r.one_in(2) ? r.below(kMemMapMaxPages + 2) : r.below(4); break;
+    case kSysNetDeliver: case kSysNetCollect: a[0] = pointer(r, b, k); a[1] = length(r); break;
     default: break;
   }
   // A wait blocks on a notification with nothing pending: only slots that cannot be one (the
@@ -1011,8 +1018,9 @@ void one_call(uint64_t seed, uint64_t i, uint64_t level, const Buffers& b, Known
 void fuzz_report(const fuzz::Stats& st, uint64_t seed, uint64_t thread, bool final) {
   static const char* const kNames[fuzz::kNumbers] = {"job", "complete", "call", "reply", "notify", "wait", "ring-send",
                                                      "ring-receive", "yield", "exit", "spawn", "marker", "puts",
-                                                     "nic-info", "mem-map", "net-info", "ready", "net-drop", "other"};
-  static_assert(fuzz::kNumbers == 19, "a name for every system call");
+                                                     "nic-info", "mem-map", "net-info", "ready", "net-drop",
+                                                     "net-deliver", "net-flush", "net-collect", "other"};
+  static_assert(fuzz::kNumbers == 22, "a name for every system call");
   uint64_t ok = 0, errors = 0;
   for (const auto& row : st.by_number) {
     ok += row[0];

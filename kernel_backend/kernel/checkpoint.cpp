@@ -8,7 +8,7 @@ extern "C" void* memcpy(void*, const void*, edgeos::size_t);
 
 namespace edgeos::kernel {
 
-Checkpoint checkpoints[kMaxTemplates];
+Checkpoint* checkpoints = nullptr;
 uint64_t checkpoints_taken = 0, checkpoint_copies = 0;
 
 // Copies template `tmpl`'s checkpoint into FWP `k` (its image already mapped): the data pages over

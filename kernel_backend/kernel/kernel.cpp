@@ -37,34 +37,36 @@ extern "C" const uint8_t fwp_image_end[];
 namespace edgeos::kernel {
 
 // The objects the kernel's other files share (kstate.hpp).
-KThread kthreads[kMaxThreads];
-KFwp kfwps[kMaxFwps];
-FwpId fwp_ids[kMaxFwps];
-ThreadId thread_ids[kMaxThreads];
+Capacity capacity;
+KThread* kthreads = nullptr;
+KFwp* kfwps = nullptr;
+FwpId* fwp_ids = nullptr;
+ThreadId* thread_ids = nullptr;
 PcPlatform platform;
 PcKernel* kernel = nullptr;
 blob::ScenarioBlob scenario;
 ProgramImage image;
 bool smap = false;
+void report_memory();  // at the run's end (below)
 
 namespace {
 
-// Kernel objects, sized at build time.
-Thread threads[kMaxThreads];
-SchedContext contexts[kMaxThreads];
-Fwp fwps[kMaxFwps];
-FwpTemplate templates[kMaxTemplates];
-Notification notifications[kMaxNotifications];
-Ring rings[kMaxRings];
+// Kernel objects, sized from the scenario at boot (Capacity, kstate.hpp).
+Thread* threads = nullptr;
+SchedContext* contexts = nullptr;
+Fwp* fwps = nullptr;
+FwpTemplate* templates = nullptr;
+Notification* notifications = nullptr;
+Ring* rings = nullptr;
 constexpr uint32_t kMaxCpus = x86::kMaxCpus;
 CpuState cpus[kMaxCpus];
 FixedPriorityScheduler fp_schedulers[kMaxCpus];
-EdfScheduler::Entry edf_entries[kMaxCpus][kMaxThreads];
+EdfScheduler::Entry* edf_entries[kMaxCpus] = {};
 alignas(EdfScheduler) uint8_t edf_storage[kMaxCpus][sizeof(EdfScheduler)];
 Scheduler* schedulers[kMaxCpus];
-TemplateId template_ids[kMaxTemplates];
-RingId ring_ids[kMaxRings];
-alignas(4096) uint8_t ring_storage[1u << 20];
+TemplateId* template_ids = nullptr;
+RingId* ring_ids = nullptr;
+uint8_t* ring_storage = nullptr;  // the scenario's rings' slots
 
 
 alignas(PcKernel) uint8_t kernel_storage[sizeof(PcKernel)];
@@ -72,7 +74,8 @@ Instant run_end = Instant::never();
 uint64_t run_end_gate = ~uint64_t{0};  // a TSC value a little before run_end: now() is read only past it
 // The clock pages (fwp/abi.hpp): a slot per thread, in frames mapped read-only into every FWP.
 abi::ClockSlot* clock_slots = nullptr;
-uint64_t clock_frames[abi::kClockPages] = {};
+uint64_t clock_frame = 0;   // the first of them (consecutive frames)
+uint64_t clock_pages = 0;   // as many as capacity.threads needs
 
 // What the kernel keeps per CPU.
 struct KCpu {
@@ -189,7 +192,7 @@ void quiesce() {
 // for one of them not yet delivered (the count when there is none), and each thread's CPU by its
 // canonical index (the arrivals' target).
 uint32_t arrival_cursor[x86::kMaxCpus] = {};
-uint16_t canonical_cpu[kMaxThreads] = {};
+uint16_t* canonical_cpu = nullptr;  // capacity.threads
 uint64_t requests_delivered = 0, requests_dropped = 0;
 bool stream_trace = false;  // "stream" on the command line: the trace goes out in idle time
 uint64_t boot_cr4 = 0;  // what the APs copy
@@ -260,6 +263,17 @@ Duration sample(const blob::Cost& c, Rng& rng) {
 
 x86::AddressSpace& space_of(const Fwp* f) { return kfwps[f->slot_index].space; }
 
+void* boot_frames(size_t bytes, const char* what) {
+  const uint64_t pages = bytes == 0 ? 1 : (bytes + x86::kPageSize - 1) / x86::kPageSize;  // never null
+  const uint64_t pa = x86::frames().alloc_run(pages);
+  if (pa == 0) {
+    kprintf("edgeos: out of memory for the kernel's %s (%lu KiB; %lu frames free): give the machine more memory\n", what,
+            static_cast<unsigned long>(pages * 4), static_cast<unsigned long>(x86::frames().free_count()));
+    pc::qemu_exit(pc::kExitFailure);
+  }
+  return reinterpret_cast<void*>(pa);  // the direct map
+}
+
 void trace_from(const Thread& t, TraceEvent event, uint32_t fwp, int64_t value) {
   TraceRecord m;
   m.time_ns = platform.now().ns();
@@ -278,13 +292,14 @@ namespace {
 // Maps the stack slot of thread `thread_index` at call depth `depth` in FWP `f` if it is not yet;
 // returns its top, or 0 without memory.
 static_assert(kMaxCallDepth + 1 <= abi::kDepthSlots, "a stack slot for every call depth");
-constexpr uint32_t kStackSlots = kMaxThreads * abi::kDepthSlots;
-
 uint64_t ensure_stack(const Fwp* f, uint32_t thread_index, uint32_t depth) {
   KFwp& k = kfwps[f->slot_index];
   const uint32_t slot = thread_index * abi::kDepthSlots + depth;
   const uint64_t top = abi::kStackRegion + uint64_t{slot + 1} * abi::kStackSlot;
-  if ((k.stacks[slot / 64] >> (slot % 64)) & 1) return top;
+  for (uint32_t i = 0; i < k.num_stacks; ++i) {
+    if (k.stacks[i] == slot) return top;
+  }
+  if (k.stacks_spilled && x86::lookup(k.space, top - x86::kPageSize) != 0) return top;
   for (uint64_t p = 0; p < abi::kStackPages; ++p) {
     const uint64_t pa = x86::frames().alloc();
     if (pa == 0) return 0;
@@ -294,7 +309,11 @@ uint64_t ensure_stack(const Fwp* f, uint32_t thread_index, uint32_t depth) {
       return 0;
     }
   }
-  k.stacks[slot / 64] |= uint64_t{1} << (slot % 64);
+  if (k.num_stacks < KFwp::kStackList) {
+    k.stacks[k.num_stacks++] = slot;
+  } else {
+    k.stacks_spilled = true;
+  }
   return top;
 }
 
@@ -640,6 +659,7 @@ void on_timer() {
     kprintf("requests: %u arrivals in the scenario, %lu delivered (with AR hand-offs), %lu dropped\n",
             scenario.count(blob::kArrivals), requests_delivered, requests_dropped);
   }
+  report_memory();
   kprintf("edgeos: run complete at %ld ns: %lu trace records, %lu FWP(s) killed for faults, %lu free frames\n",
           static_cast<long>(platform.now().ns()), trace_records(), faults, x86::frames().free_count());
   pc::qemu_exit(pc::kExitSuccess);
@@ -786,8 +806,7 @@ void syscall(Thread& t, KThread& kt) {
       UserAccess access;
       r = status(kernel->ring_send(id, static_cast<CapSlot>(a0 > 0xffff'ffff ? 0xffff'ffff : a0),
                                    reinterpret_cast<const void*>(a1), a2));
-      if (r == 0) trace_packet(t, a0, PacketFate::kIn, a2);
-      if (r == error_code(Error::kWouldBlock)) trace_packet(t, a0, PacketFate::kRingFull, a2);
+      if (r == 0) note_tenant_send(t, a0);  // a reply towards the driver: the driver collects it
       break;
     }
     case abi::kSysRingReceive: {
@@ -802,7 +821,6 @@ void syscall(Thread& t, KThread& kt) {
                                                     reinterpret_cast<void*>(a1), a2);
       r = n ? static_cast<int64_t>(*n) : error_code(n.error());
       if (n) {
-        trace_packet(t, a0, PacketFate::kOut, *n);
         // rdx: whether more messages wait, so that a reader can stop without a call that fails.
         const Capability& cap = t.domain->caps[a0];  // valid: the receive went through this slot
         const Result<const Ring*> ring = kernel->ring(RingId{cap.index, cap.generation});
@@ -860,6 +878,18 @@ void syscall(Thread& t, KThread& kt) {
     case abi::kSysNetDrop:
       r = sys_net_drop(t, a0);
       break;
+    case abi::kSysNetDeliver:
+      r = sys_net_deliver(id, t, a0, a1);
+      break;
+    case abi::kSysNetFlush:
+      r = sys_net_flush(id, t);
+      break;
+    case abi::kSysNetCollect: {
+      uint64_t more = 0;
+      r = sys_net_collect(id, t, a0, a1, &more);
+      c.rdx = more;
+      break;
+    }
     case abi::kSysNicInfo: {
       // Only the FWP that holds the NIC learns where it is (and it is mapped only there).
       if (!holds_nic(t.domain->slot_index) || !x86::user_range_ok(space_of(t.domain), a0, sizeof(abi::NicInfo), true)) {
@@ -944,8 +974,8 @@ Status PcPlatform::fwp_instantiate(Fwp& fwp, const FwpTemplate& tmpl) {
     x86::destroy_space(k.space);
     return s;
   }
-  for (uint64_t i = 0; i < abi::kClockPages; ++i) {  // read-only, shared
-    if (Status s = x86::map_page(k.space, abi::kClockPage + i * x86::kPageSize, clock_frames[i], x86::kPteNoExecute); !s) {
+  for (uint64_t i = 0; i < clock_pages; ++i) {  // read-only, shared
+    if (Status s = x86::map_page(k.space, abi::kClockPage + i * x86::kPageSize, clock_frame + i * x86::kPageSize, x86::kPteNoExecute); !s) {
       x86::destroy_space(k.space);
       return s;
     }
@@ -961,12 +991,17 @@ Status PcPlatform::fwp_reset(Fwp& fwp, const FwpTemplate& tmpl) {
   k.heap_pages = 0;
   reset_image(image, k.space);
   if (Status s = apply_checkpoint(tmpl.slot_index, k); !s) return s;
-  for (uint32_t i = 0; i < kStackSlots; ++i) {
-    if ((k.stacks[i / 64] >> (i % 64)) & 1) {
-      x86::unmap_range(k.space, abi::kStackRegion + uint64_t{i} * abi::kStackSlot, abi::kStackSlot);
+  for (uint32_t i = 0; i < k.num_stacks; ++i) {
+    x86::unmap_range(k.space, abi::kStackRegion + uint64_t{k.stacks[i]} * abi::kStackSlot, abi::kStackSlot);
+  }
+  if (k.stacks_spilled) {  // the rest: any slot of any thread
+    for (uint64_t slot = 0; slot < uint64_t{capacity.threads} * abi::kDepthSlots; ++slot) {
+      const uint64_t base = abi::kStackRegion + slot * abi::kStackSlot;
+      if (x86::lookup(k.space, base + abi::kStackSlot - x86::kPageSize) != 0) x86::unmap_range(k.space, base, abi::kStackSlot);
     }
   }
-  for (uint64_t& w : k.stacks) w = 0;
+  k.num_stacks = 0;
+  k.stacks_spilled = false;
   return Status::ok();
 }
 
@@ -1125,6 +1160,59 @@ void start_other_cpus(const pc::BootInfo& boot) {
   kprintf(")\n");
 }
 
+// What each scenario tenant's live FWPs hold at the end of the run, per FWP: page tables, pages
+// (data, heap, stacks; not the shared code and clock pages) and, for bound FWPs, the two rings of
+// the network path in the kernel. Lines "memory: tenant NAME: ..." (tests/kernel, make paper).
+void report_memory() {
+  for (uint32_t t = 0; t < scenario.count(blob::kTenants); ++t) {
+    uint64_t live = 0, tables = 0, pages = 0, bound = 0;
+    for (uint32_t f = 0; f < capacity.fwps; ++f) {
+      if (kfwps[f].space.root == 0 || kfwps[f].tenant != t) continue;
+      const x86::SpaceFrames sf = x86::space_frames(kfwps[f].space);
+      ++live;
+      tables += sf.tables;
+      pages += sf.pages;
+      bound += kfwps[f].net >= 0 ? 1 : 0;
+    }
+    if (live == 0) continue;
+    const uint64_t ring_kib = bound * abi::kNetRingBytes / 1024;
+    const uint64_t total_kib = (tables + pages) * 4 + ring_kib;
+    kprintf("memory: tenant %s: %lu FWPs, %lu KiB, %lu KiB each (page tables %lu, pages %lu, network rings %lu)\n",
+            scenario.string(scenario.tenant(t).name), static_cast<unsigned long>(live), static_cast<unsigned long>(total_kib),
+            static_cast<unsigned long>(total_kib / live), static_cast<unsigned long>(tables * 4 / live),
+            static_cast<unsigned long>(pages * 4 / live), static_cast<unsigned long>(ring_kib / live));
+  }
+}
+
+// The pools of every kernel object, sized from the scenario (Capacity, kstate.hpp).
+void size_pools() {
+  capacity.threads = scenario.total_threads();
+  capacity.fwps = scenario.total_fwps() + scenario.pooled_fwps() + kSpareFwps;
+  capacity.templates = scenario.count(blob::kTemplates);
+  capacity.net_bindings = net_bindings_needed();
+  capacity.notifications = capacity.net_bindings;  // the scenario's own objects make none
+  capacity.rings = scenario.total_rings() + 2 * capacity.net_bindings;
+  threads = boot_array<Thread>(capacity.threads, "threads");
+  contexts = boot_array<SchedContext>(capacity.threads, "scheduling contexts");
+  kthreads = boot_array<KThread>(capacity.threads, "threads");
+  thread_ids = boot_array<ThreadId>(capacity.threads, "threads");
+  canonical_cpu = boot_array<uint16_t>(capacity.threads, "threads");
+  fwps = boot_array<Fwp>(capacity.fwps, "FWPs");
+  kfwps = boot_array<KFwp>(capacity.fwps, "FWPs");
+  fwp_ids = boot_array<FwpId>(capacity.fwps, "FWPs");
+  templates = boot_array<FwpTemplate>(capacity.templates, "templates");
+  template_ids = boot_array<TemplateId>(capacity.templates, "templates");
+  checkpoints = boot_array<Checkpoint>(capacity.templates, "checkpoints");
+  notifications = boot_array<Notification>(capacity.notifications, "notifications");
+  rings = boot_array<Ring>(capacity.rings, "rings");
+  ring_ids = boot_array<RingId>(capacity.rings, "rings");
+  ring_storage = static_cast<uint8_t*>(boot_frames(scenario.ring_storage_bytes(), "ring slots"));
+  net_bindings = boot_array<NetBindingK>(capacity.net_bindings, "network bindings");
+  kprintf("capacity: %u threads, %u FWPs (%u spare), %u templates, %u rings, %u bound tenants; %lu frames free\n",
+          capacity.threads, capacity.fwps, kSpareFwps, capacity.templates, capacity.rings, capacity.net_bindings,
+          static_cast<unsigned long>(x86::frames().free_count()));
+}
+
 [[noreturn]] void start(const pc::BootInfo& boot, const x86::Features& features) {
   x86::this_cpu().local = &kcpus[0];
   // The compiled scenario: the first boot module.
@@ -1144,15 +1232,13 @@ void start_other_cpus(const pc::BootInfo& boot) {
     kprintf("edgeos: the scenario has %u CPUs; this kernel runs 1 to %u\n", num_cpus, kMaxCpus);
     pc::qemu_exit(pc::kExitFailure);
   }
-  if (scenario.total_threads() > kMaxThreads || scenario.total_fwps() + scenario.pooled_fwps() > kMaxFwps ||
-      scenario.count(blob::kTemplates) > kMaxTemplates || scenario.total_rings() > kMaxRings ||
-      scenario.ring_storage_bytes() > sizeof ring_storage) {
-    kprintf("edgeos: the scenario exceeds the kernel's capacity (%u threads, %u FWPs, %u templates, %u rings, %u KiB of rings)\n",
-            kMaxThreads, kMaxFwps, kMaxTemplates, kMaxRings, static_cast<unsigned>(sizeof ring_storage / 1024));
+  if (scenario.total_threads() > abi::kClockSlots) {
+    kprintf("edgeos: the scenario has %u threads; this kernel runs at most %u\n", scenario.total_threads(), abi::kClockSlots);
     pc::qemu_exit(pc::kExitFailure);
   }
 
   x86::frames().zero_fresh();  // page tables and stacks then come zeroed, at no cost to creation
+  size_pools();
   if (!load_program_image(fwp_image_start, static_cast<uint64_t>(fwp_image_end - fwp_image_start), &image)) {
     pc::qemu_exit(pc::kExitFailure);
   }
@@ -1167,22 +1253,18 @@ void start_other_cpus(const pc::BootInfo& boot) {
   const pc::TimerInfo timer = pc::timer_init(x86::kVectorTimer, x86::kVectorSpurious, features.tsc_deadline);
   kprintf("time: TSC %lu Hz, %s timer\n", timer.tsc_hz, timer.tsc_deadline ? "TSC-deadline" : "one-shot local APIC");
   // The clock pages: consecutive frames, so that the slots are one array in the direct map.
-  for (uint64_t i = 0; i < abi::kClockPages; ++i) {
-    clock_frames[i] = x86::frames().alloc();
-    if (clock_frames[i] == 0 || (i > 0 && clock_frames[i] != clock_frames[i - 1] + x86::kPageSize)) {
-      kprintf("edgeos: no consecutive frames for the clock pages\n");
-      pc::qemu_exit(pc::kExitFailure);
-    }
-  }
-  clock_slots = reinterpret_cast<abi::ClockSlot*>(clock_frames[0]);
-  for (uint32_t i = 0; i < abi::kClockSlots; ++i) clock_slots[i].ns_mult = pc::tsc_ns_mult();
+  clock_pages = (uint64_t{capacity.threads} * sizeof(abi::ClockSlot) + x86::kPageSize - 1) / x86::kPageSize;
+  clock_frame = reinterpret_cast<uint64_t>(boot_frames(clock_pages * x86::kPageSize, "clock pages"));
+  clock_slots = reinterpret_cast<abi::ClockSlot*>(clock_frame);
+  for (uint32_t i = 0; i < capacity.threads; ++i) clock_slots[i].ns_mult = pc::tsc_ns_mult();
 
   // Each CPU runs its server's policy: servers in order, their CPUs numbered consecutively (the
   // canonical order of workloads/scenario_blob.hpp).
   for (uint32_t sv = 0, c = 0; sv < scenario.count(blob::kServers); ++sv) {
     for (uint32_t i = 0; i < scenario.server(sv).cpus && c < num_cpus; ++i, ++c) {
       if (scenario.server(sv).policy == 1) {
-        schedulers[c] = new (edf_storage[c]) EdfScheduler(Span<EdfScheduler::Entry>(edf_entries[c], kMaxThreads));
+        edf_entries[c] = boot_array<EdfScheduler::Entry>(capacity.threads, "EDF queues");
+        schedulers[c] = new (edf_storage[c]) EdfScheduler(Span<EdfScheduler::Entry>(edf_entries[c], capacity.threads));
       } else {
         schedulers[c] = &fp_schedulers[c];
       }
@@ -1193,12 +1275,12 @@ void start_other_cpus(const pc::BootInfo& boot) {
   KernelStorage storage;
   storage.cpus = Span<CpuState>(cpus, num_cpus);
   storage.schedulers = Span<Scheduler* const>(schedulers, num_cpus);
-  storage.threads = Span<Thread>(threads, kMaxThreads);
-  storage.sched_contexts = Span<SchedContext>(contexts, kMaxThreads);
-  storage.fwps = Span<Fwp>(fwps, kMaxFwps);
-  storage.templates = Span<FwpTemplate>(templates, kMaxTemplates);
-  storage.notifications = Span<Notification>(notifications, kMaxNotifications);
-  storage.rings = Span<Ring>(rings, kMaxRings);
+  storage.threads = Span<Thread>(threads, capacity.threads);
+  storage.sched_contexts = Span<SchedContext>(contexts, capacity.threads);
+  storage.fwps = Span<Fwp>(fwps, capacity.fwps);
+  storage.templates = Span<FwpTemplate>(templates, capacity.templates);
+  storage.notifications = Span<Notification>(notifications, capacity.notifications);
+  storage.rings = Span<Ring>(rings, capacity.rings);
   KernelOptions options;
   // "invariants" on the command line (edgeos boot --check-invariants): the core checks every
   // invariant after every event, as the simulators do in tests, and panics on the first broken one.
@@ -1209,9 +1291,9 @@ void start_other_cpus(const pc::BootInfo& boot) {
 
   trace_begin(timer.tsc_hz);
   run_end = Instant::epoch() + scenario.duration();
-  const blob::Objects out{Span<TemplateId>(template_ids, kMaxTemplates), Span<FwpId>(fwp_ids, kMaxFwps),
-                          Span<ThreadId>(thread_ids, kMaxThreads), Span<RingId>(ring_ids, kMaxRings),
-                          Span<uint8_t>(ring_storage, sizeof ring_storage)};
+  const blob::Objects out{Span<TemplateId>(template_ids, capacity.templates), Span<FwpId>(fwp_ids, capacity.fwps),
+                          Span<ThreadId>(thread_ids, capacity.threads), Span<RingId>(ring_ids, capacity.rings),
+                          Span<uint8_t>(ring_storage, scenario.ring_storage_bytes())};
   uint32_t canonical = 0;
   const blob::InstantiateError ie = blob::instantiate(*kernel, scenario, out, [&canonical](uint32_t t, uint32_t instance, ThreadId id) {
     KThread& kt = kthreads[id.index];

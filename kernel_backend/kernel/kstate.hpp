@@ -14,12 +14,21 @@
 
 namespace edgeos::kernel {
 
-inline constexpr uint32_t kMaxThreads = 512;
-static_assert(abi::kClockSlots >= kMaxThreads, "a clock slot for every thread");
-inline constexpr uint32_t kMaxFwps = 16384;
-inline constexpr uint32_t kMaxTemplates = 64;
-inline constexpr uint32_t kMaxNotifications = 64;
-inline constexpr uint32_t kMaxRings = 128;
+// The kernel's object capacities: sized from the compiled scenario at boot (start() in kernel.cpp),
+// their pools taken from frames once and never freed. Threads, templates and rings are exactly the
+// scenario's (FWPs do not make threads); FWPs leave room for spawns; notifications and rings add
+// the network path's.
+struct Capacity {
+  uint32_t threads = 0;
+  uint32_t fwps = 0;
+  uint32_t templates = 0;
+  uint32_t notifications = 0;
+  uint32_t rings = 0;
+  uint32_t net_bindings = 0;
+};
+extern Capacity capacity;
+// FWPs beyond the scenario's, for spawns (each template's max_instances bounds its own).
+inline constexpr uint32_t kSpareFwps = 16384;
 inline constexpr uint32_t kMaxCalls = 8;  // per job, as fwp/programs.cpp plans them
 inline constexpr uint32_t kMaxHandOffs = 16;  // AR frames queued at a pipeline stage, per thread
 // Freed frames the idle loop zeroes ahead of need (16 MiB); free memory is zeroed at boot.
@@ -64,20 +73,28 @@ struct KFwp {
   x86::AddressSpace space;
   uint32_t tenant = 0;
   uint32_t instance = 0;
-  uint64_t stacks[kMaxThreads * abi::kDepthSlots / 64] = {};  // which stack slots are mapped
+  // The stack slots mapped in it (ensure_stack), in a short list; one past its end sets
+  // `stacks_spilled`, and a reset then finds the rest in the page tables.
+  static constexpr uint32_t kStackList = 6;
+  uint32_t stacks[kStackList] = {};
+  uint8_t num_stacks = 0;
+  bool stacks_spilled = false;
   uint64_t heap_pages = 0;  // mapped at abi::kHeapWindow (kSysMemMap)
   int32_t net = -1;         // its network binding (net_bindings), or -1; the driver: kNetDriverFwp
 };
 
-// The network path (fwp/abi.hpp, NetInfo): per tenant with bound UDP ports, the rings between it
-// and its server's driver FWP, and the notification that releases its jobs. Capabilities cap this
-// at five bound tenants per driver (three slots each of the driver's sixteen).
-inline constexpr uint32_t kMaxNetBindings = 5;
+// The network path (fwp/abi.hpp, NetInfo): per bound FWP (a tenant's instance with UDP ports),
+// the rings between it and its server's driver FWP, and the notification that releases its jobs.
+// The tenant holds capabilities to its rings; the driver reaches them through the port table.
 inline constexpr int32_t kNetDriverFwp = -2;
 struct NetBindingK {
-  uint32_t tenant_fwp = 0;
+  uint32_t tenant_fwp = 0;  // FWP slot indices
   uint32_t driver_fwp = 0;
-  abi::NetBinding driver_side{}, tenant_side{};
+  RingId to_tenant{}, from_tenant{};
+  NotificationId notify{};
+  abi::NetBinding tenant_side{};
+  bool notify_due = false;    // delivered to since the driver's last kSysNetFlush
+  bool reply_queued = false;  // in the queue of bindings with replies waiting
 };
 
 // Each template's checkpoint (abi.hpp, kSysReady): copies of the writable pages of the image (in
@@ -93,22 +110,32 @@ struct Checkpoint {
 
 // --- the objects (defined in kernel.cpp, net_path.cpp and checkpoint.cpp) ---------------------
 
-extern KThread kthreads[kMaxThreads];
-extern KFwp kfwps[kMaxFwps];
-extern FwpId fwp_ids[kMaxFwps];
-extern ThreadId thread_ids[kMaxThreads];
+extern KThread* kthreads;  // capacity.threads of each
+extern KFwp* kfwps;        // capacity.fwps
+extern FwpId* fwp_ids;     // the scenario's FWPs, canonical order
+extern ThreadId* thread_ids;  // the scenario's threads, canonical order
 extern PcPlatform platform;
 extern PcKernel* kernel;
 extern blob::ScenarioBlob scenario;
 extern ProgramImage image;
 extern bool smap;  // the CPU has SMAP: user memory is reached only inside a UserAccess
 
-extern NetBindingK net_bindings[kMaxNetBindings];
+extern NetBindingK* net_bindings;  // capacity.net_bindings
 extern uint32_t num_net_bindings;
-extern Checkpoint checkpoints[kMaxTemplates];
+extern Checkpoint* checkpoints;  // capacity.templates
 extern uint64_t checkpoints_taken, checkpoint_copies;
 
 // --- helpers (kernel.cpp) ------------------------------------------------------------------------
+
+// `n` objects of T, default-constructed in frames taken for good at boot; stops the boot with a
+// message naming `what` when memory is short.
+void* boot_frames(size_t bytes, const char* what);
+template <class T>
+T* boot_array(uint32_t n, const char* what) {
+  T* a = static_cast<T*>(boot_frames(sizeof(T) * (n == 0 ? 1 : n), what));
+  for (uint32_t i = 0; i < n; ++i) new (&a[i]) T();
+  return a;
+}
 
 inline int64_t error_code(Error e) { return -static_cast<int64_t>(e); }
 
@@ -134,10 +161,14 @@ void fwp_name(const Fwp* f, char* buf, size_t cap);
 
 // --- the network path (net_path.cpp) -------------------------------------------------------------
 
-enum class PacketFate : uint8_t { kIn, kOut, kRingFull };
-void trace_packet(const Thread& t, uint64_t slot, PacketFate fate, uint64_t length);
 int64_t sys_net_drop(const Thread& t, uint64_t cause);
 int64_t sys_net_info(const Thread& t, uint64_t ptr);
+int64_t sys_net_deliver(ThreadId id, const Thread& t, uint64_t ptr, uint64_t length);
+int64_t sys_net_flush(ThreadId id, const Thread& t);
+int64_t sys_net_collect(ThreadId id, const Thread& t, uint64_t ptr, uint64_t capacity, uint64_t* more);
+// A tenant sent on a ring: if it is its ring towards the driver, its binding joins the reply queue.
+void note_tenant_send(const Thread& t, uint64_t slot);
+uint32_t net_bindings_needed();  // bound FWPs in the scenario (size_pools)
 bool bind_ports();
 
 // --- templates' checkpoints and the heap (checkpoint.cpp) ---------------------------------------

@@ -54,13 +54,16 @@ void network_from_scenario(const scenario::Scenario& s, harness::BootOptions& bo
     boot.guest_ip = fmt::format("{}.{}.{}.{}", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
   }
   for (const scenario::Tenant& t : s.tenants) {
-    for (const uint16_t p : t.udp_ports) {
-      const int host = p + port_offset;
-      if (host < 1 || host > 65535) {
-        throw InputError(fmt::format("--port-offset: UDP port {} of tenant \"{}\" would be forwarded from host port {}, "
-                                     "outside 1 to 65535", p, t.name, host));
+    for (const uint16_t first : t.udp_ports) {
+      for (uint32_t k = 0; k < t.instances; ++k) {  // instance k is bound to port + k
+        const int p = first + static_cast<int>(k);
+        const int host = p + port_offset;
+        if (host < 1 || host > 65535) {
+          throw InputError(fmt::format("--port-offset: UDP port {} of tenant \"{}\" would be forwarded from host port {}, "
+                                       "outside 1 to 65535", p, t.name, host));
+        }
+        boot.udp_forwards.push_back({static_cast<uint16_t>(host), static_cast<uint16_t>(p)});
       }
-      boot.udp_forwards.push_back({static_cast<uint16_t>(host), p});
     }
   }
 }

@@ -34,6 +34,11 @@ Plan plan(const scenario::Scenario& s, uint64_t seed) {
   for (size_t t = 0; t < s.tenants.size(); ++t) {
     const scenario::Tenant& tn = s.tenants[t];
     if (tn.udp_ports.empty()) continue;
+    if (tn.instances != 1) {
+      throw InputError(fmt::format("{}: tenant \"{}\" has {} instances bound to ports {} and up: replay sends to tenants "
+                                   "of one instance only (not done yet)", s.file.empty() ? s.name : s.file, tn.name,
+                                   tn.instances, tn.udp_ports.front()));
+    }
     const scenario::Server* server = s.find_server(tn.server);
     Endpoint e;
     e.tenant = tn.name;

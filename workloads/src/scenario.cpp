@@ -146,21 +146,29 @@ std::string names_of(const auto& items) {
 
 }  // namespace
 
-// UDP ports bound to tenants (kernel backend): each port once; a bound tenant runs one FWP on a
-// server with a NIC whose driver FWP is another tenant's (a thread running "nic-driver"), and has a
-// sporadic thread for the datagrams to release.
+// UDP ports bound to tenants (kernel backend): each port once; instance k of a tenant of n
+// instances is bound to each of its ports + k; a bound tenant runs on a server with a NIC whose
+// driver FWP is another tenant's (a thread running "nic-driver"), and has a sporadic thread for the
+// datagrams to release.
 void validate_network(const Scenario& s) {
   std::map<uint16_t, std::string> owner;
   for (const Tenant& t : s.tenants) {
     if (t.udp_ports.empty()) continue;
     const std::string what = fmt::format("tenant \"{}\": udp", t.name);
     for (const uint16_t p : t.udp_ports) {
-      if (auto [it, fresh] = owner.emplace(p, t.name); !fresh) {
-        fail(t.udp_where, fmt::format("{}: port {} is bound to tenant \"{}\" already", what, p, it->second));
+      if (uint64_t{p} + t.instances - 1 > 65535) {
+        fail(t.udp_where, fmt::format("{}: port {} + {} instances - 1 is past 65535 (instance k is bound to port + k)",
+                                      what, p, t.instances));
       }
-    }
-    if (t.instances != 1) {
-      fail(t.udp_where, fmt::format("{}: a tenant with {} instances; bound ports go to a tenant of one FWP", what, t.instances));
+      for (uint32_t k = 0; k < t.instances; ++k) {
+        const auto port = static_cast<uint16_t>(p + k);
+        if (auto [it, fresh] = owner.emplace(port, t.name); !fresh) {
+          fail(t.udp_where, t.instances == 1
+                                ? fmt::format("{}: port {} is bound to tenant \"{}\" already", what, port, it->second)
+                                : fmt::format("{}: port {} (of instance {}: port {} + {}) is bound to tenant \"{}\" already",
+                                              what, port, k, p, k, it->second));
+        }
+      }
     }
     const Server* sv = s.find_server(t.server);
     if (sv == nullptr) continue;  // reported below

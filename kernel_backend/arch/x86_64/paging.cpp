@@ -60,9 +60,35 @@ void free_level(uint64_t pa, int level) {
   frame_pool.free_zeroed(pa);
 }
 
+// The frames below `pa` (a table of `level`) the space owns: its tables (not shared ones) and
+// its owned pages.
+void count_level(uint64_t pa, int level, SpaceFrames& out) {
+  ++out.tables;
+  const uint64_t* t = table(pa);
+  for (int i = 0; i < 512; ++i) {
+    if ((t[i] & kPtePresent) == 0) continue;
+    if (level > 0 && (t[i] & kPteSharedTable) == 0) {
+      count_level(t[i] & kPteAddress, level - 1, out);
+    } else if (level == 0 && (t[i] & kPteOwned) != 0) {
+      ++out.pages;
+    }
+  }
+}
+
 }  // namespace
 
 Frames& frames() { return frame_pool; }
+
+SpaceFrames space_frames(const AddressSpace& as) {
+  SpaceFrames out;
+  if (as.root == 0) return out;
+  out.tables = 1;
+  const uint64_t* root = table(as.root);
+  for (int i = 1; i < 512; ++i) {  // slot 0: the kernel's shared map
+    if ((root[i] & kPtePresent) != 0) count_level(root[i] & kPteAddress, 2, out);
+  }
+  return out;
+}
 
 void Frames::add_range(uint64_t base, uint64_t end) {
   base = (base + kPageSize - 1) & ~(kPageSize - 1);
@@ -120,6 +146,21 @@ uint64_t Frames::alloc() {
   }
   --free_count_;
   return f;
+}
+
+uint64_t Frames::alloc_run(uint64_t pages) {
+  for (int r = range_; r < num_ranges_ && pages > 0; ++r) {
+    Range& g = ranges_[r];
+    if ((g.end - g.next) / kPageSize < pages) continue;
+    const uint64_t base = g.next;
+    g.next += pages * kPageSize;
+    if (!fresh_zeroed_) {
+      for (uint64_t i = 0; i < pages; ++i) zero_page(base + i * kPageSize);
+    }
+    free_count_ -= pages;
+    return base;
+  }
+  return 0;
 }
 
 uint64_t Frames::alloc_unzeroed() {

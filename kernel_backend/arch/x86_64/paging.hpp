@@ -40,6 +40,9 @@ class Frames {
   void zero_fresh();                              // zeroes every frame not yet handed out (boot)
   uint64_t alloc();                               // a zeroed frame's physical address, or 0 when none is left
   uint64_t alloc_unzeroed();                      // the same, for a caller that fills all of it
+  // `pages` consecutive zeroed frames from the never-allocated ranges (the kernel's object pools,
+  // sized at boot), or 0 when no range holds that many.
+  uint64_t alloc_run(uint64_t pages);
   void free(uint64_t frame);
   void free_zeroed(uint64_t frame);  // a frame the caller left all zero (except, at most, its first word)
   // Zeroes one free frame into the reserve if it holds fewer than `target`; false when it holds
@@ -137,6 +140,13 @@ Status map_shared_table(AddressSpace& as, uint64_t va, uint64_t table_pa);
 // Frees every user page table and every owned frame, and the space's PCID; the space is empty
 // afterwards. If the CPU is in it, the CPU moves to the kernel's tables first.
 void destroy_space(AddressSpace& as);
+// The frames a space holds: its own page tables (not the shared ones) and the pages it owns
+// (not the shared code, clock or device pages). A walk of its tables: for reports, not hot paths.
+struct SpaceFrames {
+  uint64_t tables = 0;
+  uint64_t pages = 0;
+};
+SpaceFrames space_frames(const AddressSpace& as);
 // Unmaps and frees every owned page of [va, va + size) (e.g. to reset data pages).
 void unmap_range(AddressSpace& as, uint64_t va, uint64_t size);
 

@@ -197,6 +197,11 @@ class Kernel {
   Status notification_bind(NotificationId n, ThreadId thread);
   // The running thread signals through capability `slot` (kNotifySend).
   Status notify(ThreadId sender, CapSlot slot);
+  // Signals each of `ns` at one instant, by the notifications' ids, then takes one scheduling
+  // decision: for a backend that holds the authority itself (the x86-64 kernel's driver FWP
+  // releases the tenants it delivered a batch of datagrams to, kernel_backend/README.md).
+  // kNotFound / kStale, signalling none, if any id is not a live notification.
+  Status notify_ids(ThreadId sender, Span<const NotificationId> ns);
   // Signal from interrupt context: no running thread needed.
   Status notify_irq(NotificationId n);
   // The running thread waits through capability `slot` (kNotifyReceive): true if a signal was
@@ -218,6 +223,10 @@ class Kernel {
   // Copies the oldest payload into `buf` (capacity `cap`) and returns its length. kWouldBlock if
   // the ring is empty; kInvalidArgument, consuming nothing, if the payload does not fit.
   Result<size_t> ring_receive(ThreadId receiver, CapSlot slot, void* buf, size_t cap);
+  // ring_send and ring_receive by the ring's id, for a backend that holds the authority itself
+  // (see notify_id).
+  Status ring_send_id(ThreadId sender, RingId ring, const void* data, size_t len);
+  Result<size_t> ring_receive_id(ThreadId receiver, RingId ring, void* buf, size_t cap);
   Result<const Ring*> ring(RingId id) const;
 
   // --- events ---------------------------------------------------------------------------------
@@ -305,6 +314,9 @@ class Kernel {
   Result<Fwp*> domain_cap(Thread& t, CapSlot slot, CapKind kind, Capability* out);
   void unwind_calls(Thread& t, uint8_t to_depth, Instant now);
   CpuState* signal(Notification& n, Instant now);
+  void signal_from(Thread& t, Notification& n);
+  Status ring_put(Thread& t, Ring& ring, const void* data, size_t len);
+  Result<size_t> ring_take(Ring& ring, void* buf, size_t cap);
   void wake(CpuState& c, Thread& t, Instant now);
   void detach_rings(Fwp& f);
 
@@ -852,14 +864,41 @@ Status Kernel<P>::notify(ThreadId id, CapSlot slot) {
   if (Result<Fwp*> d = domain_cap(t, slot, CapKind::kNotifySend, &cap); !d) return d.error();
   Result<Notification*> n = notifications_.lookup(NotificationId{cap.index, cap.generation});
   if (!n) return n.error();
+  signal_from(t, **n);
+  return Status::ok();
+}
+
+template <Platform P>
+Status Kernel<P>::notify_ids(ThreadId id, Span<const NotificationId> ns) {
+  Result<Thread*> r = lookup_running(id);
+  if (!r) return r.error();
+  Thread& t = **r;
+  for (const NotificationId nid : ns) {
+    if (Result<Notification*> n = notifications_.lookup(nid); !n) return n.error();
+  }
   const Instant now = platform_.now();
   CpuState& c = cpus_[t.cpu];
   account(c, now);
-  emit(now, c, t, TraceEvent::kNotify, (*n)->slot_index);
-  CpuState* woken = signal(**n, now);
-  if (woken != nullptr && woken != &c) finish_event(*woken, now);
+  for (const NotificationId nid : ns) {
+    Notification& n = **notifications_.lookup(nid);
+    emit(now, c, t, TraceEvent::kNotify, n.slot_index);
+    CpuState* woken = signal(n, now);
+    if (woken != nullptr && woken != &c) finish_event(*woken, now);
+  }
   finish_event(c, now);
   return Status::ok();
+}
+
+// The running thread `t` signals `n`: a notify record, then the signal's effect.
+template <Platform P>
+void Kernel<P>::signal_from(Thread& t, Notification& n) {
+  const Instant now = platform_.now();
+  CpuState& c = cpus_[t.cpu];
+  account(c, now);
+  emit(now, c, t, TraceEvent::kNotify, n.slot_index);
+  CpuState* woken = signal(n, now);
+  if (woken != nullptr && woken != &c) finish_event(*woken, now);
+  finish_event(c, now);
 }
 
 template <Platform P>
@@ -933,7 +972,20 @@ Status Kernel<P>::ring_send(ThreadId id, CapSlot slot, const void* data, size_t 
   if (Result<Fwp*> d = domain_cap(t, slot, CapKind::kRingSend, &cap); !d) return d.error();
   Result<Ring*> rr = rings_.lookup(RingId{cap.index, cap.generation});
   if (!rr) return rr.error();
-  Ring& ring = **rr;
+  return ring_put(t, **rr, data, len);
+}
+
+template <Platform P>
+Status Kernel<P>::ring_send_id(ThreadId id, RingId ring_id, const void* data, size_t len) {
+  Result<Thread*> r = lookup_running(id);
+  if (!r) return r.error();
+  Result<Ring*> rr = rings_.lookup(ring_id);
+  if (!rr) return rr.error();
+  return ring_put(**r, **rr, data, len);
+}
+
+template <Platform P>
+Status Kernel<P>::ring_put(Thread& t, Ring& ring, const void* data, size_t len) {
   if (len > ring.slot_size || (len > 0 && data == nullptr)) return Error::kInvalidArgument;
   if (ring.full()) {
     ++ring.refused;
@@ -966,7 +1018,20 @@ Result<size_t> Kernel<P>::ring_receive(ThreadId id, CapSlot slot, void* buf, siz
   if (Result<Fwp*> d = domain_cap(t, slot, CapKind::kRingReceive, &cap); !d) return d.error();
   Result<Ring*> rr = rings_.lookup(RingId{cap.index, cap.generation});
   if (!rr) return rr.error();
-  Ring& ring = **rr;
+  return ring_take(**rr, buf, cap_bytes);
+}
+
+template <Platform P>
+Result<size_t> Kernel<P>::ring_receive_id(ThreadId id, RingId ring_id, void* buf, size_t cap_bytes) {
+  Result<Thread*> r = lookup_running(id);
+  if (!r) return r.error();
+  Result<Ring*> rr = rings_.lookup(ring_id);
+  if (!rr) return rr.error();
+  return ring_take(**rr, buf, cap_bytes);
+}
+
+template <Platform P>
+Result<size_t> Kernel<P>::ring_take(Ring& ring, void* buf, size_t cap_bytes) {
   if (ring.empty()) return Error::kWouldBlock;
   const uint8_t* p = ring.storage + static_cast<size_t>(ring.head % ring.slots) * ring.slot_bytes();
   uint32_t n = 0;

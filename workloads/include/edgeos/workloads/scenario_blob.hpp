@@ -514,7 +514,8 @@ class ScenarioBlob {
       const InvokeRec v = invoke(i);
       if (v.from >= tenants || v.to >= tenants) return BlobError::kBadReference;
     }
-    // A NIC per server at most; ports bound once each, to tenants of one FWP on a server with one.
+    // A NIC per server at most; ports bound once each (instance k of a tenant takes each of its
+    // ports + k), to tenants on a server with one.
     for (uint32_t i = 0; i < count(kNics); ++i) {
       const NicRec n = nic(i);
       if (n.server >= servers) return BlobError::kBadReference;
@@ -523,11 +524,14 @@ class ScenarioBlob {
     for (uint32_t i = 0; i < count(kPorts); ++i) {
       const PortRec pr = port(i);
       if (pr.tenant >= tenants) return BlobError::kBadReference;
-      if (pr.port == 0 || tenant(pr.tenant).instances != 1 || nic_of(tenant(pr.tenant).server) == count(kNics)) {
+      const uint32_t n = tenant(pr.tenant).instances;
+      if (pr.port == 0 || n == 0 || pr.port + uint64_t{n} - 1 > 0xffff || nic_of(tenant(pr.tenant).server) == count(kNics)) {
         return BlobError::kBadValue;
       }
-      for (uint32_t j = 0; j < i; ++j) {
-        if (port(j).port == pr.port) return BlobError::kBadValue;
+      for (uint32_t j = 0; j < i; ++j) {  // the ranges [port, port + n) do not overlap
+        const PortRec q = port(j);
+        const uint32_t m = tenant(q.tenant).instances;
+        if (pr.port < q.port + m && q.port < pr.port + n) return BlobError::kBadValue;
       }
     }
     for (uint32_t i = 0; i < count(kRings); ++i) {
