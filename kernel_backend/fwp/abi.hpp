@@ -117,8 +117,8 @@ struct NetHeader {
 inline constexpr uint32_t kNetSlotSize = 1472 + sizeof(NetHeader);  // a full UDP payload on Ethernet
 // Slots of the ring towards a tenant, and of the ring back: a request may have many reply
 // datagrams (a memcached get of 30 keys, one per hit), all sent before the driver's next poll.
-inline constexpr uint32_t kNetRxSlots = 16;
-inline constexpr uint32_t kNetTxSlots = 32;
+inline constexpr uint32_t kNetRxSlots = 32;
+inline constexpr uint32_t kNetTxSlots = 64;
 inline constexpr uint64_t kNetRingBytes = uint64_t{kNetRxSlots + kNetTxSlots} * (4 + kNetSlotSize);  // in the kernel, per bound FWP
 struct NetBinding {
   uint16_t ports[8];

@@ -1,6 +1,12 @@
 // FWP templates' checkpoints (EdgeOS's Featherweight Processes; fwp/abi.hpp, kSysReady): the
 // writable pages of a template's first FWP copied when it says it is ready, and copied into every
 // FWP made from the template after; and the FWP heap those checkpoints carry (kSysMemMap).
+//
+// The heap is demand-zero: kSysMemMap promises the pages (the frames are counted as taken, so a
+// promise is refused when memory is short, not broken later) and each is mapped, zeroed, when the
+// FWP first touches it (a page fault, or a system call's pointer into it). An FWP that asks for
+// 256 KiB and uses 12 holds 12; a checkpoint keeps only the touched pages, and its copies start
+// with the others untouched.
 #include "console.hpp"
 #include "kstate.hpp"
 
@@ -10,6 +16,57 @@ namespace edgeos::kernel {
 
 Checkpoint* checkpoints = nullptr;
 uint64_t checkpoints_taken = 0, checkpoint_copies = 0;
+
+namespace {
+
+uint64_t heap_promised = 0;  // heap pages promised to FWPs and not touched yet
+
+// Whether `pages` more frames can be promised.
+bool can_promise(uint64_t pages) { return x86::frames().free_count() >= heap_promised + pages; }
+
+// Maps a zeroed page at heap page `p` of `k`.
+bool touch(KFwp& k, uint64_t p) {
+  const uint64_t pa = x86::frames().alloc();
+  if (pa == 0) return false;
+  if (!x86::map_page(k.space, abi::kHeapWindow + p * x86::kPageSize, pa, x86::kPteWrite | x86::kPteNoExecute | x86::kPteOwned)) {
+    x86::frames().free(pa);
+    return false;
+  }
+  ++k.heap_touched;
+  --heap_promised;
+  return true;
+}
+
+}  // namespace
+
+bool heap_fault(const Fwp* f, uint64_t va) {
+  KFwp& k = kfwps[f->slot_index];
+  if (va < abi::kHeapWindow || va >= abi::kHeapWindow + k.heap_pages * x86::kPageSize) return false;
+  const uint64_t page = va & ~(x86::kPageSize - 1);
+  if (x86::lookup(k.space, page) != 0) return false;  // mapped: a real protection fault
+  return touch(k, (page - abi::kHeapWindow) / x86::kPageSize);
+}
+
+bool user_ok(const Fwp* f, uint64_t va, uint64_t n, bool write) {
+  KFwp& k = kfwps[f->slot_index];
+  const uint64_t heap_end = abi::kHeapWindow + k.heap_pages * x86::kPageSize;
+  if (n > 0 && k.heap_touched < k.heap_pages && va < heap_end && n <= abi::kMemMapMaxPages * x86::kPageSize &&
+      va + n > abi::kHeapWindow) {
+    const uint64_t from = (va < abi::kHeapWindow ? abi::kHeapWindow : va) & ~(x86::kPageSize - 1);
+    const uint64_t to = va + n < heap_end ? va + n : heap_end;
+    for (uint64_t p = from; p < to; p += x86::kPageSize) {
+      if (x86::lookup(k.space, p) == 0 && !touch(k, (p - abi::kHeapWindow) / x86::kPageSize)) return false;
+    }
+  }
+  return x86::user_range_ok(k.space, va, n, write);
+}
+
+void release_heap(KFwp& k) {
+  x86::unmap_range(k.space, abi::kHeapWindow, k.heap_pages * x86::kPageSize);  // frees the touched pages
+  heap_promised -= k.heap_pages - k.heap_touched;
+  k.heap_pages = 0;
+  k.heap_touched = 0;
+}
 
 // Copies template `tmpl`'s checkpoint into FWP `k` (its image already mapped): the data pages over
 // the image's, and the heap as fresh pages. Nothing to do without a checkpoint.
@@ -26,7 +83,17 @@ Status apply_checkpoint(uint32_t tmpl, KFwp& k) {
       memcpy(reinterpret_cast<void*>(e & x86::kPteAddress), reinterpret_cast<const void*>(cp.data[n]), x86::kPageSize);
     }
   }
+  uint64_t untouched = 0;
+  for (uint64_t p = 0; p < cp.heap_pages; ++p) untouched += cp.heap[p] == 0 ? 1 : 0;
+  if (!can_promise(untouched + cp.heap_pages - untouched)) return Error::kOutOfCapacity;
+  k.heap_pages = cp.heap_pages;  // from here on release_heap() undoes what is done
+  k.heap_touched = cp.heap_pages;
   for (uint64_t p = 0; p < cp.heap_pages; ++p) {
+    if (cp.heap[p] == 0) {  // untouched in the checkpoint: untouched in the copy
+      --k.heap_touched;
+      ++heap_promised;
+      continue;
+    }
     const uint64_t pa = x86::frames().alloc_unzeroed();
     if (pa == 0) return Error::kOutOfCapacity;
     memcpy(reinterpret_cast<void*>(pa), reinterpret_cast<const void*>(cp.heap[p]), x86::kPageSize);
@@ -37,7 +104,6 @@ Status apply_checkpoint(uint32_t tmpl, KFwp& k) {
       return st;
     }
   }
-  k.heap_pages = cp.heap_pages;
   ++checkpoint_copies;
   return Status::ok();
 }
@@ -66,9 +132,11 @@ int64_t sys_ready(const Thread& t) {
       ok = e != 0 && fresh.data_pages < kMaxDataPages && (fresh.data[fresh.data_pages++] = keep(e & x86::kPteAddress)) != 0;
     }
   }
-  for (uint64_t p = 0; p < k.heap_pages && ok; ++p) {
+  for (uint64_t p = 0; p < k.heap_pages && ok; ++p) {  // an untouched page is kept as 0: untouched in copies
     const uint64_t e = x86::lookup(k.space, abi::kHeapWindow + p * x86::kPageSize);
-    ok = e != 0 && (fresh.heap[fresh.heap_pages++] = keep(e & x86::kPteAddress)) != 0;
+    fresh.heap[fresh.heap_pages] = e == 0 ? 0 : keep(e & x86::kPteAddress);
+    ok = e == 0 || fresh.heap[fresh.heap_pages] != 0;
+    ++fresh.heap_pages;
   }
   if (!ok) {
     for (uint32_t i = 0; i < fresh.data_pages; ++i) {
@@ -84,12 +152,12 @@ int64_t sys_ready(const Thread& t) {
   ++checkpoints_taken;
   char name[64];
   fwp_name(&f, name, sizeof name);
-  kprintf("[%s] checkpoint of template %u: %u data and %lu heap pages\n", name, tmpl, cp.data_pages, cp.heap_pages);
+  kprintf("[%s] checkpoint of template %u: %u data and %lu heap pages (%lu touched)\n", name, tmpl, cp.data_pages,
+          cp.heap_pages, k.heap_touched);
   // The pool's FWPs were made before there was a checkpoint.
   f.tmpl->pool.for_each([&](Fwp& idle) {
     KFwp& ik = kfwps[idle.slot_index];
-    x86::unmap_range(ik.space, abi::kHeapWindow, ik.heap_pages * x86::kPageSize);
-    ik.heap_pages = 0;
+    release_heap(ik);
     (void)apply_checkpoint(tmpl, ik);
   });
   return 0;
@@ -103,18 +171,10 @@ int64_t sys_mem_map(const Thread& t, uint64_t pages) {
   if (pages == 0 || pages > abi::kMemMapMaxPages || pages > abi::kHeapMaxPages - k.heap_pages) {
     return error_code(Error::kInvalidArgument);
   }
+  if (!can_promise(pages)) return error_code(Error::kOutOfCapacity);
   const uint64_t va = abi::kHeapWindow + k.heap_pages * x86::kPageSize;
-  for (uint64_t i = 0; i < pages; ++i) {
-    const uint64_t pa = x86::frames().alloc();
-    Status st = pa != 0 ? x86::map_page(k.space, va + i * x86::kPageSize, pa, x86::kPteWrite | x86::kPteNoExecute | x86::kPteOwned)
-                        : Status(Error::kOutOfCapacity);
-    if (!st) {
-      if (pa != 0) x86::frames().free(pa);
-      x86::unmap_range(k.space, va, i * x86::kPageSize);  // frees the frames mapped so far
-      return error_code(Error::kOutOfCapacity);
-    }
-  }
-  k.heap_pages += pages;
+  k.heap_pages += pages;  // mapped on first touch (heap_fault, user_ok)
+  heap_promised += pages;
   return static_cast<int64_t>(va);
 }
 

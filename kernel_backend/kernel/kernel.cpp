@@ -375,7 +375,7 @@ bool write_plan(KThread& kt, const Thread& t, uint64_t ptr) {
     uint64_t work[1 + 2 * kMaxCalls];
     uint64_t slot[kMaxCalls];
   } plan{};
-  if (!x86::user_range_ok(space_of(t.domain), ptr, sizeof plan, true)) return false;
+  if (!user_ok(t.domain, ptr, sizeof plan, true)) return false;
   plan_job(kt, t);
   const blob::ThreadRec rec = scenario.thread(kt.blob_thread);
   plan.calls = rec.num_calls < kMaxCalls ? rec.num_calls : kMaxCalls;
@@ -682,7 +682,7 @@ bool entry_is_stale(const Thread& t, const KThread& kt, uint32_t cpu) {
 // --- system calls -------------------------------------------------------------------------------
 
 int64_t sys_puts(Thread& t, uint64_t ptr, uint64_t len) {
-  if (len > 200 || !x86::user_range_ok(space_of(t.domain), ptr, len, false)) return error_code(Error::kInvalidArgument);
+  if (len > 200 || !user_ok(t.domain, ptr, len, false)) return error_code(Error::kInvalidArgument);
   char text[201];
   {
     UserAccess access;
@@ -734,7 +734,7 @@ void syscall(Thread& t, KThread& kt) {
       r = write_plan(kt, t, a0) ? 0 : error_code(Error::kInvalidArgument);
       break;
     case abi::kSysComplete: {
-      if (!x86::user_range_ok(space_of(t.domain), a0, 8 * (2 + 3 * kMaxCalls), true)) {
+      if (!user_ok(t.domain, a0, 8 * (2 + 3 * kMaxCalls), true)) {
         r = error_code(Error::kInvalidArgument);
         break;
       }
@@ -799,7 +799,7 @@ void syscall(Thread& t, KThread& kt) {
                      : error_code(Error::kInvalidArgument);
         break;
       }
-      if (!x86::user_range_ok(space_of(t.domain), a1, a2, false)) {
+      if (!user_ok(t.domain, a1, a2, false)) {
         r = error_code(Error::kInvalidArgument);
         break;
       }
@@ -812,7 +812,7 @@ void syscall(Thread& t, KThread& kt) {
     case abi::kSysRingReceive: {
       // At most a slot's bytes are written: only those are checked (see kSysRingSend; no ring: none).
       const uint64_t max = ring_slot_size(t, a0);
-      if (!x86::user_range_ok(space_of(t.domain), a1, a2 < max ? a2 : max, true)) {
+      if (!user_ok(t.domain, a1, a2 < max ? a2 : max, true)) {
         r = error_code(Error::kInvalidArgument);
         break;
       }
@@ -892,7 +892,7 @@ void syscall(Thread& t, KThread& kt) {
     }
     case abi::kSysNicInfo: {
       // Only the FWP that holds the NIC learns where it is (and it is mapped only there).
-      if (!holds_nic(t.domain->slot_index) || !x86::user_range_ok(space_of(t.domain), a0, sizeof(abi::NicInfo), true)) {
+      if (!holds_nic(t.domain->slot_index) || !user_ok(t.domain, a0, sizeof(abi::NicInfo), true)) {
         r = error_code(Error::kInvalidArgument);
         break;
       }
@@ -909,6 +909,8 @@ void syscall(Thread& t, KThread& kt) {
 
 // An exception in user mode: the FWP the thread executes in is the offender and is terminated.
 void user_fault(Thread& t, const x86::InterruptFrame& f) {
+  // A first touch of a heap page (not present, in its FWP's heap): mapped, and the instruction runs again.
+  if (f.vector == 14 && (f.error & 1) == 0 && heap_fault(t.domain, x86::read_cr2())) return;
   ++faults;
   char name[64];
   fwp_name(t.domain, name, sizeof name);
@@ -971,11 +973,13 @@ Status PcPlatform::fwp_instantiate(Fwp& fwp, const FwpTemplate& tmpl) {
     return s;
   }
   if (Status s = apply_checkpoint(tmpl.slot_index, k); !s) {
+    release_heap(k);
     x86::destroy_space(k.space);
     return s;
   }
   for (uint64_t i = 0; i < clock_pages; ++i) {  // read-only, shared
     if (Status s = x86::map_page(k.space, abi::kClockPage + i * x86::kPageSize, clock_frame + i * x86::kPageSize, x86::kPteNoExecute); !s) {
+      release_heap(k);
       x86::destroy_space(k.space);
       return s;
     }
@@ -987,8 +991,7 @@ Status PcPlatform::fwp_reset(Fwp& fwp, const FwpTemplate& tmpl) {
   KFwp& k = kfwps[fwp.slot_index];
   quiesce();  // its stacks are unmapped and freed below
   release_nic(fwp.slot_index, k.space);
-  x86::unmap_range(k.space, abi::kHeapWindow, k.heap_pages * x86::kPageSize);  // frees the heap's frames
-  k.heap_pages = 0;
+  release_heap(k);
   reset_image(image, k.space);
   if (Status s = apply_checkpoint(tmpl.slot_index, k); !s) return s;
   for (uint32_t i = 0; i < k.num_stacks; ++i) {
@@ -1008,6 +1011,7 @@ Status PcPlatform::fwp_reset(Fwp& fwp, const FwpTemplate& tmpl) {
 void PcPlatform::fwp_release(Fwp& fwp) {
   quiesce();
   release_nic(fwp.slot_index, kfwps[fwp.slot_index].space);
+  release_heap(kfwps[fwp.slot_index]);
   x86::destroy_space(kfwps[fwp.slot_index].space);
 }
 

@@ -79,7 +79,8 @@ struct KFwp {
   uint32_t stacks[kStackList] = {};
   uint8_t num_stacks = 0;
   bool stacks_spilled = false;
-  uint64_t heap_pages = 0;  // mapped at abi::kHeapWindow (kSysMemMap)
+  uint64_t heap_pages = 0;    // its heap at abi::kHeapWindow (kSysMemMap), touched or not
+  uint64_t heap_touched = 0;  // of which mapped (the others are mapped, zeroed, on first touch)
   int32_t net = -1;         // its network binding (net_bindings), or -1; the driver: kNetDriverFwp
 };
 
@@ -176,5 +177,14 @@ bool bind_ports();
 Status apply_checkpoint(uint32_t tmpl, KFwp& k);
 int64_t sys_ready(const Thread& t);
 int64_t sys_mem_map(const Thread& t, uint64_t pages);
+// A page fault at `va` in FWP `f`: true if it was a first touch of its heap, now mapped (the
+// thread retries the instruction); false if the FWP is at fault (or memory ran out).
+bool heap_fault(const Fwp* f, uint64_t va);
+// Frees an FWP's heap (its touched pages, and the frames promised for the others).
+void release_heap(KFwp& k);
+// Whether user code of `f` could access [va, va + n) (x86::user_range_ok), after mapping the heap
+// pages of that range not touched yet (at most kMemMapMaxPages): the check behind every user
+// pointer a system call takes.
+bool user_ok(const Fwp* f, uint64_t va, uint64_t n, bool write);
 
 }  // namespace edgeos::kernel

@@ -76,7 +76,7 @@ int64_t sys_net_drop(const Thread& t, uint64_t cause) {
 int64_t sys_net_deliver(ThreadId id, const Thread& t, uint64_t ptr, uint64_t length) {
   if (!is_driver(t)) return error_code(Error::kDenied);
   if (length < sizeof(abi::NetHeader) || length > abi::kNetSlotSize ||
-      !x86::user_range_ok(space_of(t.domain), ptr, length, false)) {
+      !user_ok(t.domain, ptr, length, false)) {
     return error_code(Error::kInvalidArgument);
   }
   UserAccess access;
@@ -118,7 +118,7 @@ int64_t sys_net_collect(ThreadId id, const Thread& t, uint64_t ptr, uint64_t cap
   *more = 0;
   if (!is_driver(t)) return error_code(Error::kDenied);
   const uint64_t span = capacity_bytes < abi::kNetSlotSize ? capacity_bytes : abi::kNetSlotSize;
-  if (!x86::user_range_ok(space_of(t.domain), ptr, span, true)) return error_code(Error::kInvalidArgument);
+  if (!user_ok(t.domain, ptr, span, true)) return error_code(Error::kInvalidArgument);
   while (reply_count > 0) {
     const uint32_t b = reply_queue[reply_head];
     NetBindingK& nb = net_bindings[b];
@@ -148,7 +148,7 @@ void note_tenant_send(const Thread& t, uint64_t slot) {
 
 // kSysNetInfo: the calling FWP's part in the network path.
 int64_t sys_net_info(const Thread& t, uint64_t ptr) {
-  if (!x86::user_range_ok(space_of(t.domain), ptr, sizeof(abi::NetInfo), true)) return error_code(Error::kInvalidArgument);
+  if (!user_ok(t.domain, ptr, sizeof(abi::NetInfo), true)) return error_code(Error::kInvalidArgument);
   const uint32_t f = t.domain->slot_index;
   abi::NetInfo info{};
   const uint32_t server = scenario.tenant(kfwps[f].tenant).server;

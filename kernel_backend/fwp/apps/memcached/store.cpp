@@ -6,7 +6,7 @@ namespace edgeos::apps::memcached {
 namespace {
 
 constexpr uint32_t kMagic = 0x4d435354;  // "MCST"
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;  // 2: chunks past `fresh` are free without being listed
 constexpr uint32_t kMinChunks = 16;
 
 uintptr_t align_up(uintptr_t v, uintptr_t a) { return (v + a - 1) & ~(a - 1); }
@@ -36,6 +36,11 @@ struct ItemStore::Header {
   uint32_t lru_tail;
   uint64_t evictions;
   uint64_t reclaimed;
+  // Chunks from `fresh` on have never been used: free, counted in free_count, but not on the free
+  // list, so that a new store writes none of them (an idle store touches only its header and
+  // buckets: pages an FWP maps on first touch stay unmapped). Allocation takes the list first,
+  // then fresh chunks in index order: the order a list of every chunk in index order would give.
+  uint32_t fresh;
 };
 
 // An item's first chunk.
@@ -107,9 +112,9 @@ bool ItemStore::init(void* mem, size_t bytes, uint32_t hash_seed) {
   buckets_ = reinterpret_cast<uint32_t*>(after_header);
   chunks_ = reinterpret_cast<uint8_t*>(chunk_base);
   for (uint32_t b = 0; b < buckets; ++b) buckets_[b] = kNone;
-  // The free list in index order, so that a fresh store fills from the start of the region.
-  for (uint32_t c = 0; c < h->chunk_count; ++c) chunk(c)->next = c + 1 < h->chunk_count ? c + 1 : kNone;
-  h->free_head = 0;
+  // No chunk listed: all are fresh, taken in index order, so a new store fills from the region's start.
+  h->free_head = kNone;
+  h->fresh = 0;
   h->free_count = h->chunk_count;
   return true;
 }
@@ -195,11 +200,24 @@ ItemStore::Ref ItemStore::allocate(const uint8_t* key, size_t key_len, uint32_t 
   if (need > hdr_->chunk_count) return kNone;
   while (hdr_->free_count < need) evict_tail();  // terminates: everything evicted frees all chunks
 
-  // Take `need` chunks off the free list; they are already chained in free-list order.
-  const Ref first = hdr_->free_head;
-  uint32_t last = first;
-  for (uint64_t i = 1; i < need; ++i) last = chunk(last)->next;
-  hdr_->free_head = chunk(last)->next;
+  // Take `need` chunks: off the free list, then fresh ones; chained in that order.
+  Ref first = kNone;
+  uint32_t last = kNone;
+  for (uint64_t i = 0; i < need; ++i) {
+    uint32_t c;
+    if (hdr_->free_head != kNone) {
+      c = hdr_->free_head;
+      hdr_->free_head = chunk(c)->next;
+    } else {
+      c = hdr_->fresh++;
+    }
+    if (first == kNone) {
+      first = c;
+    } else {
+      chunk(last)->next = c;
+    }
+    last = c;
+  }
   hdr_->free_count -= static_cast<uint32_t>(need);
   chunk(last)->next = kNone;
 
@@ -402,9 +420,10 @@ bool ItemStore::check_invariants() const {
   const uint32_t n = hdr_->chunk_count;
   // The free list: distinct in-range chunks, as many as counted. Marks live in a bitmap we cannot
   // allocate, so count steps instead: a list longer than the store has chunks has a cycle.
-  uint32_t free_seen = 0;
+  if (hdr_->fresh > n) return false;
+  uint32_t free_seen = n - hdr_->fresh;  // the fresh chunks, then the listed ones (each used once)
   for (uint32_t c = hdr_->free_head; c != kNone; c = chunk(c)->next) {
-    if (c >= n || ++free_seen > n) return false;
+    if (c >= hdr_->fresh || ++free_seen > n) return false;
   }
   if (free_seen != hdr_->free_count) return false;
   // The LRU list: in range, linked both ways, the right length, each item's chain the right size.
