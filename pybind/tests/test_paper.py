@@ -100,6 +100,32 @@ def test_counts_equal_the_repetitions_requested(quick):
         assert row["min"] <= row["median"] <= row["p99"] <= row["max"]
 
 
+def test_density_every_tenant_answered_and_memory_from_both_sides(quick):
+    """The density experiment: each side's tenants all answered the client's own values (checked by
+    the client against what it stored), and the memory figures come from two independent sources:
+    the kernel's report for edgeos, /proc's PSS for Linux (re-read here is not possible: the
+    processes are gone, so the bounds are checked instead)."""
+    out, m = quick
+    e = m["experiments"]["density"]
+    assert e["status"] == "done" and e["figures"] == ["density"]
+    df = pd.read_csv(out / "density.csv")
+    assert list(df.columns) == paper.DENSITY_COLUMNS
+    tenants = e["inputs"]["tenants"]
+    assert sorted(df["tenants"].unique()) == sorted(tenants)
+    for side in ("edgeos", "linux"):
+        rows = df[df["side"] == side]
+        assert len(rows) == len(tenants)
+        for _, r in rows.iterrows():
+            assert r["status"] == "ok", r["note"]
+            assert r["answered"] == r["tenants"]
+            assert r["get_rtt_median_us"] > 0
+    edgeos = df[df["side"] == "edgeos"]
+    # A stack (16 KiB) and its rings at least; under EdgeOS's 256 KiB a tenant.
+    assert ((edgeos["memory_kib_per_tenant"] >= 16) & (edgeos["memory_kib_per_tenant"] < 256)).all()
+    assert (df[df["side"] == "linux"]["memory_kib_per_tenant"] > 100).all()  # a memcached process is more
+    assert (df[df["side"] == "edgeos"]["rtt_unit"] == "host_us_tcg").all()  # emulated: said in the data
+
+
 def test_kernel_counts_equal_what_the_bench_program_reports(quick):
     out, _ = quick
     df = pd.read_csv(out / "startup.csv")
