@@ -88,6 +88,9 @@ inline constexpr uint64_t kCheckpointHeapPages = 256;
 // Calls into an FWP with this in the argument's top byte are probes of a checkpoint program's state
 // (kProgramCheckpoint): see fwp/programs.cpp.
 inline constexpr uint64_t kProbeMagic = 0xC7ull << 56;
+// A call with this in the argument's top byte reads a word of each of the callee's first (low 16
+// bits) heap pages and replies their sum (bench-spawn: the cost of a copy's first access).
+inline constexpr uint64_t kTouchMagic = 0xC8ull << 56;
 // The trace marker bench-spawn leaves before its round of creations from a checkpoint.
 inline constexpr uint64_t kCheckpointRoundMarker = 0xC4EC;
 

@@ -2,11 +2,12 @@
 // writable pages of a template's first FWP copied when it says it is ready, and copied into every
 // FWP made from the template after; and the FWP heap those checkpoints carry (kSysMemMap).
 //
-// The heap is demand-zero: kSysMemMap promises the pages (the frames are counted as taken, so a
-// promise is refused when memory is short, not broken later) and each is mapped, zeroed, when the
-// FWP first touches it (a page fault, or a system call's pointer into it). An FWP that asks for
-// 256 KiB and uses 12 holds 12; a checkpoint keeps only the touched pages, and its copies start
-// with the others untouched.
+// The heap is mapped on demand: kSysMemMap promises the pages (the frames are counted as taken,
+// so a promise is refused when memory is short, not broken later) and each is mapped when the FWP
+// first touches it (a page fault, or a system call's pointer into it): zeroed, or, in an FWP made
+// from a checkpoint, a copy of the checkpoint's page (copy on first access: creation copies no
+// heap page, and an FWP pays for the pages it uses). An FWP that asks for 256 KiB and uses 12
+// holds 12; a checkpoint keeps only the touched pages.
 #include "console.hpp"
 #include "kstate.hpp"
 
@@ -24,10 +25,14 @@ uint64_t heap_promised = 0;  // heap pages promised to FWPs and not touched yet
 // Whether `pages` more frames can be promised.
 bool can_promise(uint64_t pages) { return x86::frames().free_count() >= heap_promised + pages; }
 
-// Maps a zeroed page at heap page `p` of `k`.
-bool touch(KFwp& k, uint64_t p) {
-  const uint64_t pa = x86::frames().alloc();
+// Maps heap page `p` of `k`: a copy of its template's checkpoint page if it was made from one and
+// the checkpoint has that page, else a zeroed page.
+bool touch(KFwp& k, uint32_t tmpl, uint64_t p) {
+  const Checkpoint* cp = k.heap_from_checkpoint ? &checkpoints[tmpl] : nullptr;
+  const uint64_t from = cp != nullptr && p < cp->heap_pages ? cp->heap[p] : 0;
+  const uint64_t pa = from != 0 ? x86::frames().alloc_unzeroed() : x86::frames().alloc();
   if (pa == 0) return false;
+  if (from != 0) memcpy(reinterpret_cast<void*>(pa), reinterpret_cast<const void*>(from), x86::kPageSize);
   if (!x86::map_page(k.space, abi::kHeapWindow + p * x86::kPageSize, pa, x86::kPteWrite | x86::kPteNoExecute | x86::kPteOwned)) {
     x86::frames().free(pa);
     return false;
@@ -44,7 +49,7 @@ bool heap_fault(const Fwp* f, uint64_t va) {
   if (va < abi::kHeapWindow || va >= abi::kHeapWindow + k.heap_pages * x86::kPageSize) return false;
   const uint64_t page = va & ~(x86::kPageSize - 1);
   if (x86::lookup(k.space, page) != 0) return false;  // mapped: a real protection fault
-  return touch(k, (page - abi::kHeapWindow) / x86::kPageSize);
+  return touch(k, f->tmpl->slot_index, (page - abi::kHeapWindow) / x86::kPageSize);
 }
 
 bool user_ok(const Fwp* f, uint64_t va, uint64_t n, bool write) {
@@ -55,7 +60,7 @@ bool user_ok(const Fwp* f, uint64_t va, uint64_t n, bool write) {
     const uint64_t from = (va < abi::kHeapWindow ? abi::kHeapWindow : va) & ~(x86::kPageSize - 1);
     const uint64_t to = va + n < heap_end ? va + n : heap_end;
     for (uint64_t p = from; p < to; p += x86::kPageSize) {
-      if (x86::lookup(k.space, p) == 0 && !touch(k, (p - abi::kHeapWindow) / x86::kPageSize)) return false;
+      if (x86::lookup(k.space, p) == 0 && !touch(k, f->tmpl->slot_index, (p - abi::kHeapWindow) / x86::kPageSize)) return false;
     }
   }
   return x86::user_range_ok(k.space, va, n, write);
@@ -66,44 +71,23 @@ void release_heap(KFwp& k) {
   heap_promised -= k.heap_pages - k.heap_touched;
   k.heap_pages = 0;
   k.heap_touched = 0;
+  k.heap_from_checkpoint = false;
 }
 
-// Copies template `tmpl`'s checkpoint into FWP `k` (its image already mapped): the data pages over
-// the image's, and the heap as fresh pages. Nothing to do without a checkpoint.
+const Checkpoint* checkpoint_of(uint32_t tmpl) { return checkpoints[tmpl].taken ? &checkpoints[tmpl] : nullptr; }
+
+// Gives FWP `k` template `tmpl`'s checkpointed heap (its data pages came from the checkpoint when
+// its image was mapped: map_image, reset_image): each page copied on first access. Nothing to do
+// without a checkpoint.
 Status apply_checkpoint(uint32_t tmpl, KFwp& k) {
   const Checkpoint& cp = checkpoints[tmpl];
   if (!cp.taken) return Status::ok();
-  uint32_t n = 0;
-  for (int i = 0; i < image.num_segments; ++i) {
-    const Segment& seg = image.segments[i];
-    if (!seg.writable) continue;
-    for (uint64_t p = 0; p < seg.pages && n < cp.data_pages; ++p, ++n) {
-      const uint64_t e = x86::lookup(k.space, seg.va + p * x86::kPageSize);
-      if (e == 0) return Error::kBadState;
-      memcpy(reinterpret_cast<void*>(e & x86::kPteAddress), reinterpret_cast<const void*>(cp.data[n]), x86::kPageSize);
-    }
-  }
-  uint64_t untouched = 0;
-  for (uint64_t p = 0; p < cp.heap_pages; ++p) untouched += cp.heap[p] == 0 ? 1 : 0;
-  if (!can_promise(untouched + cp.heap_pages - untouched)) return Error::kOutOfCapacity;
-  k.heap_pages = cp.heap_pages;  // from here on release_heap() undoes what is done
-  k.heap_touched = cp.heap_pages;
-  for (uint64_t p = 0; p < cp.heap_pages; ++p) {
-    if (cp.heap[p] == 0) {  // untouched in the checkpoint: untouched in the copy
-      --k.heap_touched;
-      ++heap_promised;
-      continue;
-    }
-    const uint64_t pa = x86::frames().alloc_unzeroed();
-    if (pa == 0) return Error::kOutOfCapacity;
-    memcpy(reinterpret_cast<void*>(pa), reinterpret_cast<const void*>(cp.heap[p]), x86::kPageSize);
-    if (Status st = x86::map_page(k.space, abi::kHeapWindow + p * x86::kPageSize, pa,
-                                  x86::kPteWrite | x86::kPteNoExecute | x86::kPteOwned);
-        !st) {
-      x86::frames().free(pa);
-      return st;
-    }
-  }
+  // The heap: promised, each page copied on the FWP's first access to it (touch).
+  if (!can_promise(cp.heap_pages)) return Error::kOutOfCapacity;
+  k.heap_pages = cp.heap_pages;
+  k.heap_touched = 0;
+  k.heap_from_checkpoint = true;
+  heap_promised += cp.heap_pages;
   ++checkpoint_copies;
   return Status::ok();
 }
@@ -158,6 +142,7 @@ int64_t sys_ready(const Thread& t) {
   f.tmpl->pool.for_each([&](Fwp& idle) {
     KFwp& ik = kfwps[idle.slot_index];
     release_heap(ik);
+    reset_image(image, ik.space, cp.data, cp.data_pages);
     (void)apply_checkpoint(tmpl, ik);
   });
   return 0;

@@ -113,7 +113,8 @@ bool load_program_image(const uint8_t* elf, uint64_t size, ProgramImage* out) {
   return true;
 }
 
-Status map_image(const ProgramImage& img, x86::AddressSpace& as) {
+Status map_image(const ProgramImage& img, x86::AddressSpace& as, const uint64_t* data, uint32_t data_pages) {
+  uint32_t n = 0;  // writable pages so far
   if (img.code_table != 0) {
     if (Status st = x86::map_shared_table(as, abi::kUserBase, img.code_table); !st) return st;
   }
@@ -126,7 +127,12 @@ Status map_image(const ProgramImage& img, x86::AddressSpace& as) {
       if (s.writable) {
         const uint64_t pa = x86::frames().alloc_unzeroed();  // fill_page writes all of it
         if (pa == 0) return Error::kOutOfCapacity;
-        fill_page(s, p, pa);
+        if (n < data_pages) {
+          memcpy(reinterpret_cast<void*>(pa), reinterpret_cast<const void*>(data[n]), x86::kPageSize);
+        } else {
+          fill_page(s, p, pa);
+        }
+        ++n;
         st = x86::map_page(as, va, pa, x86::kPteWrite | x86::kPteNoExecute | x86::kPteOwned);
         if (!st) x86::frames().free(pa);
       } else {
@@ -138,13 +144,19 @@ Status map_image(const ProgramImage& img, x86::AddressSpace& as) {
   return Status::ok();
 }
 
-void reset_image(const ProgramImage& img, x86::AddressSpace& as) {
+void reset_image(const ProgramImage& img, x86::AddressSpace& as, const uint64_t* data, uint32_t data_pages) {
+  uint32_t n = 0;
   for (int i = 0; i < img.num_segments; ++i) {
     const Segment& s = img.segments[i];
     if (!s.writable) continue;
-    for (uint64_t p = 0; p < s.pages; ++p) {
+    for (uint64_t p = 0; p < s.pages; ++p, ++n) {
       const uint64_t e = x86::lookup(as, s.va + p * x86::kPageSize);
-      if (e != 0) fill_page(s, p, e & x86::kPteAddress);
+      if (e == 0) continue;
+      if (n < data_pages) {
+        memcpy(reinterpret_cast<void*>(e & x86::kPteAddress), reinterpret_cast<const void*>(data[n]), x86::kPageSize);
+      } else {
+        fill_page(s, p, e & x86::kPteAddress);
+      }
     }
   }
 }

@@ -38,8 +38,10 @@ struct ProgramImage {
 bool load_program_image(const uint8_t* elf, uint64_t size, ProgramImage* out);
 
 // Maps the image into `as`: shared read-only pages, fresh copies of the writable ones.
-Status map_image(const ProgramImage& img, x86::AddressSpace& as);
+// `data`, if given: copies of the first `data_pages` writable pages (in segment order: a template's
+// checkpoint) to fill them from instead of the image.
+Status map_image(const ProgramImage& img, x86::AddressSpace& as, const uint64_t* data = nullptr, uint32_t data_pages = 0);
 // Restores the writable pages of an instantiated image to the template's contents.
-void reset_image(const ProgramImage& img, x86::AddressSpace& as);
+void reset_image(const ProgramImage& img, x86::AddressSpace& as, const uint64_t* data = nullptr, uint32_t data_pages = 0);
 
 }  // namespace edgeos::kernel

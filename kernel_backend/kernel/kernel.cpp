@@ -968,7 +968,8 @@ Status PcPlatform::fwp_instantiate(Fwp& fwp, const FwpTemplate& tmpl) {
   KFwp& k = kfwps[fwp.slot_index];
   k = KFwp{};
   if (Status s = x86::create_space(&k.space); !s) return s;
-  if (Status s = map_image(image, k.space); !s) {
+  const Checkpoint* cp = checkpoint_of(tmpl.slot_index);
+  if (Status s = map_image(image, k.space, cp != nullptr ? cp->data : nullptr, cp != nullptr ? cp->data_pages : 0); !s) {
     x86::destroy_space(k.space);
     return s;
   }
@@ -992,7 +993,8 @@ Status PcPlatform::fwp_reset(Fwp& fwp, const FwpTemplate& tmpl) {
   quiesce();  // its stacks are unmapped and freed below
   release_nic(fwp.slot_index, k.space);
   release_heap(k);
-  reset_image(image, k.space);
+  const Checkpoint* cp = checkpoint_of(tmpl.slot_index);
+  reset_image(image, k.space, cp != nullptr ? cp->data : nullptr, cp != nullptr ? cp->data_pages : 0);
   if (Status s = apply_checkpoint(tmpl.slot_index, k); !s) return s;
   for (uint32_t i = 0; i < k.num_stacks; ++i) {
     x86::unmap_range(k.space, abi::kStackRegion + uint64_t{k.stacks[i]} * abi::kStackSlot, abi::kStackSlot);

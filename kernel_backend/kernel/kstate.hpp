@@ -80,7 +80,8 @@ struct KFwp {
   uint8_t num_stacks = 0;
   bool stacks_spilled = false;
   uint64_t heap_pages = 0;    // its heap at abi::kHeapWindow (kSysMemMap), touched or not
-  uint64_t heap_touched = 0;  // of which mapped (the others are mapped, zeroed, on first touch)
+  uint64_t heap_touched = 0;  // of which mapped (the others are mapped on first touch)
+  bool heap_from_checkpoint = false;  // its untouched pages are its template's checkpoint's
   int32_t net = -1;         // its network binding (net_bindings), or -1; the driver: kNetDriverFwp
 };
 
@@ -174,6 +175,7 @@ bool bind_ports();
 
 // --- templates' checkpoints and the heap (checkpoint.cpp) ---------------------------------------
 
+const Checkpoint* checkpoint_of(uint32_t tmpl);  // null until the template's is taken
 Status apply_checkpoint(uint32_t tmpl, KFwp& k);
 int64_t sys_ready(const Thread& t);
 int64_t sys_mem_map(const Thread& t, uint64_t pages);

@@ -230,6 +230,33 @@ class Pcap(unittest.TestCase):
         self.assertEqual(kinds, {b"get", b"set"}, "the kv model's gets and sets")
 
 
+class Instances(unittest.TestCase):
+    """A tenant of three instances bound to port 12000: instance k is bound to 12000 + k, and its
+    thread instance's arrivals go there, as many as `edgeos sim` releases at "memcached#k"."""
+
+    def test_each_instance_gets_its_own_port(self):
+        from scapy.all import UDP, rdpcap
+        with tempfile.TemporaryDirectory() as d:
+            text = SCENARIO.replace('name = "cache"\nudp = [11211]', 'name = "cache"\ninstances = 3\nudp = [12000]')
+            self.assertIn("instances = 3", text)
+            scenario = write(d, "scenario.toml", text)
+            released = releases(os.path.join(d, "sim"), scenario)
+            pcap = os.path.join(d, "replay.pcap")
+            r = run("replay", scenario, "--target", "pcap", pcap, "--speed", str(SPEED), "--out", os.path.join(d, "out"))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            by_port = {}
+            for p in rdpcap(pcap):
+                by_port[p[UDP].dport] = by_port.get(p[UDP].dport, 0) + 1
+            for k in range(3):
+                self.assertGreater(len(released[f"memcached#{k}"]), 50)
+                self.assertEqual(by_port.get(12000 + k), len(released[f"memcached#{k}"]), k)
+            self.assertEqual(by_port.get(5683), len(released["coap"]))
+            with open(os.path.join(d, "out", "replay.json")) as f:
+                counts = {t["tenant"]: t["packets"] for t in json.load(f)["tenants"]}
+            self.assertEqual(counts, {"cache#0": by_port[12000], "cache#1": by_port[12001], "cache#2": by_port[12002],
+                                      "sensors": by_port[5683]})
+
+
 class NullTarget(unittest.TestCase):
     def test_generation_rate(self):
         with tempfile.TemporaryDirectory() as d:

@@ -27,26 +27,28 @@ const char* protocol_name(Protocol p) {
 
 Plan plan(const scenario::Scenario& s, uint64_t seed) {
   Plan p;
-  // Bound tenants have one instance (validation), so their threads' instance names are the
-  // threads' names; kNoEndpoint marks every other thread instance.
+  // An endpoint per bound FWP: instance k of a tenant with ports is bound to each port + k
+  // (docs/scenario.md, "Networking"); requests go to its first port. kNoEndpoint marks every
+  // thread instance of an unbound tenant.
   constexpr uint16_t kNoEndpoint = 0xffff;
-  std::vector<uint16_t> endpoint_of_tenant(s.tenants.size(), kNoEndpoint);
+  std::vector<uint32_t> first_endpoint(s.tenants.size(), kNoEndpoint);
   for (size_t t = 0; t < s.tenants.size(); ++t) {
     const scenario::Tenant& tn = s.tenants[t];
     if (tn.udp_ports.empty()) continue;
-    if (tn.instances != 1) {
-      throw InputError(fmt::format("{}: tenant \"{}\" has {} instances bound to ports {} and up: replay sends to tenants "
-                                   "of one instance only (not done yet)", s.file.empty() ? s.name : s.file, tn.name,
-                                   tn.instances, tn.udp_ports.front()));
+    if (p.endpoints.size() + tn.instances >= kNoEndpoint) {
+      throw InputError(fmt::format("{}: more than {} bound FWPs: replay addresses at most that many",
+                                   s.file.empty() ? s.name : s.file, kNoEndpoint - 1));
     }
     const scenario::Server* server = s.find_server(tn.server);
-    Endpoint e;
-    e.tenant = tn.name;
-    e.port = tn.udp_ports.front();
-    std::memcpy(e.mac, server->nic.mac, sizeof e.mac);
-    e.ipv4 = server->nic.ipv4;
-    endpoint_of_tenant[t] = static_cast<uint16_t>(p.endpoints.size());
-    p.endpoints.push_back(std::move(e));
+    first_endpoint[t] = static_cast<uint32_t>(p.endpoints.size());
+    for (uint32_t k = 0; k < tn.instances; ++k) {
+      Endpoint e;
+      e.tenant = tn.instances == 1 ? tn.name : fmt::format("{}#{}", tn.name, k);
+      e.port = static_cast<uint16_t>(tn.udp_ports.front() + k);  // validation: within 65535
+      std::memcpy(e.mac, server->nic.mac, sizeof e.mac);
+      e.ipv4 = server->nic.ipv4;
+      p.endpoints.push_back(std::move(e));
+    }
   }
   if (p.endpoints.empty()) {
     throw InputError(fmt::format("{}: no tenant binds a UDP port (udp = [PORT]): replay has nowhere to send requests",
@@ -54,13 +56,17 @@ Plan plan(const scenario::Scenario& s, uint64_t seed) {
   }
   p.per_endpoint.assign(p.endpoints.size(), 0);
 
+  // Each thread instance's endpoint: its tenant's, at its instance.
   const scenario::ThreadInstances threads(s);
   std::vector<uint16_t> endpoint_of(threads.size(), kNoEndpoint);
   for (uint32_t i = 0; i < threads.size(); ++i) {
-    const scenario::ThreadSpec* th = s.find_thread(scenario::split_thread_ref(threads.name(i)).thread);
+    const scenario::ThreadRef ref = scenario::split_thread_ref(threads.name(i));
+    const scenario::ThreadSpec* th = s.find_thread(ref.thread);
     if (th == nullptr) continue;
     for (size_t t = 0; t < s.tenants.size(); ++t) {
-      if (s.tenants[t].name == th->tenant) endpoint_of[i] = endpoint_of_tenant[t];
+      if (s.tenants[t].name == th->tenant && first_endpoint[t] != kNoEndpoint) {
+        endpoint_of[i] = static_cast<uint16_t>(first_endpoint[t] + ref.instance.value_or(0));
+      }
     }
   }
 
