@@ -276,6 +276,19 @@ class Kernel {
   }
 
   void account(CpuState& c, Instant now);
+  // The start of an event on thread `t`'s CPU: that CPU's time accounted up to `now` (the
+  // platform's clock, or the instant the event read to check its arguments). Every event ends with
+  // finish_event on the CPUs it changed, or finish_invocation.
+  struct EventCpu {
+    CpuState& c;
+    Instant now;
+  };
+  EventCpu begin_event(const Thread& t) { return begin_event(t, platform_.now()); }
+  EventCpu begin_event(const Thread& t, Instant now) {
+    CpuState& c = cpus_[t.cpu];
+    account(c, now);
+    return EventCpu{c, now};
+  }
   void release_job(CpuState& c, Thread& t, Instant release, Instant now, bool from_idle,
                    Duration deadline = Duration::zero());
   void make_runnable(CpuState& c, Thread& t, Instant now);
@@ -305,6 +318,7 @@ class Kernel {
   Result<Fwp*> domain_cap(Thread& t, CapSlot slot, CapKind kind, Capability* out);
   void unwind_calls(Thread& t, uint8_t to_depth, Instant now);
   CpuState* signal(Notification& n, Instant now);
+  void signal_and_finish(CpuState& c, Notification& n, Instant now);
   void wake(CpuState& c, Thread& t, Instant now);
   void detach_rings(Fwp& f);
 
@@ -746,9 +760,7 @@ Status Kernel<P>::call(ThreadId id, CapSlot slot) {
   if (!callee) return callee.error();
   if ((*callee)->state != FwpState::kActive) return Error::kBadState;
   if (t.call_depth == kMaxCallDepth) return Error::kOutOfCapacity;
-  const Instant now = platform_.now();
-  CpuState& c = cpus_[t.cpu];
-  account(c, now);
+  auto [c, now] = begin_event(t);
   InvocationFrame& frame = t.frames[t.call_depth];
   frame.caller = t.domain;
   frame.callee = *callee;
@@ -769,9 +781,7 @@ Status Kernel<P>::reply(ThreadId id) {
   if (!r) return r.error();
   Thread& t = **r;
   if (t.state != ThreadState::kRunning || t.call_depth == 0) return Error::kBadState;
-  const Instant now = platform_.now();
-  CpuState& c = cpus_[t.cpu];
-  account(c, now);
+  auto [c, now] = begin_event(t);
   InvocationFrame& frame = t.frames[--t.call_depth];
   frame.callee->visitors.remove(frame);
   t.domain = frame.caller;
@@ -852,14 +862,19 @@ Status Kernel<P>::notify(ThreadId id, CapSlot slot) {
   if (Result<Fwp*> d = domain_cap(t, slot, CapKind::kNotifySend, &cap); !d) return d.error();
   Result<Notification*> n = notifications_.lookup(NotificationId{cap.index, cap.generation});
   if (!n) return n.error();
-  const Instant now = platform_.now();
-  CpuState& c = cpus_[t.cpu];
-  account(c, now);
+  auto [c, now] = begin_event(t);
   emit(now, c, t, TraceEvent::kNotify, (*n)->slot_index);
-  CpuState* woken = signal(**n, now);
+  signal_and_finish(c, **n, now);
+  return Status::ok();
+}
+
+// The end of an event on CPU `c` that signals `n`: the CPU the signal released or woke a thread
+// on decides first, then `c`.
+template <Platform P>
+void Kernel<P>::signal_and_finish(CpuState& c, Notification& n, Instant now) {
+  CpuState* woken = signal(n, now);
   if (woken != nullptr && woken != &c) finish_event(*woken, now);
   finish_event(c, now);
-  return Status::ok();
 }
 
 template <Platform P>
@@ -887,9 +902,7 @@ Result<bool> Kernel<P>::wait(ThreadId id, CapSlot slot) {
     --n.count;
     return true;
   }
-  const Instant now = platform_.now();
-  CpuState& c = cpus_[t.cpu];
-  account(c, now);
+  auto [c, now] = begin_event(t);
   emit(now, c, t, TraceEvent::kBlock, n.slot_index);
   stop_running(c, t, now);
   t.state = ThreadState::kBlocked;
@@ -947,12 +960,8 @@ Status Kernel<P>::ring_send(ThreadId id, CapSlot slot, const void* data, size_t 
   ++ring.tail;
   ++ring.sent;
   if (was_empty && ring.notify != nullptr) {
-    const Instant now = platform_.now();
-    CpuState& c = cpus_[t.cpu];
-    account(c, now);
-    CpuState* woken = signal(*ring.notify, now);
-    if (woken != nullptr && woken != &c) finish_event(*woken, now);
-    finish_event(c, now);
+    auto [c, now] = begin_event(t);
+    signal_and_finish(c, *ring.notify, now);
   }
   return Status::ok();
 }
@@ -996,8 +1005,7 @@ Status Kernel<P>::release(ThreadId id, Instant arrival, Duration deadline) {
   if (t.state != ThreadState::kWaiting) return Error::kBusy;
   const Instant now = platform_.now();
   if (arrival > now || deadline < Duration::zero()) return Error::kInvalidArgument;
-  CpuState& c = cpus_[t.cpu];
-  account(c, now);
+  CpuState& c = begin_event(t, now).c;
   release_job(c, t, arrival, now, /*from_idle=*/true, deadline);
   finish_event(c, now);
   return Status::ok();
@@ -1013,8 +1021,7 @@ Status Kernel<P>::complete(ThreadId id, Instant next_arrival, Duration next_dead
     return Error::kInvalidArgument;
   }
   if (next_deadline < Duration::zero()) return Error::kInvalidArgument;
-  CpuState& c = cpus_[t.cpu];
-  account(c, now);
+  CpuState& c = begin_event(t, now).c;
   finish_job(c, t, now, next_arrival, next_deadline);
   finish_event(c, now);
   return Status::ok();
@@ -1025,9 +1032,7 @@ Status Kernel<P>::block(ThreadId id) {
   Result<Thread*> r = lookup_running(id);
   if (!r) return r.error();
   Thread& t = **r;
-  const Instant now = platform_.now();
-  CpuState& c = cpus_[t.cpu];
-  account(c, now);
+  auto [c, now] = begin_event(t);
   emit(now, c, t, TraceEvent::kBlock, 0);
   stop_running(c, t, now);
   t.state = ThreadState::kBlocked;
@@ -1040,9 +1045,7 @@ Status Kernel<P>::yield(ThreadId id) {
   Result<Thread*> r = lookup_running(id);
   if (!r) return r.error();
   Thread& t = **r;
-  const Instant now = platform_.now();
-  CpuState& c = cpus_[t.cpu];
-  account(c, now);
+  auto [c, now] = begin_event(t);
   const Thread* best = c.sched->peek();
   if (best != nullptr && !c.sched->preempts(t, *best)) {
     emit(now, c, t, TraceEvent::kPreempt, best->slot_index);
