@@ -8,6 +8,7 @@
 //
 // Findings: a sanitizer report, a kernel panic, or a reference in a blob open() accepted that
 // does not resolve.
+#include <cstddef>
 #include <cstring>
 #include <memory>
 
@@ -18,17 +19,15 @@
 namespace edgeos::fuzz {
 namespace {
 
-void store_le(uint8_t* p, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-
 void reseal(uint8_t* p, size_t size) {
   if (size < blob::kHeaderSize || size > UINT32_MAX) return;
-  std::memcpy(p, "EDGEOSSC", 8);
-  store_le(p + 8, blob::kVersion, 2);
-  store_le(p + 10, blob::kHeaderSize, 2);
-  store_le(p + 12, size, 4);
-  store_le(p + 16, blob::checksum(p + 20, size - 20), 4);
+  blob::wire::Header h = blob::load<blob::wire::Header>(p);
+  std::memcpy(h.magic, blob::kMagic, sizeof h.magic);
+  h.version = blob::kVersion;
+  h.header_size = blob::kHeaderSize;
+  h.total_size = static_cast<uint32_t>(size);
+  blob::store(p, h);
+  blob::store(p + offsetof(blob::wire::Header, checksum), blob::checksum(p + blob::kChecksummedFrom, size - blob::kChecksummedFrom));
 }
 
 void run_one(const uint8_t* data, size_t size, bool resealed) {

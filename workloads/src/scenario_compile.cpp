@@ -15,35 +15,31 @@ namespace edgeos::scenario {
 
 namespace {
 
-// Appends little-endian integers to a record.
+// A section: its records appended in their wire form (scenario_wire.hpp), and how many.
 class Out {
  public:
-  void u8(uint8_t v) { b_.push_back(static_cast<char>(v)); }
-  void u32(uint32_t v) {
-    for (int i = 0; i < 4; ++i) u8(static_cast<uint8_t>(v >> (8 * i)));
+  template <class Rec>
+  uint32_t add(const Rec& r) {
+    return add_wire(blob::encode(r));
   }
-  void u64(uint64_t v) {
-    for (int i = 0; i < 8; ++i) u8(static_cast<uint8_t>(v >> (8 * i)));
+  template <class Wire>
+  uint32_t add_wire(const Wire& w) {
+    const size_t at = b_.size();
+    b_.resize(at + sizeof w);
+    blob::store(reinterpret_cast<uint8_t*>(b_.data() + at), w);
+    return count_++;
   }
-  void dur(Duration d) { u64(static_cast<uint64_t>(d.ns())); }
-  void pad(size_t to) { b_.resize(to, '\0'); }
-  size_t size() const { return b_.size(); }
+  uint32_t count() const { return count_; }
   std::string& bytes() { return b_; }
 
  private:
   std::string b_;
+  uint32_t count_ = 0;
 };
 
-void cost(Out& o, const CostDist& c) {
-  o.u8(static_cast<uint8_t>(c.kind));
-  o.u8(0);
-  o.u8(0);
-  o.u8(0);
-  o.u32(static_cast<uint32_t>(std::llround(c.sigma * 1e6)));
-  o.dur(c.value);
-  o.dur(c.min);
-  o.dur(c.max);
-  o.dur(c.sd);
+blob::Cost cost(const CostDist& c) {
+  return blob::Cost{static_cast<blob::CostKind>(c.kind), static_cast<uint32_t>(std::llround(c.sigma * 1e6)), c.value,
+                    c.min, c.max, c.sd};
 }
 
 template <class T>
@@ -56,7 +52,7 @@ uint32_t index_of(const std::vector<T>& items, const std::string& name) {
 
 // The workloads as the arrivals they produce until the scenario's end, merged in the order the
 // simulator delivers them: by time, then by stream (workload by workload, instance by instance).
-void compile_workloads(const Scenario& s, Out sec[], uint32_t count[]) {
+void compile_workloads(const Scenario& s, Out sec[]) {
   const ThreadInstances threads(s);
   MergedArrivals merged(s, s.seed, Instant::epoch() + s.duration, threads);
   const std::vector<WorkloadStream>& streams = merged.streams();
@@ -64,16 +60,10 @@ void compile_workloads(const Scenario& s, Out sec[], uint32_t count[]) {
   for (size_t i = 0; i < streams.size(); ++i) {
     const WorkloadStream& st = streams[i];
     if (st.stages.empty()) continue;
-    Out& o = sec[blob::kPipelines];
-    o.u32(count[blob::kStages]);
-    o.u32(static_cast<uint32_t>(st.stages.size()));
-    o.dur(st.stage_deadline);
-    o.dur(st.e2e_deadline);
-    pipeline_of[i] = count[blob::kPipelines]++;
-    for (const uint32_t t : st.stages) {
-      sec[blob::kStages].u32(t);
-      ++count[blob::kStages];
-    }
+    pipeline_of[i] = sec[blob::kPipelines].add(blob::PipelineRec{sec[blob::kStages].count(),
+                                                                 static_cast<uint32_t>(st.stages.size()),
+                                                                 st.stage_deadline, st.e2e_deadline});
+    for (const uint32_t t : st.stages) sec[blob::kStages].add_wire(blob::wire::Stage{t});
   }
 
   std::vector<uint32_t> last_of(threads.size(), kNoIndex);  // per target: its latest arrival
@@ -81,28 +71,21 @@ void compile_workloads(const Scenario& s, Out sec[], uint32_t count[]) {
   arrivals::Arrival a;
   uint32_t i = 0;
   while (merged.next(a, i)) {
-    const uint32_t index = count[blob::kArrivals];
+    const uint32_t index = o.count();
     if (index >= blob::kMaxCount) {
       throw InputError(fmt::format("{}: the workloads produce more than {} arrivals in {} ns; a compiled scenario holds "
                                    "at most that many (shorten the run with --duration)",
                                    s.file, blob::kMaxCount, s.duration.ns()));
     }
-    if (last_of[a.target] != kNoIndex) {
-      std::string& b = o.bytes();
-      for (int k = 0; k < 4; ++k) b[size_t{last_of[a.target]} * 48 + 32 + k] = static_cast<char>(index >> (8 * k));
+    if (last_of[a.target] != kNoIndex) {  // the target's previous arrival links to this one
+      blob::store(reinterpret_cast<uint8_t*>(o.bytes().data()) + size_t{last_of[a.target]} * sizeof(blob::wire::Arrival) +
+                      offsetof(blob::wire::Arrival, next),
+                  index);
     }
     last_of[a.target] = index;
-    o.dur(a.time - Instant::epoch());
-    o.dur(a.cost);
-    o.dur(a.deadline);
-    o.u32(a.target);
-    o.u32(pipeline_of[i]);
-    o.u32(kNoIndex);  // next, patched by the target's next arrival
-    o.u32(a.size);
-    o.u8(static_cast<uint8_t>(a.kind));
-    o.u8(static_cast<uint8_t>(a.kind >> 8));
-    o.pad(size_t{index + 1} * blob::kRecordSize[blob::kArrivals]);
-    ++count[blob::kArrivals];
+    o.add(blob::ArrivalRec{a.time - Instant::epoch(), a.cost, a.deadline, a.target, pipeline_of[i],
+                           kNoIndex,  // next, patched by the target's next arrival
+                           a.size, a.kind});
   }
 }
 
@@ -117,7 +100,6 @@ std::string compile_scenario(const Scenario& s) {
     return off;
   };
   Out sec[blob::kNumSections];
-  uint32_t count[blob::kNumSections] = {};
 
   for (const Server& v : s.servers) {
     // FIXME: the kernel backend schedules partitioned only; the blob has no domains yet (the core
@@ -127,23 +109,11 @@ std::string compile_scenario(const Scenario& s) {
                                    "schedules partitioned",
                                    v.where.describe(), v.name, v.scheduling));
     }
-    Out& o = sec[blob::kServers];
-    const size_t start = o.size();
-    o.u32(str(v.name));
-    o.u32(v.cpus);
-    o.u64(static_cast<uint64_t>(std::llround(v.speed_hz)));
-    o.u8(v.policy == "edf" ? 1 : 0);
-    o.pad(start + blob::kRecordSize[blob::kServers]);
-    ++count[blob::kServers];
+    sec[blob::kServers].add(blob::ServerRec{str(v.name), v.cpus, static_cast<uint64_t>(std::llround(v.speed_hz)),
+                                            static_cast<uint8_t>(v.policy == "edf" ? 1 : 0)});
   }
   auto add_template = [&](const std::string& name, uint32_t pool, uint32_t max_instances) {
-    Out& o = sec[blob::kTemplates];
-    const size_t start = o.size();
-    o.u32(str(name));
-    o.u32(pool);
-    o.u32(max_instances);
-    o.pad(start + blob::kRecordSize[blob::kTemplates]);
-    return count[blob::kTemplates]++;
+    return sec[blob::kTemplates].add(blob::TemplateRec{str(name), pool, max_instances});
   };
   for (const Template& t : s.templates) add_template(t.name, t.pool, t.max_instances);
   std::vector<uint32_t> tenant_template;
@@ -155,124 +125,69 @@ std::string compile_scenario(const Scenario& s) {
   }
   for (size_t i = 0; i < s.tenants.size(); ++i) {
     const Tenant& t = s.tenants[i];
-    Out& o = sec[blob::kTenants];
-    const size_t start = o.size();
-    o.u32(str(t.name));
-    o.u32(index_of(s.servers, t.server));
-    o.u32(tenant_template[i]);
-    o.u32(t.instances);
-    o.pad(start + blob::kRecordSize[blob::kTenants]);
-    ++count[blob::kTenants];
+    const uint32_t name = str(t.name);
+    sec[blob::kTenants].add(blob::TenantRec{name, index_of(s.servers, t.server), tenant_template[i], t.instances});
   }
   for (const ThreadSpec& th : s.threads) {
-    Out& o = sec[blob::kThreads];
-    const size_t start = o.size();
-    o.u32(str(th.name));
-    o.u32(index_of(s.tenants, th.tenant));
-    o.u32(th.cpu);
-    o.u8(th.spread ? 1 : 0);
-    o.u8(static_cast<uint8_t>(th.release));
-    o.u8(th.sched.priority);
-    o.u8(static_cast<uint8_t>(th.sched.server));
-    o.u8(th.sched.max_refills);
-    o.u8(th.program);
-    o.pad(start + 24);
-    o.dur(th.period);
-    o.dur(th.job_deadline());
-    o.dur(th.sched.relative_deadline);
-    o.dur(th.sched.budget);
-    o.dur(th.sched.period);
-    o.dur(th.phase);
-    cost(o, th.cost);
-    o.u32(count[blob::kCalls]);
-    o.u32(static_cast<uint32_t>(th.calls.size()));
-    o.pad(start + blob::kRecordSize[blob::kThreads]);
-    ++count[blob::kThreads];
-    for (const CallSpec& c : th.calls) {
-      Out& oc = sec[blob::kCalls];
-      const size_t cs = oc.size();
-      oc.u32(index_of(s.tenants, c.to));
-      oc.u32(0);
-      oc.dur(c.at);
-      cost(oc, c.cost);
-      oc.pad(cs + blob::kRecordSize[blob::kCalls]);
-      ++count[blob::kCalls];
-    }
+    blob::ThreadRec r{};
+    r.name = str(th.name);
+    r.tenant = index_of(s.tenants, th.tenant);
+    r.cpu = th.cpu;
+    r.spread = th.spread;
+    r.release = th.release;
+    r.program = th.program;
+    r.period = th.period;
+    r.deadline = th.job_deadline();
+    r.phase = th.phase;
+    r.sched = th.sched;
+    r.cost = cost(th.cost);
+    r.first_call = sec[blob::kCalls].count();
+    r.num_calls = static_cast<uint32_t>(th.calls.size());
+    sec[blob::kThreads].add(r);
+    for (const CallSpec& c : th.calls) sec[blob::kCalls].add(blob::CallRec{index_of(s.tenants, c.to), c.at, cost(c.cost)});
   }
   for (const Invoke& v : s.invokes) {
-    Out& o = sec[blob::kInvokes];
-    o.u32(index_of(s.tenants, v.from));
-    o.u32(index_of(s.tenants, v.to));
-    ++count[blob::kInvokes];
+    sec[blob::kInvokes].add(blob::InvokeRec{index_of(s.tenants, v.from), index_of(s.tenants, v.to)});
   }
   for (const RingSpec& r : s.rings) {
-    Out& o = sec[blob::kRings];
-    const size_t start = o.size();
-    o.u32(str(r.name));
-    o.u32(index_of(s.tenants, r.from));
-    o.u32(index_of(s.tenants, r.to));
-    o.u32(r.slots);
-    o.u32(r.slot_size);
-    o.pad(start + blob::kRecordSize[blob::kRings]);
-    ++count[blob::kRings];
+    const uint32_t name = str(r.name);
+    sec[blob::kRings].add(blob::RingRec{name, index_of(s.tenants, r.from), index_of(s.tenants, r.to), r.slots, r.slot_size});
   }
   for (size_t i = 0; i < s.servers.size(); ++i) {
     const Nic& n = s.servers[i].nic;
     if (n.model == "none") continue;
-    Out& o = sec[blob::kNics];
-    const size_t start = o.size();
-    o.u32(static_cast<uint32_t>(i));
-    o.u8(n.model == "virtio" ? 1 : 2);
-    o.u8(0);
-    for (const uint8_t b : n.mac) o.u8(b);
-    o.u32(n.ipv4);
-    o.pad(start + blob::kRecordSize[blob::kNics]);
-    ++count[blob::kNics];
+    blob::NicRec r{static_cast<uint32_t>(i), static_cast<uint8_t>(n.model == "virtio" ? 1 : 2), {}, n.ipv4};
+    std::copy(std::begin(n.mac), std::end(n.mac), r.mac);
+    sec[blob::kNics].add(r);
   }
   for (size_t i = 0; i < s.tenants.size(); ++i) {
-    for (const uint16_t port : s.tenants[i].udp_ports) {
-      Out& o = sec[blob::kPorts];
-      o.u32(static_cast<uint32_t>(i));
-      o.u8(static_cast<uint8_t>(port));
-      o.u8(static_cast<uint8_t>(port >> 8));
-      o.u8(0);
-      o.u8(0);
-      ++count[blob::kPorts];
-    }
+    for (const uint16_t port : s.tenants[i].udp_ports) sec[blob::kPorts].add(blob::PortRec{static_cast<uint32_t>(i), port});
   }
-  compile_workloads(s, sec, count);
-  sec[blob::kStrings].bytes() = strings;
-  count[blob::kStrings] = static_cast<uint32_t>(strings.size());
+  compile_workloads(s, sec);
 
-  // Header, then the sections, each 8-byte aligned.
-  Out out;
-  out.pad(blob::kHeaderSize);
-  uint32_t offset[blob::kNumSections] = {};
+  // The header, then the sections in order, each 8-byte aligned.
+  blob::wire::Header head{};
+  std::copy(std::begin(blob::kMagic), std::end(blob::kMagic), head.magic);
+  head.version = blob::kVersion;
+  head.header_size = blob::kHeaderSize;
+  head.duration_ns = s.duration.ns();
+  head.seed = s.seed;
+  sec[blob::kStrings].bytes() = strings;
   std::string body;
   for (uint32_t i = 0; i < blob::kNumSections; ++i) {
-    if (count[i] > blob::kMaxCount) throw InputError(fmt::format("compile: scenario \"{}\" is too large for the format", s.name));
+    const uint32_t count = i == blob::kStrings ? static_cast<uint32_t>(strings.size()) : sec[i].count();
+    if (count > blob::kMaxCount) throw InputError(fmt::format("compile: scenario \"{}\" is too large for the format", s.name));
     body.resize((body.size() + 7) / 8 * 8, '\0');
-    offset[i] = static_cast<uint32_t>(blob::kHeaderSize + body.size());
+    head.sections[i] = blob::wire::SectionRef{static_cast<uint32_t>(blob::kHeaderSize + body.size()), count};
     body += sec[i].bytes();
   }
-  Out head;
-  for (const char c : std::string("EDGEOSSC")) head.u8(static_cast<uint8_t>(c));
-  head.u8(blob::kVersion & 0xff);
-  head.u8(blob::kVersion >> 8);
-  head.u8(blob::kHeaderSize & 0xff);
-  head.u8(blob::kHeaderSize >> 8);
-  head.u32(static_cast<uint32_t>(blob::kHeaderSize + body.size()));
-  head.u32(0);  // checksum, below
-  head.u32(0);
-  head.dur(s.duration);
-  head.u64(s.seed);
-  for (uint32_t i = 0; i < blob::kNumSections; ++i) {
-    head.u32(offset[i]);
-    head.u32(count[i]);
-  }
-  std::string bytes = head.bytes() + body;
-  const uint32_t sum = blob::checksum(reinterpret_cast<const uint8_t*>(bytes.data()) + 20, bytes.size() - 20);
-  for (int i = 0; i < 4; ++i) bytes[16 + i] = static_cast<char>(sum >> (8 * i));
+  head.total_size = static_cast<uint32_t>(blob::kHeaderSize + body.size());
+  std::string bytes(blob::kHeaderSize, '\0');
+  blob::store(reinterpret_cast<uint8_t*>(bytes.data()), head);
+  bytes += body;
+  head.checksum = blob::checksum(reinterpret_cast<const uint8_t*>(bytes.data()) + blob::kChecksummedFrom,
+                                 bytes.size() - blob::kChecksummedFrom);
+  blob::store(reinterpret_cast<uint8_t*>(bytes.data()), head);
 
   // The reader's checks are the format's definition: a scenario it refuses is reported here.
   blob::BlobError e = blob::BlobError::kOk;

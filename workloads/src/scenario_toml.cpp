@@ -606,16 +606,17 @@ void check_key_depth(std::string_view text, const std::string& name) {
   }
 }
 
-}  // namespace
+// --- The sections of a scenario file, one function each, in the order parse_scenario reads them.
 
-Scenario parse_scenario(std::string_view text, const std::string& name, const std::string& base_dir) {
-  check_key_depth(text, name);
-  toml::table root;
+toml::table parse_toml(std::string_view text, const std::string& name) {
   try {
-    root = toml::parse(text, name);
+    return toml::parse(text, name);
   } catch (const toml::parse_error& e) {
     throw InputError(fmt::format("{}:{}:{}: {}", name, e.source().begin.line, e.source().begin.column, e.description()));
   }
+}
+
+void check_top_level(const toml::table& root, const std::string& name) {
   for (auto&& [k, v] : root) {
     if (std::find(std::begin(kTopLevel), std::end(kTopLevel), k.str()) == std::end(kTopLevel)) {
       const std::string hint = nearest(k.str(), {std::begin(kTopLevel), std::end(kTopLevel)});
@@ -624,433 +625,516 @@ Scenario parse_scenario(std::string_view text, const std::string& name, const st
                                                          : fmt::format(" (did you mean \"{}\"?)", hint)));
     }
   }
-  Scenario s;
-  s.file = name;
+}
 
+// [scenario]: name, duration, seed.
+void parse_head(const toml::table& root, const std::string& name, Scenario& s) {
   const std::vector<const toml::table*> head = tables(root, "scenario", name);
   if (head.size() != 1) throw InputError(fmt::format("{}: needs exactly one [scenario] table with name and duration", name));
-  {
-    const Reader r(*head[0], "[scenario]", name, {"name", "duration", "seed"});
-    s.name = r.required_str("name");
-    s.duration = r.required_duration("duration");
-    if (s.duration <= Duration::zero()) r.fail("duration", "must be > 0");
-    s.seed = static_cast<uint64_t>(r.integer("seed", 1, 0, INT64_MAX));
-  }
+  const Reader r(*head[0], "[scenario]", name, {"name", "duration", "seed"});
+  s.name = r.required_str("name");
+  s.duration = r.required_duration("duration");
+  if (s.duration <= Duration::zero()) r.fail("duration", "must be > 0");
+  s.seed = static_cast<uint64_t>(r.integer("seed", 1, 0, INT64_MAX));
+}
 
-  for (const toml::table* t : tables(root, "server", name)) {
-    const Reader r(*t, context_of(*t, "server", s.servers.size()), name,
-                   {"name", "cpus", "speed", "policy", "scheduling", "domains", "platform", "host", "nic"});
-    Server v;
-    v.name = r.str("name").value_or(fmt::format("server{}", s.servers.size()));
-    v.cpus = static_cast<uint32_t>(r.integer("cpus", 1, 1, 1024));
-    if (auto hz = r.converted("speed", [](std::string_view x) { return parse_frequency(x, "value"); })) v.speed_hz = *hz;
-    v.policy = r.str("policy").value_or("edf");
-    if (v.policy != "fp" && v.policy != "edf") r.fail("policy", fmt::format("expected \"fp\" or \"edf\", got \"{}\"", v.policy));
-    if (const toml::array* domains = r.array("domains")) {
-      // Clustered scheduling: every CPU of the server in at most one domain.
-      std::vector<bool> seen(v.cpus, false);
-      for (const toml::node& d : *domains) {
-        const toml::array* cpus = d.as_array();
-        if (cpus == nullptr || cpus->empty()) r.fail("domains", "expected an array of non-empty arrays of CPU numbers, e.g. [[0, 1], [2, 3]]");
-        std::vector<uint32_t> domain;
-        for (const toml::node& c : *cpus) {
-          // An integer before it is read as one (see "udp" below).
-          const std::optional<int64_t> cpu = c.is_integer() ? c.value<int64_t>() : std::nullopt;
-          if (!cpu || *cpu < 0 || *cpu >= static_cast<int64_t>(v.cpus)) {
-            r.fail("domains", fmt::format("expected CPU numbers of this server, 0 to {}", v.cpus - 1));
-          }
-          if (seen[static_cast<size_t>(*cpu)]) r.fail("domains", fmt::format("CPU {} is in two domains (or twice in one)", *cpu));
-          seen[static_cast<size_t>(*cpu)] = true;
-          domain.push_back(static_cast<uint32_t>(*cpu));
-        }
-        v.domains.push_back(std::move(domain));
+// A server's `domains` (clustered scheduling): every CPU of the server in at most one domain.
+std::vector<std::vector<uint32_t>> parse_domains(const Reader& r, const toml::array& domains, uint32_t num_cpus) {
+  std::vector<std::vector<uint32_t>> out;
+  std::vector<bool> seen(num_cpus, false);
+  for (const toml::node& d : domains) {
+    const toml::array* cpus = d.as_array();
+    if (cpus == nullptr || cpus->empty()) r.fail("domains", "expected an array of non-empty arrays of CPU numbers, e.g. [[0, 1], [2, 3]]");
+    std::vector<uint32_t> domain;
+    for (const toml::node& c : *cpus) {
+      // An integer before it is read as one (see "udp" in parse_tenant).
+      const std::optional<int64_t> cpu = c.is_integer() ? c.value<int64_t>() : std::nullopt;
+      if (!cpu || *cpu < 0 || *cpu >= static_cast<int64_t>(num_cpus)) {
+        r.fail("domains", fmt::format("expected CPU numbers of this server, 0 to {}", num_cpus - 1));
       }
+      if (seen[static_cast<size_t>(*cpu)]) r.fail("domains", fmt::format("CPU {} is in two domains (or twice in one)", *cpu));
+      seen[static_cast<size_t>(*cpu)] = true;
+      domain.push_back(static_cast<uint32_t>(*cpu));
     }
-    v.scheduling = r.str("scheduling").value_or(v.domains.empty() ? "partitioned" : "clustered");
-    if (v.scheduling != "partitioned" && v.scheduling != "global" && v.scheduling != "clustered") {
-      r.fail("scheduling", fmt::format("expected \"partitioned\", \"global\" or \"clustered\", got \"{}\"", v.scheduling));
-    }
-    if (v.scheduling == "clustered" && v.domains.empty()) r.fail("scheduling", "\"clustered\" needs the key \"domains\"");
-    if (v.scheduling != "clustered" && !v.domains.empty()) {
-      r.fail("domains", fmt::format("only with scheduling = \"clustered\" (this server's is \"{}\")", v.scheduling));
-    }
-    v.platform = resolve(base_dir, r.str("platform").value_or(""));
-    v.host = r.str("host").value_or("");
-    if (const toml::table* nic = r.table("nic")) v.nic = parse_nic(*nic, r.context() + ".nic", name);
-    v.where = r.location();
-    s.servers.push_back(v);
+    out.push_back(std::move(domain));
   }
-  if (s.servers.empty()) {
-    Server v;
-    v.name = "server0";
-    v.where = Location{name, 1, 1};
-    s.servers.push_back(v);
-  }
+  return out;
+}
 
-  for (const toml::table* t : tables(root, "template", name)) {
-    const Reader r(*t, context_of(*t, "template", s.templates.size()), name, {"name", "pool", "max_instances"});
-    Template v;
-    v.name = r.required_str("name");
-    v.pool = static_cast<uint32_t>(r.integer("pool", 0, 0, 1 << 20));
-    v.max_instances = static_cast<uint32_t>(r.integer("max_instances", 0, 0, 1 << 20));
-    v.where = r.location();
-    s.templates.push_back(v);
+// [[server]] number `index`.
+Server parse_server(const toml::table& t, size_t index, const std::string& name, const std::string& base_dir) {
+  const Reader r(t, context_of(t, "server", index), name,
+                 {"name", "cpus", "speed", "policy", "scheduling", "domains", "platform", "host", "nic"});
+  Server v;
+  v.name = r.str("name").value_or(fmt::format("server{}", index));
+  v.cpus = static_cast<uint32_t>(r.integer("cpus", 1, 1, 1024));
+  if (auto hz = r.converted("speed", [](std::string_view x) { return parse_frequency(x, "value"); })) v.speed_hz = *hz;
+  v.policy = r.str("policy").value_or("edf");
+  if (v.policy != "fp" && v.policy != "edf") r.fail("policy", fmt::format("expected \"fp\" or \"edf\", got \"{}\"", v.policy));
+  if (const toml::array* domains = r.array("domains")) v.domains = parse_domains(r, *domains, v.cpus);
+  v.scheduling = r.str("scheduling").value_or(v.domains.empty() ? "partitioned" : "clustered");
+  if (v.scheduling != "partitioned" && v.scheduling != "global" && v.scheduling != "clustered") {
+    r.fail("scheduling", fmt::format("expected \"partitioned\", \"global\" or \"clustered\", got \"{}\"", v.scheduling));
   }
+  if (v.scheduling == "clustered" && v.domains.empty()) r.fail("scheduling", "\"clustered\" needs the key \"domains\"");
+  if (v.scheduling != "clustered" && !v.domains.empty()) {
+    r.fail("domains", fmt::format("only with scheduling = \"clustered\" (this server's is \"{}\")", v.scheduling));
+  }
+  v.platform = resolve(base_dir, r.str("platform").value_or(""));
+  v.host = r.str("host").value_or("");
+  if (const toml::table* nic = r.table("nic")) v.nic = parse_nic(*nic, r.context() + ".nic", name);
+  v.where = r.location();
+  return v;
+}
 
-  for (const toml::table* t : tables(root, "tenant", name)) {
-    const Reader r(*t, context_of(*t, "tenant", s.tenants.size()), name, {"name", "server", "template", "instances", "udp"});
-    Tenant v;
-    v.name = r.required_str("name");
-    v.server = r.str("server").value_or(s.servers.front().name);
-    v.tmpl = r.str("template").value_or("");
-    v.instances = static_cast<uint32_t>(r.integer("instances", 1, 1, 1 << 20));
-    if (const toml::array* ports = r.array("udp")) {
-      for (const toml::node& p : *ports) {
-        // An integer before it is read as one: toml++ converts a float to int64_t without a range
-        // check, undefined for 5e83 (found by tests/fuzz).
-        const std::optional<int64_t> port = p.is_integer() ? p.value<int64_t>() : std::nullopt;
-        if (!port || *port < 1 || *port > 65535) r.fail("udp", "expected an array of UDP port numbers (1 to 65535)");
-        v.udp_ports.push_back(static_cast<uint16_t>(*port));
+// The server of a file without [[server]].
+Server default_server(const std::string& name) {
+  Server v;
+  v.name = "server0";
+  v.where = Location{name, 1, 1};
+  return v;
+}
+
+// [[template]] number `index`.
+Template parse_template(const toml::table& t, size_t index, const std::string& name) {
+  const Reader r(t, context_of(t, "template", index), name, {"name", "pool", "max_instances"});
+  Template v;
+  v.name = r.required_str("name");
+  v.pool = static_cast<uint32_t>(r.integer("pool", 0, 0, 1 << 20));
+  v.max_instances = static_cast<uint32_t>(r.integer("max_instances", 0, 0, 1 << 20));
+  v.where = r.location();
+  return v;
+}
+
+// [[tenant]] number `index`; without `server`, it runs on `first_server`.
+Tenant parse_tenant(const toml::table& t, size_t index, const std::string& name, const std::string& first_server) {
+  const Reader r(t, context_of(t, "tenant", index), name, {"name", "server", "template", "instances", "udp"});
+  Tenant v;
+  v.name = r.required_str("name");
+  v.server = r.str("server").value_or(first_server);
+  v.tmpl = r.str("template").value_or("");
+  v.instances = static_cast<uint32_t>(r.integer("instances", 1, 1, 1 << 20));
+  if (const toml::array* ports = r.array("udp")) {
+    for (const toml::node& p : *ports) {
+      // An integer before it is read as one: toml++ converts a float to int64_t without a range
+      // check, undefined for 5e83 (found by tests/fuzz).
+      const std::optional<int64_t> port = p.is_integer() ? p.value<int64_t>() : std::nullopt;
+      if (!port || *port < 1 || *port > 65535) r.fail("udp", "expected an array of UDP port numbers (1 to 65535)");
+      v.udp_ports.push_back(static_cast<uint16_t>(*port));
+    }
+    v.udp_where = r.location("udp");
+  }
+  v.where = r.location();
+  return v;
+}
+
+// A thread's cycles convert with its tenant's server speed (1 GHz if either is not declared yet:
+// validate() reports that).
+double speed_of_tenant(const Scenario& s, const std::string& tenant) {
+  const Tenant* tn = s.find_tenant(tenant);
+  const Server* sv = tn != nullptr ? s.find_server(tn->server) : nullptr;
+  return sv != nullptr ? sv->speed_hz : 1e9;
+}
+
+// A thread's release: `release`, `period`, `deadline`, `phase`.
+void parse_release(const Reader& named, ThreadSpec& v) {
+  const std::string release = named.str("release").value_or("periodic");
+  if (release == "periodic") {
+    v.release = ReleaseKind::kPeriodic;
+  } else if (release == "sporadic") {
+    v.release = ReleaseKind::kSporadic;
+  } else {
+    named.fail("release", fmt::format("expected \"periodic\" or \"sporadic\", got \"{}\"", release));
+  }
+  v.period = named.duration("period").value_or(Duration::zero());
+  if (v.release == ReleaseKind::kPeriodic && !named.has("period")) named.fail_table("a periodic thread needs key \"period\"");
+  if (v.release == ReleaseKind::kSporadic && !named.has("period")) v.period = Duration::nanoseconds(1);
+  if (v.period <= Duration::zero()) named.fail("period", "must be > 0");
+  v.deadline = named.duration("deadline").value_or(Duration::zero());
+  if (named.has("deadline") && v.deadline <= Duration::zero()) named.fail("deadline", "must be > 0");
+  if (v.release == ReleaseKind::kSporadic && !named.has("deadline")) {
+    named.fail_table("a sporadic thread needs key \"deadline\" (its period is only a minimum inter-arrival)");
+  }
+  v.phase = named.duration("phase").value_or(Duration::zero());
+  if (v.phase < Duration::zero()) named.fail("phase", "must be >= 0");
+  if (named.has("phase") && v.release == ReleaseKind::kSporadic) {
+    named.fail("phase", "applies to periodic threads only (a sporadic thread's jobs come from its workload)");
+  }
+}
+
+// A thread's scheduling context: `priority`, `sched_deadline`, and its server's keys.
+void parse_sched(const Reader& named, ThreadSpec& v) {
+  v.sched.priority = static_cast<uint8_t>(named.integer("priority", 0, 0, 255));
+  v.sched.relative_deadline = named.duration("sched_deadline").value_or(v.job_deadline());
+  if (v.sched.relative_deadline <= Duration::zero()) named.fail("sched_deadline", "must be > 0");
+  v.sched.server = parse_server_kind(named, "server", named.str("server").value_or("none"));
+  if (v.sched.server != ServerKind::kNone) {
+    if (!named.has("budget") || !named.has("server_period")) {
+      named.fail_table(fmt::format("server \"{}\" needs keys \"budget\" and \"server_period\"", server_kind_name(v.sched.server)));
+    }
+    v.sched.budget = named.required_duration("budget");
+    v.sched.period = named.required_duration("server_period");
+    if (v.sched.budget <= Duration::zero()) named.fail("budget", "must be > 0");
+    if (v.sched.period <= Duration::zero()) named.fail("server_period", "must be > 0 (a zero period has no budget to give)");
+    if (v.sched.budget > v.sched.period) {
+      named.fail("budget", fmt::format("must be <= server_period ({}), got {}", format_duration(v.sched.period),
+                                       format_duration(v.sched.budget)));
+    }
+    v.sched.max_refills = static_cast<uint8_t>(named.integer("refills", kMaxRefills, 1, kMaxRefills));
+  } else {
+    for (const char* k : {"budget", "server_period", "refills"}) {
+      if (named.has(k)) named.fail(k, "only a thread with a server (server = \"sporadic\", ...) has a budget");
+    }
+  }
+}
+
+// A thread's `program` (kernel backend), by name.
+void parse_program(const Reader& named, ThreadSpec& v) {
+  const std::optional<std::string> program = named.str("program");
+  if (!program) return;
+  std::vector<std::string_view> names;
+  bool found = false;
+  for (const blob::ProgramName& p : blob::kPrograms) {
+    names.push_back(p.name);
+    if (*program == p.name) {
+      v.program = p.id;
+      found = true;
+    }
+  }
+  if (!found) {
+    const std::string hint = nearest(*program, names);
+    named.fail("program", fmt::format("unknown program \"{}\"{}", *program,
+                                      hint.empty() ? fmt::format(" (programs: {})", fmt::join(names, ", "))
+                                                   : fmt::format(" (did you mean \"{}\"?)", hint)));
+  }
+}
+
+// A thread's [[thread.call]] tables.
+void parse_calls(const Reader& named, const std::string& name, double speed_hz, ThreadSpec& v) {
+  const toml::array* calls = named.array("call");
+  if (calls == nullptr) return;
+  for (const toml::node& c : *calls) {
+    if (!c.is_table()) named.fail("call", "expected [[thread.call]] tables");
+    const Reader cr(*c.as_table(), fmt::format("thread \"{}\" call #{}", v.name, v.calls.size()), name, {"to", "at", "cost"});
+    CallSpec call;
+    call.to = cr.required_str("to");
+    call.at = cr.duration("at").value_or(Duration::zero());
+    if (call.at < Duration::zero()) cr.fail("at", "must be >= 0");
+    if (!cr.has("cost")) cr.fail_table("missing key \"cost\"");
+    call.cost = parse_cost(cr, "cost", speed_hz);
+    call.where = cr.location();
+    v.calls.push_back(call);
+  }
+}
+
+// [[thread]] number `index`, after the servers and tenants of `s`.
+ThreadSpec parse_thread(const toml::table& t, size_t index, const std::string& name, const Scenario& s) {
+  const Reader named(t, context_of(t, "thread", index), name,
+                     {"name", "tenant", "cpu", "spread", "release", "period", "deadline", "phase", "cost", "priority",
+                      "sched_deadline", "server", "budget", "server_period", "refills", "call", "program"});
+  ThreadSpec v;
+  v.name = named.required_str("name");
+  v.tenant = named.required_str("tenant");
+  v.cpu = static_cast<uint32_t>(named.integer("cpu", 0, 0, 1023));
+  v.spread = named.boolean("spread", false);
+  parse_release(named, v);
+  if (!named.has("cost")) named.fail_table("missing key \"cost\"");
+  v.cost = parse_cost(named, "cost", speed_of_tenant(s, v.tenant));
+  parse_sched(named, v);
+  parse_program(named, v);
+  parse_calls(named, name, speed_of_tenant(s, v.tenant), v);
+  v.where = named.location();
+  return v;
+}
+
+// [[invoke]] number `index`.
+Invoke parse_invoke(const toml::table& t, size_t index, const std::string& name) {
+  const Reader r(t, fmt::format("invoke #{}", index), name, {"from", "to"});
+  return Invoke{r.required_str("from"), r.required_str("to"), r.location()};
+}
+
+// [[ring]] number `index`.
+RingSpec parse_ring(const toml::table& t, size_t index, const std::string& name) {
+  const Reader r(t, context_of(t, "ring", index), name, {"name", "from", "to", "slots", "slot_size"});
+  RingSpec v;
+  v.name = r.required_str("name");
+  v.from = r.required_str("from");
+  v.to = r.required_str("to");
+  v.slots = static_cast<uint32_t>(r.integer("slots", 64, 1, 1 << 20));
+  if (r.has("slot_size")) {
+    const toml::node* n = r.node("slot_size");
+    v.slot_size = n->is_integer() ? static_cast<uint32_t>(r.integer("slot_size", 256, 1, 1 << 24))
+                                  : static_cast<uint32_t>(*r.converted("slot_size", [](std::string_view x) { return parse_size(x, "value"); }));
+    if (v.slot_size == 0 || v.slot_size > (1u << 24)) r.fail("slot_size", "must be in [1B, 16MiB]");
+  }
+  v.where = r.location();
+  return v;
+}
+
+// A workload's `name` and `kind`, read before its keys are known (they depend on the kind).
+void parse_workload_kind(const toml::table& t, size_t index, const std::string& name, Workload& w) {
+  const Reader probe(t, context_of(t, "workload", index), name,
+                     {"name", "kind", "target", "start", "stop", "cost", "deadline", "seed", "rate", "rates", "sojourn",
+                      "transitions", "sensors", "period", "jitter", "burst", "stages", "fps", "e2e_deadline", "get_ratio",
+                      "cost_base", "cost_per_kib", "file", "targets", "minutes", "scale", "ports"});
+  w.name = probe.required_str("name");
+  const std::string kind = probe.required_str("kind");
+  const std::vector<std::string_view> kinds = {"poisson", "mmpp", "iot", "ar", "kv", "trace", "azure", "pcap"};
+  if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
+    const std::string hint = nearest(kind, kinds);
+    probe.fail("kind", fmt::format("unknown workload kind \"{}\"{}", kind,
+                                   hint.empty() ? " (poisson, mmpp, iot, ar, kv, trace, azure, pcap)"
+                                                : fmt::format(" (did you mean \"{}\"?)", hint)));
+  }
+  w.kind = static_cast<WorkloadKind>(std::find(kinds.begin(), kinds.end(), kind) - kinds.begin());
+}
+
+// The keys a workload of `kind` may have.
+std::vector<std::string_view> workload_keys(WorkloadKind kind) {
+  std::vector<std::string_view> keys = {"name", "kind", "start", "stop", "cost", "deadline", "seed"};
+  switch (kind) {
+    case WorkloadKind::kPoisson: keys.insert(keys.end(), {"target", "rate"}); break;
+    case WorkloadKind::kMmpp: keys.insert(keys.end(), {"target", "rates", "sojourn", "transitions"}); break;
+    case WorkloadKind::kIot: keys.insert(keys.end(), {"target", "sensors", "period", "jitter", "burst"}); break;
+    case WorkloadKind::kAr:
+      // A frame's work is its stages' threads' costs: no per-arrival cost.
+      keys.erase(std::find(keys.begin(), keys.end(), "cost"));
+      keys.insert(keys.end(), {"stages", "fps", "e2e_deadline", "jitter"});
+      break;
+    case WorkloadKind::kKv: keys.insert(keys.end(), {"target", "rate", "get_ratio", "cost_base", "cost_per_kib"}); break;
+    case WorkloadKind::kTrace: keys.insert(keys.end(), {"file", "target", "targets"}); break;
+    case WorkloadKind::kAzure: keys.insert(keys.end(), {"file", "targets", "minutes", "scale"}); break;
+    case WorkloadKind::kPcap: keys.insert(keys.end(), {"file", "target", "ports", "cost_base", "cost_per_kib"}); break;
+  }
+  return keys;
+}
+
+// An MMPP's states: `rates`, `sojourn`, `transitions`.
+void parse_mmpp(const Reader& r, Workload& w) {
+  for (const std::string& x : r.strings("rates")) {
+    try {
+      w.rates.push_back(parse_rate(x, "value"));
+    } catch (const InputError& e) {
+      r.fail("rates", e.what());
+    }
+  }
+  for (const std::string& x : r.strings("sojourn")) {
+    try {
+      const Duration d = parse_duration(x, "value");
+      if (d <= Duration::zero()) throw InputError("a sojourn time must be > 0");
+      w.sojourn.push_back(d);
+    } catch (const InputError& e) {
+      r.fail("sojourn", e.what());
+    }
+  }
+  if (w.rates.size() < 2) r.fail_table("an MMPP needs \"rates\" for at least two states");
+  if (w.sojourn.size() != w.rates.size()) r.fail("sojourn", fmt::format("needs one mean holding time per state ({})", w.rates.size()));
+  if (const toml::array* m = r.array("transitions")) {
+    for (const toml::node& row : *m) {
+      const toml::array* a = row.as_array();
+      if (a == nullptr || a->size() != w.rates.size()) r.fail("transitions", "expected a square matrix, one row per state");
+      std::vector<double> p;
+      for (const toml::node& x : *a) {
+        if (!x.is_number()) r.fail("transitions", "expected numbers");
+        p.push_back(*x.value<double>());
       }
-      v.udp_where = r.location("udp");
+      w.transitions.push_back(p);
     }
-    v.where = r.location();
-    s.tenants.push_back(v);
+    if (w.transitions.size() != w.rates.size()) r.fail("transitions", "expected one row per state");
   }
+}
 
-  // A thread's cycles convert with its tenant's server speed.
-  auto speed_of_tenant = [&](const std::string& tenant) {
-    const Tenant* tn = s.find_tenant(tenant);
-    const Server* sv = tn != nullptr ? s.find_server(tn->server) : nullptr;
-    return sv != nullptr ? sv->speed_hz : 1e9;
+// An IoT fleet: `sensors`, `period`, `jitter`, and its [[workload.burst]] tables.
+void parse_iot(const Reader& r, const std::string& name, Workload& w) {
+  w.sensors = static_cast<uint32_t>(r.integer("sensors", 0, 1, 10'000'000));
+  if (w.sensors == 0) r.fail_table("missing key \"sensors\"");
+  w.sensor_period = r.required_duration("period");
+  if (w.sensor_period <= Duration::zero()) r.fail("period", "must be > 0");
+  w.jitter = r.duration("jitter").value_or(Duration::zero());
+  if (w.jitter < Duration::zero()) r.fail("jitter", "must be >= 0");
+  if (const toml::array* bursts = r.array("burst")) {
+    for (const toml::node& b : *bursts) {
+      if (!b.is_table()) r.fail("burst", "expected [[workload.burst]] tables");
+      const Reader br(*b.as_table(), fmt::format("workload \"{}\" burst", w.name), name, {"at", "count", "within"});
+      Burst x;
+      x.at = br.required_duration("at");
+      x.count = static_cast<uint32_t>(br.integer("count", 0, 1, 100'000'000));
+      if (x.count == 0) br.fail_table("missing key \"count\"");
+      x.within = br.required_duration("within");
+      if (x.within <= Duration::zero()) br.fail("within", "must be > 0");
+      w.bursts.push_back(x);
+    }
+  }
+}
+
+// A recorded workload's `file` and where its records go: `target` (every record) or the table
+// `key` (`pair` = "thread", one thread per tenant or port), not both.
+void parse_file_and_targets(const Reader& r, const std::string& base_dir, std::string_view every, std::string_view key,
+                            std::string_view pair, Workload& w) {
+  w.file = resolve(base_dir, r.required_str("file"));
+  if (const toml::table* m = r.table(key)) {
+    for (auto&& [k, v] : *m) {
+      if (!v.is_string()) r.fail(key, fmt::format("expected {} = \"thread\" pairs", pair));
+      w.targets[std::string(k.str())] = std::string(*v.value<std::string_view>());
+    }
+  }
+  if (w.target.empty() == w.targets.empty()) {
+    r.fail_table(fmt::format("needs either \"target\" ({}) or \"{}\" ({} = \"thread\"), not both", every, key, pair));
+  }
+}
+
+// An Azure Functions trace: `file`, `targets`, `minutes`, `scale`.
+void parse_azure(const Reader& r, const std::string& base_dir, Workload& w) {
+  w.file = resolve(base_dir, r.required_str("file"));
+  w.target_list = r.strings("targets");
+  if (w.target_list.empty()) r.fail_table("missing key \"targets\" (threads that the trace's functions map onto)");
+  if (const std::optional<std::string> m = r.str("minutes")) {
+    const size_t colon = m->find(':');
+    try {
+      if (colon == std::string::npos) throw InputError("expected FROM:TO");
+      w.minute_from = static_cast<uint32_t>(parse_uint(m->substr(0, colon), "value"));
+      w.minute_to = static_cast<uint32_t>(parse_uint(m->substr(colon + 1), "value"));
+      if (w.minute_to <= w.minute_from || w.minute_to > 1440) throw InputError("need FROM < TO <= 1440");
+    } catch (const InputError& e) {
+      r.fail("minutes", e.what());
+    }
+  }
+  w.scale = r.number("scale", 1.0, 1e-9, 1e9);
+  if (!r.has("cost")) r.fail_table("an azure workload needs \"cost\" (the trace has no per-invocation cost)");
+}
+
+// The keys of a workload's kind.
+void parse_workload_model(const Reader& r, const std::string& name, const std::string& base_dir, Workload& w) {
+  auto rate = [&](std::string_view k) {
+    return *r.converted(k, [](std::string_view x) { return parse_rate(x, "value"); });
   };
-
-  for (const toml::table* t : tables(root, "thread", name)) {
-    const Reader named(*t, context_of(*t, "thread", s.threads.size()), name,
-                       {"name", "tenant", "cpu", "spread", "release", "period", "deadline", "phase", "cost", "priority",
-                        "sched_deadline", "server", "budget", "server_period", "refills", "call", "program"});
-    ThreadSpec v;
-    v.name = named.required_str("name");
-    v.tenant = named.required_str("tenant");
-    v.cpu = static_cast<uint32_t>(named.integer("cpu", 0, 0, 1023));
-    v.spread = named.boolean("spread", false);
-    const std::string release = named.str("release").value_or("periodic");
-    if (release == "periodic") {
-      v.release = ReleaseKind::kPeriodic;
-    } else if (release == "sporadic") {
-      v.release = ReleaseKind::kSporadic;
-    } else {
-      named.fail("release", fmt::format("expected \"periodic\" or \"sporadic\", got \"{}\"", release));
-    }
-    v.period = named.duration("period").value_or(Duration::zero());
-    if (v.release == ReleaseKind::kPeriodic && !named.has("period")) named.fail_table("a periodic thread needs key \"period\"");
-    if (v.release == ReleaseKind::kSporadic && !named.has("period")) v.period = Duration::nanoseconds(1);
-    if (v.period <= Duration::zero()) named.fail("period", "must be > 0");
-    v.deadline = named.duration("deadline").value_or(Duration::zero());
-    if (named.has("deadline") && v.deadline <= Duration::zero()) named.fail("deadline", "must be > 0");
-    if (v.release == ReleaseKind::kSporadic && !named.has("deadline")) {
-      named.fail_table("a sporadic thread needs key \"deadline\" (its period is only a minimum inter-arrival)");
-    }
-    v.phase = named.duration("phase").value_or(Duration::zero());
-    if (v.phase < Duration::zero()) named.fail("phase", "must be >= 0");
-    if (named.has("phase") && v.release == ReleaseKind::kSporadic) {
-      named.fail("phase", "applies to periodic threads only (a sporadic thread's jobs come from its workload)");
-    }
-    if (!named.has("cost")) named.fail_table("missing key \"cost\"");
-    v.cost = parse_cost(named, "cost", speed_of_tenant(v.tenant));
-    v.sched.priority = static_cast<uint8_t>(named.integer("priority", 0, 0, 255));
-    v.sched.relative_deadline = named.duration("sched_deadline").value_or(v.job_deadline());
-    if (v.sched.relative_deadline <= Duration::zero()) named.fail("sched_deadline", "must be > 0");
-    v.sched.server = parse_server_kind(named, "server", named.str("server").value_or("none"));
-    if (v.sched.server != ServerKind::kNone) {
-      if (!named.has("budget") || !named.has("server_period")) {
-        named.fail_table(fmt::format("server \"{}\" needs keys \"budget\" and \"server_period\"", server_kind_name(v.sched.server)));
+  auto need_target = [&] {
+    if (w.target.empty()) r.fail_table("missing key \"target\" (the sporadic thread that serves the arrivals)");
+  };
+  switch (w.kind) {
+    case WorkloadKind::kPoisson:
+      need_target();
+      if (!r.has("rate")) r.fail_table("missing key \"rate\"");
+      w.rate = rate("rate");
+      break;
+    case WorkloadKind::kMmpp:
+      need_target();
+      parse_mmpp(r, w);
+      break;
+    case WorkloadKind::kIot:
+      need_target();
+      parse_iot(r, name, w);
+      break;
+    case WorkloadKind::kAr:
+      w.stages = r.strings("stages");
+      if (w.stages.empty()) r.fail_table("missing key \"stages\" (the pipeline's threads, in order)");
+      w.fps = r.number("fps", 0, 0.001, 10000);
+      if (w.fps == 0) r.fail_table("missing key \"fps\"");
+      w.e2e_deadline = r.duration("e2e_deadline").value_or(Duration::zero());
+      w.jitter = r.duration("jitter").value_or(Duration::zero());
+      if (w.jitter < Duration::zero()) r.fail("jitter", "must be >= 0");
+      break;
+    case WorkloadKind::kKv:
+      need_target();
+      if (!r.has("rate")) r.fail_table("missing key \"rate\" (mean request rate; the ETC inter-arrival shape is kept)");
+      w.rate = rate("rate");
+      w.get_ratio = r.number("get_ratio", 30.0 / 31.0, 0, 1);
+      w.cost_base = r.duration("cost_base").value_or(Duration::zero());
+      w.cost_per_kib = r.duration("cost_per_kib").value_or(Duration::zero());
+      if (!r.has("cost") && w.cost_base == Duration::zero() && w.cost_per_kib == Duration::zero()) {
+        r.fail_table("a kv workload needs a per-request cost: \"cost\", \"cost_base\" or \"cost_per_kib\" (or several)");
       }
-      v.sched.budget = named.required_duration("budget");
-      v.sched.period = named.required_duration("server_period");
-      if (v.sched.budget <= Duration::zero()) named.fail("budget", "must be > 0");
-      if (v.sched.period <= Duration::zero()) named.fail("server_period", "must be > 0 (a zero period has no budget to give)");
-      if (v.sched.budget > v.sched.period) {
-        named.fail("budget", fmt::format("must be <= server_period ({}), got {}", format_duration(v.sched.period),
-                                         format_duration(v.sched.budget)));
-      }
-      v.sched.max_refills = static_cast<uint8_t>(named.integer("refills", kMaxRefills, 1, kMaxRefills));
-    } else {
-      for (const char* k : {"budget", "server_period", "refills"}) {
-        if (named.has(k)) named.fail(k, "only a thread with a server (server = \"sporadic\", ...) has a budget");
-      }
-    }
-    if (const std::optional<std::string> program = named.str("program")) {
-      std::vector<std::string_view> names;
-      bool found = false;
-      for (const blob::ProgramName& p : blob::kPrograms) {
-        names.push_back(p.name);
-        if (*program == p.name) {
-          v.program = p.id;
-          found = true;
-        }
-      }
-      if (!found) {
-        const std::string hint = nearest(*program, names);
-        named.fail("program", fmt::format("unknown program \"{}\"{}", *program,
-                                          hint.empty() ? fmt::format(" (programs: {})", fmt::join(names, ", "))
-                                                       : fmt::format(" (did you mean \"{}\"?)", hint)));
-      }
-    }
-    if (const toml::array* calls = named.array("call")) {
-      for (const toml::node& c : *calls) {
-        if (!c.is_table()) named.fail("call", "expected [[thread.call]] tables");
-        const Reader cr(*c.as_table(), fmt::format("thread \"{}\" call #{}", v.name, v.calls.size()), name, {"to", "at", "cost"});
-        CallSpec call;
-        call.to = cr.required_str("to");
-        call.at = cr.duration("at").value_or(Duration::zero());
-        if (call.at < Duration::zero()) cr.fail("at", "must be >= 0");
-        if (!cr.has("cost")) cr.fail_table("missing key \"cost\"");
-        call.cost = parse_cost(cr, "cost", speed_of_tenant(v.tenant));
-        call.where = cr.location();
-        v.calls.push_back(call);
-      }
-    }
-    v.where = named.location();
-    s.threads.push_back(v);
+      break;
+    case WorkloadKind::kTrace:
+      parse_file_and_targets(r, base_dir, "one thread for every arrival", "targets", "tenant", w);
+      break;
+    case WorkloadKind::kAzure:
+      parse_azure(r, base_dir, w);
+      break;
+    case WorkloadKind::kPcap:
+      parse_file_and_targets(r, base_dir, "every packet", "ports", "\"port\"", w);
+      w.cost_base = r.duration("cost_base").value_or(Duration::zero());
+      w.cost_per_kib = r.duration("cost_per_kib").value_or(Duration::zero());
+      break;
   }
+}
 
-  for (const toml::table* t : tables(root, "invoke", name)) {
-    const Reader r(*t, fmt::format("invoke #{}", s.invokes.size()), name, {"from", "to"});
-    s.invokes.push_back(Invoke{r.required_str("from"), r.required_str("to"), r.location()});
-  }
-  for (const toml::table* t : tables(root, "ring", name)) {
-    const Reader r(*t, context_of(*t, "ring", s.rings.size()), name, {"name", "from", "to", "slots", "slot_size"});
-    RingSpec v;
-    v.name = r.required_str("name");
-    v.from = r.required_str("from");
-    v.to = r.required_str("to");
-    v.slots = static_cast<uint32_t>(r.integer("slots", 64, 1, 1 << 20));
-    if (r.has("slot_size")) {
-      const toml::node* n = r.node("slot_size");
-      v.slot_size = n->is_integer() ? static_cast<uint32_t>(r.integer("slot_size", 256, 1, 1 << 24))
-                                    : static_cast<uint32_t>(*r.converted("slot_size", [](std::string_view x) { return parse_size(x, "value"); }));
-      if (v.slot_size == 0 || v.slot_size > (1u << 24)) r.fail("slot_size", "must be in [1B, 16MiB]");
+// [[workload]] number `index`, after the threads of `s`.
+Workload parse_workload(const toml::table& t, size_t index, const std::string& name, const std::string& base_dir,
+                        const Scenario& s) {
+  Workload w;
+  parse_workload_kind(t, index, name, w);
+  const Reader r(t, fmt::format("workload \"{}\" ({})", w.name, workload_kind_name(w.kind)), name, workload_keys(w.kind));
+  w.start = r.duration("start").value_or(Duration::zero());
+  w.stop = r.duration("stop").value_or(Duration::zero());
+  if (w.start < Duration::zero()) r.fail("start", "must be >= 0");
+  if (r.has("stop") && w.stop <= w.start) r.fail("stop", "must be after start");
+  w.deadline = r.duration("deadline").value_or(Duration::zero());
+  if (r.has("deadline") && w.deadline <= Duration::zero()) r.fail("deadline", "must be > 0");
+  w.seed = static_cast<uint64_t>(r.integer("seed", 0, 0, INT64_MAX));
+  w.target = r.str("target").value_or("");
+  parse_workload_model(r, name, base_dir, w);
+  // Cycles convert with the speed of the server of the threads the workload drives.
+  if (r.has("cost")) {
+    std::vector<std::string> driven = {w.target};
+    for (const auto& [key, thread] : w.targets) driven.push_back(thread);
+    driven.insert(driven.end(), w.target_list.begin(), w.target_list.end());
+    double speed = 1e9;
+    for (const std::string& d : driven) {
+      if (const ThreadSpec* th = s.find_thread(split_thread_ref(d).thread)) {
+        speed = speed_of_tenant(s, th->tenant);
+        break;
+      }
     }
-    v.where = r.location();
-    s.rings.push_back(v);
+    w.cost = parse_cost(r, "cost", speed);
   }
+  w.where = r.location();
+  return w;
+}
 
+// [[device]] number `index`.
+DeviceGroup parse_device(const toml::table& t, size_t index, const std::string& name) {
+  const Reader r(t, context_of(t, "device", index), name,
+                 {"name", "hosts", "first", "count", "workload", "request", "response", "latency", "bandwidth"});
+  DeviceGroup d;
+  d.name = r.required_str("name");
+  d.prefix = r.str("hosts").value_or(d.name);
+  d.first = static_cast<uint32_t>(r.integer("first", 0, 0, 1 << 24));
+  d.count = static_cast<uint32_t>(r.integer("count", 1, 1, 1 << 20));
+  d.workload = r.required_str("workload");
+  auto size = [&](std::string_view k) {
+    return r.converted(k, [](std::string_view x) { return parse_size(x, "value"); }).value_or(0);
+  };
+  d.request_bytes = size("request");
+  d.response_bytes = size("response");
+  d.latency = r.duration("latency").value_or(Duration::zero());
+  if (auto bw = r.converted("bandwidth", [](std::string_view x) { return parse_bandwidth(x); })) d.bandwidth_bps = *bw;
+  d.where = r.location();
+  return d;
+}
+
+}  // namespace
+
+Scenario parse_scenario(std::string_view text, const std::string& name, const std::string& base_dir) {
+  check_key_depth(text, name);
+  const toml::table root = parse_toml(text, name);
+  check_top_level(root, name);
+  Scenario s;
+  s.file = name;
+  parse_head(root, name, s);
+  for (const toml::table* t : tables(root, "server", name)) s.servers.push_back(parse_server(*t, s.servers.size(), name, base_dir));
+  if (s.servers.empty()) s.servers.push_back(default_server(name));
+  for (const toml::table* t : tables(root, "template", name)) s.templates.push_back(parse_template(*t, s.templates.size(), name));
+  for (const toml::table* t : tables(root, "tenant", name)) {
+    s.tenants.push_back(parse_tenant(*t, s.tenants.size(), name, s.servers.front().name));
+  }
+  for (const toml::table* t : tables(root, "thread", name)) s.threads.push_back(parse_thread(*t, s.threads.size(), name, s));
+  for (const toml::table* t : tables(root, "invoke", name)) s.invokes.push_back(parse_invoke(*t, s.invokes.size(), name));
+  for (const toml::table* t : tables(root, "ring", name)) s.rings.push_back(parse_ring(*t, s.rings.size(), name));
   for (const toml::table* t : tables(root, "workload", name)) {
-    Workload w;
-    {
-      const Reader probe(*t, context_of(*t, "workload", s.workloads.size()), name,
-                         {"name", "kind", "target", "start", "stop", "cost", "deadline", "seed", "rate", "rates", "sojourn",
-                          "transitions", "sensors", "period", "jitter", "burst", "stages", "fps", "e2e_deadline", "get_ratio",
-                          "cost_base", "cost_per_kib", "file", "targets", "minutes", "scale", "ports"});
-      w.name = probe.required_str("name");
-      const std::string kind = probe.required_str("kind");
-      const std::vector<std::string_view> kinds = {"poisson", "mmpp", "iot", "ar", "kv", "trace", "azure", "pcap"};
-      if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
-        const std::string hint = nearest(kind, kinds);
-        probe.fail("kind", fmt::format("unknown workload kind \"{}\"{}", kind,
-                                       hint.empty() ? " (poisson, mmpp, iot, ar, kv, trace, azure, pcap)"
-                                                    : fmt::format(" (did you mean \"{}\"?)", hint)));
-      }
-      w.kind = static_cast<WorkloadKind>(std::find(kinds.begin(), kinds.end(), kind) - kinds.begin());
-    }
-    std::vector<std::string_view> keys = {"name", "kind", "start", "stop", "cost", "deadline", "seed"};
-    switch (w.kind) {
-      case WorkloadKind::kPoisson: keys.insert(keys.end(), {"target", "rate"}); break;
-      case WorkloadKind::kMmpp: keys.insert(keys.end(), {"target", "rates", "sojourn", "transitions"}); break;
-      case WorkloadKind::kIot: keys.insert(keys.end(), {"target", "sensors", "period", "jitter", "burst"}); break;
-      case WorkloadKind::kAr:
-        // A frame's work is its stages' threads' costs: no per-arrival cost.
-        keys.erase(std::find(keys.begin(), keys.end(), "cost"));
-        keys.insert(keys.end(), {"stages", "fps", "e2e_deadline", "jitter"});
-        break;
-      case WorkloadKind::kKv: keys.insert(keys.end(), {"target", "rate", "get_ratio", "cost_base", "cost_per_kib"}); break;
-      case WorkloadKind::kTrace: keys.insert(keys.end(), {"file", "target", "targets"}); break;
-      case WorkloadKind::kAzure: keys.insert(keys.end(), {"file", "targets", "minutes", "scale"}); break;
-      case WorkloadKind::kPcap: keys.insert(keys.end(), {"file", "target", "ports", "cost_base", "cost_per_kib"}); break;
-    }
-    const Reader r(*t, fmt::format("workload \"{}\" ({})", w.name, workload_kind_name(w.kind)), name, keys);
-    w.start = r.duration("start").value_or(Duration::zero());
-    w.stop = r.duration("stop").value_or(Duration::zero());
-    if (w.start < Duration::zero()) r.fail("start", "must be >= 0");
-    if (r.has("stop") && w.stop <= w.start) r.fail("stop", "must be after start");
-    w.deadline = r.duration("deadline").value_or(Duration::zero());
-    if (r.has("deadline") && w.deadline <= Duration::zero()) r.fail("deadline", "must be > 0");
-    w.seed = static_cast<uint64_t>(r.integer("seed", 0, 0, INT64_MAX));
-    w.target = r.str("target").value_or("");
-    auto rate = [&](std::string_view k) {
-      return *r.converted(k, [](std::string_view x) { return parse_rate(x, "value"); });
-    };
-    auto need_target = [&] {
-      if (w.target.empty()) r.fail_table("missing key \"target\" (the sporadic thread that serves the arrivals)");
-    };
-    switch (w.kind) {
-      case WorkloadKind::kPoisson:
-        need_target();
-        if (!r.has("rate")) r.fail_table("missing key \"rate\"");
-        w.rate = rate("rate");
-        break;
-      case WorkloadKind::kMmpp: {
-        need_target();
-        for (const std::string& x : r.strings("rates")) {
-          try {
-            w.rates.push_back(parse_rate(x, "value"));
-          } catch (const InputError& e) {
-            r.fail("rates", e.what());
-          }
-        }
-        for (const std::string& x : r.strings("sojourn")) {
-          try {
-            const Duration d = parse_duration(x, "value");
-            if (d <= Duration::zero()) throw InputError("a sojourn time must be > 0");
-            w.sojourn.push_back(d);
-          } catch (const InputError& e) {
-            r.fail("sojourn", e.what());
-          }
-        }
-        if (w.rates.size() < 2) r.fail_table("an MMPP needs \"rates\" for at least two states");
-        if (w.sojourn.size() != w.rates.size()) r.fail("sojourn", fmt::format("needs one mean holding time per state ({})", w.rates.size()));
-        if (const toml::array* m = r.array("transitions")) {
-          for (const toml::node& row : *m) {
-            const toml::array* a = row.as_array();
-            if (a == nullptr || a->size() != w.rates.size()) r.fail("transitions", "expected a square matrix, one row per state");
-            std::vector<double> p;
-            for (const toml::node& x : *a) {
-              if (!x.is_number()) r.fail("transitions", "expected numbers");
-              p.push_back(*x.value<double>());
-            }
-            w.transitions.push_back(p);
-          }
-          if (w.transitions.size() != w.rates.size()) r.fail("transitions", "expected one row per state");
-        }
-        break;
-      }
-      case WorkloadKind::kIot:
-        need_target();
-        w.sensors = static_cast<uint32_t>(r.integer("sensors", 0, 1, 10'000'000));
-        if (w.sensors == 0) r.fail_table("missing key \"sensors\"");
-        w.sensor_period = r.required_duration("period");
-        if (w.sensor_period <= Duration::zero()) r.fail("period", "must be > 0");
-        w.jitter = r.duration("jitter").value_or(Duration::zero());
-        if (w.jitter < Duration::zero()) r.fail("jitter", "must be >= 0");
-        if (const toml::array* bursts = r.array("burst")) {
-          for (const toml::node& b : *bursts) {
-            if (!b.is_table()) r.fail("burst", "expected [[workload.burst]] tables");
-            const Reader br(*b.as_table(), fmt::format("workload \"{}\" burst", w.name), name, {"at", "count", "within"});
-            Burst x;
-            x.at = br.required_duration("at");
-            x.count = static_cast<uint32_t>(br.integer("count", 0, 1, 100'000'000));
-            if (x.count == 0) br.fail_table("missing key \"count\"");
-            x.within = br.required_duration("within");
-            if (x.within <= Duration::zero()) br.fail("within", "must be > 0");
-            w.bursts.push_back(x);
-          }
-        }
-        break;
-      case WorkloadKind::kAr:
-        w.stages = r.strings("stages");
-        if (w.stages.empty()) r.fail_table("missing key \"stages\" (the pipeline's threads, in order)");
-        w.fps = r.number("fps", 0, 0.001, 10000);
-        if (w.fps == 0) r.fail_table("missing key \"fps\"");
-        w.e2e_deadline = r.duration("e2e_deadline").value_or(Duration::zero());
-        w.jitter = r.duration("jitter").value_or(Duration::zero());
-        if (w.jitter < Duration::zero()) r.fail("jitter", "must be >= 0");
-        break;
-      case WorkloadKind::kKv:
-        need_target();
-        if (!r.has("rate")) r.fail_table("missing key \"rate\" (mean request rate; the ETC inter-arrival shape is kept)");
-        w.rate = rate("rate");
-        w.get_ratio = r.number("get_ratio", 30.0 / 31.0, 0, 1);
-        w.cost_base = r.duration("cost_base").value_or(Duration::zero());
-        w.cost_per_kib = r.duration("cost_per_kib").value_or(Duration::zero());
-        if (!r.has("cost") && w.cost_base == Duration::zero() && w.cost_per_kib == Duration::zero()) {
-          r.fail_table("a kv workload needs a per-request cost: \"cost\", \"cost_base\" or \"cost_per_kib\" (or several)");
-        }
-        break;
-      case WorkloadKind::kTrace:
-        w.file = resolve(base_dir, r.required_str("file"));
-        if (const toml::table* m = r.table("targets")) {
-          for (auto&& [k, v] : *m) {
-            if (!v.is_string()) r.fail("targets", "expected tenant = \"thread\" pairs");
-            w.targets[std::string(k.str())] = std::string(*v.value<std::string_view>());
-          }
-        }
-        if (w.target.empty() == w.targets.empty()) {
-          r.fail_table("needs either \"target\" (one thread for every arrival) or \"targets\" (tenant = \"thread\"), not both");
-        }
-        break;
-      case WorkloadKind::kAzure: {
-        w.file = resolve(base_dir, r.required_str("file"));
-        w.target_list = r.strings("targets");
-        if (w.target_list.empty()) r.fail_table("missing key \"targets\" (threads that the trace's functions map onto)");
-        if (const std::optional<std::string> m = r.str("minutes")) {
-          const size_t colon = m->find(':');
-          try {
-            if (colon == std::string::npos) throw InputError("expected FROM:TO");
-            w.minute_from = static_cast<uint32_t>(parse_uint(m->substr(0, colon), "value"));
-            w.minute_to = static_cast<uint32_t>(parse_uint(m->substr(colon + 1), "value"));
-            if (w.minute_to <= w.minute_from || w.minute_to > 1440) throw InputError("need FROM < TO <= 1440");
-          } catch (const InputError& e) {
-            r.fail("minutes", e.what());
-          }
-        }
-        w.scale = r.number("scale", 1.0, 1e-9, 1e9);
-        if (!r.has("cost")) r.fail_table("an azure workload needs \"cost\" (the trace has no per-invocation cost)");
-        break;
-      }
-      case WorkloadKind::kPcap:
-        w.file = resolve(base_dir, r.required_str("file"));
-        if (const toml::table* m = r.table("ports")) {
-          for (auto&& [k, v] : *m) {
-            if (!v.is_string()) r.fail("ports", "expected \"port\" = \"thread\" pairs");
-            w.targets[std::string(k.str())] = std::string(*v.value<std::string_view>());
-          }
-        }
-        if (w.target.empty() == w.targets.empty()) {
-          r.fail_table("needs either \"target\" (every packet) or \"ports\" (\"port\" = \"thread\"), not both");
-        }
-        w.cost_base = r.duration("cost_base").value_or(Duration::zero());
-        w.cost_per_kib = r.duration("cost_per_kib").value_or(Duration::zero());
-        break;
-    }
-    // Cycles convert with the speed of the server of the threads the workload drives.
-    if (r.has("cost")) {
-      std::vector<std::string> driven = {w.target};
-      for (const auto& [key, thread] : w.targets) driven.push_back(thread);
-      driven.insert(driven.end(), w.target_list.begin(), w.target_list.end());
-      double speed = 1e9;
-      for (const std::string& d : driven) {
-        if (const ThreadSpec* th = s.find_thread(split_thread_ref(d).thread)) {
-          speed = speed_of_tenant(th->tenant);
-          break;
-        }
-      }
-      w.cost = parse_cost(r, "cost", speed);
-    }
-    w.where = r.location();
-    s.workloads.push_back(w);
+    s.workloads.push_back(parse_workload(*t, s.workloads.size(), name, base_dir, s));
   }
-
-  for (const toml::table* t : tables(root, "device", name)) {
-    const Reader r(*t, context_of(*t, "device", s.devices.size()), name,
-                   {"name", "hosts", "first", "count", "workload", "request", "response", "latency", "bandwidth"});
-    DeviceGroup d;
-    d.name = r.required_str("name");
-    d.prefix = r.str("hosts").value_or(d.name);
-    d.first = static_cast<uint32_t>(r.integer("first", 0, 0, 1 << 24));
-    d.count = static_cast<uint32_t>(r.integer("count", 1, 1, 1 << 20));
-    d.workload = r.required_str("workload");
-    auto size = [&](std::string_view k) {
-      return r.converted(k, [](std::string_view x) { return parse_size(x, "value"); }).value_or(0);
-    };
-    d.request_bytes = size("request");
-    d.response_bytes = size("response");
-    d.latency = r.duration("latency").value_or(Duration::zero());
-    if (auto bw = r.converted("bandwidth", [](std::string_view x) { return parse_bandwidth(x); })) d.bandwidth_bps = *bw;
-    d.where = r.location();
-    s.devices.push_back(d);
-  }
-
+  for (const toml::table* t : tables(root, "device", name)) s.devices.push_back(parse_device(*t, s.devices.size(), name));
   validate(s);
   return s;
 }

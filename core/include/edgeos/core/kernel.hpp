@@ -285,6 +285,19 @@ class Kernel {
   }
 
   void account(CpuState& c, Instant now);
+  // The start of an event on thread `t`'s CPU: that CPU's time accounted up to `now` (the
+  // platform's clock, or the instant the event read to check its arguments). Every event ends with
+  // finish_event on the CPUs it changed, or finish_invocation.
+  struct EventCpu {
+    CpuState& c;
+    Instant now;
+  };
+  EventCpu begin_event(const Thread& t) { return begin_event(t, platform_.now()); }
+  EventCpu begin_event(const Thread& t, Instant now) {
+    CpuState& c = cpus_[t.cpu];
+    account(c, now);
+    return EventCpu{c, now};
+  }
   void release_job(CpuState& c, Thread& t, Instant release, Instant now, bool from_idle,
                    Duration deadline = Duration::zero());
   void make_runnable(CpuState& c, Thread& t, Instant now);
@@ -314,7 +327,7 @@ class Kernel {
   Result<Fwp*> domain_cap(Thread& t, CapSlot slot, CapKind kind, Capability* out);
   void unwind_calls(Thread& t, uint8_t to_depth, Instant now);
   CpuState* signal(Notification& n, Instant now);
-  void signal_from(Thread& t, Notification& n);
+  void signal_and_finish(CpuState& c, Notification& n, Instant now);
   Status ring_put(Thread& t, Ring& ring, const void* data, size_t len);
   Result<size_t> ring_take(Ring& ring, void* buf, size_t cap);
   void wake(CpuState& c, Thread& t, Instant now);
@@ -758,9 +771,7 @@ Status Kernel<P>::call(ThreadId id, CapSlot slot) {
   if (!callee) return callee.error();
   if ((*callee)->state != FwpState::kActive) return Error::kBadState;
   if (t.call_depth == kMaxCallDepth) return Error::kOutOfCapacity;
-  const Instant now = platform_.now();
-  CpuState& c = cpus_[t.cpu];
-  account(c, now);
+  auto [c, now] = begin_event(t);
   InvocationFrame& frame = t.frames[t.call_depth];
   frame.caller = t.domain;
   frame.callee = *callee;
@@ -781,9 +792,7 @@ Status Kernel<P>::reply(ThreadId id) {
   if (!r) return r.error();
   Thread& t = **r;
   if (t.state != ThreadState::kRunning || t.call_depth == 0) return Error::kBadState;
-  const Instant now = platform_.now();
-  CpuState& c = cpus_[t.cpu];
-  account(c, now);
+  auto [c, now] = begin_event(t);
   InvocationFrame& frame = t.frames[--t.call_depth];
   frame.callee->visitors.remove(frame);
   t.domain = frame.caller;
@@ -864,7 +873,9 @@ Status Kernel<P>::notify(ThreadId id, CapSlot slot) {
   if (Result<Fwp*> d = domain_cap(t, slot, CapKind::kNotifySend, &cap); !d) return d.error();
   Result<Notification*> n = notifications_.lookup(NotificationId{cap.index, cap.generation});
   if (!n) return n.error();
-  signal_from(t, **n);
+  auto [c, now] = begin_event(t);
+  emit(now, c, t, TraceEvent::kNotify, (*n)->slot_index);
+  signal_and_finish(c, **n, now);
   return Status::ok();
 }
 
@@ -876,9 +887,7 @@ Status Kernel<P>::notify_ids(ThreadId id, Span<const NotificationId> ns) {
   for (const NotificationId nid : ns) {
     if (Result<Notification*> n = notifications_.lookup(nid); !n) return n.error();
   }
-  const Instant now = platform_.now();
-  CpuState& c = cpus_[t.cpu];
-  account(c, now);
+  auto [c, now] = begin_event(t);
   for (const NotificationId nid : ns) {
     Notification& n = **notifications_.lookup(nid);
     emit(now, c, t, TraceEvent::kNotify, n.slot_index);
@@ -889,13 +898,10 @@ Status Kernel<P>::notify_ids(ThreadId id, Span<const NotificationId> ns) {
   return Status::ok();
 }
 
-// The running thread `t` signals `n`: a notify record, then the signal's effect.
+// The end of an event on CPU `c` that signals `n`: the CPU the signal released or woke a thread
+// on decides first, then `c`.
 template <Platform P>
-void Kernel<P>::signal_from(Thread& t, Notification& n) {
-  const Instant now = platform_.now();
-  CpuState& c = cpus_[t.cpu];
-  account(c, now);
-  emit(now, c, t, TraceEvent::kNotify, n.slot_index);
+void Kernel<P>::signal_and_finish(CpuState& c, Notification& n, Instant now) {
   CpuState* woken = signal(n, now);
   if (woken != nullptr && woken != &c) finish_event(*woken, now);
   finish_event(c, now);
@@ -926,9 +932,7 @@ Result<bool> Kernel<P>::wait(ThreadId id, CapSlot slot) {
     --n.count;
     return true;
   }
-  const Instant now = platform_.now();
-  CpuState& c = cpus_[t.cpu];
-  account(c, now);
+  auto [c, now] = begin_event(t);
   emit(now, c, t, TraceEvent::kBlock, n.slot_index);
   stop_running(c, t, now);
   t.state = ThreadState::kBlocked;
@@ -999,12 +1003,8 @@ Status Kernel<P>::ring_put(Thread& t, Ring& ring, const void* data, size_t len) 
   ++ring.tail;
   ++ring.sent;
   if (was_empty && ring.notify != nullptr) {
-    const Instant now = platform_.now();
-    CpuState& c = cpus_[t.cpu];
-    account(c, now);
-    CpuState* woken = signal(*ring.notify, now);
-    if (woken != nullptr && woken != &c) finish_event(*woken, now);
-    finish_event(c, now);
+    auto [c, now] = begin_event(t);
+    signal_and_finish(c, *ring.notify, now);
   }
   return Status::ok();
 }
@@ -1061,8 +1061,7 @@ Status Kernel<P>::release(ThreadId id, Instant arrival, Duration deadline) {
   if (t.state != ThreadState::kWaiting) return Error::kBusy;
   const Instant now = platform_.now();
   if (arrival > now || deadline < Duration::zero()) return Error::kInvalidArgument;
-  CpuState& c = cpus_[t.cpu];
-  account(c, now);
+  CpuState& c = begin_event(t, now).c;
   release_job(c, t, arrival, now, /*from_idle=*/true, deadline);
   finish_event(c, now);
   return Status::ok();
@@ -1078,8 +1077,7 @@ Status Kernel<P>::complete(ThreadId id, Instant next_arrival, Duration next_dead
     return Error::kInvalidArgument;
   }
   if (next_deadline < Duration::zero()) return Error::kInvalidArgument;
-  CpuState& c = cpus_[t.cpu];
-  account(c, now);
+  CpuState& c = begin_event(t, now).c;
   finish_job(c, t, now, next_arrival, next_deadline);
   finish_event(c, now);
   return Status::ok();
@@ -1090,9 +1088,7 @@ Status Kernel<P>::block(ThreadId id) {
   Result<Thread*> r = lookup_running(id);
   if (!r) return r.error();
   Thread& t = **r;
-  const Instant now = platform_.now();
-  CpuState& c = cpus_[t.cpu];
-  account(c, now);
+  auto [c, now] = begin_event(t);
   emit(now, c, t, TraceEvent::kBlock, 0);
   stop_running(c, t, now);
   t.state = ThreadState::kBlocked;
@@ -1105,9 +1101,7 @@ Status Kernel<P>::yield(ThreadId id) {
   Result<Thread*> r = lookup_running(id);
   if (!r) return r.error();
   Thread& t = **r;
-  const Instant now = platform_.now();
-  CpuState& c = cpus_[t.cpu];
-  account(c, now);
+  auto [c, now] = begin_event(t);
   const Thread* best = c.sched->peek();
   if (best != nullptr && !c.sched->preempts(t, *best)) {
     emit(now, c, t, TraceEvent::kPreempt, best->slot_index);

@@ -1,22 +1,8 @@
-// The compiled scenario: a compact, versioned binary form of a scenario that freestanding code
-// reads (the kernel loads it as a boot module). Written on the host by compile_scenario
-// (scenario_compile.hpp); read here without libc, exceptions or the heap.
-//
-// Layout, version 3, every integer little-endian, records of fixed size (docs/scenario.md has the
-// field list):
-//
-//   offset  size  field
-//        0     8  magic "EDGEOSSC"
-//        8     2  version (3)
-//       10     2  header size (144)
-//       12     4  total size in bytes
-//       16     4  checksum: FNV-1a (32-bit) of bytes [20, total)
-//       20     4  reserved (0)
-//       24     8  duration, ns
-//       32     8  seed
-//       40   104  13 sections, each (u32 offset, u32 count): strings (count = bytes), servers,
-//                 templates (declared, then one implicit per tenant without one), tenants,
-//                 threads, calls, invokes, rings, arrivals, pipelines, stages, nics, ports
+// The compiled scenario, read: a compact, versioned binary form of a scenario that freestanding
+// code reads (the kernel loads it as a boot module). Written on the host by compile_scenario
+// (workloads/src/scenario_compile.cpp); read here without libc, exceptions or the heap. Its layout
+// is defined once, in scenario_wire.hpp (the records, by struct), and listed for readers of the
+// file in docs/scenario.md.
 //
 // What the blob carries is what the kernel instantiates and replays: servers, templates, tenants,
 // threads with their scheduling contexts and cost models, calls, invoke capabilities and rings,
@@ -28,7 +14,8 @@
 //
 // open() checks everything a malicious or truncated blob could get wrong (bounds, indices, enum
 // values, scheduling parameters), so the kernel may instantiate whatever open() accepts.
-// instantiate() creates the kernel objects in the canonical order of simulator/scenario_run.hpp.
+// instantiate() creates the kernel objects in the canonical order of
+// simulator/include/edgeos/simulator/scenario_run.hpp.
 #pragma once
 
 #include "edgeos/core/base.hpp"
@@ -38,31 +25,9 @@
 #include "edgeos/core/sched_context.hpp"
 #include "edgeos/core/thread.hpp"
 #include "edgeos/core/time.hpp"
+#include "edgeos/workloads/scenario_wire.hpp"
 
 namespace edgeos::blob {
-
-inline constexpr uint16_t kVersion = 3;
-inline constexpr uint32_t kHeaderSize = 144;
-inline constexpr uint32_t kNumSections = 13;
-enum Section : uint32_t {
-  kStrings,
-  kServers,
-  kTemplates,
-  kTenants,
-  kThreads,
-  kCalls,
-  kInvokes,
-  kRings,
-  kArrivals,
-  kPipelines,
-  kStages,
-  kNics,   // the servers' network cards (kernel backend)
-  kPorts,  // UDP ports bound to tenants
-};
-// Record sizes in bytes, by section (strings: 1).
-inline constexpr uint32_t kRecordSize[kNumSections] = {1, 24, 16, 16, 120, 56, 8, 24, 48, 24, 4, 16, 8};
-inline constexpr uint32_t kMaxCount = 1u << 24;  // of any section, and of FWPs, threads and rings in all
-inline constexpr uint64_t kMaxRingBytes = uint64_t{1} << 32;  // ring storage in all
 
 // The programs a thread may run on the kernel backend (scenario key `program`): "task" runs its
 // jobs' cost model; "bench-*" are the kernel's microbenchmarks (bench/boot_bench.py); the others
@@ -82,114 +47,6 @@ inline constexpr ProgramName kPrograms[] = {
 };
 inline constexpr uint8_t kProgramTask = 0;
 inline constexpr uint8_t kProgramNicDriver = 5;
-
-// Cost distributions (scenario::CostDist::Kind, in the same order).
-enum class CostKind : uint8_t { kFixed, kUniform, kNormal, kLogNormal, kExponential };
-
-struct Cost {
-  CostKind kind = CostKind::kFixed;
-  uint32_t sigma_ppm = 0;  // lognormal: sigma * 10^6
-  Duration value, min, max, sd;
-};
-
-struct ServerRec {
-  uint32_t name;  // string offset
-  uint32_t cpus;
-  uint64_t speed_hz;
-  uint8_t policy;  // 0 fixed priority, 1 EDF
-};
-
-struct TemplateRec {
-  uint32_t name;
-  uint32_t pool;
-  uint32_t max_instances;
-};
-
-struct TenantRec {
-  uint32_t name;
-  uint32_t server;
-  uint32_t tmpl;
-  uint32_t instances;
-};
-
-struct ThreadRec {
-  uint32_t name;
-  uint32_t tenant;
-  uint32_t cpu;  // within its server
-  bool spread;
-  ReleaseKind release;
-  uint8_t program;  // kPrograms
-  Duration period, deadline, phase;
-  SchedParams sched;
-  Cost cost;
-  uint32_t first_call, num_calls;
-};
-
-struct CallRec {
-  uint32_t callee;  // tenant
-  Duration at;
-  Cost cost;
-};
-
-struct NicRec {
-  uint32_t server;
-  uint8_t model;  // 1 virtio, 2 e1000
-  uint8_t mac[6];
-  uint32_t ipv4;  // host byte order
-};
-
-struct PortRec {
-  uint32_t tenant;
-  uint16_t port;
-};
-
-struct InvokeRec {
-  uint32_t from, to;  // tenants
-};
-
-struct RingRec {
-  uint32_t name;
-  uint32_t from, to;  // tenants
-  uint32_t slots, slot_size;
-};
-
-// One request for a sporadic thread instance, in delivery order (non-decreasing time).
-struct ArrivalRec {
-  Duration time;      // since the start of the run
-  Duration cost;      // 0: the thread's own cost model
-  Duration deadline;  // relative; 0: the thread's own
-  uint32_t target;    // canonical thread-instance index (thread by thread, instance by instance)
-  uint32_t pipeline;  // the AR pipeline whose stage 0 this frame enters, or kNoIndex
-  uint32_t next;      // the next arrival for the same target, or kNoIndex
-  uint32_t size;      // bytes
-  uint16_t kind;      // the workload's record kind (kv: get/set)
-};
-
-// One instance of an AR pipeline: stage thread instances [first_stage, first_stage + stages) of
-// the stages section.
-struct PipelineRec {
-  uint32_t first_stage, stages;
-  Duration stage_deadline;  // relative, of the jobs of stages past the first; 0: the thread's own
-  Duration e2e_deadline;
-};
-
-// FNV-1a, 32-bit.
-constexpr uint32_t checksum(const uint8_t* p, size_t n) {
-  uint32_t h = 0x811c'9dc5u;
-  for (size_t i = 0; i < n; ++i) {
-    h ^= p[i];
-    h *= 0x0100'0193u;
-  }
-  return h;
-}
-
-namespace detail {
-constexpr uint64_t le(const uint8_t* p, int bytes) {
-  uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
-}  // namespace detail
 
 // Why open() refused a blob.
 enum class BlobError : uint8_t {
@@ -235,72 +92,24 @@ class ScenarioBlob {
   }
 
   bool valid() const { return !bytes_.empty(); }
-  Duration duration() const { return Duration::nanoseconds(static_cast<int64_t>(u64(24))); }
-  uint64_t seed() const { return u64(32); }
-  uint32_t count(Section s) const { return u32(44 + 8 * s); }
+  Duration duration() const { return Duration::nanoseconds(head<int64_t>(offsetof(wire::Header, duration_ns))); }
+  uint64_t seed() const { return head<uint64_t>(offsetof(wire::Header, seed)); }
+  uint32_t count(Section s) const { return section(s).count; }
 
   // A NUL-terminated string of the string table (offsets were checked by open()).
   const char* string(uint32_t offset) const {
     return reinterpret_cast<const char*>(bytes_.data() + section_offset(kStrings) + offset);
   }
 
-  ServerRec server(uint32_t i) const {
-    const uint8_t* p = record(kServers, i);
-    return ServerRec{r32(p), r32(p + 4), detail::le(p + 8, 8), p[16]};
-  }
-  TemplateRec tmpl(uint32_t i) const {
-    const uint8_t* p = record(kTemplates, i);
-    return TemplateRec{r32(p), r32(p + 4), r32(p + 8)};
-  }
-  TenantRec tenant(uint32_t i) const {
-    const uint8_t* p = record(kTenants, i);
-    return TenantRec{r32(p), r32(p + 4), r32(p + 8), r32(p + 12)};
-  }
-  ThreadRec thread(uint32_t i) const {
-    const uint8_t* p = record(kThreads, i);
-    ThreadRec t{};
-    t.name = r32(p);
-    t.tenant = r32(p + 4);
-    t.cpu = r32(p + 8);
-    t.spread = (p[12] & 1) != 0;
-    t.release = static_cast<ReleaseKind>(p[13]);
-    t.sched.priority = p[14];
-    t.sched.server = static_cast<ServerKind>(p[15]);
-    t.sched.max_refills = p[16];
-    t.program = p[17];
-    t.period = rdur(p + 24);
-    t.deadline = rdur(p + 32);
-    t.sched.relative_deadline = rdur(p + 40);
-    t.sched.budget = rdur(p + 48);
-    t.sched.period = rdur(p + 56);
-    t.phase = rdur(p + 64);
-    t.cost = rcost(p + 72);
-    t.first_call = r32(p + 112);
-    t.num_calls = r32(p + 116);
-    return t;
-  }
-  CallRec call(uint32_t i) const {
-    const uint8_t* p = record(kCalls, i);
-    return CallRec{r32(p), rdur(p + 8), rcost(p + 16)};
-  }
-  InvokeRec invoke(uint32_t i) const {
-    const uint8_t* p = record(kInvokes, i);
-    return InvokeRec{r32(p), r32(p + 4)};
-  }
-  RingRec ring(uint32_t i) const {
-    const uint8_t* p = record(kRings, i);
-    return RingRec{r32(p), r32(p + 4), r32(p + 8), r32(p + 12), r32(p + 16)};
-  }
-  NicRec nic(uint32_t i) const {
-    const uint8_t* p = record(kNics, i);
-    NicRec n{r32(p), p[4], {}, r32(p + 12)};
-    for (int k = 0; k < 6; ++k) n.mac[k] = p[6 + k];
-    return n;
-  }
-  PortRec port(uint32_t i) const {
-    const uint8_t* p = record(kPorts, i);
-    return PortRec{r32(p), static_cast<uint16_t>(detail::le(p + 4, 2))};
-  }
+  ServerRec server(uint32_t i) const { return decode(rec<wire::Server>(kServers, i)); }
+  TemplateRec tmpl(uint32_t i) const { return decode(rec<wire::Template>(kTemplates, i)); }
+  TenantRec tenant(uint32_t i) const { return decode(rec<wire::Tenant>(kTenants, i)); }
+  ThreadRec thread(uint32_t i) const { return decode(rec<wire::Thread>(kThreads, i)); }
+  CallRec call(uint32_t i) const { return decode(rec<wire::Call>(kCalls, i)); }
+  InvokeRec invoke(uint32_t i) const { return decode(rec<wire::Invoke>(kInvokes, i)); }
+  RingRec ring(uint32_t i) const { return decode(rec<wire::Ring>(kRings, i)); }
+  NicRec nic(uint32_t i) const { return decode(rec<wire::Nic>(kNics, i)); }
+  PortRec port(uint32_t i) const { return decode(rec<wire::Port>(kPorts, i)); }
   // The NIC record of server `s`, or count(kNics) if it has none.
   uint32_t nic_of(uint32_t s) const {
     for (uint32_t i = 0; i < count(kNics); ++i) {
@@ -308,18 +117,11 @@ class ScenarioBlob {
     }
     return count(kNics);
   }
-  ArrivalRec arrival(uint32_t i) const {
-    const uint8_t* p = record(kArrivals, i);
-    return ArrivalRec{rdur(p),      rdur(p + 8),  rdur(p + 16), r32(p + 24), r32(p + 28),
-                      r32(p + 32), r32(p + 36), static_cast<uint16_t>(detail::le(p + 40, 2))};
-  }
-  PipelineRec pipeline(uint32_t i) const {
-    const uint8_t* p = record(kPipelines, i);
-    return PipelineRec{r32(p), r32(p + 4), rdur(p + 8), rdur(p + 16)};
-  }
+  ArrivalRec arrival(uint32_t i) const { return decode(rec<wire::Arrival>(kArrivals, i)); }
+  PipelineRec pipeline(uint32_t i) const { return decode(rec<wire::Pipeline>(kPipelines, i)); }
   // Stage `stage` of pipeline `pipeline_index`: a canonical thread-instance index.
   uint32_t stage(uint32_t pipeline_index, uint32_t stage) const {
-    return r32(record(kStages, pipeline(pipeline_index).first_stage + stage));
+    return rec<wire::Stage>(kStages, pipeline(pipeline_index).first_stage + stage).instance;
   }
 
   // Totals of the instantiated scenario, for sizing the kernel's storage.
@@ -397,26 +199,37 @@ class ScenarioBlob {
   }
 
  private:
-  uint32_t u32(size_t off) const { return static_cast<uint32_t>(detail::le(bytes_.data() + off, 4)); }
-  uint64_t u64(size_t off) const { return detail::le(bytes_.data() + off, 8); }
-  static uint32_t r32(const uint8_t* p) { return static_cast<uint32_t>(detail::le(p, 4)); }
-  static Duration rdur(const uint8_t* p) { return Duration::nanoseconds(static_cast<int64_t>(detail::le(p, 8))); }
-  static Cost rcost(const uint8_t* p) {
-    return Cost{static_cast<CostKind>(p[0]), r32(p + 4), rdur(p + 8), rdur(p + 16), rdur(p + 24), rdur(p + 32)};
+  // A header field at `off`; a section's (offset, count).
+  template <class T>
+  T head(size_t off) const {
+    return load<T>(bytes_.data() + off);
   }
-  uint32_t section_offset(Section s) const { return u32(40 + 8 * s); }
-  // The thread spec of canonical thread instance `instance` (< total_threads()).
-  const uint8_t* instance_thread(uint32_t instance) const {
+  wire::SectionRef section(Section s) const {
+    return head<wire::SectionRef>(offsetof(wire::Header, sections) + sizeof(wire::SectionRef) * s);
+  }
+  uint32_t section_offset(Section s) const { return section(s).offset; }
+  // Record `i` of section `s`, whole or one field of it (`off`, an offsetof of its wire struct).
+  template <class W>
+  W rec(Section s, uint32_t i) const {
+    return load<W>(record(s, i));
+  }
+  template <class T>
+  T field(Section s, uint32_t i, size_t off) const {
+    return load<T>(record(s, i) + off);
+  }
+  // The thread spec of canonical thread instance `instance` (< total_threads()), or kNoIndex.
+  uint32_t instance_thread(uint32_t instance) const {
     for (uint32_t i = 0; i < count(kThreads); ++i) {
       const uint32_t n = tenant(thread(i).tenant).instances;
-      if (instance < n) return record(kThreads, i);
+      if (instance < n) return i;
       instance -= n;
     }
-    return nullptr;
+    return kNoIndex;
   }
   bool sporadic_instance(uint32_t instance) const {
-    const uint8_t* r = instance_thread(instance);
-    return r != nullptr && static_cast<ReleaseKind>(r[13]) == ReleaseKind::kSporadic;
+    const uint32_t t = instance_thread(instance);
+    return t != kNoIndex &&
+           static_cast<ReleaseKind>(field<uint8_t>(kThreads, t, offsetof(wire::Thread, release))) == ReleaseKind::kSporadic;
   }
   const uint8_t* record(Section s, uint32_t i) const {
     return bytes_.data() + section_offset(s) + size_t{i} * kRecordSize[s];
@@ -440,14 +253,14 @@ class ScenarioBlob {
     const size_t size = bytes_.size();
     if (size < kHeaderSize) return BlobError::kTooShort;
     const uint8_t* p = bytes_.data();
-    constexpr char kMagic[8] = {'E', 'D', 'G', 'E', 'O', 'S', 'S', 'C'};
+    const wire::Header h = load<wire::Header>(p);
     for (int i = 0; i < 8; ++i) {
-      if (p[i] != static_cast<uint8_t>(kMagic[i])) return BlobError::kBadMagic;
+      if (h.magic[i] != kMagic[i]) return BlobError::kBadMagic;
     }
-    if (detail::le(p + 8, 2) != kVersion) return BlobError::kBadVersion;
-    if (detail::le(p + 10, 2) != kHeaderSize || u32(12) != size) return BlobError::kBadSize;
-    if (u32(16) != checksum(p + 20, size - 20)) return BlobError::kBadChecksum;
-    if (static_cast<int64_t>(u64(24)) <= 0) return BlobError::kBadValue;
+    if (h.version != kVersion) return BlobError::kBadVersion;
+    if (h.header_size != kHeaderSize || h.total_size != size) return BlobError::kBadSize;
+    if (h.checksum != checksum(p + kChecksummedFrom, size - kChecksummedFrom)) return BlobError::kBadChecksum;
+    if (h.duration_ns <= 0) return BlobError::kBadValue;
     // Every byte belongs to the header or a section (or to the alignment before one): a sealed
     // blob with bytes appended has no second reading. Of the corruptions a blob can carry under a
     // valid seal, this is the one refused for its form; a changed seed, a phase or a cost are values
@@ -455,8 +268,8 @@ class ScenarioBlob {
     // and are refused only when impossible (kBadValue below).
     uint64_t end = kHeaderSize;
     for (uint32_t s = 0; s < kNumSections; ++s) {
-      const uint64_t off = section_offset(static_cast<Section>(s));
-      const uint64_t n = count(static_cast<Section>(s));
+      const uint64_t off = h.sections[s].offset;
+      const uint64_t n = h.sections[s].count;
       if (n > kMaxCount || off < kHeaderSize || off + n * kRecordSize[s] > size) return BlobError::kBadSection;
       if (off + n * kRecordSize[s] > end) end = off + n * kRecordSize[s];
     }
@@ -487,12 +300,12 @@ class ScenarioBlob {
     }
     const uint32_t calls = count(kCalls);
     for (uint32_t i = 0; i < count(kThreads); ++i) {
-      const uint8_t* r = record(kThreads, i);
-      if (r[13] > 1 || r[15] > static_cast<uint8_t>(ServerKind::kCbs)) return BlobError::kBadValue;
+      const wire::Thread w = rec<wire::Thread>(kThreads, i);
+      if (w.release > 1 || w.server_kind > static_cast<uint8_t>(ServerKind::kCbs)) return BlobError::kBadValue;
       bool known = false;
-      for (const ProgramName& pn : kPrograms) known = known || pn.id == r[17];
+      for (const ProgramName& pn : kPrograms) known = known || pn.id == w.program;
       if (!known) return BlobError::kBadValue;
-      const ThreadRec t = thread(i);
+      const ThreadRec t = decode(w);
       if (!string_ok(t.name)) return BlobError::kBadString;
       if (t.tenant >= tenants) return BlobError::kBadReference;
       const ServerRec s = server(tenant(t.tenant).server);
@@ -573,7 +386,7 @@ class ScenarioBlob {
   BlobError check_workloads() const {
     const uint32_t threads = total_threads(), pipelines = count(kPipelines), stages = count(kStages);
     for (uint32_t i = 0; i < stages; ++i) {
-      const uint32_t t = r32(record(kStages, i));
+      const uint32_t t = rec<wire::Stage>(kStages, i).instance;
       if (t >= threads) return BlobError::kBadReference;
       if (!sporadic_instance(t)) return BlobError::kBadValue;
     }
@@ -607,7 +420,7 @@ class ScenarioBlob {
     }
     return BlobError::kOk;
   }
-  uint32_t arrival_target(uint32_t i) const { return r32(record(kArrivals, i) + 24); }
+  uint32_t arrival_target(uint32_t i) const { return field<uint32_t>(kArrivals, i, offsetof(wire::Arrival, target)); }
   // Whether some arrival targets an instance in [lo, hi). Each arrival is visited once per thread
   // spec with an instance range; specs are few next to arrivals.
   bool targets_any(uint32_t lo, uint32_t hi) const {
