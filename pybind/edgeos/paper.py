@@ -871,45 +871,13 @@ def exp_startup(run: Run) -> None:
 
 # --- density: many memcached tenants on one server ------------------------------------------------
 
-DENSITY_TOML = """
-[scenario]
-name = "density"
-duration = "600s"
+def density_scenario(tenants: int) -> str:
+    """examples/memcached-density.toml with `tenants` instances (instance k on UDP port 12000 + k)."""
+    text = (examples_dir() / "memcached-density.toml").read_text()
+    if "instances = 1000" not in text:
+        raise ExperimentError("examples/memcached-density.toml no longer says instances = 1000")
+    return text.replace("instances = 1000", f"instances = {tenants}")
 
-[[server]]
-cpus = 1
-policy = "fp"
-nic = {{ model = "virtio", mac = "52:54:00:12:34:56", ipv4 = "10.0.2.15" }}
-
-[[tenant]]
-name = "net"
-
-[[tenant]]
-name = "kv"
-instances = {tenants}
-udp = [{port}]
-
-[[thread]]
-name = "driver"
-tenant = "net"
-program = "nic-driver"
-period = "1ms"
-cost = "20us"
-priority = 9
-
-[[thread]]
-name = "memcached"
-tenant = "kv"
-program = "memcached"
-release = "sporadic"
-period = "100us"
-deadline = "5ms"
-cost = "50us"
-priority = 5
-server = "sporadic"
-budget = "2ms"
-server_period = "10ms"
-"""
 
 DENSITY_COLUMNS = ["side", "tenants", "answered", "memory_kib_per_tenant", "memory_what", "get_rtt_median_us",
                    "get_rtt_p99_us", "rtt_unit", "status", "note"]
@@ -955,7 +923,7 @@ def _density_edgeos(run: Run, tenants: int, tmp: pathlib.Path) -> Dict[str, Any]
     import random
     import re
     path = tmp / f"density-{tenants}.toml"
-    path.write_text(DENSITY_TOML.format(tenants=tenants, port=12000))
+    path.write_text(density_scenario(tenants))
     serve = 15 + tenants // 8  # the client needs ~5 s after boot for 10 tenants, ~60 s for 1,000
     offset = random.Random().randrange(20000, 40000 - tenants, 10)
     out = tmp / f"edgeos-{tenants}"

@@ -1699,49 +1699,18 @@ priority = 2
         self.assertEqual(len(creates), 4, creates)
 
 
-DENSITY_TOML = """
-[scenario]
-name = "density"
-duration = "{duration}"
-
-[[server]]
-cpus = 1
-policy = "fp"
-nic = {{ model = "virtio", mac = "52:54:00:12:34:56", ipv4 = "10.0.2.15" }}
-
-[[tenant]]
-name = "net"
-
-[[tenant]]
-name = "kv"
-instances = {tenants}
-udp = [{port}]
-
-[[thread]]
-name = "driver"
-tenant = "net"
-program = "nic-driver"
-period = "1ms"
-cost = "20us"
-priority = 9
-
-[[thread]]
-name = "memcached"
-tenant = "kv"
-program = "memcached"
-release = "sporadic"
-period = "100us"
-deadline = "5ms"
-cost = "50us"
-priority = 5
-server = "sporadic"
-budget = "2ms"
-server_period = "10ms"
-"""
+def density_toml(tenants, duration):
+    """examples/memcached-density.toml with `tenants` instances and the run's duration."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "memcached-density.toml")
+    with open(path) as f:
+        text = f.read()
+    assert "instances = 1000" in text and 'duration = "600s"' in text
+    return text.replace("instances = 1000", f"instances = {tenants}").replace('duration = "600s"', f'duration = "{duration}"')
 
 
 class Density(unittest.TestCase):
-    """Many memcached tenants on one server, EdgeOS's density claim: `instances` FWPs of one tenant,
+    """Many memcached tenants on one server, EdgeOS's density claim (examples/memcached-density.toml):
+    `instances` FWPs of one tenant,
     instance k bound to UDP port 12000 + k, each with its own store, all behind one driver FWP that
     reaches them through the kernel's port table. A client on the host speaks memcached's UDP
     protocol (protocol.txt: an 8-byte frame header, then the text command) to every instance: it
@@ -1772,7 +1741,7 @@ class Density(unittest.TestCase):
         self.addCleanup(shutil.rmtree, d, True)
         path = os.path.join(d, "density.toml")
         with open(path, "w") as f:
-            f.write(DENSITY_TOML.format(duration="600s", tenants=tenants, port=self.PORT))
+            f.write(density_toml(tenants, "600s"))
         offset = random.Random().randrange(20000, 40000 - tenants, 10)
         memory = "1G" if tenants > 300 else "512M"
         proc = subprocess.Popen([EDGEOS, "boot", path, "--kernel", KERNEL, "--serve", f"{serve_seconds}s",
