@@ -8,11 +8,23 @@
 //                     TrackDescriptor track_descriptor = 60; }
 //   TrackEvent      { Type type = 9 (SLICE_BEGIN 1, SLICE_END 2, INSTANT 3); uint64 track_uuid = 11;
 //                     string name = 23; }
-//   TrackDescriptor { uint64 uuid = 1; string name = 2; uint64 parent_uuid = 5; }
+//   TrackDescriptor { uint64 uuid = 1; string name = 2; uint64 parent_uuid = 5;
+//                     ChildTracksOrdering child_ordering = 11 (EXPLICIT 3); int32 sibling_order_rank = 12; }
+//
+// What Perfetto's trace processor needs of such a trace (trace_packet.proto's and
+// track_descriptor.proto's comments, and its guide to converting data to Perfetto): every track
+// event on a packet sequence (trusted_packet_sequence_id, not 0) with a timestamp; the sequence's
+// first packet with SEQ_INCREMENTAL_STATE_CLEARED; each track described once, with a uuid and a
+// name distinct from its siblings' (siblings of one name are merged); a SLICE_END closing the
+// slice open on its track. Events are written in time order, so the trace processor's sort (by
+// timestamp, ties in file order) keeps each CPU's end-then-begin at one instant as written.
+// tests/cli/cli_test.py (PerfettoProto) checks all of it with its own decoder.
 //
 // Protobuf's wire format: each field a varint key (field number << 3 | wire type) then a varint
 // (type 0) or a varint length and that many bytes (type 2: strings and messages).
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "edgeos/hosted/atomic_file.hpp"
 #include "edgeos/hosted/trace_io.hpp"
@@ -25,6 +37,7 @@ constexpr uint32_t kVarint = 0, kBytes = 2;
 constexpr int kSliceBegin = 1, kSliceEnd = 2, kInstant = 3;
 constexpr uint64_t kRunTrack = 1;
 constexpr uint32_t kSequence = 1;
+constexpr uint64_t kExplicitOrder = 3;  // TrackDescriptor.ChildTracksOrdering.EXPLICIT
 
 void varint(std::string& out, uint64_t v) {
   while (v >= 0x80) {
@@ -50,6 +63,8 @@ uint64_t cpu_track(uint32_t cpu) { return 2 + uint64_t{cpu}; }
 
 PerfettoProtoWriter::PerfettoProtoWriter(std::string path, TraceNames names, uint32_t num_cpus)
     : PerfettoOutput(std::move(path)), names_(std::move(names)), num_cpus_(num_cpus) {
+  // The CPUs in their order (and the FWP life cycle's track after them), as the JSON's
+  // thread_sort_index: the run's track orders its children by rank, CPU c ranked c.
   track(kRunTrack, names_.run.empty() ? "edgeos" : names_.run, 0);
   for (uint32_t c = 0; c < num_cpus; ++c) track(cpu_track(c), names_.cpu(c), kRunTrack);
 }
@@ -72,7 +87,12 @@ void PerfettoProtoWriter::track(uint64_t uuid, std::string_view name, uint64_t p
   inner_.clear();
   field_varint(inner_, 1, uuid);
   field_bytes(inner_, 2, name);
-  if (parent != 0) field_varint(inner_, 5, parent);
+  if (parent != 0) {
+    field_varint(inner_, 5, parent);
+    field_varint(inner_, 12, uuid - cpu_track(0));  // sibling_order_rank: CPU c is c, the FWP track num_cpus
+  } else {
+    field_varint(inner_, 11, kExplicitOrder);  // child_ordering
+  }
   body_.clear();
   field_bytes(body_, 60, inner_);
   packet(body_);
@@ -155,6 +175,17 @@ std::unique_ptr<PerfettoOutput> make_perfetto_output(std::string_view format, st
                                                      uint32_t num_cpus) {
   if (format == "proto") return std::make_unique<PerfettoProtoWriter>(std::move(path), std::move(names), num_cpus);
   return std::make_unique<PerfettoWriter>(std::move(path), std::move(names), num_cpus);
+}
+
+void write_perfetto(std::string_view format, const std::string& path, const std::vector<TraceRecord>& records,
+                    const TraceNames& names, Instant end) {
+  uint32_t num_cpus = 0;
+  for (const TraceRecord& r : records) {
+    if (r.cpu != kNoCpu) num_cpus = std::max<uint32_t>(num_cpus, r.cpu + 1u);
+  }
+  const std::unique_ptr<PerfettoOutput> w = make_perfetto_output(format, path, names, num_cpus);
+  for (const TraceRecord& r : records) w->write(r);
+  w->commit(end);
 }
 
 }  // namespace edgeos

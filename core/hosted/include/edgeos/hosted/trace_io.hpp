@@ -1,9 +1,9 @@
-// Hosted trace handling: sinks that collect records, and the CSV and Chrome/Perfetto writers.
+// Hosted trace handling: sinks that collect records, and the CSV and Perfetto writers.
 //
 // CSV:      time_ns,cpu,event,fwp,thread,job,value   (one record per line; -1 for "none")
-// Perfetto: Chrome trace-event JSON that ui.perfetto.dev and chrome://tracing open: one track per
-//           CPU, one slice per contiguous execution of a job, instant markers for releases and
-//           deadline misses.
+// Perfetto: Perfetto's protobuf trace, or Chrome trace-event JSON, that ui.perfetto.dev opens
+//           (chrome://tracing too, the JSON): one track per CPU, one slice per contiguous
+//           execution of a job, instant markers for releases and deadline misses.
 #pragma once
 
 #include <cstdint>
@@ -110,6 +110,10 @@ const char* perfetto_file_name(std::string_view format);
 // A writer of that format to `path`.
 std::unique_ptr<PerfettoOutput> make_perfetto_output(std::string_view format, std::string path, TraceNames names,
                                                      uint32_t num_cpus);
+// Writes the records as a Perfetto trace of that format, atomically (a track for each CPU up to the
+// highest in the records). `end` closes slices still open at the end.
+void write_perfetto(std::string_view format, const std::string& path, const std::vector<TraceRecord>& records,
+                    const TraceNames& names, Instant end);
 
 // Streams records to Chrome/Perfetto JSON: one track per CPU (0..num_cpus-1) plus one for records
 // without a CPU. With an empty path the JSON stays in memory (text(), after finish()).
