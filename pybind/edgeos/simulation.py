@@ -83,9 +83,14 @@ class SimResult:
         """Writes trace.csv byte for byte as ``edgeos sim`` does."""
         self._data.write_csv(os.fspath(path))
 
-    def to_perfetto(self, path: Union[str, os.PathLike]) -> None:
-        """Writes Chrome/Perfetto trace-event JSON (open it at https://ui.perfetto.dev)."""
-        self._data.write_perfetto(os.fspath(path), self.names, self.end_ns)
+    def to_perfetto(self, path: Union[str, os.PathLike], format: Optional[str] = None) -> None:
+        """Writes the trace for https://ui.perfetto.dev as ``edgeos sim`` does: ``format="proto"``,
+        Perfetto's native protobuf (``trace.perfetto-trace``), or ``"json"``, Chrome trace-event
+        JSON (``trace.perfetto.json``). By default, JSON for a path ending in ``.json``, else proto."""
+        path = os.fspath(path)
+        if format is None:
+            format = "json" if path.endswith(".json") else "proto"
+        self._data.write_perfetto(path, self.names, self.end_ns, format)
 
     def thread_name(self, index: int) -> str:
         names = self.names["threads"]

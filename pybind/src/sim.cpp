@@ -266,15 +266,19 @@ void bind_simulation(py::module_& m) {
           py::arg("path"), "Writes trace.csv exactly as `edgeos sim` does (atomically).")
       .def(
           "write_perfetto",
-          [](const TraceData& d, const std::string& path, const py::dict& names, int64_t end_ns) {
+          [](const TraceData& d, const std::string& path, const py::dict& names, int64_t end_ns, const std::string& format) {
             TraceNames n;
             n.run = names["run"].cast<std::string>();
             n.threads = names["threads"].cast<std::vector<std::string>>();
             n.fwps = names["fwps"].cast<std::vector<std::string>>();
             n.cpus = names["cpus"].cast<std::vector<std::string>>();
-            write_perfetto_json(path, d.records, n, Instant::from_ns(end_ns));
+            if (format != "proto" && format != "json") {
+              throw py::value_error("format: \"proto\" (Perfetto's protobuf) or \"json\" (Chrome trace-event JSON), got \"" +
+                                    format + "\"");
+            }
+            write_perfetto(format, path, d.records, n, Instant::from_ns(end_ns));
           },
-          py::arg("path"), py::arg("names"), py::arg("end_ns"));
+          py::arg("path"), py::arg("names"), py::arg("end_ns"), py::arg("format") = "proto");
 
   m.def(
       "simulate_task_set",

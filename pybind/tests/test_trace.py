@@ -66,6 +66,30 @@ def test_summary_is_a_dict(result):
     assert sum(t["completed"] for t in tenants.values()) == len(completes)
 
 
+def test_perfetto_export_is_perfettos_protobuf(result, tmp_path, examples):
+    # Checked with the command line tests' decoder of Perfetto's schema and its trace processor's
+    # rules. Python's trace keeps the FWPs' creation at instantiation (records without a CPU, which
+    # `edgeos sim`'s writer joins too late to see): they go to the FWP life cycle's track.
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("cli_test", examples.parent / "tests" / "cli" / "cli_test.py")
+    cli_test = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cli_test)
+    result.to_perfetto(tmp_path / "trace.perfetto-trace")
+    tracks, events = cli_test.perfetto_check((tmp_path / "trace.perfetto-trace").read_bytes())
+    names = {uuid: t[0] for uuid, t in tracks.items()}
+    assert sorted(names.values()) == ["CPU 0", "CPU 1", "CPU 2", "CPU 3", "FWP life cycle", "edge-server"]
+    lifecycle = [name for ts, track, kind, name in events if names[track] == "FWP life cycle"]
+    df = result.trace
+    assert len(lifecycle) == (df["cpu"] == -1).sum() > 0
+    assert all(kind == 3 for ts, track, kind, name in events if names[track] == "FWP life cycle")
+    import json
+    result.to_perfetto(tmp_path / "t.json")
+    json_slices = [e for e in json.loads((tmp_path / "t.json").read_text())["traceEvents"] if e.get("ph") == "X"]
+    assert len(cli_test.proto_slices(events)) == len(json_slices) > 0
+    with pytest.raises(ValueError, match="format"):
+        result.to_perfetto(tmp_path / "x", format="svg")
+
+
 def test_perfetto_export_is_chrome_trace_json(result, tmp_path):
     import json
     result.to_perfetto(tmp_path / "t.json")

@@ -139,7 +139,7 @@ Action add_sim(CLI::App& app) {
   auto opt = std::make_shared<SimOptions>();
   CLI::App* cmd = app.add_subcommand(
       "sim",
-      "Simulate a scenario (docs/scenario.md) and write trace.csv, trace.perfetto.json and summary.json.\n"
+      "Simulate a scenario (docs/scenario.md) and write trace.csv, trace.perfetto-trace and summary.json.\n"
       "Without SCENARIO, runs the built-in edge-server scenario (examples/edge-server.toml).");
   cmd->add_option("scenario", opt->file, "scenario file (TOML)");
   cmd->add_option("--backend", opt->backend,
@@ -154,8 +154,8 @@ Action add_sim(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::IsMember({"csv", "perfetto", "both", "none"}));
   cmd->add_option("--perfetto-format", opt->perfetto_format,
-                  "json (Chrome trace-event JSON, trace.perfetto.json) or proto (Perfetto's native protobuf,\n"
-                  "trace.perfetto-trace: several times smaller and faster to write; both open at ui.perfetto.dev)")
+                  "proto (Perfetto's native protobuf, trace.perfetto-trace) or json (Chrome trace-event JSON,\n"
+                  "trace.perfetto.json: several times larger and slower to write); both open at ui.perfetto.dev")
       ->capture_default_str()
       ->check(CLI::IsMember({"json", "proto"}));
   cmd->add_option("--overheads", opt->overheads,

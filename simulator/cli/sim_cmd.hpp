@@ -34,7 +34,7 @@ struct SimOptions {
   std::string duration;
   std::string out = "out/sim";
   std::string trace = "both";
-  std::string perfetto_format = "json";
+  std::string perfetto_format = "proto";
   std::string overheads;
   std::string max_trace_size = "1G";
   bool quiet = false;

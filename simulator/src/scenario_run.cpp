@@ -422,7 +422,7 @@ void group_by_tenant(const ScenarioRun& run, SummaryBuilder& builder) {
 std::string scenario_summary_json(const ScenarioRun& run, const Summary& summary, const RunStats& stats) {
   using Json = nlohmann::ordered_json;
   const Scenario& s = run.scenario();
-  Json j = Json::parse(summary_json(summary));
+  Json j = summary_to_json(summary);
   Json sc;
   sc["name"] = s.name;
   sc["file"] = s.file;

@@ -189,9 +189,14 @@ def too_tight(tasks, schedule, end, cpus=1):
 
 
 def thread_indices(out):
-    """Thread name -> the trace's thread index, from the Perfetto file's job slices
-    ("tenant/thread #job", with the index in args)."""
-    with open(os.path.join(out, "trace.perfetto.json")) as f:
+    """Thread name -> the trace's thread index, from the Perfetto JSON's job slices ("tenant/thread
+    #job", with the index in args) where the run wrote one (`edgeos boot`), else from summary.json's
+    threads (`edgeos sim`, whose Perfetto trace is protobuf, without the indices)."""
+    path = os.path.join(out, "trace.perfetto.json")
+    if not os.path.exists(path):
+        with open(os.path.join(out, "summary.json")) as f:
+            return {t["name"]: t["index"] for t in json.load(f)["threads"]}
+    with open(path) as f:
         events = json.load(f)["traceEvents"]
     return {e["name"].split("/", 1)[1].rsplit(" #", 1)[0]: e["args"]["thread"]
             for e in events if e.get("cat") == "job" and "/" in e["name"]}

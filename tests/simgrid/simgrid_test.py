@@ -18,6 +18,8 @@ import time
 import unittest
 
 EDGEOS = None
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
+from cli_test import perfetto_check  # noqa: E402  Perfetto's schema and its trace processor's rules
 EXAMPLES = None
 
 
@@ -188,7 +190,7 @@ class Determinism(unittest.TestCase):
                 r = sim(scenario, os.path.join(d, str(k)), "--duration", "400ms", "--seed", "11", backend="simgrid")
                 self.assertEqual(r.returncode, 0, r.stderr)
                 outs.append(os.path.join(d, str(k)))
-            for f in ("trace.csv", "summary.json", "trace.perfetto.json"):
+            for f in ("trace.csv", "summary.json", "trace.perfetto-trace"):
                 self.assertTrue(read(os.path.join(outs[0], f)) == read(os.path.join(outs[1], f)), f)
             r = sim(scenario, os.path.join(d, "other"), "--duration", "400ms", "--seed", "12", backend="simgrid")
             self.assertEqual(r.returncode, 0, r.stderr)
@@ -507,7 +509,7 @@ class ClusterExample(unittest.TestCase):
             r = run("sim", os.path.join(EXAMPLES, "edge-cluster.toml"), "--backend", "simgrid", "--duration", "500ms",
                     "--out", d)
             self.assertEqual(r.returncode, 0, r.stderr)
-            self.assertEqual(sorted(os.listdir(d)), ["summary.json", "trace.csv", "trace.perfetto.json"])
+            self.assertEqual(sorted(os.listdir(d)), ["summary.json", "trace.csv", "trace.perfetto-trace"])
             j = json.loads(read(os.path.join(d, "summary.json")))
             self.assertTrue(j["complete"])
             self.assertEqual(j["backend"], "simgrid")
@@ -522,7 +524,7 @@ class ClusterExample(unittest.TestCase):
                 self.assertGreater(t["e2e_latency"]["min_ns"], 2 * (4e6 + 2e6))
             self.assertIn("misses", json.dumps(j["tenants"]))
             self.assertTrue(any(l["link"] == "metro" for l in j["simgrid"]["links"]))
-            json.loads(read(os.path.join(d, "trace.perfetto.json")))
+            perfetto_check(read(os.path.join(d, "trace.perfetto-trace")))
             self.assertIn("e2e p99", r.stdout)
 
 
@@ -636,7 +638,7 @@ class Interrupt(unittest.TestCase):
             self.assertEqual(lines[0], "time_ns,cpu,event,fwp,thread,job,value")
             self.assertGreater(len(lines), 100)
             self.assertLessEqual(max(int(l.split(",")[0]) for l in lines[1:]), end)
-            json.loads(read(os.path.join(d, "trace.perfetto.json")))
+            perfetto_check(read(os.path.join(d, "trace.perfetto-trace")))
             self.assertEqual([f for f in os.listdir(d) if ".tmp." in f], [])
 
     def test_sigterm_does_the_same_with_exit_code_143(self):
@@ -649,7 +651,7 @@ class Interrupt(unittest.TestCase):
             self.assertEqual(p.returncode, 143, err)
             self.assertIn("INTERRUPTED", out)
             self.assertFalse(json.loads(read(os.path.join(d, "summary.json")))["complete"])
-            self.assertEqual(sorted(os.listdir(d)), ["summary.json", "trace.csv", "trace.perfetto.json"])
+            self.assertEqual(sorted(os.listdir(d)), ["summary.json", "trace.csv", "trace.perfetto-trace"])
 
 
 if __name__ == "__main__":

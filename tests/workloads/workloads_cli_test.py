@@ -17,6 +17,8 @@ import unittest
 
 EDGEOS = None
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "cli"))
+from cli_test import perfetto_check  # noqa: E402  Perfetto's schema and its trace processor's rules
 ROOT = os.path.dirname(os.path.dirname(HERE))
 EXAMPLES = os.path.join(ROOT, "examples")
 MALFORMED = os.path.join(HERE, "malformed")
@@ -180,7 +182,7 @@ class Sim(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("edge-server", r.stdout)
             self.assertIn("camera", r.stdout)
-            self.assertEqual(sorted(os.listdir(out)), ["summary.json", "trace.csv", "trace.perfetto.json"])
+            self.assertEqual(sorted(os.listdir(out)), ["summary.json", "trace.csv", "trace.perfetto-trace"])
             with open(os.path.join(out, "summary.json")) as f:
                 s = json.load(f)
             self.assertEqual(s["scenario"]["name"], "edge-server")
@@ -191,8 +193,10 @@ class Sim(unittest.TestCase):
             rows = read_csv(os.path.join(out, "trace.csv"))
             self.assertEqual(sum(1 for x in rows if x["event"] == "release"), s["total"]["released"])
             self.assertEqual(len(rows), s["counters"]["trace_records"])
-            with open(os.path.join(out, "trace.perfetto.json")) as f:
-                self.assertGreater(len(json.load(f)["traceEvents"]), 1000)
+            with open(os.path.join(out, "trace.perfetto-trace"), "rb") as f:
+                tracks, events = perfetto_check(f.read())
+            self.assertEqual(len(tracks), 1 + 4)  # the run and its 4 CPUs
+            self.assertGreater(len(events), 1000)
 
     def test_flags(self):
         with tempfile.TemporaryDirectory() as out:
@@ -218,7 +222,7 @@ class Sim(unittest.TestCase):
         with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
             for d in (a, b):
                 self.assertEqual(run("sim", os.path.join(EXAMPLES, "replay.toml"), "--quiet", "--out", d).returncode, 0)
-            for name in ("trace.csv", "trace.perfetto.json", "summary.json"):
+            for name in ("trace.csv", "trace.perfetto-trace", "summary.json"):
                 with open(os.path.join(a, name), "rb") as x, open(os.path.join(b, name), "rb") as y:
                     self.assertEqual(x.read(), y.read(), name)
 

@@ -1,5 +1,6 @@
 #include "edgeos/hosted/trace_io.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -56,6 +57,39 @@ TEST(TraceCsv, RoundTrips) {
   std::getline(in, first);
   EXPECT_EQ(header, "time_ns,cpu,event,fwp,thread,job,value");
   EXPECT_EQ(first, "0,-1,fwp_create,0,-1,0,0") << "'none' is written as -1";
+}
+
+// The line formatter writes small integers itself, the others with std::to_chars: every field
+// at every digit boundary, the extremes and a random sample, against fmt's decimal text.
+TEST(TraceCsv, IntegersAsFmtWritesThem) {
+  std::vector<uint64_t> values = {0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, UINT64_MAX, UINT64_MAX - 1};
+  for (uint64_t p = 10;; p *= 10) {
+    for (uint64_t v : {p - 1, p, p + 1, 2 * p - 1, p + p / 2 + 7}) values.push_back(v);
+    if (p > UINT64_MAX / 10) break;
+  }
+  values.push_back(10'000'000'000'000'000'000u);
+  values.push_back(9'999'999'999'999'999'999u);
+  uint64_t x = 0x9E3779B97F4A7C15u;
+  for (int i = 0; i < 20000; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;  // xorshift64
+    values.push_back(x >> (x % 64));
+  }
+  for (uint64_t v : values) {
+    TraceRecord r;
+    r.time_ns = static_cast<int64_t>(v);
+    r.cpu = static_cast<uint16_t>(v % kNoCpu);
+    r.event = TraceEvent::kRelease;
+    r.fwp = static_cast<uint32_t>(v);
+    r.thread = static_cast<uint32_t>(v >> 32);
+    r.job = v;
+    r.value = static_cast<int64_t>(uint64_t{0} - v);  // negative, and INT64_MIN
+    auto none = [](uint64_t index, uint64_t no) { return index == no ? std::string("-1") : fmt::format("{}", index); };
+    const std::string want = fmt::format("{},{},release,{},{},{},{}\n", r.time_ns, none(r.cpu, kNoCpu),
+                                         none(r.fwp, kNoIndex), none(r.thread, kNoIndex), r.job, r.value);
+    std::string got;
+    append_csv_line(got, r);
+    ASSERT_EQ(got, want) << v;
+  }
 }
 
 TEST(TraceCsv, ReaderNamesFileLineAndField) {

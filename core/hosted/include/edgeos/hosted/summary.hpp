@@ -87,10 +87,57 @@ class SummaryBuilder final : public TraceSink {
     uint32_t thread;
     uint32_t fwp;
   };
-  std::map<uint32_t, Acc> tenants_, threads_;
+  // Entries by index (thread, FWP, CPU) in index order, as a std::map would keep them, but looked
+  // up in a vector for the indices below kDense (every run's: they count objects); a map holds any
+  // beyond (an odd trace), so memory stays bounded by the trace's size.
+  template <typename T>
+  class ByIndex {
+   public:
+    static constexpr uint32_t kDense = 1u << 16;
+    T& operator[](uint32_t i) {
+      if (i < dense_.size() && present_[i] != 0) [[likely]] return dense_[i];
+      return add(i);
+    }
+    T* find(uint32_t i) {
+      if (i < dense_.size()) return present_[i] != 0 ? &dense_[i] : nullptr;
+      if (i < kDense) return nullptr;
+      auto it = sparse_.find(i);
+      return it == sparse_.end() ? nullptr : &it->second;
+    }
+    void erase(uint32_t i) {
+      if (i < dense_.size()) {
+        present_[i] = 0;
+        dense_[i] = T{};
+      } else if (i >= kDense) {
+        sparse_.erase(i);
+      }
+    }
+    template <typename F>
+    void for_each(F&& f) {  // f(index, entry) in index order
+      for (uint32_t i = 0; i < dense_.size(); ++i) {
+        if (present_[i]) f(i, dense_[i]);
+      }
+      for (auto& [i, v] : sparse_) f(i, v);
+    }
+
+   private:
+    [[gnu::noinline]] T& add(uint32_t i) {  // out of line: operator[] stays a compare and a load
+      if (i >= kDense) return sparse_[i];
+      if (i >= dense_.size()) {
+        dense_.resize(i + 1);
+        present_.resize(i + 1, 0);
+      }
+      present_[i] = 1;
+      return dense_[i];
+    }
+    std::vector<T> dense_;
+    std::vector<uint8_t> present_;
+    std::map<uint32_t, T> sparse_;
+  };
+  ByIndex<Acc> tenants_, threads_;
   Acc total_;
-  std::map<uint32_t, Duration> busy_;
-  std::map<uint32_t, Open> running_;  // by CPU
+  ByIndex<Duration> busy_;
+  ByIndex<Open> running_;  // by CPU
   std::vector<uint32_t> group_of_fwp_;
   std::vector<std::string> group_names_;
 };

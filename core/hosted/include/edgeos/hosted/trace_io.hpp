@@ -1,9 +1,9 @@
-// Hosted trace handling: sinks that collect records, and the CSV and Chrome/Perfetto writers.
+// Hosted trace handling: sinks that collect records, and the CSV and Perfetto writers.
 //
 // CSV:      time_ns,cpu,event,fwp,thread,job,value   (one record per line; -1 for "none")
-// Perfetto: Chrome trace-event JSON that ui.perfetto.dev and chrome://tracing open: one track per
-//           CPU, one slice per contiguous execution of a job, instant markers for releases and
-//           deadline misses.
+// Perfetto: Perfetto's protobuf trace, or Chrome trace-event JSON, that ui.perfetto.dev opens
+//           (chrome://tracing too, the JSON): one track per CPU, one slice per contiguous
+//           execution of a job, instant markers for releases and deadline misses.
 #pragma once
 
 #include <cstdint>
@@ -110,6 +110,10 @@ const char* perfetto_file_name(std::string_view format);
 // A writer of that format to `path`.
 std::unique_ptr<PerfettoOutput> make_perfetto_output(std::string_view format, std::string path, TraceNames names,
                                                      uint32_t num_cpus);
+// Writes the records as a Perfetto trace of that format, atomically (a track for each CPU up to the
+// highest in the records). `end` closes slices still open at the end.
+void write_perfetto(std::string_view format, const std::string& path, const std::vector<TraceRecord>& records,
+                    const TraceNames& names, Instant end);
 
 // Streams records to Chrome/Perfetto JSON: one track per CPU (0..num_cpus-1) plus one for records
 // without a CPU. With an empty path the JSON stays in memory (text(), after finish()).
@@ -155,17 +159,26 @@ class PerfettoProtoWriter final : public PerfettoOutput {
   const std::string& data() const { return out_; }
 
  private:
+  // An event's name in pieces: head, a space (if head is not empty), tail, then the number n (if
+  // job). Empty: no name (a slice's end).
+  struct Name {
+    std::string_view head, tail;
+    bool job = false;
+    uint64_t n = 0;
+  };
   void track(uint64_t uuid, std::string_view name, uint64_t parent);
-  void event(int64_t ts, uint64_t track, int type, std::string_view name);
+  void event(int64_t ts, uint64_t track, int type, const Name& name);
   void packet(const std::string& body);
-  std::string job_name(uint32_t fwp, uint32_t thread, uint64_t job) const;
+  std::string_view job_prefix(uint32_t fwp, uint32_t thread);
 
   TraceNames names_;
   uint32_t num_cpus_;
   bool global_named_ = false;
   bool first_ = true;
-  std::string body_, inner_;
-  std::map<uint32_t, uint32_t> open_;  // CPU -> the thread whose slice is open there
+  std::string body_, inner_, fwp_name_;
+  std::vector<std::pair<uint32_t, std::string>> prefixes_;  // by thread: FWP, "fwp/thread #"
+  static constexpr int64_t kNoSlice = -1;
+  std::vector<int64_t> open_;  // by CPU: the thread whose slice is open there, or kNoSlice
 };
 
 // Passes every record to each of its sinks.
