@@ -2,8 +2,10 @@
 // writable pages of a template's first FWP copied when it says it is ready, and copied into every
 // FWP made from the template after; and the FWP heap those checkpoints carry (kSysMemMap).
 //
-// The heap is mapped on demand: kSysMemMap promises the pages (the frames are counted as taken,
-// so a promise is refused when memory is short, not broken later) and each is mapped when the FWP
+// The heap is mapped on demand: kSysMemMap promises the pages (counted against free frames, so a
+// call that asks for more than memory holds is refused; the kernel's own allocations, page tables
+// and stacks, are not held back by promises, so a touch can still find no frame left: the FWP is
+// then killed, and the console says why) and each is mapped when the FWP
 // first touches it (a page fault, or a system call's pointer into it): zeroed, or, in an FWP made
 // from a checkpoint, a copy of the checkpoint's page (copy on first access: creation copies no
 // heap page, and an FWP pays for the pages it uses). An FWP that asks for 256 KiB and uses 12

@@ -916,6 +916,10 @@ void user_fault(Thread& t, const x86::InterruptFrame& f) {
   fwp_name(t.domain, name, sizeof name);
   kprintf("[%s] killed: %s (error %lx) at rip %lx", name, x86::exception_name(f.vector), f.error, f.rip);
   if (f.vector == 14) kprintf(", address %lx", x86::read_cr2());
+  if (f.vector == 14 && (f.error & 1) == 0 && x86::read_cr2() >= abi::kHeapWindow &&
+      x86::read_cr2() < abi::kHeapWindow + kfwps[t.domain->slot_index].heap_pages * x86::kPageSize) {
+    kprintf(" (a heap page it was promised: no free frame was left to map it)");
+  }
   kprintf(", thread %u\n", t.slot_index);
   (void)kernel->fwp_terminate(kernel->fwp_id(*t.domain));
 }
