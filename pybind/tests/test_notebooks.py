@@ -12,7 +12,7 @@ from conftest import SOURCE_DIR
 NOTEBOOKS = {
     "01-prototype-a-scheduler": ["01-gantt", "01-response-cdf"],
     "02-replay-iot-ar-traces": ["02-gantt", "02-response-cdf"],
-    "03-schedulability": ["03-schedulability", "03-llf"],
+    "03-schedulability": ["03-schedulability", "03-llf", "03-partitioned-vs-global"],
 }
 
 
