@@ -1009,10 +1009,11 @@ def _density_figure(run: Run, df: pd.DataFrame) -> None:
         d = ok[ok["side"] == side].sort_values("tenants")
         if len(d):
             ax.plot(d["tenants"], d["memory_kib_per_tenant"], marker="o", color=colour, label=label)
-    ax.axhline(256, color="#999999", linestyle="--", linewidth=0.8)
-    ax.text(ax.get_xlim()[0], 262, "256 KiB per tenant (goal)", fontsize=7, color="#666666")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.axhline(256, color="#999999", linestyle="--", linewidth=0.8)
+    ax.text(0.01, 262, "256 KiB per tenant (the goal)", fontsize=7, color="#666666",
+            transform=ax.get_yaxis_transform(), va="bottom")
     ax.set_xlabel("memcached tenants on one server (each answered a set and a get)")
     ax.set_ylabel("memory per tenant, KiB (log)")
     ax.set_title("Density: memory per memcached tenant, edgeos FWPs vs Linux processes", fontsize=10)
