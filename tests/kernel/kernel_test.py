@@ -1317,6 +1317,27 @@ class Net(unittest.TestCase):
     def test_e1000(self):
         self.check_model("e1000", memcached=True)
 
+    def test_a_forwarded_port_in_use_is_named(self):
+        """A bound port whose host port is taken: `edgeos boot --serve` fails with a message that
+        names the port and says how to get out (another --port-offset), in a line, not QEMU's whole
+        command line; nothing is left in --out."""
+        d = tempfile.mkdtemp(prefix="edgeos-net-test-")
+        self.addCleanup(shutil.rmtree, d, True)
+        path = os.path.join(d, "serve.toml")
+        with open(path, "w") as f:
+            f.write(SERVE_TOML.format(model="virtio"))
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+            taken.bind(("127.0.0.1", 0))
+            offset = taken.getsockname()[1] - 9007  # the echo tenant's port 9007 lands on it
+            r = subprocess.run([EDGEOS, "boot", path, "--kernel", KERNEL, "--serve", "5s", "--port-offset", str(offset),
+                                "--accel", "tcg", "--out", os.path.join(d, "out"), "--quiet"],
+                               capture_output=True, text=True, timeout=120)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(f"127.0.0.1:{offset + 9007}", r.stderr)
+        self.assertIn("choose another --port-offset", r.stderr)
+        self.assertLess(len(r.stderr), 600, r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(d, "out", "summary.json")))
+
     def test_ctrl_c_writes_what_was_served(self):
         """A server is stopped by Ctrl-C: `--serve` for two minutes, a few echoes answered, then
         SIGINT. The command ends promptly with 130 (128 + SIGINT), and what the guest did until then

@@ -33,6 +33,28 @@ std::string read_file(const fs::path& p) {
   return s.str();
 }
 
+// What QEMU said when it failed, for a message: a host port it could not forward is named (with
+// the way out), otherwise its last lines, each cut to a readable length (QEMU repeats the whole
+// -netdev option in its error, which with a thousand forwarded ports is tens of kilobytes).
+std::string qemu_failure_text(const std::string& log) {
+  const std::string rule = "Could not set up host forwarding rule '";
+  if (const size_t at = log.find(rule); at != std::string::npos) {
+    const size_t end = log.find('\'', at + rule.size());
+    const std::string what = log.substr(at + rule.size(), end == std::string::npos ? 80 : end - at - rule.size());
+    return fmt::format("QEMU could not forward {} (is that host port in use? choose another --port-offset)", what);
+  }
+  std::vector<std::string> lines;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    if (line.size() > 300) line = line.substr(0, 300) + " ...";
+    lines.push_back(std::move(line));
+  }
+  std::string out;
+  for (size_t i = lines.size() > 8 ? lines.size() - 8 : 0; i < lines.size(); ++i) out += (out.empty() ? "" : "\n") + lines[i];
+  return out;
+}
+
 // A temporary directory removed when it goes out of scope.
 class TempDir {
  public:
@@ -482,8 +504,10 @@ BootResult boot(const std::string& blob, int64_t duration_ns, const BootOptions&
     result.failure = fmt::format("Bochs stopped without the kernel's verdict (a triple fault stops it): {}{}",
                                  read_file(tmp.path() / "bochs.stderr"), read_file(tmp.path() / "bochs.log"));
   } else {
-    result.failure = fmt::format("QEMU exited with status {} (a triple fault resets the machine; -no-reboot makes that an exit): {}",
-                                 e.status, read_file(tmp.path() / "qemu.log"));
+    result.failure = e.status == 0
+                         ? fmt::format("QEMU stopped without the kernel's verdict (a triple fault resets the machine; "
+                                       "-no-reboot makes that an exit): {}", qemu_failure_text(read_file(tmp.path() / "qemu.log")))
+                         : fmt::format("QEMU failed (status {}): {}", e.status, qemu_failure_text(read_file(tmp.path() / "qemu.log")));
   }
   if (!trace_bytes.empty()) result.records = decode_kernel_trace(trace_bytes, "kernel trace");
   return result;
