@@ -188,36 +188,23 @@ void PerfettoProtoWriter::write(const TraceRecord& r) {
     return;
   }
   const uint64_t t = cpu_track(r.cpu);
-  switch (r.event) {
-    case TraceEvent::kStart:
-    case TraceEvent::kResume:
+  switch (slice_effect(r.event)) {
+    case SliceEffect::kOpens:
       if (r.cpu >= open_.size()) open_.resize(r.cpu + 1u, kNoSlice);
       if (open_[r.cpu] != kNoSlice) event(r.time_ns, t, kSliceEnd, {});  // never nested: one job at a time
       open_[r.cpu] = r.thread;
       event(r.time_ns, t, kSliceBegin, Name{{}, job_prefix(r.fwp, r.thread), true, r.job});
       break;
-    case TraceEvent::kPreempt:
-    case TraceEvent::kComplete:
-    case TraceEvent::kBlock:
-    case TraceEvent::kThreadExit:
-    case TraceEvent::kBudgetExhausted: {
+    case SliceEffect::kCloses:
       if (r.cpu < open_.size() && open_[r.cpu] == int64_t{r.thread}) {
         event(r.time_ns, t, kSliceEnd, {});
         open_[r.cpu] = kNoSlice;
       }
-      if (r.event == TraceEvent::kBudgetExhausted) event(r.time_ns, t, kInstant, label("budget exhausted"));
       break;
-    }
-    case TraceEvent::kRelease:
-      event(r.time_ns, t, kInstant, label("release"));
-      break;
-    case TraceEvent::kDeadlineMiss:
-      event(r.time_ns, t, kInstant, label("DEADLINE MISS"));
-      break;
-    default:
-      event(r.time_ns, t, kInstant, label(trace_event_name(r.event)));
+    case SliceEffect::kNone:
       break;
   }
+  if (const char* name = instant_name(r.event)) event(r.time_ns, t, kInstant, label(name));
   flush_if_large();
 }
 

@@ -252,6 +252,35 @@ void PerfettoOutput::flush_if_large() {
 
 uint64_t PerfettoOutput::bytes() const { return (file_ != nullptr ? file_->bytes() : 0) + out_.size(); }
 
+PerfettoOutput::SliceEffect PerfettoOutput::slice_effect(TraceEvent e) {
+  switch (e) {
+    case TraceEvent::kStart:
+    case TraceEvent::kResume:
+      return SliceEffect::kOpens;
+    case TraceEvent::kPreempt:
+    case TraceEvent::kComplete:
+    case TraceEvent::kBlock:
+    case TraceEvent::kThreadExit:
+    case TraceEvent::kBudgetExhausted:
+      return SliceEffect::kCloses;
+    default:
+      return SliceEffect::kNone;
+  }
+}
+
+const char* PerfettoOutput::instant_name(TraceEvent e) {
+  switch (e) {
+    case TraceEvent::kBudgetExhausted:
+      return "budget exhausted";
+    case TraceEvent::kRelease:
+      return "release";
+    case TraceEvent::kDeadlineMiss:
+      return "DEADLINE MISS";
+    default:
+      return slice_effect(e) == SliceEffect::kNone ? trace_event_name(e) : nullptr;
+  }
+}
+
 void PerfettoOutput::commit(Instant end) {
   finish(end);
   if (file_ == nullptr) return;
@@ -319,34 +348,20 @@ void PerfettoWriter::write(const TraceRecord& r) {
     flush_if_large();
     return;
   }
-  switch (r.event) {
-    case TraceEvent::kStart:
-    case TraceEvent::kResume:
+  switch (slice_effect(r.event)) {
+    case SliceEffect::kOpens:
       open_[r.cpu] = Slice{r.time_ns, r.fwp, r.thread, r.job};
       break;
-    case TraceEvent::kPreempt:
-    case TraceEvent::kComplete:
-    case TraceEvent::kBlock:
-    case TraceEvent::kThreadExit:
-    case TraceEvent::kBudgetExhausted: {
-      auto it = open_.find(r.cpu);
-      if (it != open_.end() && it->second.thread == r.thread) {
+    case SliceEffect::kCloses:
+      if (auto it = open_.find(r.cpu); it != open_.end() && it->second.thread == r.thread) {
         close_slice(r.cpu, it->second, r.time_ns);
         open_.erase(it);
       }
-      if (r.event == TraceEvent::kBudgetExhausted) instant(r.cpu, r, "budget exhausted", "t");
       break;
-    }
-    case TraceEvent::kRelease:
-      instant(r.cpu, r, "release", "t");
-      break;
-    case TraceEvent::kDeadlineMiss:
-      instant(r.cpu, r, "DEADLINE MISS", "p");
-      break;
-    default:
-      instant(r.cpu, r, trace_event_name(r.event), "t");
+    case SliceEffect::kNone:
       break;
   }
+  if (const char* name = instant_name(r.event)) instant(r.cpu, r, name, r.event == TraceEvent::kDeadlineMiss ? "p" : "t");
   flush_if_large();
 }
 

@@ -98,6 +98,14 @@ class PerfettoOutput : public TraceSink {
 
  protected:
   explicit PerfettoOutput(std::string path);
+  // What a record on a CPU does to that CPU's slice (both formats): a start or resume opens the
+  // job's slice (closing one left open), a preemption, completion, block, exit or exhausted budget
+  // closes it if it is that thread's.
+  enum class SliceEffect : uint8_t { kOpens, kCloses, kNone };
+  static SliceEffect slice_effect(TraceEvent e);
+  // The instant a record on a CPU shows besides, or null: releases, deadline misses, exhausted
+  // budgets and every event that neither opens nor closes a slice.
+  static const char* instant_name(TraceEvent e);
   // Writes the buffer out once it holds 1 MiB (with a file).
   void flush_if_large();
   std::unique_ptr<AtomicFile> file_;
