@@ -16,6 +16,14 @@ benchmark programs (kernel_backend/fwp/programs.cpp):
   timer -> user   from the timer interrupt's handler to user mode in the thread the core chose
   null syscall    an unknown system call number: the floor under every system call
 
+Then boots a global EDF set on four CPUs (tests/kernel's class Global: U = 2.86, jobs migrating
+every few milliseconds) and reports, from the same boot, the latency of a migration (from the
+core's decision to run a thread on another CPU to its return to user mode there: the IPI to both
+CPUs, the wait for the one it leaves to save its registers, the kernel lock) and of a dispatch
+another CPU decided, against that boot's timer-to-user-mode latency as the baseline. Under -icount
+the four CPUs share one instruction clock, so these TSC figures count the other CPUs' instructions
+too: they are the emulated machine's time, not one CPU's path length.
+
 With --cpus N the machine has N CPUs (the benchmark threads run on CPU 0, the others idle): the
 kernel then takes its lock at every entry, which it skips on one CPU.
 
@@ -166,6 +174,57 @@ def boot(edgeos, live, accel, work, cpus, trace="none"):
     }
 
 
+GLOBAL = '''[scenario]
+name = "boot-bench-global"
+duration = "240ms"
+
+[[server]]
+cpus = 4
+policy = "edf"
+scheduling = "global"
+
+[[tenant]]
+name = "g"
+''' + "".join(f'''
+[[thread]]
+name = "g{i}"
+tenant = "g"
+cpu = {cpu}
+period = "{period}"
+phase = "{phase}"
+cost = "{cost}"
+''' for i, (cpu, period, phase, cost) in enumerate([(3, "12ms", "300us", "4500us"), (1, "8ms", "0ms", "6400us"),
+                                                   (2, "12ms", "300us", "6000us"), (2, "10ms", "0ms", "1600us"),
+                                                   (2, "12ms", "0ms", "8800us"), (0, "20ms", "300us", "5800us")]))
+
+
+def global_latencies(edgeos, accel, work):
+    """Boots GLOBAL; returns {name: (count, mean, max)} for the timer-to-user, migration and
+    remote-dispatch latencies the kernel reports at the run's end, and the trace's migrations."""
+    path = os.path.join(work, "global.toml")
+    with open(path, "w") as f:
+        f.write(GLOBAL)
+    out = os.path.join(work, "out-global")
+    args = [edgeos, "boot", path, "--out", out, "--quiet"]
+    args += ["--icount"] if accel == "tcg" else ["--accel", accel]
+    r = subprocess.run(args, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"boot_bench: edgeos boot of the global set failed:\n{r.stderr}")
+    with open(os.path.join(out, "serial.log")) as f:
+        serial = f.read()
+    found = {}
+    for name, pattern in (("timer", r"timer to user mode: (\d+) dispatches"),
+                          ("migration", r"migration, decision to user mode on the new CPU: (\d+) migrations"),
+                          ("remote", r"remote dispatch, decision to user mode: (\d+) dispatches decided on another CPU")):
+        m = re.search(pattern + r", mean (\d+), max (\d+)", serial)
+        if m is None:
+            sys.exit(f"boot_bench: the global boot reported no {name} latency:\n{serial}")
+        found[name] = tuple(int(x) for x in m.groups())
+    with open(os.path.join(out, "trace.csv")) as f:
+        found["traced_migrations"] = sum(1 for line in f if ",migrate," in line)
+    return found
+
+
 def linux(bench):
     if not os.path.exists(bench):
         return {}
@@ -214,6 +273,16 @@ def main():
     print(f"flatness, {rows[-1][0]} vs {rows[0][0]} live FWPs: create x{last['create'] / first['create']:.2f}, "
           f"switch x{last['switch'] / first['switch']:.2f}, call+reply x{last['call'] / first['call']:.2f}")
     print(f"targets (issue 8): create <= 3000 instructions, call+reply <= 1000")
+
+    with tempfile.TemporaryDirectory() as work:
+        print("booting the global EDF set on 4 CPUs...", file=sys.stderr, flush=True)
+        g = global_latencies(edgeos, a.accel, work)
+    base = g["timer"][1]
+    print(f"\nglobal EDF on 4 CPUs ({g['traced_migrations']} migrations traced), decision to user mode, in TSC cycles "
+          f"of the emulated machine ({'shared by its 4 CPUs under -icount' if a.accel == 'tcg' else 'KVM'}):")
+    for name, label in (("timer", "timer -> user (baseline)"), ("migration", "migration"), ("remote", "remote dispatch")):
+        n, mean, mx = g[name]
+        print(f"  {label:<26} {n:>6} times, mean {mean:>7}, max {mx:>7}, x{mean / base:.2f} of the baseline")
 
     l = linux(os.path.join(a.build, "bench", "edgeos_bench"))
     if l:

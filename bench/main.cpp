@@ -80,7 +80,7 @@ void print_summary() {
                "(target: <= 50 ns at 1k; O({}))\n",
                policy, get(base + "10"), at1k, at100k, at100k / at1k, policy[0] == 'F' ? "1" : "log n");
   }
-  for (const char* policy : {"Fp", "Edf"}) {
+  for (const char* policy : {"Fp", "Edf", "GlobalEdf"}) {
     const auto it = rates().find(fmt::format("BM_CoreSim{}_100Tasks4Cpus", policy));
     if (it == rates().end()) continue;
     fmt::print("core-only simulator, 100 tasks on 4 CPUs, {}: {:.1f} million kernel entries/s (timer, completion,\n"

@@ -64,6 +64,8 @@ FixedPriorityScheduler fp_schedulers[kMaxCpus];
 EdfScheduler::Entry* edf_entries[kMaxCpus] = {};
 alignas(EdfScheduler) uint8_t edf_storage[kMaxCpus][sizeof(EdfScheduler)];
 Scheduler* schedulers[kMaxCpus];
+CpuId domains[kMaxCpus];  // each CPU's domain leader (KernelStorage::domains), from the scenario
+bool shared_domains = false;  // some domain has several CPUs: threads migrate between them
 TemplateId* template_ids = nullptr;
 RingId* ring_ids = nullptr;
 uint8_t* ring_storage = nullptr;  // the scenario's rings' slots
@@ -198,11 +200,27 @@ bool stream_trace = false;  // "stream" on the command line: the trace goes out 
 uint64_t boot_cr4 = 0;  // what the APs copy
 uint64_t faults = 0;
 
-// Timer interrupt to dispatch, for bench/boot_bench.py: TSC cycles from the timer handler's entry
-// to the return to user mode of the thread the core chose (interrupts that end in a thread).
-struct {
+// Latencies for bench/boot_bench.py, in TSC cycles, reported at the run's end:
+//   dispatch_latency   timer interrupt to user mode: from the timer handler's entry to the
+//                      return to user mode of the thread the core chose (interrupts that end in
+//                      a thread);
+//   migration_latency  from the core's decision to run a thread on another CPU than the one it
+//                      last ran on (switch_to) to its return to user mode there: the IPI, the
+//                      wait for the CPU it left to save its registers, the lock;
+//   remote_latency     the same for a thread that stays on its CPU but whose dispatch another
+//                      CPU decided (a release, signal or preemption from there).
+struct Latency {
   uint64_t count = 0, total = 0, max = 0;
-} dispatch_latency;
+  void add(uint64_t d) {
+    ++count;
+    total += d;
+    if (d > max) max = d;
+  }
+  void report(const char* what, const char* of) const {
+    if (count > 0) kprintf("%s: %lu %s, mean %lu, max %lu TSC cycles\n", what, count, of, total / count, max);
+  }
+};
+Latency dispatch_latency, migration_latency, remote_latency;
 
 // --- helpers ----------------------------------------------------------------------------------
 
@@ -546,6 +564,15 @@ void on_timer() {
 
 [[noreturn]] void finish_run();
 
+// Whether thread `t` is loaded on a CPU other than `cpu` (in user mode there, or entering the
+// kernel from it without the lock yet: its entry is still to be handled there).
+bool registers_elsewhere(const Thread& t, uint32_t cpu) {
+  for (uint32_t c = 0; c < num_cpus; ++c) {
+    if (c != cpu && kcpus[c].on_cpu == &t) return true;
+  }
+  return false;
+}
+
 // Loads the thread the core runs on this CPU, or idles until there is one. Called and left with
 // the kernel lock held; it is let go on the way to user mode and while the CPU idles. Never
 // returns.
@@ -583,6 +610,16 @@ void on_timer() {
       lock_kernel();
       continue;
     }
+    // A thread that moved here from another CPU of its domain may still be in user mode there,
+    // its registers not yet saved: that CPU was kicked (switch_to) and lets go of the thread when
+    // it takes the kernel lock, which this one gives up meanwhile.
+    if (shared_domains && registers_elsewhere(*t, cpu)) {
+      unlock_kernel();
+      x86::pause();  // under -icount, ends this CPU's turn: the other one gets to run
+      answer_quiesce();
+      lock_kernel();
+      continue;
+    }
     KThread& kt = kthreads[t->slot_index];
     // Its address space first: the plan below is written through it.
     x86::activate(space_of(t->domain));
@@ -603,12 +640,18 @@ void on_timer() {
     }
     me.on_cpu = t;
     if (me.timer_entered != 0) {
-      const uint64_t d = x86::rdtsc() - me.timer_entered;
+      dispatch_latency.add(x86::rdtsc() - me.timer_entered);
       me.timer_entered = 0;
-      ++dispatch_latency.count;
-      dispatch_latency.total += d;
-      if (d > dispatch_latency.max) dispatch_latency.max = d;
     }
+    if (kt.decided_tsc != 0) {
+      if (kt.ran_on != cpu) {
+        migration_latency.add(x86::rdtsc() - kt.decided_tsc);
+      } else if (kt.decided_on != cpu) {
+        remote_latency.add(x86::rdtsc() - kt.decided_tsc);
+      }
+      kt.decided_tsc = 0;
+    }
+    kt.ran_on = static_cast<uint16_t>(cpu);
     // The thread's clock slot: its user time so far, from this instant on.
     me.exit_tsc = x86::rdtsc();
     clock_slots[t->slot_index].base = kt.user_ticks - me.exit_tsc;
@@ -644,10 +687,9 @@ void on_timer() {
   kernel->sync();
   trace_flush();
   console_flush();
-  if (dispatch_latency.count > 0) {
-    kprintf("timer to user mode: %lu dispatches, mean %lu, max %lu TSC cycles\n", dispatch_latency.count,
-            dispatch_latency.total / dispatch_latency.count, dispatch_latency.max);
-  }
+  dispatch_latency.report("timer to user mode", "dispatches");
+  migration_latency.report("migration, decision to user mode on the new CPU", "migrations");
+  remote_latency.report("remote dispatch, decision to user mode", "dispatches decided on another CPU");
   const x86::PcidStats& pcid = x86::pcid_stats();
   if (x86::pcid_enabled()) {
     kprintf("address spaces: PCID on; %lu CR3 loads, %lu of them flushing, %lu PCIDs assigned\n", pcid.loads,
@@ -962,6 +1004,10 @@ void PcPlatform::arm_timer(CpuId cpu, Instant when) {
 }
 
 void PcPlatform::switch_to(CpuId cpu, Thread* thread) {
+  if (thread != nullptr) {
+    kthreads[thread->slot_index].decided_tsc = x86::rdtsc();
+    kthreads[thread->slot_index].decided_on = static_cast<uint16_t>(x86::cpu_index());
+  }
   // resume() loads the core's current thread when the kernel exits; another CPU needs telling.
   if (cpu != x86::cpu_index() && thread != kcpus[cpu].on_cpu) kick(cpu);
 }
@@ -1270,9 +1316,14 @@ void size_pools() {
 
   // Each CPU runs its server's policy: servers in order, their CPUs numbered consecutively (the
   // canonical order of workloads/scenario_blob.hpp).
+  // The CPUs of a domain share its leader's (global and clustered scheduling).
   for (uint32_t sv = 0, c = 0; sv < scenario.count(blob::kServers); ++sv) {
     for (uint32_t i = 0; i < scenario.server(sv).cpus && c < num_cpus; ++i, ++c) {
-      if (scenario.server(sv).policy == 1) {
+      domains[c] = static_cast<CpuId>(scenario.domain_leader(c));
+      if (domains[c] != c) {
+        schedulers[c] = schedulers[domains[c]];
+        shared_domains = true;
+      } else if (scenario.server(sv).policy == 1) {
         edf_entries[c] = boot_array<EdfScheduler::Entry>(capacity.threads, "EDF queues");
         schedulers[c] = new (edf_storage[c]) EdfScheduler(Span<EdfScheduler::Entry>(edf_entries[c], capacity.threads));
       } else {
@@ -1285,6 +1336,7 @@ void size_pools() {
   KernelStorage storage;
   storage.cpus = Span<CpuState>(cpus, num_cpus);
   storage.schedulers = Span<Scheduler* const>(schedulers, num_cpus);
+  if (shared_domains) storage.domains = Span<const CpuId>(domains, num_cpus);
   storage.threads = Span<Thread>(threads, capacity.threads);
   storage.sched_contexts = Span<SchedContext>(contexts, capacity.threads);
   storage.fwps = Span<Fwp>(fwps, capacity.fwps);
@@ -1312,11 +1364,13 @@ void size_pools() {
     kt.blob_thread = t;
     kt.instance = instance;
     kt.canonical = canonical;
-    canonical_cpu[canonical++] = static_cast<uint16_t>((*kernel->thread(id))->cpu);
+    // Its requests are delivered by its domain's leader, whose timer queue the domain shares.
+    canonical_cpu[canonical++] = static_cast<uint16_t>(domains[(*kernel->thread(id))->cpu]);
     kt.program = rec.program;
     kt.cost_rng = thread_stream("cost/", t, instance);
     kt.call_rng = thread_stream("call/", t, instance);
     const Thread* th = *kernel->thread(id);
+    kt.ran_on = static_cast<uint16_t>(th->cpu);  // where the core placed it, as a migration counts from
     const uint64_t stack = ensure_stack(th->fwp, id.index, 0);
     kt.ctx = entry_context(image.start_entry, stack, rec.program, id.index);
     kt.ctx.rdx = scenario.seed();  // a third argument: the scenario's seed (the system-call fuzzer's)
@@ -1341,6 +1395,11 @@ void size_pools() {
           scenario.total_threads(), num_cpus, num_cpus == 1 ? "" : "s",
           scenario.server(0).policy == 1 ? "EDF" : "fixed priority",
           static_cast<unsigned long>(scenario.duration().ns() / 1'000'000), x86::frames().free_count());
+  if (shared_domains) {  // e.g. "domains: 0 0 2 2" for two clusters of two CPUs
+    kprintf("domains:");
+    for (uint32_t c = 0; c < num_cpus; ++c) kprintf(" %u", domains[c]);
+    kprintf(" (each CPU's leader: global or clustered scheduling)\n");
+  }
   for (uint32_t c = 0; c < num_cpus; ++c) seek_arrival(c, 0);
   // Each sporadic thread's first request (its list continues through the `next` links).
   for (uint32_t i = scenario.count(blob::kArrivals); i-- > 0;) kthreads[thread_ids[scenario.arrival(i).target].index].next_arrival = i;

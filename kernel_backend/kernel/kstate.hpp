@@ -54,6 +54,12 @@ struct KThread {
   // form a list through their `next` links; `next_arrival` is the first one not yet served (it
   // has arrived if it lies before the global `arrival_cursor`). Frames handed on by the previous
   // stage of an AR pipeline wait in `hand_offs`.
+  // The core's last decision to run it (switch_to): when (TSC; 0: seen by resume() already) and on
+  // which CPU; and the CPU it last ran on (before it ran: the one the core placed it on). For the
+  // migration and remote-dispatch latencies.
+  uint64_t decided_tsc = 0;
+  uint16_t decided_on = 0;
+  uint16_t ran_on = 0;
   uint32_t canonical = 0;  // canonical thread-instance index
   uint32_t next_arrival = kNoIndex;
   struct HandOff {

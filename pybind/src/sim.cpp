@@ -146,7 +146,7 @@ py::dict simulate_task_set(const TaskSet& set, const PolicyChoice& choice, int64
   config.num_cpus = set.num_cpus;
   if (choice.name) config.policy = sim::parse_policy(*choice.name, "policy");
   config.check_invariants = check_invariants;
-  if (overheads.size() > kNumOverheads) throw InputError("overheads: at most 5 values");
+  if (overheads.size() > kNumOverheads) throw InputError(fmt::format("overheads: at most {} values", kNumOverheads));
   for (size_t i = 0; i < overheads.size(); ++i) config.overheads.cost[i] = Duration::nanoseconds(overheads[i]);
   Policies policies;
   config.scheduler_factory = make_factory(choice, policies, config.max_threads);

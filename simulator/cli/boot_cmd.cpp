@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -210,6 +212,26 @@ std::string stats_line(const sim::ResponseStats& r) {
                      us(static_cast<double>(r.p99_ns)), us(static_cast<double>(r.max_ns)), us(static_cast<double>(r.min_ns)));
 }
 
+// The kernel's own latency reports at the run's end (kernel_backend/kernel/kernel.cpp, Latency):
+// "WHAT: N NOUN, mean M, max X TSC cycles", by WHAT; those it did not print are left out.
+nlohmann::json kernel_latencies(const std::string& serial) {
+  static constexpr std::pair<const char*, const char*> kReports[] = {
+      {"timer_to_user", "timer to user mode: "},
+      {"migration", "migration, decision to user mode on the new CPU: "},
+      {"remote_dispatch", "remote dispatch, decision to user mode: "},
+  };
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [key, prefix] : kReports) {
+    const size_t at = serial.find(prefix);
+    if (at == std::string::npos) continue;
+    unsigned long count = 0, mean = 0, max = 0;
+    if (std::sscanf(serial.c_str() + at + std::strlen(prefix), "%lu %*[^,], mean %lu, max %lu", &count, &mean, &max) == 3) {
+      out[key] = {{"count", count}, {"mean", mean}, {"max", max}};
+    }
+  }
+  return out;
+}
+
 std::vector<int64_t> differences_of(const sim::Comparison& c) {
   std::vector<int64_t> d;
   for (const auto& [key, v] : c.response_differences) d.push_back(v);
@@ -327,6 +349,7 @@ int run_validate(ValidateOptions& o) {
       {"completed_only_by_simulator", jobs_json(c.completed_only_by_want, k.names)},
       {"response_difference", stats_json(before)},
   };
+  j["kernel_latencies_tsc"] = kernel_latencies(r.serial);
   if (!c.same_order) {
     j["first_order_difference"] = {{"cpu", c.diverge_cpu}, {"completion", c.diverge_index + 1}};
   }
@@ -337,6 +360,7 @@ int run_validate(ValidateOptions& o) {
                                 {"switch", m[Overhead::kContextSwitch].ns()},
                                 {"timer", m[Overhead::kTimer].ns()},
                                 {"invocation", m[Overhead::kInvocation].ns()},
+                                {"migration", m[Overhead::kMigration].ns()},
                                 {"equations", fit.equations},
                                 {"sim_option", "--overheads " + sim::format_overheads(m)}};
     j["with_fitted_overheads"] = {{"same_job_order", aware->same_order},
@@ -358,13 +382,25 @@ int run_validate(ValidateOptions& o) {
     }
     if (fit.solved) {
       const sim::OverheadModel& m = fit.model;
-      fmt::print("kernel overheads fitted to them ({} jobs): entry {}, release {}, dispatch {}, call or reply {}\n",
+      fmt::print("kernel overheads fitted to them ({} jobs): entry {}, release {}, dispatch {}, call or reply {}, migration {}\n",
                  fit.equations, format_duration(m[Overhead::kSchedule]), format_duration(m[Overhead::kRelease]),
-                 format_duration(m[Overhead::kContextSwitch]), format_duration(m[Overhead::kInvocation]));
+                 format_duration(m[Overhead::kContextSwitch]), format_duration(m[Overhead::kInvocation]),
+                 format_duration(m[Overhead::kMigration]));
       fmt::print("  simulated with them (edgeos sim --overheads {}): kernel - simulator {}\n", sim::format_overheads(m),
                  stats_line(after));
       if (!aware->identical()) fmt::print("  (that simulation's job order or misses differ from the kernel's)\n");
     }
+    // Measured by the kernel itself, in TSC cycles of the emulated machine (under -icount, guest
+    // instructions of all its CPUs): not host time.
+    const nlohmann::json& lat = j["kernel_latencies_tsc"];
+    std::string measured;
+    for (const auto& [key, label] : {std::pair{"timer_to_user", "timer to user mode"}, std::pair{"migration", "migration"},
+                                     std::pair{"remote_dispatch", "dispatch decided on another CPU"}}) {
+      if (!lat.contains(key)) continue;
+      measured += fmt::format("{}{} mean {} (max {}, {} times)", measured.empty() ? "" : "; ", label,
+                              lat[key]["mean"].get<uint64_t>(), lat[key]["max"].get<uint64_t>(), lat[key]["count"].get<uint64_t>());
+    }
+    if (!measured.empty()) fmt::print("kernel's own latencies, TSC cycles of the emulated machine: {}\n", measured);
     fmt::print("{}\n-> {}/{{validate.json, sim/trace.csv, kernel/trace.csv, kernel/serial.log}}\n",
                c.identical() ? "VALIDATED: the kernel completes the same jobs in the same order and misses the same deadlines"
                              : "NOT VALIDATED: the kernel's schedule differs from the simulator's (see above)",
@@ -458,7 +494,7 @@ Action add_validate(CLI::App& app) {
       "Run a scenario in the core-only simulator and on the x86-64 kernel (QEMU with -icount, or Bochs) and\n"
       "compare them job by job: the same jobs completed in the same order on every CPU, the same deadline\n"
       "misses, and the per-job response-time differences, which are the kernel's real overheads. Those are\n"
-      "fitted to the simulator's overhead model (entry, release, dispatch, call/reply) and the scenario is\n"
+      "fitted to the simulator's overhead model (entry, release, dispatch, call/reply, migration) and the scenario is\n"
       "simulated again with them (edgeos sim --overheads). Writes validate.json, both traces and the console.\n"
       "Exit code 3 when the schedules differ.");
   cmd->add_option("scenario", opt->file, "scenario file (TOML); the machine gets its CPUs (at most 16)")->required();

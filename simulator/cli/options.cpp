@@ -65,12 +65,13 @@ analysis::Overheads parse_overheads(const std::string& text, const char* what) {
 
 sim::OverheadModel parse_sim_overheads(const std::string& text, const char* what) {
   const std::vector<std::string> parts = split_list(text);
-  if (parts.size() != 4 && parts.size() != 5) {
-    throw InputError(fmt::format("{}: expected RELEASE,SCHEDULE,SWITCH,TIMER[,INVOCATION], e.g. 5us,2us,3us,1us,1us, got '{}'",
-                                 what, text));
+  if (parts.size() < 4 || parts.size() > 6) {
+    throw InputError(fmt::format(
+        "{}: expected RELEASE,SCHEDULE,SWITCH,TIMER[,INVOCATION[,MIGRATION]], e.g. 5us,2us,3us,1us,1us,4us, got '{}'", what,
+        text));
   }
-  constexpr Overhead kOrder[] = {Overhead::kRelease, Overhead::kSchedule, Overhead::kContextSwitch, Overhead::kTimer,
-                                 Overhead::kInvocation};
+  constexpr Overhead kOrder[] = {Overhead::kRelease, Overhead::kSchedule,   Overhead::kContextSwitch,
+                                 Overhead::kTimer,   Overhead::kInvocation, Overhead::kMigration};
   sim::OverheadModel m;
   for (size_t i = 0; i < parts.size(); ++i) {
     const Duration d = parse_duration(parts[i], what);

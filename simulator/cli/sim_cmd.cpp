@@ -159,7 +159,7 @@ Action add_sim(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::IsMember({"json", "proto"}));
   cmd->add_option("--overheads", opt->overheads,
-                  "kernel overheads charged as the simulated kernel works: RELEASE,SCHEDULE,SWITCH,TIMER[,INVOCATION]\n"
+                  "kernel overheads charged as the simulated kernel works: RELEASE,SCHEDULE,SWITCH,TIMER[,INVOCATION[,MIGRATION]]\n"
                   "(e.g. 1us,800ns,600ns,0ns,1.2us; edgeos validate fits them to a booted kernel); default none");
   cmd->add_option("--max-trace-size", opt->max_trace_size,
                   "the most the run's trace files may hold together, e.g. 500M, 2G (K, M, G, T: powers of 1024);\n"

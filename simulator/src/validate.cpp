@@ -120,7 +120,7 @@ namespace {
 
 // The kernel work the simulation shows on one CPU, as sorted instants of each kind.
 struct CpuWork {
-  std::vector<int64_t> entries, releases, dispatches, invocations;
+  std::vector<int64_t> entries, releases, dispatches, invocations, migrations;
   // To count a dispatch only when the thread changes, as the kernel charges it: the thread last
   // dispatched (kNoIndex: none, the CPU went idle), and whether the CPU went idle at `at`.
   uint32_t dispatched = kNoIndex;
@@ -133,8 +133,9 @@ struct CpuWork {
   }
 };
 
-constexpr Overhead kFitted[] = {Overhead::kSchedule, Overhead::kRelease, Overhead::kContextSwitch, Overhead::kInvocation};
-constexpr int kKinds = 4;
+constexpr Overhead kFitted[] = {Overhead::kSchedule, Overhead::kRelease, Overhead::kContextSwitch, Overhead::kInvocation,
+                                Overhead::kMigration};
+constexpr int kKinds = 5;
 
 }  // namespace
 
@@ -174,22 +175,53 @@ OverheadFit fit_overheads(const std::vector<TraceRecord>& simulated, const Compa
       case TraceEvent::kIpcReply:
         w.invocations.push_back(r.time_ns);
         break;
+      case TraceEvent::kMigrate:  // on the CPU the thread moves to, as the kernel charges it
+        w.migrations.push_back(r.time_ns);
+        break;
       default:
         break;
     }
   }
-  const RunJobs jobs = jobs_of(simulated);
+  // Each job's life as the instants something happened to it, with the CPU it happened on.
+  std::map<JobKey, std::vector<std::pair<int64_t, uint16_t>>> life;
+  for (const TraceRecord& r : simulated) {
+    if (r.thread == kNoIndex || r.cpu == kNoCpu) continue;
+    switch (r.event) {
+      case TraceEvent::kRelease:
+      case TraceEvent::kStart:
+      case TraceEvent::kResume:
+      case TraceEvent::kPreempt:
+      case TraceEvent::kMigrate:
+      case TraceEvent::kBlock:
+      case TraceEvent::kWakeup:
+      case TraceEvent::kComplete:
+        life[JobKey{r.thread, r.job}].emplace_back(r.time_ns, r.cpu);
+        break;
+      default:
+        break;
+    }
+  }
   // One equation per job completed in both runs: the work on its CPU from its release to its
   // completion (exclusive: what the completing entry does delays the next job, not this one).
+  // A job that migrates (global scheduling) has several CPUs: each stretch between two instants
+  // of its life counts the work on the CPU of the later one, where it ran, or ran next after
+  // waiting (the CPU whose work it waited for). With one CPU the stretches make up the window.
   std::vector<std::array<double, kKinds>> rows;
   std::vector<double> y;
   for (const auto& [key, difference] : c.response_differences) {
-    const auto j = jobs.jobs.find(key);
-    if (j == jobs.jobs.end() || j->second.release.is_never() || j->second.completion.is_never()) continue;
-    const CpuWork& w = work[j->second.cpu];
-    const int64_t from = j->second.release.ns(), to = j->second.completion.ns();
-    rows.push_back({CpuWork::count(w.entries, from, to), CpuWork::count(w.releases, from, to),
-                    CpuWork::count(w.dispatches, from, to), CpuWork::count(w.invocations, from, to)});
+    const auto l = life.find(key);
+    if (l == life.end() || l->second.front().first > l->second.back().first) continue;
+    const std::vector<std::pair<int64_t, uint16_t>>& at = l->second;
+    std::array<double, kKinds> row{};
+    for (size_t i = 1; i < at.size(); ++i) {
+      const CpuWork& w = work[at[i].second];
+      const int64_t from = at[i - 1].first, to = at[i].first;
+      const double counts[kKinds] = {CpuWork::count(w.entries, from, to), CpuWork::count(w.releases, from, to),
+                                     CpuWork::count(w.dispatches, from, to), CpuWork::count(w.invocations, from, to),
+                                     CpuWork::count(w.migrations, from, to)};
+      for (int k = 0; k < kKinds; ++k) row[k] += counts[k];
+    }
+    rows.push_back(row);
     y.push_back(static_cast<double>(difference));
   }
   fit.equations = rows.size();
@@ -231,8 +263,9 @@ OverheadFit fit_overheads(const std::vector<TraceRecord>& simulated, const Compa
 }
 
 std::string format_overheads(const OverheadModel& m) {
-  return fmt::format("{}ns,{}ns,{}ns,{}ns,{}ns", m[Overhead::kRelease].ns(), m[Overhead::kSchedule].ns(),
-                     m[Overhead::kContextSwitch].ns(), m[Overhead::kTimer].ns(), m[Overhead::kInvocation].ns());
+  return fmt::format("{}ns,{}ns,{}ns,{}ns,{}ns,{}ns", m[Overhead::kRelease].ns(), m[Overhead::kSchedule].ns(),
+                     m[Overhead::kContextSwitch].ns(), m[Overhead::kTimer].ns(), m[Overhead::kInvocation].ns(),
+                     m[Overhead::kMigration].ns());
 }
 
 std::string job_name(const JobKey& k, const TraceNames& names) { return fmt::format("{}#{}", names.thread(k.first), k.second); }

@@ -101,16 +101,16 @@ std::string compile_scenario(const Scenario& s) {
   };
   Out sec[blob::kNumSections];
 
+  bool shared = false;  // a domain of several CPUs somewhere: the domains section lists every CPU's
   for (const Server& v : s.servers) {
-    // FIXME: the kernel backend schedules partitioned only; the blob has no domains yet (the core
-    // supports them; the kernel needs cross-CPU dispatch with IPIs first).
-    if (v.scheduling != "partitioned") {
-      throw InputError(fmt::format("{}: server \"{}\": scheduling = \"{}\" runs in the simulators only; the kernel backend "
-                                   "schedules partitioned",
-                                   v.where.describe(), v.name, v.scheduling));
-    }
     sec[blob::kServers].add(blob::ServerRec{str(v.name), v.cpus, static_cast<uint64_t>(std::llround(v.speed_hz)),
                                             static_cast<uint8_t>(v.policy == "edf" ? 1 : 0)});
+    shared = shared || v.scheduling != "partitioned";
+  }
+  for (uint32_t first = 0; const Server& v : s.servers) {
+    if (!shared) break;
+    for (const uint32_t leader : v.domain_leaders()) sec[blob::kDomains].add_wire(blob::wire::Domain{first + leader});
+    first += v.cpus;
   }
   auto add_template = [&](const std::string& name, uint32_t pool, uint32_t max_instances) {
     return sec[blob::kTemplates].add(blob::TemplateRec{str(name), pool, max_instances});

@@ -21,7 +21,7 @@ namespace {
   } while (0)
 
 TEST(ScenarioWire, StructsAreTheDocumentedLayout) {
-  EXPECT_EQ(sizeof(wire::Header), 144u);
+  EXPECT_EQ(sizeof(wire::Header), 152u);
   EXPECT_FIELD(Header, magic, 0u, 8u);
   EXPECT_FIELD(Header, version, 8u, 2u);
   EXPECT_FIELD(Header, header_size, 10u, 2u);
@@ -30,7 +30,7 @@ TEST(ScenarioWire, StructsAreTheDocumentedLayout) {
   EXPECT_FIELD(Header, reserved, 20u, 4u);
   EXPECT_FIELD(Header, duration_ns, 24u, 8u);
   EXPECT_FIELD(Header, seed, 32u, 8u);
-  EXPECT_FIELD(Header, sections, 40u, 104u);
+  EXPECT_FIELD(Header, sections, 40u, 112u);
   EXPECT_EQ(kChecksummedFrom, 20u);
 
   EXPECT_EQ(sizeof(wire::Cost), 40u);
@@ -123,6 +123,9 @@ TEST(ScenarioWire, StructsAreTheDocumentedLayout) {
   EXPECT_EQ(kRecordSize[kPorts], 8u);
   EXPECT_FIELD(Port, tenant, 0u, 4u);
   EXPECT_FIELD(Port, port, 4u, 2u);
+
+  EXPECT_EQ(kRecordSize[kDomains], 4u);
+  EXPECT_FIELD(Domain, leader, 0u, 4u);
 }
 
 // Every section non-empty; values chosen to be told apart.
@@ -134,9 +137,10 @@ seed = 77
 
 [[server]]
 name = "s"
-cpus = 2
+cpus = 3
 speed = "2GHz"
 policy = "edf"
+domains = [[1, 2]]
 nic = { model = "e1000", mac = "52:54:00:12:34:57", ipv4 = "10.0.2.16" }
 
 [[template]]
@@ -238,10 +242,10 @@ constexpr int64_t kMs = 1000 * kUs;
 
 TEST(ScenarioWire, CompiledBytesLieAtTheDocumentedOffsets) {
   const std::string b = scenario::compile_scenario(scenario::parse_scenario(kScenario, "wire.toml", ""));
-  ASSERT_GE(b.size(), 144u);
+  ASSERT_GE(b.size(), 152u);
   EXPECT_EQ(b.substr(0, 8), "EDGEOSSC");
-  EXPECT_EQ(le(b, 8, 2), 3u);
-  EXPECT_EQ(le(b, 10, 2), 144u);
+  EXPECT_EQ(le(b, 8, 2), 4u);
+  EXPECT_EQ(le(b, 10, 2), 152u);
   EXPECT_EQ(le(b, 12, 4), b.size());
   EXPECT_EQ(le(b, 16, 4), checksum(reinterpret_cast<const uint8_t*>(b.data()) + 20, b.size() - 20));
   EXPECT_EQ(le(b, 20, 4), 0u);
@@ -249,7 +253,7 @@ TEST(ScenarioWire, CompiledBytesLieAtTheDocumentedOffsets) {
   EXPECT_EQ(le(b, 32, 8), 77u);
   auto off = [&](int s) { return static_cast<size_t>(le(b, 40 + 8 * s, 4)); };
   auto count = [&](int s) { return le(b, 44 + 8 * s, 4); };
-  for (int s = 0; s < 13; ++s) {
+  for (int s = 0; s < 14; ++s) {
     EXPECT_EQ(off(s) % 8, 0u) << s;
     EXPECT_GT(count(s), 0u) << s;
   }
@@ -258,7 +262,7 @@ TEST(ScenarioWire, CompiledBytesLieAtTheDocumentedOffsets) {
   // 1 servers (24)
   ASSERT_EQ(count(1), 1u);
   EXPECT_EQ(name(off(1)), "s");
-  EXPECT_EQ(le(b, off(1) + 4, 4), 2u);
+  EXPECT_EQ(le(b, off(1) + 4, 4), 3u);
   EXPECT_EQ(le(b, off(1) + 8, 8), 2'000'000'000u);
   EXPECT_EQ(le(b, off(1) + 16, 1), 1u);  // edf
   // 2 templates (16): "tm", then the implicit ones of drv and svc
@@ -361,6 +365,11 @@ TEST(ScenarioWire, CompiledBytesLieAtTheDocumentedOffsets) {
   ASSERT_EQ(count(12), 1u);
   EXPECT_EQ(le(b, off(12), 4), 1u);
   EXPECT_EQ(le(b, off(12) + 4, 2), 5683u);
+  // 13 domains (4): CPU 0 alone, CPUs 1 and 2 led by 1
+  ASSERT_EQ(count(13), 3u);
+  EXPECT_EQ(le(b, off(13), 4), 0u);
+  EXPECT_EQ(le(b, off(13) + 4, 4), 1u);
+  EXPECT_EQ(le(b, off(13) + 8, 4), 1u);
 
   // The reader sees the same fields.
   BlobError e = BlobError::kOk;
@@ -384,6 +393,8 @@ TEST(ScenarioWire, CompiledBytesLieAtTheDocumentedOffsets) {
   EXPECT_EQ(nic.ipv4, 0x0a00'0210u);
   EXPECT_EQ(blob.port(0).port, 5683);
   EXPECT_EQ(blob.stage(0, 1), 4u);
+  EXPECT_EQ(blob.domain_leader(2), 1u);
+  EXPECT_TRUE(blob.shared_domains());
   for (uint32_t i = 0; i < n; ++i) {
     const ArrivalRec r = blob.arrival(i);
     EXPECT_EQ(r.time.ns(), ns(b, off(8) + 48 * i));

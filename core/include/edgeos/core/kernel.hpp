@@ -1546,6 +1546,7 @@ void Kernel<P>::dispatch(CpuState& c, Thread& t, Instant now) {
     }
     t.cpu = c.id;
     emit(now, c, t, TraceEvent::kMigrate, from.id);
+    platform_.charge_overhead(c.id, Overhead::kMigration);
   }
   t.state = ThreadState::kRunning;
   c.current = &t;

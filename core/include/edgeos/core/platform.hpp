@@ -36,9 +36,11 @@ enum class Overhead : uint8_t {
   kContextSwitch = 2,  // switching to another thread or job
   kTimer = 3,          // entering the kernel on a timer interrupt
   kInvocation = 4,     // one synchronous call or reply (a protection-domain switch)
+  kMigration = 5,      // a thread resumes on another CPU of its domain than it last ran on
+                       // (global or clustered scheduling), charged to the CPU it moves to
 };
 
-inline constexpr size_t kNumOverheads = 5;
+inline constexpr size_t kNumOverheads = 6;
 
 template <class P>
 concept Platform = requires(P& p, const P& cp, CpuId cpu, Instant when, Thread* thread,

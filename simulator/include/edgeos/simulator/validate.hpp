@@ -69,12 +69,17 @@ Comparison compare_runs(const std::vector<TraceRecord>& got, const std::vector<T
 
 // Kernel overheads fitted to the response-time differences. Every job completed in both runs is
 // one equation: its difference = the sum, over the kernel work the simulation shows on its CPU
-// between its release and its completion, of that work's cost. The kinds are those the
+// between its release and its completion, of that work's cost. (A job that migrates has several
+// CPUs: each stretch between two instants of its life, release, dispatch, preemption, migration,
+// completion, counts the work on the CPU of the later instant. Delays that reach a waiting job
+// through another CPU are only approximated so: under global scheduling the fit is rougher.) The kinds are those the
 // simulator charges: kernel entries (Overhead::kSchedule: every entry ends with one scheduling
 // decision; entries are the instants at which a CPU has trace records other than a call's or a
 // reply's, which take the invocation fast path and no decision), releases (kRelease),
 // dispatches of another thread than the last one (kContextSwitch), synchronous calls and replies
-// (kInvocation). Timer entries are
+// (kInvocation), and migrations to the CPU (kMigration: global and clustered scheduling; a
+// migration is also a dispatch, and is told apart from one by the dispatches that are not
+// migrations). Timer entries are
 // entries too (kTimer stays 0: the two cannot be told apart in a trace). Solved by least squares
 // with the costs kept non-negative (a kind whose cost comes out negative is dropped and the rest
 // solved again), with Eigen's column-pivoting QR. Kinds that nearly always come together (an
@@ -88,7 +93,7 @@ struct OverheadFit {
 OverheadFit fit_overheads(const std::vector<TraceRecord>& simulated, const Comparison& c);
 
 // "1.2us,0ns,..." as `edgeos sim --overheads` and this report print them:
-// RELEASE,SCHEDULE,SWITCH,TIMER,INVOCATION.
+// RELEASE,SCHEDULE,SWITCH,TIMER,INVOCATION,MIGRATION.
 std::string format_overheads(const OverheadModel& m);
 
 // "thread#job", with the run's names.

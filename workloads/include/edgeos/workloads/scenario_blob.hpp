@@ -130,6 +130,17 @@ class ScenarioBlob {
     for (uint32_t i = 0; i < count(kServers); ++i) n += server(i).cpus;
     return n;
   }
+  // The lowest-numbered CPU of CPU `cpu`'s scheduling domain (itself when partitioned).
+  uint32_t domain_leader(uint32_t cpu) const {
+    return count(kDomains) == 0 ? cpu : rec<wire::Domain>(kDomains, cpu).leader;
+  }
+  // Whether some scheduling domain has more than one CPU (global or clustered scheduling).
+  bool shared_domains() const {
+    for (uint32_t c = 0; c < count(kDomains); ++c) {
+      if (domain_leader(c) != c) return true;
+    }
+    return false;
+  }
   uint32_t first_cpu(uint32_t server_index) const {
     uint32_t n = 0;
     for (uint32_t i = 0; i < server_index; ++i) n += server(i).cpus;
@@ -287,6 +298,17 @@ class ScenarioBlob {
       cpus += s.cpus;
     }
     if (cpus >= kNoCpu) return BlobError::kBadValue;
+    // Scheduling domains: none, or one leader per CPU, each a domain's lowest CPU and of the same
+    // server (whose CPUs share its policy).
+    if (count(kDomains) != 0) {
+      if (count(kDomains) != cpus) return BlobError::kBadValue;
+      for (uint32_t i = 0, first = 0; i < servers; first += server(i).cpus, ++i) {
+        for (uint32_t c = first; c < first + server(i).cpus; ++c) {
+          const uint32_t l = domain_leader(c);
+          if (l < first || l > c || domain_leader(l) != l) return BlobError::kBadReference;
+        }
+      }
+    }
     for (uint32_t i = 0; i < templates; ++i) {
       const TemplateRec t = tmpl(i);
       if (!string_ok(t.name)) return BlobError::kBadString;

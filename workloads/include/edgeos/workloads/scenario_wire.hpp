@@ -5,7 +5,7 @@
 //
 // Every record is a struct whose bytes are the record: fields in file order, little-endian, no
 // implicit padding (reserved bytes are fields, written 0), so that memcpy writes and reads it.
-// A blob is a wire::Header followed by its 13 sections in Section order, each 8-byte aligned, of
+// A blob is a wire::Header followed by its 14 sections in Section order, each 8-byte aligned, of
 // fixed-size records (kRecordSize).
 //
 // Freestanding (the kernel includes it): no allocation, no exceptions, no library.
@@ -19,8 +19,8 @@
 namespace edgeos::blob {
 
 inline constexpr char kMagic[8] = {'E', 'D', 'G', 'E', 'O', 'S', 'S', 'C'};
-inline constexpr uint16_t kVersion = 3;
-inline constexpr uint32_t kNumSections = 13;
+inline constexpr uint16_t kVersion = 4;
+inline constexpr uint32_t kNumSections = 14;
 enum Section : uint32_t {
   kStrings,  // NUL-terminated names; its count is its size in bytes
   kServers,
@@ -35,6 +35,7 @@ enum Section : uint32_t {
   kStages,
   kNics,   // the servers' network cards (kernel backend)
   kPorts,  // UDP ports bound to tenants
+  kDomains,  // scheduling domains: each CPU's leader (empty: every CPU its own, partitioned)
 };
 inline constexpr uint32_t kMaxCount = 1u << 24;  // of any section, and of FWPs, threads and rings in all
 inline constexpr uint64_t kMaxRingBytes = uint64_t{1} << 32;  // ring storage in all
@@ -170,11 +171,19 @@ struct Port {
   uint16_t reserved;
 };
 
+// One per CPU of the machine (servers in order, their CPUs numbered consecutively), or none at
+// all when every CPU is a domain of its own: the lowest-numbered CPU of the CPU's scheduling
+// domain (core/kernel.hpp, KernelStorage::domains), machine-wide. Global scheduling is one domain
+// of all a server's CPUs, clustered one per cluster; a domain never spans two servers.
+struct Domain {
+  uint32_t leader;
+};
+
 // A record's bytes are its fields' and nothing else: what is written is what is read.
 template <class... W>
 inline constexpr bool kNoPadding = (std::has_unique_object_representations_v<W> && ...);
 static_assert(kNoPadding<SectionRef, Header, Cost, Server, Template, Tenant, Thread, Call, Invoke, Ring, Arrival,
-                         Pipeline, Stage, Nic, Port>);
+                         Pipeline, Stage, Nic, Port, Domain>);
 
 }  // namespace wire
 
@@ -194,13 +203,15 @@ inline constexpr uint32_t kRecordSize[kNumSections] = {
     sizeof(wire::Stage),
     sizeof(wire::Nic),
     sizeof(wire::Port),
+    sizeof(wire::Domain),
 };
-// The sizes are the format (version 3): a change here is a new version.
-static_assert(kHeaderSize == 144 && sizeof(wire::Cost) == 40);
+// The sizes are the format (version 4): a change here is a new version.
+static_assert(kHeaderSize == 152 && sizeof(wire::Cost) == 40);
 static_assert(kRecordSize[kServers] == 24 && kRecordSize[kTemplates] == 16 && kRecordSize[kTenants] == 16 &&
               kRecordSize[kThreads] == 120 && kRecordSize[kCalls] == 56 && kRecordSize[kInvokes] == 8 &&
               kRecordSize[kRings] == 24 && kRecordSize[kArrivals] == 48 && kRecordSize[kPipelines] == 24 &&
-              kRecordSize[kStages] == 4 && kRecordSize[kNics] == 16 && kRecordSize[kPorts] == 8);
+              kRecordSize[kStages] == 4 && kRecordSize[kNics] == 16 && kRecordSize[kPorts] == 8 &&
+              kRecordSize[kDomains] == 4);
 // The checksum covers every byte after its own field.
 inline constexpr size_t kChecksummedFrom = offsetof(wire::Header, checksum) + sizeof(uint32_t);
 
