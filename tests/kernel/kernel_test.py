@@ -1066,11 +1066,12 @@ def global_toml(name, duration, servers):
     return "\n".join(lines)
 
 
-def migrations(out):
-    """(thread name, job, from CPU, to CPU) of every `migrate` record, in trace order."""
+def migrations(out, before=None):
+    """(thread name, job, from CPU, to CPU) of every `migrate` record (before time `before`, in
+    ns, if given), in trace order."""
     names = {i: n for n, i in thread_indices(out).items()}
     return [(names[int(r["thread"])], int(r["job"]), int(r["value"]), int(r["cpu"]))
-            for r in read_trace(out) if r["event"] == "migrate"]
+            for r in read_trace(out) if r["event"] == "migrate" and (before is None or int(r["time_ns"]) < before)]
 
 
 class Global(unittest.TestCase):
@@ -1180,6 +1181,33 @@ class Global(unittest.TestCase):
         self.assertGreater(v["kernel_latencies_tsc"]["migration"]["mean"], 0)
         self.assertIn("remote_dispatch", v["kernel_latencies_tsc"])
         self.assertIn("kernel's own latencies", r.stdout)
+
+    def test_the_clustered_example(self):
+        # examples/global-servers.toml on six CPUs: "pool" global on CPUs 0-1 (Dhall's set, whose
+        # light jobs complete at the same instant on both CPUs: overhead decides their order, so
+        # it is left out), "rack" in two clusters, {2, 3} and {4, 5}, under global FP. The rack's
+        # threads complete the simulator's jobs on the simulator's CPUs and migrate as it does,
+        # each within its cluster.
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "global-servers.toml")) as f:
+            toml = f.read()
+        out, r = boot(self, toml, "--duration", "120ms")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("domains: 0 0 2 2 4 4", serial_of(out))
+        sim = os.path.join(os.path.dirname(out), "sim")
+        r = edgeos("sim", os.path.join(os.path.dirname(out), "scenario.toml"), "--duration", "120ms", "--out", sim)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rack = {"detect", "track", "encode", "decode0", "decode1", "batch"}
+        def rack_only(order):
+            return {cpu: jobs for cpu, jobs in order.items() if cpu >= 2}
+        self.assertEqual(rack_only(per_cpu_order(out)), rack_only(per_cpu_order(sim)))
+        self.assertGreater(sum(len(j) for j in rack_only(per_cpu_order(out)).values()), 20)
+        # (Up to 100 ms: a migration in the run's last instants may fall after its end on one side.)
+        moves = [m for m in migrations(out, 100 * MS) if m[0] in rack]
+        self.assertEqual(moves, [m for m in migrations(sim, 100 * MS) if m[0] in rack])
+        self.assertGreater(len(moves), 5)
+        cluster = {"detect": 2, "track": 2, "encode": 2, "decode0": 4, "decode1": 4, "batch": 4}
+        for name, _, a, b in moves:
+            self.assertEqual({a // 2 * 2, b // 2 * 2}, {cluster[name]}, f"{name} left its cluster")
 
     def test_the_reference_itself(self):
         # Dhall's set above, worked by hand for 12 ms (deadlines in ms: light 10, heavy 10.1):
