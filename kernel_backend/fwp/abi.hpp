@@ -75,7 +75,9 @@ enum Syscall : uint64_t {
   kSysNetFlush = 19,     // (): signals each tenant delivered to since the last flush (one job each) -> how many
   kSysNetCollect = 20,   // (buffer, capacity): the oldest waiting reply of any tenant, its NetHeader and payload ->
                          //   its length, 0 if none waits; rdx: 1 if more wait
-  kSysCount = 21,
+  kSysMemLeft = 21,      // (): the pages the FWP's heap may still grow by under its template's memory budget
+                         //   (kSysMemMap refuses more, out_of_capacity; so it does when the machine has no more)
+  kSysCount = 22,
 };
 
 // Checkpoints (EdgeOS's FWP templates): when an FWP calls kSysReady, the kernel copies its writable

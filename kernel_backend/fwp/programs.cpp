@@ -178,6 +178,16 @@ int recurse(int depth) {
       // The later calls: no heap of 0 pages or beyond the limit, no NIC for a tenant.
       ok = ok && sys(kSysMemMap, 0) < 0 && sys(kSysMemMap, ~uint64_t{0}) < 0 && sys(kSysMemMap, kHeapMaxPages + 1) < 0 &&
            sys(kSysMemMap, kMemMapMaxPages + 1) < 0;
+      // The heap up to its limit (promised, never touched: no memory used), then out_of_capacity (2),
+      // an error value, with nothing left.
+      int64_t left = sys(kSysMemLeft);
+      ok = ok && left > 0 && left <= static_cast<int64_t>(kHeapMaxPages);
+      while (ok && left > 0) {
+        const int64_t n = left < static_cast<int64_t>(kMemMapMaxPages) ? left : static_cast<int64_t>(kMemMapMaxPages);
+        ok = sys(kSysMemMap, static_cast<uint64_t>(n)) > 0;
+        left -= n;
+      }
+      ok = ok && sys(kSysMemMap, 1) == -2 && sys(kSysMemLeft) == 0;
       ok = ok && sys(kSysNicInfo, 0) < 0;
       puts(ok ? "bad syscalls refused" : "BAD SYSCALL ACCEPTED");
       sys(kSysExit);
@@ -655,9 +665,23 @@ constexpr size_t kMemcachedBytes = 256 * 1024;  // a tenant's items (1,000 tenan
 // datagram waiting in its ring.
 [[noreturn]] void net_tenant(uint64_t program) {
   const size_t coap_memory = edgeos::apps::coap::Server::memory_needed(kCoapConfig);
-  const size_t app_memory = program == kProgramCoap ? coap_memory : program == kProgramMemcached ? kMemcachedBytes : 0;
   // The application's region starts on a page of its own (the memcached store wants 64-byte alignment).
   const size_t state_bytes = (sizeof(TenantState) + 4095) & ~size_t{4095};
+  // Within the FWP's memory budget (its template's `memory`): the memcached store takes what the
+  // budget leaves, up to its usual size (a smaller store evicts sooner); the CoAP server needs
+  // its own size.
+  const int64_t left = sys(kSysMemLeft);
+  const size_t budget = left > 0 ? static_cast<size_t>(left) * 4096 : 0;
+  size_t app_memory = program == kProgramCoap ? coap_memory : 0;
+  if (program == kProgramMemcached) {
+    app_memory = budget > state_bytes ? budget - state_bytes : 0;
+    if (app_memory > kMemcachedBytes) app_memory = kMemcachedBytes;
+  }
+  if (budget < state_bytes + app_memory || (program == kProgramMemcached && app_memory < 16 * 1024)) {
+    Line().text("the memory budget leaves ").dec(budget / 1024).text(" KiB; this program needs ")
+        .dec((state_bytes + (program == kProgramMemcached ? 16 * 1024 : app_memory)) / 1024).text(" KiB").print();
+    sys(kSysExit);
+  }
   auto* st = static_cast<TenantState*>(heap_alloc(state_bytes + app_memory));
   if (st == nullptr) {
     puts("no memory");
@@ -681,7 +705,7 @@ constexpr size_t kMemcachedBytes = 256 * 1024;  // a tenant's items (1,000 tenan
   } else if (program == kProgramMemcached) {
     // No wall clock in an FWP: items with a positive expiration time never expire (the engine's
     // documented behaviour without a clock).
-    if (!st->memcached.init(reinterpret_cast<uint8_t*>(st) + state_bytes, kMemcachedBytes)) {
+    if (!st->memcached.init(reinterpret_cast<uint8_t*>(st) + state_bytes, app_memory)) {
       puts("the memcached engine cannot start");
       sys(kSysExit);
     }
@@ -1038,8 +1062,8 @@ void fuzz_report(const fuzz::Stats& st, uint64_t seed, uint64_t thread, bool fin
   static const char* const kNames[fuzz::kNumbers] = {"job", "complete", "call", "reply", "notify", "wait", "ring-send",
                                                      "ring-receive", "yield", "exit", "spawn", "marker", "puts",
                                                      "nic-info", "mem-map", "net-info", "ready", "net-drop",
-                                                     "net-deliver", "net-flush", "net-collect", "other"};
-  static_assert(fuzz::kNumbers == 22, "a name for every system call");
+                                                     "net-deliver", "net-flush", "net-collect", "mem-left", "other"};
+  static_assert(fuzz::kNumbers == 23, "a name for every system call");
   uint64_t ok = 0, errors = 0;
   for (const auto& row : st.by_number) {
     ok += row[0];

@@ -18,6 +18,7 @@ extern "C" void* memcpy(void*, const void*, edgeos::size_t);
 namespace edgeos::kernel {
 
 Checkpoint* checkpoints = nullptr;
+uint32_t* heap_limits = nullptr;
 uint64_t checkpoints_taken = 0, checkpoint_copies = 0;
 
 namespace {
@@ -155,14 +156,22 @@ int64_t sys_mem_map(const Thread& t, uint64_t pages) {
   KFwp& k = kfwps[t.domain->slot_index];
   // At most kMemMapMaxPages a call, so that one call's work is bounded (syscall fuzzer finding: 4,096
   // pages in one non-preemptible call held a higher-priority release back by 240 us).
-  if (pages == 0 || pages > abi::kMemMapMaxPages || pages > abi::kHeapMaxPages - k.heap_pages) {
-    return error_code(Error::kInvalidArgument);
+  if (pages == 0 || pages > abi::kMemMapMaxPages) return error_code(Error::kInvalidArgument);
+  // Past its template's memory budget (the scenario's `memory`; kHeapMaxPages without one), or
+  // more than the machine has: an error value the program handles, never a fault.
+  if (pages > heap_limits[t.domain->tmpl->slot_index] - k.heap_pages || !can_promise(pages)) {
+    return error_code(Error::kOutOfCapacity);
   }
-  if (!can_promise(pages)) return error_code(Error::kOutOfCapacity);
   const uint64_t va = abi::kHeapWindow + k.heap_pages * x86::kPageSize;
   k.heap_pages += pages;  // mapped on first touch (heap_fault, user_ok)
   heap_promised += pages;
   return static_cast<int64_t>(va);
+}
+
+// kSysMemLeft: the pages the calling FWP's heap may still grow by under its memory budget (the
+// machine's free memory aside).
+int64_t sys_mem_left(const Thread& t) {
+  return static_cast<int64_t>(heap_limits[t.domain->tmpl->slot_index] - kfwps[t.domain->slot_index].heap_pages);
 }
 
 }  // namespace edgeos::kernel

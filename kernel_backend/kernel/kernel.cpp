@@ -911,6 +911,9 @@ void syscall(Thread& t, KThread& kt) {
     case abi::kSysMemMap:
       r = sys_mem_map(t, a0);
       break;
+    case abi::kSysMemLeft:
+      r = sys_mem_left(t);
+      break;
     case abi::kSysNetInfo:
       r = sys_net_info(t, a0);
       break;
@@ -1259,6 +1262,8 @@ void size_pools() {
   templates = boot_array<FwpTemplate>(capacity.templates, "templates");
   template_ids = boot_array<TemplateId>(capacity.templates, "templates");
   checkpoints = boot_array<Checkpoint>(capacity.templates, "checkpoints");
+  heap_limits = boot_array<uint32_t>(capacity.templates, "templates");
+  for (uint32_t i = 0; i < capacity.templates; ++i) heap_limits[i] = abi::kHeapMaxPages;
   notifications = boot_array<Notification>(capacity.notifications, "notifications");
   rings = boot_array<Ring>(capacity.rings, "rings");
   ring_ids = boot_array<RingId>(capacity.rings, "rings");
@@ -1381,6 +1386,11 @@ void size_pools() {
   if (ie.error != Error::kOk) {
     kprintf("edgeos: instantiating the scenario failed: %s (section %u, record %u)\n", error_name(ie.error), ie.section, ie.index);
     pc::qemu_exit(pc::kExitFailure);
+  }
+  // Each template's memory budget, as heap pages (at most the kernel's per-FWP heap limit).
+  for (uint32_t i = 0; i < scenario.count(blob::kTemplates); ++i) {
+    const uint64_t pages = uint64_t{scenario.tmpl(i).memory_kib} / 4;
+    if (pages != 0 && pages < abi::kHeapMaxPages) heap_limits[template_ids[i].index] = static_cast<uint32_t>(pages);
   }
   // FWP names for messages: tenant by tenant, instance by instance (the canonical order).
   uint32_t k = 0;

@@ -131,6 +131,7 @@ extern bool smap;  // the CPU has SMAP: user memory is reached only inside a Use
 extern NetBindingK* net_bindings;  // capacity.net_bindings
 extern uint32_t num_net_bindings;
 extern Checkpoint* checkpoints;  // capacity.templates
+extern uint32_t* heap_limits;    // capacity.templates: each template's FWPs' heap ceiling in pages (its memory budget)
 extern uint64_t checkpoints_taken, checkpoint_copies;
 
 // --- helpers (kernel.cpp) ------------------------------------------------------------------------
@@ -185,6 +186,7 @@ const Checkpoint* checkpoint_of(uint32_t tmpl);  // null until the template's is
 Status apply_checkpoint(uint32_t tmpl, KFwp& k);
 int64_t sys_ready(const Thread& t);
 int64_t sys_mem_map(const Thread& t, uint64_t pages);
+int64_t sys_mem_left(const Thread& t);
 // A page fault at `va` in FWP `f`: true if it was a first touch of its heap, now mapped (the
 // thread retries the instruction); false if the FWP is at fault (or memory ran out).
 bool heap_fault(const Fwp* f, uint64_t va);

@@ -2075,6 +2075,70 @@ class Density(unittest.TestCase):
         self.assertGreaterEqual(kv["packets_out"], 3 * tenants)
         print(f"\ndensity: {tenants} memcached tenants answered; {m.group(0)}", file=sys.stderr)
 
+    def test_a_memory_budget_bounds_the_store(self):
+        # Tenant "small" has a memory budget of 64 KiB (its implicit template's `memory`), "kv" none
+        # (the kernel's 16 MiB heap limit; its store is 256 KiB). The same 120 values of 900 bytes
+        # (105 KiB) go into each: "small" evicts its oldest (memcached's LRU), stays within its
+        # budget, and keeps serving; "kv" keeps them all. A CoAP tenant whose budget cannot hold
+        # its server says so and exits; the others are not disturbed.
+        toml = density_toml(1, "600s") + (
+            '\n[[tenant]]\nname = "small"\nudp = [12050]\nmemory = "64KiB"\n'
+            '[[thread]]\nname = "small-mc"\ntenant = "small"\nprogram = "memcached"\nrelease = "sporadic"\n'
+            'period = "100us"\ndeadline = "5ms"\ncost = "50us"\npriority = 5\n'
+            '\n[[tenant]]\nname = "tiny"\nudp = [12060]\nmemory = "8KiB"\n'
+            '[[thread]]\nname = "tiny-coap"\ntenant = "tiny"\nprogram = "coap"\nrelease = "sporadic"\n'
+            'period = "100us"\ndeadline = "5ms"\ncost = "50us"\npriority = 4\n')
+        d = tempfile.mkdtemp(prefix="edgeos-budget-")
+        self.addCleanup(shutil.rmtree, d, True)
+        path = os.path.join(d, "budget.toml")
+        with open(path, "w") as f:
+            f.write(toml)
+        offset = random.Random().randrange(20000, 40000, 10)
+        serve_seconds = 45
+        proc = subprocess.Popen([EDGEOS, "boot", path, "--kernel", KERNEL, "--serve", f"{serve_seconds}s",
+                                 "--port-offset", str(offset), "--accel", "tcg", "--out", os.path.join(d, "out"), "--quiet"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        deadline = time.monotonic() + serve_seconds - 5
+        results = {}
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(0.5)
+            rid = 1
+            for name, port in (("small", 12050), ("kv", self.PORT)):
+                stored = []
+                for i in range(120):
+                    value = bytes([97 + i % 26]) * 900
+                    stored.append(self.request(sock, port + offset, rid, b"set k%d 0 0 900\r\n%s\r\n" % (i, value), deadline))
+                    rid += 1
+                first = self.request(sock, port + offset, rid, b"get k0\r\n", deadline)
+                last = self.request(sock, port + offset, rid + 1, b"get k119\r\n", deadline)
+                rid += 2
+                results[name] = (stored, first, last)
+            # The CoAP tenant starts at its first datagram (a job of its sporadic thread), and stops there.
+            sock.sendto(b"\x40\x01\x00\x01", ("127.0.0.1", 12060 + offset))
+            time.sleep(1)
+        out, err = proc.communicate(timeout=serve_seconds + 120)
+        self.assertEqual(proc.returncode, 0, err[-2000:])
+        for name in ("small", "kv"):
+            stored, first, last = results[name]
+            self.assertEqual(stored, [b"STORED\r\n"] * 120, name)
+            self.assertEqual(last, b"VALUE k119 0 900\r\n" + bytes([97 + 119 % 26]) * 900 + b"\r\nEND\r\n", name)
+        # The oldest value was evicted from the small store, and kept in the large one.
+        self.assertEqual(results["small"][1], b"END\r\n", "the oldest value outlived the budget")
+        self.assertEqual(results["kv"][1], b"VALUE k0 0 900\r\n" + b"a" * 900 + b"\r\nEND\r\n")
+        serial = serial_of(os.path.join(d, "out"))
+        self.assertRegex(serial, r"\[tiny\] the memory budget leaves 8 KiB; this program needs \d+ KiB")
+        self.assertNotRegex(serial, r"\] killed:")
+        pages = {}
+        for name in ("small", "kv"):
+            m = re.search(rf"memory: tenant {name}: 1 FWPs, \d+ KiB, \d+ KiB each \(page tables \d+, pages (\d+),", serial)
+            self.assertIsNotNone(m, serial[-3000:])
+            pages[name] = int(m.group(1))
+        # Its heap stays within the 64 KiB; its stack (16 KiB) and data pages come on top. The
+        # unbudgeted store holds all 105 KiB.
+        self.assertLess(pages["small"], 64 + 16 + 16)
+        self.assertGreater(pages["kv"], 105 + 16)
+
 
 class NetReplay(unittest.TestCase):
     """Determinism where it can hold with a network: a run that serves datagrams sent from outside

@@ -695,24 +695,38 @@ Server default_server(const std::string& name) {
   return v;
 }
 
+// A template's (or an implicit template's tenant's) `memory`: a size of at least 4KiB, e.g. "256KiB";
+// whole KiB, as the compiled scenario carries it.
+uint64_t parse_memory_budget(const Reader& r) {
+  if (!r.has("memory")) return 0;
+  const uint64_t bytes = *r.converted("memory", [](std::string_view x) { return parse_size(x, "value"); });
+  if (bytes < 4096 || bytes % 1024 != 0) r.fail("memory", "expected a size of at least 4KiB in whole KiB, e.g. \"256KiB\"");
+  return bytes;
+}
+
 // [[template]] number `index`.
 Template parse_template(const toml::table& t, size_t index, const std::string& name) {
-  const Reader r(t, context_of(t, "template", index), name, {"name", "pool", "max_instances"});
+  const Reader r(t, context_of(t, "template", index), name, {"name", "pool", "max_instances", "memory"});
   Template v;
   v.name = r.required_str("name");
   v.pool = static_cast<uint32_t>(r.integer("pool", 0, 0, 1 << 20));
   v.max_instances = static_cast<uint32_t>(r.integer("max_instances", 0, 0, 1 << 20));
+  v.memory = parse_memory_budget(r);
   v.where = r.location();
   return v;
 }
 
 // [[tenant]] number `index`; without `server`, it runs on `first_server`.
 Tenant parse_tenant(const toml::table& t, size_t index, const std::string& name, const std::string& first_server) {
-  const Reader r(t, context_of(t, "tenant", index), name, {"name", "server", "template", "instances", "udp"});
+  const Reader r(t, context_of(t, "tenant", index), name, {"name", "server", "template", "instances", "udp", "memory"});
   Tenant v;
   v.name = r.required_str("name");
   v.server = r.str("server").value_or(first_server);
   v.tmpl = r.str("template").value_or("");
+  v.memory = parse_memory_budget(r);
+  if (v.memory != 0 && !v.tmpl.empty()) {
+    r.fail("memory", fmt::format("the tenant's FWPs are made from template \"{}\": set `memory` there", v.tmpl));
+  }
   v.instances = static_cast<uint32_t>(r.integer("instances", 1, 1, 1 << 20));
   if (const toml::array* ports = r.array("udp")) {
     for (const toml::node& p : *ports) {

@@ -191,6 +191,24 @@ TEST(ScenarioErrors, UdpPortsAreIntegers) {
   }
 }
 
+TEST(ScenarioErrors, MemoryBudgetsAreWholeKibibytesOnTheirTemplate) {
+  const std::string head = "[scenario]\nname = \"x\"\nduration = \"1s\"\n";
+  for (const char* memory : {"\"3KiB\"", "\"4100B\"", "\"lots\"", "65536"}) {
+    const std::string e = error_of(head + "[[template]]\nname = \"tp\"\nmemory = " + memory + "\n[[tenant]]\nname = \"t\"\n");
+    EXPECT_NE(e.find("bad.toml:6:"), std::string::npos) << e;
+    EXPECT_NE(e.find("template \"tp\": key \"memory\""), std::string::npos) << e;
+  }
+  EXPECT_NE(error_of(head + "[[template]]\nname = \"tp\"\n[[tenant]]\nname = \"t\"\ntemplate = \"tp\"\nmemory = \"64KiB\"\n")
+                .find("made from template \"tp\": set `memory` there"),
+            std::string::npos);
+  const Scenario s = parse_scenario(head + "[[template]]\nname = \"tp\"\nmemory = \"1MiB\"\n[[tenant]]\nname = \"t\"\n"
+                                           "template = \"tp\"\n[[tenant]]\nname = \"u\"\nmemory = \"64KiB\"\n"
+                                           "[[thread]]\nname = \"a\"\ntenant = \"u\"\nperiod = \"1ms\"\ncost = \"1us\"\n",
+                                    "ok.toml", "");
+  EXPECT_EQ(s.templates[0].memory, 1u << 20);
+  EXPECT_EQ(s.tenants[1].memory, 64u * 1024);
+}
+
 TEST(ScenarioFile, CyclesConvertWithTheSpeedOfTheDrivenThreadsServer) {
   // A trace workload that names its threads through `targets` only, on a 2 GHz server.
   const Scenario s = parse_scenario(R"(

@@ -52,6 +52,7 @@ TEST(ScenarioWire, StructsAreTheDocumentedLayout) {
   EXPECT_FIELD(Template, name, 0u, 4u);
   EXPECT_FIELD(Template, pool, 4u, 4u);
   EXPECT_FIELD(Template, max_instances, 8u, 4u);
+  EXPECT_FIELD(Template, memory_kib, 12u, 4u);
 
   EXPECT_EQ(kRecordSize[kTenants], 16u);
   EXPECT_FIELD(Tenant, name, 0u, 4u);
@@ -147,6 +148,7 @@ nic = { model = "e1000", mac = "52:54:00:12:34:57", ipv4 = "10.0.2.16" }
 name = "tm"
 pool = 2
 max_instances = 4
+memory = "96KiB"
 
 [[tenant]]
 name = "drv"
@@ -270,6 +272,8 @@ TEST(ScenarioWire, CompiledBytesLieAtTheDocumentedOffsets) {
   EXPECT_EQ(name(off(2)), "tm");
   EXPECT_EQ(le(b, off(2) + 4, 4), 2u);
   EXPECT_EQ(le(b, off(2) + 8, 4), 4u);
+  EXPECT_EQ(le(b, off(2) + 12, 4), 96u);  // KiB
+  EXPECT_EQ(le(b, off(2) + 16 + 12, 4), 0u);  // drv's implicit template: no budget
   EXPECT_EQ(name(off(2) + 16), "drv");
   EXPECT_EQ(name(off(2) + 32), "svc");
   // 3 tenants (16)

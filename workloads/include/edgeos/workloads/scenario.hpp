@@ -81,6 +81,9 @@ struct Template {
   std::string name;
   uint32_t pool = 0;           // recycled FWPs kept initialised
   uint32_t max_instances = 0;  // 0: limited by capacity only
+  // The memory budget of each FWP made from it, in bytes (0: none but the kernel's heap limit):
+  // the kernel refuses heap pages past it (kernel backend; the simulators do not model memory).
+  uint64_t memory = 0;
   Location where;
 };
 
@@ -89,6 +92,7 @@ struct Tenant {
   std::string server;    // resolved: never empty after validation
   std::string tmpl;      // empty: the tenant gets an implicit template of its own
   uint32_t instances = 1;  // FWPs of this tenant; each runs a copy of its threads
+  uint64_t memory = 0;     // its implicit template's memory budget (Template::memory)
   // UDP ports whose datagrams the server's driver FWP copies to this tenant (kernel backend).
   std::vector<uint16_t> udp_ports;
   Location udp_where;

@@ -82,7 +82,7 @@ struct Template {
   uint32_t name;
   uint32_t pool;
   uint32_t max_instances;
-  uint32_t reserved;
+  uint32_t memory_kib;  // each FWP's memory budget; 0: none
 };
 
 struct Tenant {
@@ -259,6 +259,7 @@ struct TemplateRec {
   uint32_t name;
   uint32_t pool;
   uint32_t max_instances;
+  uint32_t memory_kib;  // 0: no budget
 };
 
 struct TenantRec {
@@ -344,8 +345,10 @@ constexpr Cost decode(const wire::Cost& w) {
 constexpr wire::Server encode(const ServerRec& r) { return wire::Server{r.name, r.cpus, r.speed_hz, r.policy, {}}; }
 constexpr ServerRec decode(const wire::Server& w) { return ServerRec{w.name, w.cpus, w.speed_hz, w.policy}; }
 
-constexpr wire::Template encode(const TemplateRec& r) { return wire::Template{r.name, r.pool, r.max_instances, 0}; }
-constexpr TemplateRec decode(const wire::Template& w) { return TemplateRec{w.name, w.pool, w.max_instances}; }
+constexpr wire::Template encode(const TemplateRec& r) {
+  return wire::Template{r.name, r.pool, r.max_instances, r.memory_kib};
+}
+constexpr TemplateRec decode(const wire::Template& w) { return TemplateRec{w.name, w.pool, w.max_instances, w.memory_kib}; }
 
 constexpr wire::Tenant encode(const TenantRec& r) { return wire::Tenant{r.name, r.server, r.tmpl, r.instances}; }
 constexpr TenantRec decode(const wire::Tenant& w) { return TenantRec{w.name, w.server, w.tmpl, w.instances}; }
