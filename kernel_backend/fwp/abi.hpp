@@ -77,7 +77,11 @@ enum Syscall : uint64_t {
                          //   its length, 0 if none waits; rdx: 1 if more wait
   kSysMemLeft = 21,      // (): the pages the FWP's heap may still grow by under its template's memory budget
                          //   (kSysMemMap refuses more, out_of_capacity; so it does when the machine has no more)
-  kSysCount = 22,
+  kSysFlowCall = 22,     // (buffer, length, capacity): a per-client front's request (NetHeader and payload, `length`
+                         //   bytes of `buffer`) into the FWP of its flow, made from the front's template if new ->
+                         //   its replies, in `buffer` (at most `capacity` <= kFlowPageBytes), and their length
+                         //   (see "Per-client FWPs" below); refused in every FWP but a per-client front
+  kSysCount = 23,
 };
 
 // Checkpoints (EdgeOS's FWP templates): when an FWP calls kSysReady, the kernel copies its writable
@@ -130,8 +134,26 @@ struct NetBinding {
   uint32_t num_ports;
   uint32_t to_slot;      // the send capability of the ring towards the driver
   uint32_t from_slot;    // the receive capability of the ring from it
-  uint32_t reserved;
+  uint32_t flags;        // kNetPerClient: this FWP is a per-client front
 };
+inline constexpr uint32_t kNetPerClient = 1;
+
+// Per-client FWPs (EdgeOS's per-client isolation). A tenant whose template is `per_client` is a
+// front: its FWP takes the datagrams of its port from its ring as any tenant does, and hands each
+// to kSysFlowCall. The kernel keeps a flow table per front, by the client's address and port: a
+// client it has not seen gets an FWP made from the front's template (from its checkpoint: the
+// front calls kSysReady once initialised), a client idle longer than the template's
+// `idle_timeout` loses its FWP (recycled to the pool). The request is copied into the flow FWP's
+// flow page (kFlowPage, a page of its own, emptied when the FWP is recycled) and the calling
+// thread runs in the flow FWP, on its own budget, from its invoke entry with kFlowMagic: the flow
+// FWP answers from its own state, writes its replies into the flow page as records (a NetHeader,
+// then its payload, one after another) and replies with their total length. The kernel copies
+// them back into the front's buffer, each record's addresses set to the client's (a flow FWP
+// answers its own client only), and kSysFlowCall returns their length; the front sends them on.
+inline constexpr uint64_t kFlowPage = kUserBase + 0x1C00'0000;
+inline constexpr uint64_t kFlowPageBytes = 4096;
+inline constexpr uint64_t kFlowMagic = 0xC9ull << 56;  // the call's argument: low 16 bits the request's length
+static_assert(kFlowPage >= kClockPage + kClockPages * 4096 && kFlowPage + kFlowPageBytes <= kUserBase + 0x2000'0000);
 enum NetRole : uint32_t { kNetNone = 0, kNetDriver = 1, kNetTenant = 2 };
 struct NetInfo {
   uint32_t role;

@@ -653,12 +653,59 @@ struct TenantState {
   NetInfo net;
   uint8_t in[kNetSlotSize];
   uint8_t out[kNetSlotSize];
+  uint8_t flow[kFlowPageBytes];  // a per-client front's request to its client's FWP, then the replies
   UdpEcho echo;
   edgeos::apps::coap::Server coap;
   edgeos::apps::coap::SensorBoard board;
   edgeos::apps::memcached::Engine memcached;
 };
 constexpr edgeos::apps::coap::ServerConfig kCoapConfig{};
+
+// A per-client front's state and application, in .data: its template's checkpoint (kSysReady) carries
+// them, with the heap they point into, to every flow FWP made from it (fwp/abi.hpp, "Per-client FWPs").
+TenantState* flow_tenant = nullptr;
+edgeos::net::UdpApp* flow_app = nullptr;
+
+// Replies into the flow page, as records (a NetHeader, then the payload), for the kernel to copy to
+// the front.
+class FlowSink final : public edgeos::net::ReplySink {
+ public:
+  FlowSink(uint8_t* page, const NetHeader& request, uint64_t started) : page_(page), header_(request), started_(started) {}
+  bool send(const uint8_t* data, size_t len) override {
+    if (len > kNetSlotSize - sizeof(NetHeader) || used_ + sizeof(NetHeader) + len > kFlowPageBytes) return false;
+    NetHeader h = header_;
+    h.length = static_cast<uint16_t>(len);
+    h.service_cycles = static_cast<uint32_t>(rdtsc() - started_);
+    copy(page_ + used_, &h, sizeof h);
+    copy(page_ + used_ + sizeof h, data, len);
+    used_ += sizeof h + len;
+    return true;
+  }
+  uint64_t bytes() const { return used_; }
+
+ private:
+  uint8_t* page_;
+  NetHeader header_;
+  uint64_t started_;
+  uint64_t used_ = 0;
+};
+
+// Inside a flow FWP (a call with kFlowMagic): the request in the flow page, answered from this FWP's
+// own copy of the application; the replies' length goes back with the reply.
+[[noreturn]] void flow_serve(uint64_t length) {
+  const uint64_t started = rdtsc();
+  auto* page = reinterpret_cast<uint8_t*>(kFlowPage);
+  if (flow_app == nullptr || length < sizeof(NetHeader) || length > kNetSlotSize) sys(kSysReply, 0);
+  copy(flow_tenant->in, page, length);  // the replies overwrite the page
+  NetHeader h;
+  copy(&h, flow_tenant->in, sizeof h);
+  if (h.length > length - sizeof h) sys(kSysReply, 0);
+  FlowSink replies(page, h, started);
+  flow_app->handle(edgeos::net::Peer{h.peer_ipv4, h.peer_port}, flow_tenant->in + sizeof h, h.length, replies);
+  sys(kSysReply, replies.bytes());
+  for (;;) {
+  }
+}
 constexpr size_t kMemcachedBytes = 256 * 1024;  // a tenant's items (1,000 tenants in 256 MiB)
 
 // A tenant of the network path: each job (released by the driver's notification) serves every
@@ -712,8 +759,19 @@ constexpr size_t kMemcachedBytes = 256 * 1024;  // a tenant's items (1,000 tenan
     app = &st->memcached;
   }
   const NetBinding& b = st->net.bindings[0];
+  const bool per_client = (b.flags & kNetPerClient) != 0;
   Line().text(program == kProgramCoap ? "coap" : program == kProgramMemcached ? "memcached" : "udp-echo")
-      .text(": serving UDP port ").dec(b.ports[0]).print();
+      .text(per_client ? ": serving UDP port " : ": serving UDP port ").dec(b.ports[0])
+      .text(per_client ? ", an FWP per client" : "").print();
+  if (per_client) {
+    // Initialised: the template's checkpoint, from which each client's FWP starts.
+    flow_tenant = st;
+    flow_app = app;
+    if (const int64_t r = sys(kSysReady); r < 0) {
+      Line().text("per-client: no checkpoint of this tenant (error ").dec(static_cast<uint64_t>(-r)).text(")").print();
+      sys(kSysExit);
+    }
+  }
   JobPlan plan;
   sys(kSysJob, reinterpret_cast<uint64_t>(&plan));
   for (;;) {
@@ -724,6 +782,22 @@ constexpr size_t kMemcachedBytes = 256 * 1024;  // a tenant's items (1,000 tenan
       if (static_cast<uint64_t>(n) < sizeof h) continue;
       copy(&h, st->in, sizeof h);
       if (h.length > static_cast<uint64_t>(n) - sizeof h) continue;
+      if (per_client) {
+        // Into the client's own FWP; its replies come back as records, sent on as they are.
+        uint8_t* flow_replies = st->flow;
+        copy(flow_replies, st->in, static_cast<size_t>(n));
+        const int64_t r = sys(kSysFlowCall, reinterpret_cast<uint64_t>(flow_replies), static_cast<uint64_t>(n), kFlowPageBytes);
+        for (int64_t at = 0; r > 0 && at + static_cast<int64_t>(sizeof(NetHeader)) <= r;) {
+          NetHeader rh;
+          copy(&rh, flow_replies + at, sizeof rh);
+          const int64_t size = static_cast<int64_t>(sizeof rh + rh.length);
+          if (at + size > r) break;
+          sys(kSysRingSend, b.to_slot, reinterpret_cast<uint64_t>(flow_replies + at), static_cast<uint64_t>(size));
+          at += size;
+        }
+        started = rdtsc();
+        continue;
+      }
       RingSink replies(b.to_slot, h, st->out, started);
       app->handle(edgeos::net::Peer{h.peer_ipv4, h.peer_port}, st->in + sizeof h, h.length, replies);
       started = rdtsc();
@@ -1062,8 +1136,8 @@ void fuzz_report(const fuzz::Stats& st, uint64_t seed, uint64_t thread, bool fin
   static const char* const kNames[fuzz::kNumbers] = {"job", "complete", "call", "reply", "notify", "wait", "ring-send",
                                                      "ring-receive", "yield", "exit", "spawn", "marker", "puts",
                                                      "nic-info", "mem-map", "net-info", "ready", "net-drop",
-                                                     "net-deliver", "net-flush", "net-collect", "mem-left", "other"};
-  static_assert(fuzz::kNumbers == 23, "a name for every system call");
+                                                     "net-deliver", "net-flush", "net-collect", "mem-left", "flow-call", "other"};
+  static_assert(fuzz::kNumbers == 24, "a name for every system call");
   uint64_t ok = 0, errors = 0;
   for (const auto& row : st.by_number) {
     ok += row[0];
@@ -1148,6 +1222,7 @@ extern "C" {
 // A call into this FWP: `arg` is the work to do here, on the calling thread's clock (the hostile
 // call-depth program passes ~0: call itself again; the system-call fuzzer, kFuzzMagic operations).
 [[noreturn]] void fwp_invoke(uint64_t arg, uint64_t thread) {
+  if (arg != ~uint64_t{0} && (arg & (0xffull << 56)) == kFlowMagic) flow_serve(arg & 0xffff);
   if (arg != ~uint64_t{0} && (arg & (0xffull << 56)) == kProbeMagic) sys(kSysReply, probe(arg));
   if (arg != ~uint64_t{0} && (arg & (0xffull << 56)) == kTouchMagic) {
     uint64_t sum = 0;

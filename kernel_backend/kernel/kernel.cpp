@@ -633,6 +633,7 @@ bool registers_elsewhere(const Thread& t, uint32_t cpu) {
       // callee chose), and the call's result stays the error (syscall fuzzer finding; regression:
       // SyscallFuzz.test_a_completion_inside_a_callee_killed_meanwhile in tests/kernel).
       kt.plan_pending = false;
+      if (kt.flow_depth > kt.depth) kt.flow_depth = 0;  // the flow FWP died: no replies to copy
     }
     if (kt.plan_pending) {
       kt.plan_pending = false;
@@ -702,6 +703,7 @@ bool registers_elsewhere(const Thread& t, uint32_t cpu) {
             scenario.count(blob::kArrivals), requests_delivered, requests_dropped);
   }
   report_memory();
+  report_flows();
   kprintf("edgeos: run complete at %ld ns: %lu trace records, %lu FWP(s) killed for faults, %lu free frames\n",
           static_cast<long>(platform.now().ns()), trace_records(), faults, x86::frames().free_count());
   pc::qemu_exit(pc::kExitSuccess);
@@ -764,6 +766,25 @@ uint64_t ring_slot_size(const Thread& t, uint64_t slot) {
   return ring ? (*ring)->slot_size : 0;
 }
 
+// A synchronous call through capability `slot` of the thread's domain, with `arg` for the callee:
+// the thread continues at the callee's invoke entry (0), or the call is refused (an error). The
+// caller's registers are saved only once the core accepted the call (at the maximum depth it
+// refuses, and there is no saved[] slot for it).
+int64_t enter_call(ThreadId id, Thread& t, KThread& kt, CapSlot slot, uint64_t arg) {
+  x86::UserContext& c = kt.ctx;
+  const uint8_t depth = t.call_depth;
+  if (const Status s = kernel->call(id, slot); !s) return error_code(s.error());
+  const uint64_t stack = ensure_stack(t.domain, t.slot_index, depth + 1u);
+  if (stack == 0) {
+    (void)kernel->reply(id);
+    return error_code(Error::kOutOfCapacity);
+  }
+  kt.saved[depth] = c;
+  kt.depth = depth + 1;
+  c = entry_context(image.invoke_entry, stack, arg, t.slot_index);
+  return 0;
+}
+
 // Handles a system call of the running thread; its result goes to the saved context's rax.
 void syscall(Thread& t, KThread& kt) {
   x86::UserContext& c = kt.ctx;
@@ -789,30 +810,39 @@ void syscall(Thread& t, KThread& kt) {
       kt.plan_pending = true;  // rax is set when the next job's plan is written
       return;
     }
-    case abi::kSysCall: {
-      // The caller's registers are saved only once the core accepted the call (at the maximum
-      // depth it refuses, and there is no saved[] slot for it).
-      const uint8_t depth = t.call_depth;
-      const Status s = kernel->call(id, static_cast<CapSlot>(a0 > 0xffff'ffff ? 0xffff'ffff : a0));
-      if (!s) {
-        r = status(s);
-        break;
-      }
-      const uint64_t stack = ensure_stack(t.domain, t.slot_index, depth + 1u);
-      if (stack == 0) {
-        (void)kernel->reply(id);
-        r = error_code(Error::kOutOfCapacity);
-        break;
-      }
-      kt.saved[depth] = c;
-      kt.depth = depth + 1;
-      c = entry_context(image.invoke_entry, stack, a1, t.slot_index);
+    case abi::kSysCall:
+      r = enter_call(id, t, kt, static_cast<CapSlot>(a0 > 0xffff'ffff ? 0xffff'ffff : a0), a1);
+      if (r == 0) return;
+      break;
+    case abi::kSysFlowCall: {
+      // A per-client front's request into its client's FWP (flows.cpp), entered as a call.
+      uint32_t flow = 0;
+      const uint32_t front = t.domain->slot_index;
+      r = flow_prepare(t, a0, a1, a2, &flow);
+      if (r < 0) break;
+      r = enter_call(id, t, kt, static_cast<CapSlot>(r), abi::kFlowMagic | a1);
+      if (r < 0) break;
+      kt.flow_depth = t.call_depth;
+      kt.flow = flow;
+      kt.flow_front = front;
+      kt.flow_buffer = a0;
+      kt.flow_capacity = a2;
       return;
     }
     case abi::kSysReply: {
       if (t.call_depth == 0 || kt.depth == 0) {
         r = error_code(Error::kBadState);
         break;
+      }
+      // Leaving a flow FWP: its replies go into the front's buffer, and their length is the result.
+      const bool from_flow = kt.flow_depth != 0 && kt.flow_depth == t.call_depth;
+      int64_t flow_result = 0;
+      if (from_flow) {
+        flow_result = flow_finish(t, kt.flow, a0, kt.flow_capacity);
+        if (flow_result > 0 && !flow_copy_out(kt.flow_front, kt.flow_buffer, static_cast<uint64_t>(flow_result))) {
+          flow_result = error_code(Error::kInvalidArgument);
+        }
+        kt.flow_depth = 0;
       }
       const Status s = kernel->reply(id);
       if (!s) {
@@ -821,7 +851,7 @@ void syscall(Thread& t, KThread& kt) {
       }
       kt.depth = t.call_depth;
       c = kt.saved[kt.depth];
-      c.rax = a0;
+      c.rax = from_flow ? static_cast<uint64_t>(flow_result) : a0;
       return;
     }
     case abi::kSysNotify:
@@ -1046,6 +1076,7 @@ Status PcPlatform::fwp_reset(Fwp& fwp, const FwpTemplate& tmpl) {
   quiesce();  // its stacks are unmapped and freed below
   release_nic(fwp.slot_index, k.space);
   release_heap(k);
+  flow_fwp_reset(k);
   const Checkpoint* cp = checkpoint_of(tmpl.slot_index);
   reset_image(image, k.space, cp != nullptr ? cp->data : nullptr, cp != nullptr ? cp->data_pages : 0);
   if (Status s = apply_checkpoint(tmpl.slot_index, k); !s) return s;
@@ -1401,6 +1432,7 @@ void size_pools() {
     }
   }
   if (!bind_ports()) pc::qemu_exit(pc::kExitFailure);
+  flows_boot();
   kprintf("scenario: %u FWPs, %u threads on %u CPU%s (%s), %lu ms; %lu frames free\n", scenario.total_fwps(),
           scenario.total_threads(), num_cpus, num_cpus == 1 ? "" : "s",
           scenario.server(0).policy == 1 ? "EDF" : "fixed priority",

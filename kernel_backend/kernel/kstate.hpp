@@ -60,6 +60,12 @@ struct KThread {
   uint64_t decided_tsc = 0;
   uint16_t decided_on = 0;
   uint16_t ran_on = 0;
+  // A per-client front's flow call in progress (kSysFlowCall): the call depth inside the flow FWP
+  // (0: none), the flow, and where its replies go in the front.
+  uint8_t flow_depth = 0;
+  uint32_t flow = 0;
+  uint32_t flow_front = 0;  // the front's FWP slot
+  uint64_t flow_buffer = 0, flow_capacity = 0;
   uint32_t canonical = 0;  // canonical thread-instance index
   uint32_t next_arrival = kNoIndex;
   struct HandOff {
@@ -103,6 +109,7 @@ struct NetBindingK {
   abi::NetBinding tenant_side{};
   bool notify_due = false;    // delivered to since the driver's last kSysNetFlush
   bool reply_queued = false;  // in the queue of bindings with replies waiting
+  uint32_t front = 0;         // a per-client front's index in flows.cpp's fronts
 };
 
 // Each template's checkpoint (abi.hpp, kSysReady): copies of the writable pages of the image (in
@@ -187,6 +194,14 @@ Status apply_checkpoint(uint32_t tmpl, KFwp& k);
 int64_t sys_ready(const Thread& t);
 int64_t sys_mem_map(const Thread& t, uint64_t pages);
 int64_t sys_mem_left(const Thread& t);
+
+// Per-client FWPs (flows.cpp).
+void flows_boot();
+int64_t flow_prepare(const Thread& t, uint64_t buf, uint64_t len, uint64_t cap, uint32_t* flow);
+int64_t flow_finish(const Thread& t, uint32_t flow, uint64_t value, uint64_t cap);
+bool flow_copy_out(uint32_t front_fwp, uint64_t buf, uint64_t n);
+void flow_fwp_reset(KFwp& k);
+void report_flows();
 // A page fault at `va` in FWP `f`: true if it was a first touch of its heap, now mapped (the
 // thread retries the instruction); false if the FWP is at fault (or memory ran out).
 bool heap_fault(const Fwp* f, uint64_t va);

@@ -1988,6 +1988,23 @@ def density_toml(tenants, duration):
     return text.replace("instances = 1000", f"instances = {tenants}").replace('duration = "600s"', f'duration = "{duration}"')
 
 
+def serve_boot(test, name, toml, serve_seconds, *flags, ports=1):
+    """Boots `toml` serving real clients for `serve_seconds` (QEMU TCG, host ports forwarded from a
+    random offset, room for `ports` of them); returns (its directory, the process, the offset).
+    The directory and the process are cleaned up with the test."""
+    d = tempfile.mkdtemp(prefix=f"edgeos-{name}-")
+    test.addCleanup(shutil.rmtree, d, True)
+    path = os.path.join(d, f"{name}.toml")
+    with open(path, "w") as f:
+        f.write(toml)
+    offset = random.Random().randrange(20000, 40000 - ports, 10)
+    proc = subprocess.Popen([EDGEOS, "boot", path, "--kernel", KERNEL, "--serve", f"{serve_seconds}s",
+                             "--port-offset", str(offset), "--accel", "tcg", *flags, "--out", os.path.join(d, "out"), "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    test.addCleanup(lambda: proc.poll() is None and proc.kill())
+    return d, proc, offset
+
+
 class Density(unittest.TestCase):
     """Many memcached tenants on one server, EdgeOS's density claim (examples/memcached-density.toml):
     `instances` FWPs of one tenant,
@@ -2017,18 +2034,9 @@ class Density(unittest.TestCase):
     def test_every_tenant_answers_with_its_own_store(self):
         tenants = int(os.environ.get("EDGEOS_DENSITY_TENANTS", "200"))
         serve_seconds = 60 + tenants // 10
-        d = tempfile.mkdtemp(prefix="edgeos-density-")
-        self.addCleanup(shutil.rmtree, d, True)
-        path = os.path.join(d, "density.toml")
-        with open(path, "w") as f:
-            f.write(density_toml(tenants, "600s"))
-        offset = random.Random().randrange(20000, 40000 - tenants, 10)
         memory = "1G" if tenants > 300 else "512M"
-        proc = subprocess.Popen([EDGEOS, "boot", path, "--kernel", KERNEL, "--serve", f"{serve_seconds}s",
-                                 "--port-offset", str(offset), "--accel", "tcg", "--memory", memory,
-                                 "--out", os.path.join(d, "out"), "--quiet"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        d, proc, offset = serve_boot(self, "density", density_toml(tenants, "600s"), serve_seconds, "--memory", memory,
+                                     ports=tenants)
         deadline = time.monotonic() + serve_seconds - 5
         answered, wrong = 0, []
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
@@ -2088,17 +2096,8 @@ class Density(unittest.TestCase):
             '\n[[tenant]]\nname = "tiny"\nudp = [12060]\nmemory = "8KiB"\n'
             '[[thread]]\nname = "tiny-coap"\ntenant = "tiny"\nprogram = "coap"\nrelease = "sporadic"\n'
             'period = "100us"\ndeadline = "5ms"\ncost = "50us"\npriority = 4\n')
-        d = tempfile.mkdtemp(prefix="edgeos-budget-")
-        self.addCleanup(shutil.rmtree, d, True)
-        path = os.path.join(d, "budget.toml")
-        with open(path, "w") as f:
-            f.write(toml)
-        offset = random.Random().randrange(20000, 40000, 10)
         serve_seconds = 45
-        proc = subprocess.Popen([EDGEOS, "boot", path, "--kernel", KERNEL, "--serve", f"{serve_seconds}s",
-                                 "--port-offset", str(offset), "--accel", "tcg", "--out", os.path.join(d, "out"), "--quiet"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        d, proc, offset = serve_boot(self, "budget", toml, serve_seconds, ports=100)
         deadline = time.monotonic() + serve_seconds - 5
         results = {}
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
@@ -2138,6 +2137,100 @@ class Density(unittest.TestCase):
         # unbudgeted store holds all 105 KiB.
         self.assertLess(pages["small"], 64 + 16 + 16)
         self.assertGreater(pages["kv"], 105 + 16)
+
+
+def per_client_toml(max_instances):
+    """examples/memcached-density.toml with its memcached tenant made a per-client front: one
+    instance, from a per_client template (idle timeout 300 ms, 128 KiB per FWP)."""
+    text = density_toml(1, "600s")
+    kv = '[[tenant]]\nname = "kv"\ninstances = 1\n'
+    assert kv in text
+    return text.replace(kv, '[[template]]\nname = "kv-client"\nper_client = true\nidle_timeout = "300ms"\n'
+                            f'max_instances = {max_instances}\nmemory = "128KiB"\n\n'
+                            '[[tenant]]\nname = "kv"\ntemplate = "kv-client"\n')
+
+
+class PerClient(unittest.TestCase):
+    """Per-client FWPs (EdgeOS's per-client isolation; fwp/abi.hpp, "Per-client FWPs"): a memcached
+    front whose template is per_client gives every client (source address and port) an FWP of its
+    own, made from the template's checkpoint on the client's first datagram and recycled after
+    300 ms without one. Real UDP clients on the host, each from its own socket:
+      * isolation: 100 clients store different values under the same key, then each reads its own
+        back (one shared store would answer the last value to all), and a new client finds none;
+      * churn: EDGEOS_FLOWS more clients (400 in make test, 10,000 in the `long` label), each
+        storing and reading its own value, in bursts of 100 with pauses past the idle timeout; the
+        template allows 160 FWPs at once, so they pass only if idle ones are recycled;
+      * no leak: the kernel's count of flows made, recycled and live, and its FWPs of the tenant
+        at the end, agree (1 + live)."""
+
+    def test_every_client_gets_its_own_fwp(self):
+        flows = int(os.environ.get("EDGEOS_FLOWS", "400"))
+        serve_seconds = 40 + flows // 100
+        d, proc, offset = serve_boot(self, "per-client", per_client_toml(160), serve_seconds, "--trace", "csv")
+        port = 12000 + offset
+        deadline = time.monotonic() + serve_seconds - 5
+        ask = lambda s, rid, body: Density.request(self, s, port, rid, body, deadline)
+        value = lambda i: b"client-%d" % i
+        answer = lambda i: b"VALUE k 0 %d\r\n%s\r\nEND\r\n" % (len(value(i)), value(i))
+        socks = []
+        try:
+            for i in range(100):
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.settimeout(0.5)
+                s.bind(("127.0.0.1", 0))
+                socks.append(s)
+                self.assertEqual(ask(s, 1, b"set k 0 0 %d\r\n%s\r\n" % (len(value(i)), value(i))), b"STORED\r\n", i)
+            own = [ask(s, 2, b"get k\r\n") for s in socks]
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.settimeout(0.5)
+                fresh = ask(s, 3, b"get k\r\n")
+        finally:
+            for s in socks:
+                s.close()
+        self.assertEqual(own, [answer(i) for i in range(100)], "a client read another's value")
+        self.assertEqual(fresh, b"END\r\n", "a new client found a value")
+        wrong = []
+        burst = []  # a burst's sockets stay open to its end: no two of its clients share a port
+        for i in range(100, 100 + flows):
+            if (i - 100) % 100 == 0:
+                for s in burst:
+                    s.close()
+                burst = []
+                time.sleep(0.4)  # past the idle timeout: the last burst's FWPs go at the next datagram
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            burst.append(s)
+            s.settimeout(0.5)
+            s.bind(("127.0.0.1", 0))
+            stored = ask(s, 1, b"set k 0 0 %d\r\n%s\r\n" % (len(value(i)), value(i)))
+            got = ask(s, 2, b"get k\r\n")
+            if stored != b"STORED\r\n" or got != answer(i):
+                wrong.append((i, stored, got))
+        for s in burst:
+            s.close()
+        out, err = proc.communicate(timeout=serve_seconds + 120)
+        self.assertEqual(proc.returncode, 0, err[-2000:])
+        self.assertEqual(wrong[:5], [], f"{len(wrong)} of {flows} clients not served by their own FWP")
+        serial = serial_of(os.path.join(d, "out"))
+        self.assertIn("[kv] memcached: serving UDP port 12000, an FWP per client", serial)
+        m = re.search(r"flows: (\d+) made, (\d+) recycled after idle, (\d+) found dead, (\d+) refused, (\d+) live", serial)
+        self.assertIsNotNone(m, serial[-3000:])
+        made, recycled, dead, refused, live = (int(x) for x in m.groups())
+        # Retried datagrams of one client reach the same FWP: one flow per socket (the fresh one
+        # included).
+        self.assertEqual((made, dead, refused), (101 + flows, 0, 0))
+        self.assertEqual(recycled, made - live)
+        self.assertLessEqual(live, 160)
+        mem = re.search(r"memory: tenant kv: (\d+) FWPs", serial)
+        self.assertEqual(int(mem.group(1)), 1 + live, "FWPs of the tenant beside its live flows")
+        self.assertNotRegex(serial, r"\] killed:")
+        # The trace has the churn: an FWP made for every flow, and one ended for every recycled one.
+        events = {}
+        for r in read_trace(os.path.join(d, "out")):
+            if r["event"] in ("fwp_create", "fwp_activate", "fwp_destroy", "fwp_recycle"):
+                events[r["event"]] = events.get(r["event"], 0) + 1
+        self.assertGreaterEqual(events.get("fwp_activate", 0), made)
+        self.assertEqual(events.get("fwp_destroy", 0) + events.get("fwp_recycle", 0), recycled)
+        print(f"\nper-client: {m.group(0)}", file=sys.stderr)
 
 
 class NetReplay(unittest.TestCase):

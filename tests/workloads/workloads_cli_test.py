@@ -235,7 +235,7 @@ class Sim(unittest.TestCase):
             with open(blob, "rb") as f:
                 data = f.read()
             magic, version, header, total = struct.unpack_from("<8sHHI", data)
-            self.assertEqual((magic, version, header, total), (b"EDGEOSSC", 4, 152, len(data)))
+            self.assertEqual((magic, version, header, total), (b"EDGEOSSC", 5, 152, len(data)))
             # The workloads travel as arrivals (section 8: offset, count at 40 + 8 * 8).
             _, arrivals = struct.unpack_from("<II", data, 40 + 8 * 8)
             self.assertGreater(arrivals, 0)

@@ -216,6 +216,13 @@ void validate(const Scenario& s) {
     if (!t.tmpl.empty() && std::none_of(s.templates.begin(), s.templates.end(), [&](const Template& x) { return x.name == t.tmpl; })) {
       fail(t.where, fmt::format("tenant \"{}\": unknown template \"{}\" (templates: {})", t.name, t.tmpl, names_of(s.templates)));
     }
+    // A per-client front: one FWP, with a port whose clients get the FWPs of its template.
+    const auto pc = std::find_if(s.templates.begin(), s.templates.end(), [&](const Template& x) { return x.name == t.tmpl; });
+    if (pc != s.templates.end() && pc->per_client && (t.udp_ports.empty() || t.instances != 1)) {
+      fail(t.where, fmt::format("tenant \"{}\": its template \"{}\" is per_client: the tenant is the front of its "
+                                "clients' FWPs and needs one instance and a `udp` port",
+                                t.name, t.tmpl));
+    }
   }
 
   auto server_of = [&](const std::string& tenant) { return s.find_server(s.find_tenant(tenant)->server); };

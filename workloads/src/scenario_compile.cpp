@@ -112,16 +112,19 @@ std::string compile_scenario(const Scenario& s) {
     for (const uint32_t leader : v.domain_leaders()) sec[blob::kDomains].add_wire(blob::wire::Domain{first + leader});
     first += v.cpus;
   }
-  auto add_template = [&](const std::string& name, uint32_t pool, uint32_t max_instances, uint64_t memory) {
-    return sec[blob::kTemplates].add(blob::TemplateRec{str(name), pool, max_instances, static_cast<uint32_t>(memory / 1024)});
+  auto add_template = [&](const std::string& name, uint32_t pool, uint32_t max_instances, uint64_t memory,
+                          const Template* per_client) {
+    return sec[blob::kTemplates].add(blob::TemplateRec{
+        str(name), pool, max_instances, static_cast<uint32_t>(memory / 1024), per_client != nullptr,
+        per_client != nullptr ? static_cast<uint32_t>(per_client->idle_timeout.ns() / 1'000'000) : 0});
   };
-  for (const Template& t : s.templates) add_template(t.name, t.pool, t.max_instances, t.memory);
+  for (const Template& t : s.templates) add_template(t.name, t.pool, t.max_instances, t.memory, t.per_client ? &t : nullptr);
   std::vector<uint32_t> tenant_template;
   for (const Tenant& t : s.tenants) {
     tenant_template.push_back(t.tmpl.empty() ? 0 : index_of(s.templates, t.tmpl));
   }
   for (size_t i = 0; i < s.tenants.size(); ++i) {
-    if (s.tenants[i].tmpl.empty()) tenant_template[i] = add_template(s.tenants[i].name, 0, 0, s.tenants[i].memory);
+    if (s.tenants[i].tmpl.empty()) tenant_template[i] = add_template(s.tenants[i].name, 0, 0, s.tenants[i].memory, nullptr);
   }
   for (size_t i = 0; i < s.tenants.size(); ++i) {
     const Tenant& t = s.tenants[i];

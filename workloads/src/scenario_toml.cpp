@@ -706,12 +706,24 @@ uint64_t parse_memory_budget(const Reader& r) {
 
 // [[template]] number `index`.
 Template parse_template(const toml::table& t, size_t index, const std::string& name) {
-  const Reader r(t, context_of(t, "template", index), name, {"name", "pool", "max_instances", "memory"});
+  const Reader r(t, context_of(t, "template", index), name,
+                 {"name", "pool", "max_instances", "memory", "per_client", "idle_timeout"});
   Template v;
   v.name = r.required_str("name");
   v.pool = static_cast<uint32_t>(r.integer("pool", 0, 0, 1 << 20));
   v.max_instances = static_cast<uint32_t>(r.integer("max_instances", 0, 0, 1 << 20));
   v.memory = parse_memory_budget(r);
+  v.per_client = r.boolean("per_client", false);
+  if (r.has("idle_timeout")) {
+    if (!v.per_client) r.fail("idle_timeout", "only a per_client template recycles its FWPs when idle");
+    v.idle_timeout = r.duration("idle_timeout").value_or(v.idle_timeout);
+    if (v.idle_timeout < Duration::milliseconds(1) || v.idle_timeout > Duration::seconds(86'400)) {
+      r.fail("idle_timeout", "expected 1ms to 24h, e.g. \"10s\"");
+    }
+  }
+  if (v.per_client && v.max_instances == 0) {
+    r.fail("per_client", "a per_client template needs max_instances: the most clients with an FWP at once, plus its front");
+  }
   v.where = r.location();
   return v;
 }

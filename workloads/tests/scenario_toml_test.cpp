@@ -209,6 +209,23 @@ TEST(ScenarioErrors, MemoryBudgetsAreWholeKibibytesOnTheirTemplate) {
   EXPECT_EQ(s.tenants[1].memory, 64u * 1024);
 }
 
+TEST(ScenarioErrors, PerClientTemplatesNeedABoundAndAFront) {
+  const std::string head = "[scenario]\nname = \"x\"\nduration = \"1s\"\n";
+  const std::string thread = "[[thread]]\nname = \"a\"\ntenant = \"t\"\nperiod = \"1ms\"\ncost = \"1us\"\n";
+  EXPECT_NE(error_of(head + "[[template]]\nname = \"tp\"\nper_client = true\n[[tenant]]\nname = \"t\"\n" + thread)
+                .find("bad.toml:6:14: template \"tp\": key \"per_client\": a per_client template needs max_instances"),
+            std::string::npos);
+  EXPECT_NE(error_of(head + "[[template]]\nname = \"tp\"\nidle_timeout = \"1s\"\n[[tenant]]\nname = \"t\"\n" + thread)
+                .find("only a per_client template recycles its FWPs when idle"),
+            std::string::npos);
+  const std::string e = error_of(head + "[[template]]\nname = \"tp\"\nper_client = true\nmax_instances = 9\n[[tenant]]\n"
+                                        "name = \"t\"\ntemplate = \"tp\"\n" + thread);
+  EXPECT_NE(e.find("tenant \"t\": its template \"tp\" is per_client: the tenant is the front of its clients' FWPs and "
+                   "needs one instance and a `udp` port"),
+            std::string::npos)
+      << e;
+}
+
 TEST(ScenarioFile, CyclesConvertWithTheSpeedOfTheDrivenThreadsServer) {
   // A trace workload that names its threads through `targets` only, on a 2 GHz server.
   const Scenario s = parse_scenario(R"(

@@ -48,11 +48,13 @@ TEST(ScenarioWire, StructsAreTheDocumentedLayout) {
   EXPECT_FIELD(Server, speed_hz, 8u, 8u);
   EXPECT_FIELD(Server, policy, 16u, 1u);
 
-  EXPECT_EQ(kRecordSize[kTemplates], 16u);
+  EXPECT_EQ(kRecordSize[kTemplates], 24u);
   EXPECT_FIELD(Template, name, 0u, 4u);
   EXPECT_FIELD(Template, pool, 4u, 4u);
   EXPECT_FIELD(Template, max_instances, 8u, 4u);
   EXPECT_FIELD(Template, memory_kib, 12u, 4u);
+  EXPECT_FIELD(Template, flags, 16u, 4u);
+  EXPECT_FIELD(Template, idle_timeout_ms, 20u, 4u);
 
   EXPECT_EQ(kRecordSize[kTenants], 16u);
   EXPECT_FIELD(Tenant, name, 0u, 4u);
@@ -149,6 +151,8 @@ name = "tm"
 pool = 2
 max_instances = 4
 memory = "96KiB"
+per_client = true
+idle_timeout = "250ms"
 
 [[tenant]]
 name = "drv"
@@ -246,7 +250,7 @@ TEST(ScenarioWire, CompiledBytesLieAtTheDocumentedOffsets) {
   const std::string b = scenario::compile_scenario(scenario::parse_scenario(kScenario, "wire.toml", ""));
   ASSERT_GE(b.size(), 152u);
   EXPECT_EQ(b.substr(0, 8), "EDGEOSSC");
-  EXPECT_EQ(le(b, 8, 2), 4u);
+  EXPECT_EQ(le(b, 8, 2), 5u);
   EXPECT_EQ(le(b, 10, 2), 152u);
   EXPECT_EQ(le(b, 12, 4), b.size());
   EXPECT_EQ(le(b, 16, 4), checksum(reinterpret_cast<const uint8_t*>(b.data()) + 20, b.size() - 20));
@@ -273,9 +277,12 @@ TEST(ScenarioWire, CompiledBytesLieAtTheDocumentedOffsets) {
   EXPECT_EQ(le(b, off(2) + 4, 4), 2u);
   EXPECT_EQ(le(b, off(2) + 8, 4), 4u);
   EXPECT_EQ(le(b, off(2) + 12, 4), 96u);  // KiB
-  EXPECT_EQ(le(b, off(2) + 16 + 12, 4), 0u);  // drv's implicit template: no budget
-  EXPECT_EQ(name(off(2) + 16), "drv");
-  EXPECT_EQ(name(off(2) + 32), "svc");
+  EXPECT_EQ(le(b, off(2) + 16, 4), 1u);   // per-client
+  EXPECT_EQ(le(b, off(2) + 20, 4), 250u);  // idle timeout, ms
+  EXPECT_EQ(le(b, off(2) + 24 + 16, 4), 0u);  // drv's: not
+  EXPECT_EQ(le(b, off(2) + 24 + 12, 4), 0u);  // drv's implicit template: no budget
+  EXPECT_EQ(name(off(2) + 24), "drv");
+  EXPECT_EQ(name(off(2) + 48), "svc");
   // 3 tenants (16)
   ASSERT_EQ(count(3), 3u);
   const size_t svc = off(3) + 2 * 16;

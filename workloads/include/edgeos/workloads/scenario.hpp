@@ -84,6 +84,11 @@ struct Template {
   // The memory budget of each FWP made from it, in bytes (0: none but the kernel's heap limit):
   // the kernel refuses heap pages past it (kernel backend; the simulators do not model memory).
   uint64_t memory = 0;
+  // Per-client (EdgeOS's per-client isolation; kernel backend): a tenant made from it is a front
+  // whose every client (address and port) gets an FWP of its own, made from this template on the
+  // client's first datagram and recycled after `idle_timeout` without one.
+  bool per_client = false;
+  Duration idle_timeout = Duration::seconds(10);
   Location where;
 };
 

@@ -19,7 +19,7 @@
 namespace edgeos::blob {
 
 inline constexpr char kMagic[8] = {'E', 'D', 'G', 'E', 'O', 'S', 'S', 'C'};
-inline constexpr uint16_t kVersion = 4;
+inline constexpr uint16_t kVersion = 5;
 inline constexpr uint32_t kNumSections = 14;
 enum Section : uint32_t {
   kStrings,  // NUL-terminated names; its count is its size in bytes
@@ -83,7 +83,10 @@ struct Template {
   uint32_t pool;
   uint32_t max_instances;
   uint32_t memory_kib;  // each FWP's memory budget; 0: none
+  uint32_t flags;       // kTemplatePerClient
+  uint32_t idle_timeout_ms;  // per-client: a flow's FWP is recycled after this long idle
 };
+inline constexpr uint32_t kTemplatePerClient = 1;
 
 struct Tenant {
   uint32_t name;
@@ -205,9 +208,9 @@ inline constexpr uint32_t kRecordSize[kNumSections] = {
     sizeof(wire::Port),
     sizeof(wire::Domain),
 };
-// The sizes are the format (version 4): a change here is a new version.
+// The sizes are the format (version 5): a change here is a new version.
 static_assert(kHeaderSize == 152 && sizeof(wire::Cost) == 40);
-static_assert(kRecordSize[kServers] == 24 && kRecordSize[kTemplates] == 16 && kRecordSize[kTenants] == 16 &&
+static_assert(kRecordSize[kServers] == 24 && kRecordSize[kTemplates] == 24 && kRecordSize[kTenants] == 16 &&
               kRecordSize[kThreads] == 120 && kRecordSize[kCalls] == 56 && kRecordSize[kInvokes] == 8 &&
               kRecordSize[kRings] == 24 && kRecordSize[kArrivals] == 48 && kRecordSize[kPipelines] == 24 &&
               kRecordSize[kStages] == 4 && kRecordSize[kNics] == 16 && kRecordSize[kPorts] == 8 &&
@@ -260,6 +263,8 @@ struct TemplateRec {
   uint32_t pool;
   uint32_t max_instances;
   uint32_t memory_kib;  // 0: no budget
+  bool per_client = false;
+  uint32_t idle_timeout_ms = 0;
 };
 
 struct TenantRec {
@@ -346,9 +351,13 @@ constexpr wire::Server encode(const ServerRec& r) { return wire::Server{r.name, 
 constexpr ServerRec decode(const wire::Server& w) { return ServerRec{w.name, w.cpus, w.speed_hz, w.policy}; }
 
 constexpr wire::Template encode(const TemplateRec& r) {
-  return wire::Template{r.name, r.pool, r.max_instances, r.memory_kib};
+  return wire::Template{r.name, r.pool, r.max_instances, r.memory_kib, r.per_client ? wire::kTemplatePerClient : 0u,
+                        r.idle_timeout_ms};
 }
-constexpr TemplateRec decode(const wire::Template& w) { return TemplateRec{w.name, w.pool, w.max_instances, w.memory_kib}; }
+constexpr TemplateRec decode(const wire::Template& w) {
+  return TemplateRec{w.name, w.pool, w.max_instances, w.memory_kib, (w.flags & wire::kTemplatePerClient) != 0,
+                     w.idle_timeout_ms};
+}
 
 constexpr wire::Tenant encode(const TenantRec& r) { return wire::Tenant{r.name, r.server, r.tmpl, r.instances}; }
 constexpr TenantRec decode(const wire::Tenant& w) { return TenantRec{w.name, w.server, w.tmpl, w.instances}; }
