@@ -126,6 +126,28 @@ def test_density_every_tenant_answered_and_memory_from_both_sides(quick):
     assert (df[df["side"] == "edgeos"]["rtt_unit"] == "host_us_tcg").all()  # emulated: said in the data
 
 
+def test_churn_every_client_had_its_own_fwp(quick):
+    """The churn experiment: every client read back its own value (all under one key: one shared
+    store would answer the last value to all), and the kernel's own counts agree with the client's:
+    an FWP made per client (and one for the warm-up request), the recycled ones the made ones not
+    live at the end."""
+    out, m = quick
+    e = m["experiments"]["churn"]
+    assert e["status"] == "done" and e["figures"] == ["churn"]
+    df = pd.read_csv(out / "churn.csv")
+    assert list(df.columns) == paper.CHURN_COLUMNS
+    assert sorted(df["rate_flows_per_s"]) == sorted(e["inputs"]["rates_flows_per_s"])
+    for _, r in df.iterrows():
+        assert r["status"] == "ok", r["note"]
+        assert r["flows"] == r["rate_flows_per_s"] * e["inputs"]["seconds_per_rate"]
+        assert r["answered"] == r["flows"]
+        assert r["fwps_made"] == r["flows"] + 1
+        assert r["fwps_recycled"] == r["fwps_made"] - r["fwps_live"]
+        assert 16 <= r["kib_per_fwp"] < 256
+        assert 0 < r["first_rtt_median_us"] <= r["first_rtt_p99_us"] and 0 < r["warm_rtt_median_us"] <= r["warm_rtt_p99_us"]
+    assert (df["rtt_unit"] == "host_us_tcg").all()
+
+
 def test_kernel_counts_equal_what_the_bench_program_reports(quick):
     out, _ = quick
     df = pd.read_csv(out / "startup.csv")
