@@ -195,6 +195,18 @@ int64_t sys_ready(const Thread& t);
 int64_t sys_mem_map(const Thread& t, uint64_t pages);
 int64_t sys_mem_left(const Thread& t);
 
+// Shared by the run (kernel.cpp) and the system calls (syscalls.cpp).
+// A stack for thread `thread_index` at call depth `depth` in FWP `f` (mapped on first use): its top, or 0.
+uint64_t ensure_stack(const Fwp* f, uint32_t thread_index, uint32_t depth);
+// The registers a thread starts with at `rip` in user mode, with two arguments.
+x86::UserContext entry_context(uint64_t rip, uint64_t stack_top, uint64_t arg0, uint64_t arg1);
+// The current job's plan written to user address `ptr` of the thread's domain (false: a bad pointer).
+bool write_plan(KThread& kt, const Thread& t, uint64_t ptr);
+// The running thread's job completes (with its next request's arrival, if one waits).
+Status complete_job(ThreadId id, const Thread& t, KThread& kt);
+// Handles a system call of the running thread (syscalls.cpp); its result goes to its saved rax.
+void syscall(Thread& t, KThread& kt);
+
 // Per-client FWPs (flows.cpp).
 void flows_boot();
 int64_t flow_prepare(const Thread& t, uint64_t buf, uint64_t len, uint64_t cap, uint32_t* flow);

@@ -2232,6 +2232,46 @@ class PerClient(unittest.TestCase):
         self.assertEqual(events.get("fwp_destroy", 0) + events.get("fwp_recycle", 0), recycled)
         print(f"\nper-client: {m.group(0)}", file=sys.stderr)
 
+    def test_coap_clients_each_have_their_own_state(self):
+        # examples/edge-tenants.toml (with 20 memcached tenants instead of 1,000): its CoAP service
+        # is a per-client front. Each run of Debian's coap-client is a new client (a new source
+        # port), so each runs in an FWP of its own: a PUT of /config by one client is not seen by
+        # the next (in a shared server it is: class Net), while every client reads the sensors.
+        client = coap_client()
+        if client is None:
+            self.skipTest("coap-client (libcoap3-bin) is not installed")
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "edge-tenants.toml")) as f:
+            text = f.read()
+        self.assertIn("instances = 1000", text)
+        d, proc, offset = serve_boot(self, "edge-tenants", text.replace("instances = 1000", "instances = 20"), 40, ports=20)
+        url = f"coap://127.0.0.1:{5683 + offset}"
+        coap = lambda *args: subprocess.run([client, "-B", "4", *args], capture_output=True, text=True, timeout=30)
+        deadline = time.monotonic() + 30
+        first = None
+        while time.monotonic() < deadline and first != "22.50":  # the guest may still be booting
+            first = coap("-m", "get", f"{url}/temp").stdout.strip()
+        self.assertEqual(first, "22.50")
+        put = coap("-m", "put", "-e", "interval=5s", f"{url}/config")
+        self.assertEqual(put.returncode, 0, put.stderr)
+        after = coap("-m", "get", f"{url}/config")
+        self.assertEqual(after.returncode, 0, after.stderr)
+        self.assertEqual(after.stdout.strip(), "", "another client saw this client's PUT")
+        self.assertEqual(coap("-m", "get", f"{url}/humidity").stdout.strip(), "41.00")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:  # and a memcached tenant beside it
+            s.settimeout(0.5)
+            self.assertEqual(Density.request(self, s, 12007 + offset, 1, b"set k 0 0 2\r\nhi\r\n", deadline + 5),
+                             b"STORED\r\n")
+        out, err = proc.communicate(timeout=160)
+        self.assertEqual(proc.returncode, 0, err[-2000:])
+        serial = serial_of(os.path.join(d, "out"))
+        self.assertIn("[sensors] coap: serving UDP port 5683, an FWP per client", serial)
+        m = re.search(r"flows: (\d+) made, (\d+) recycled after idle, (\d+) found dead, (\d+) refused, (\d+) live", serial)
+        self.assertIsNotNone(m, serial[-3000:])
+        made, recycled, dead, refused, live = (int(x) for x in m.groups())
+        self.assertGreaterEqual(made, 4)  # the four clients after the guest was up, at least
+        self.assertEqual((dead, refused, recycled + live), (0, 0, made))
+        self.assertNotRegex(serial, r"\] killed:")
+
 
 class NetReplay(unittest.TestCase):
     """Determinism where it can hold with a network: a run that serves datagrams sent from outside
