@@ -195,6 +195,22 @@ int64_t sys_ready(const Thread& t);
 int64_t sys_mem_map(const Thread& t, uint64_t pages);
 int64_t sys_mem_left(const Thread& t);
 
+// Requests and jobs (requests.cpp). Each CPU delivers the arrivals of its own threads (a domain's
+// leader those of the domain's): the first of the compiled scenario's arrivals for one of them not
+// yet delivered (the count when there is none), and each thread's CPU by its canonical index (the
+// arrivals' target).
+extern uint32_t arrival_cursor[x86::kMaxCpus];
+extern uint16_t* canonical_cpu;  // capacity.threads
+extern uint64_t requests_delivered, requests_dropped;
+Instant arrival_time(uint32_t i);
+bool arrival_pending(uint32_t cpu);
+// Moves CPU `cpu`'s cursor to its next arrival, from `from` on.
+void seek_arrival(uint32_t cpu, uint32_t from);
+// Arrival `i` (CPU `arrival_cpu(i)`'s next) is due: its thread's job, now or queued.
+void deliver_arrival(uint32_t i);
+// The random stream the simulator derives for "<prefix><thread name>[#k]".
+Rng thread_stream(const char* prefix, uint32_t blob_thread, uint32_t instance);
+
 // Shared by the run (kernel.cpp) and the system calls (syscalls.cpp).
 // A stack for thread `thread_index` at call depth `depth` in FWP `f` (mapped on first use): its top, or 0.
 uint64_t ensure_stack(const Fwp* f, uint32_t thread_index, uint32_t depth);
