@@ -126,24 +126,31 @@ priority = 1
 '''
 
 
+def run_boot(edgeos, name, out_name, text, accel, work, *flags):
+    """Writes scenario `text` into `work` as NAME.toml and boots it into OUT_NAME (`accel` "tcg":
+    TCG with -icount); returns the output directory and the kernel's console, or exits saying
+    what failed."""
+    path = os.path.join(work, f"{name}.toml")
+    with open(path, "w") as f:
+        f.write(text)
+    out = os.path.join(work, out_name)
+    args = [edgeos, "boot", path, "--out", out, "--quiet", *flags]
+    args += ["--icount"] if accel == "tcg" else ["--accel", accel]
+    r = subprocess.run(args, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"boot_bench: edgeos boot of {name} failed:\n{r.stderr}")
+    with open(os.path.join(out, "serial.log")) as f:
+        return out, f.read()
+
+
 def boot(edgeos, live, accel, work, cpus, trace="none"):
     """Boots the benchmark scenario once; returns the per-operation figures (see main) and the
     run's conditions: `accel` (what QEMU really used; "auto" may fall back to TCG),
     `wall_seconds` (host time of the QEMU run, from summary.json), `tsc_hz` and `out` (the
     output directory, with trace.csv when `trace` is "csv": the kernel's own record of every FWP
     created and activated). `accel` "tcg" means TCG with -icount."""
-    path = os.path.join(work, f"bench-{live}.toml")
-    with open(path, "w") as f:
-        f.write(scenario(live, cpus))
-    out = os.path.join(work, f"out-{live}")
     memory = "2G" if live > 2000 else "512M"
-    args = [edgeos, "boot", path, "--out", out, "--quiet", "--trace", trace, "--memory", memory]
-    args += ["--icount"] if accel == "tcg" else ["--accel", accel]
-    r = subprocess.run(args, capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit(f"boot_bench: edgeos boot failed for {live} live FWPs:\n{r.stderr}")
-    with open(os.path.join(out, "serial.log")) as f:
-        serial = f.read()
+    out, serial = run_boot(edgeos, f"bench-{live}", f"out-{live}", scenario(live, cpus), accel, work, "--trace", trace, "--memory", memory)
     found = {}
     for name, rounds, cycles in re.findall(r"\] bench (\S+) (\d+) (\d+)", serial):
         found.setdefault(name, (int(rounds), int(cycles)))  # the first report of each
@@ -201,17 +208,7 @@ cost = "{cost}"
 def global_latencies(edgeos, accel, work):
     """Boots GLOBAL; returns {name: (count, mean, max)} for the timer-to-user, migration and
     remote-dispatch latencies the kernel reports at the run's end, and the trace's migrations."""
-    path = os.path.join(work, "global.toml")
-    with open(path, "w") as f:
-        f.write(GLOBAL)
-    out = os.path.join(work, "out-global")
-    args = [edgeos, "boot", path, "--out", out, "--quiet"]
-    args += ["--icount"] if accel == "tcg" else ["--accel", accel]
-    r = subprocess.run(args, capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit(f"boot_bench: edgeos boot of the global set failed:\n{r.stderr}")
-    with open(os.path.join(out, "serial.log")) as f:
-        serial = f.read()
+    out, serial = run_boot(edgeos, "global", "out-global", GLOBAL, accel, work)
     found = {}
     for name, pattern in (("timer", r"timer to user mode: (\d+) dispatches"),
                           ("migration", r"migration, decision to user mode on the new CPU: (\d+) migrations"),

@@ -761,7 +761,7 @@ constexpr size_t kMemcachedBytes = 256 * 1024;  // a tenant's items (1,000 tenan
   const NetBinding& b = st->net.bindings[0];
   const bool per_client = (b.flags & kNetPerClient) != 0;
   Line().text(program == kProgramCoap ? "coap" : program == kProgramMemcached ? "memcached" : "udp-echo")
-      .text(per_client ? ": serving UDP port " : ": serving UDP port ").dec(b.ports[0])
+      .text(": serving UDP port ").dec(b.ports[0])
       .text(per_client ? ", an FWP per client" : "").print();
   if (per_client) {
     // Initialised: the template's checkpoint, from which each client's FWP starts.

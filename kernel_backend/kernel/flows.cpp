@@ -7,7 +7,6 @@
 #include "kstate.hpp"
 
 extern "C" void* memcpy(void*, const void*, edgeos::size_t);
-extern "C" void* memset(void*, int, edgeos::size_t);
 
 namespace edgeos::kernel {
 
@@ -25,9 +24,8 @@ struct Flow {
 
 constexpr CapSlot kNoSlot = ~CapSlot{0};
 
-// A per-client front: its binding, its template and its flows, oldest use first.
+// A per-client front: its template and its flows, oldest use first.
 struct Front {
-  uint32_t binding = 0;
   TemplateId tmpl{};
   Duration idle_timeout = Duration::seconds(10);
   uint32_t oldest = kNoIndex, newest = kNoIndex;
@@ -143,7 +141,6 @@ void flows_boot() {
     if (!rec.per_client) continue;
     Front& fr = fronts[k];
     fr = Front{};
-    fr.binding = b;
     fr.idle_timeout = Duration::milliseconds(rec.idle_timeout_ms);
     nb_.front = k++;
     nb_.tenant_side.flags |= abi::kNetPerClient;
@@ -243,9 +240,10 @@ int64_t flow_prepare(const Thread& t, uint64_t buf, uint64_t len, uint64_t cap, 
 }
 
 // kSysFlowCall's second half, as the flow FWP (`t`, still in it) replies `value` bytes of records:
-// they are copied from its flow page (at most `cap` bytes, the front's buffer) for flow_copy_out, each record's
-// addresses set to the flow's client -> the bytes copied, or an error.
-int64_t flow_finish(const Thread& t, uint32_t flow, uint64_t value, uint64_t cap) {
+// they are copied from its flow page into the buffer the front gave (`buf`, at most `cap` bytes, in
+// FWP `front_fwp`, through its page tables), each record's addresses set to the flow's client ->
+// the bytes copied, or an error.
+int64_t flow_finish(const Thread& t, uint32_t flow, uint64_t value, uint32_t front_fwp, uint64_t buf, uint64_t cap) {
   if (flow >= num_flows || flows[flow].front == kNoIndex || kernel->fwp_id(*t.domain) != flows[flow].fwp) {
     return error_code(Error::kStale);
   }
@@ -266,12 +264,8 @@ int64_t flow_finish(const Thread& t, uint32_t flow, uint64_t value, uint64_t cap
     memcpy(bounce + at, &h, sizeof h);
     at += sizeof h + h.length;
   }
+  if (at > 0 && !copy_to_space(kfwps[front_fwp].space, buf, bounce, at)) return error_code(Error::kInvalidArgument);
   return static_cast<int64_t>(at);
-}
-
-// The front FWP a flow's call returns to receives the replies: copied through its page tables.
-bool flow_copy_out(uint32_t front_fwp, uint64_t buf, uint64_t n) {
-  return copy_to_space(kfwps[front_fwp].space, buf, bounce, n);
 }
 
 // A flow FWP recycled to its template's pool: its flow page goes (the next client's is fresh).

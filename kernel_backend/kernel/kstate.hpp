@@ -226,8 +226,7 @@ void syscall(Thread& t, KThread& kt);
 // Per-client FWPs (flows.cpp).
 void flows_boot();
 int64_t flow_prepare(const Thread& t, uint64_t buf, uint64_t len, uint64_t cap, uint32_t* flow);
-int64_t flow_finish(const Thread& t, uint32_t flow, uint64_t value, uint64_t cap);
-bool flow_copy_out(uint32_t front_fwp, uint64_t buf, uint64_t n);
+int64_t flow_finish(const Thread& t, uint32_t flow, uint64_t value, uint32_t front_fwp, uint64_t buf, uint64_t cap);
 void flow_fwp_reset(KFwp& k);
 void report_flows();
 // A page fault at `va` in FWP `f`: true if it was a first touch of its heap, now mapped (the

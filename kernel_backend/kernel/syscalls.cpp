@@ -116,10 +116,7 @@ void syscall(Thread& t, KThread& kt) {
       const bool from_flow = kt.flow_depth != 0 && kt.flow_depth == t.call_depth;
       int64_t flow_result = 0;
       if (from_flow) {
-        flow_result = flow_finish(t, kt.flow, a0, kt.flow_capacity);
-        if (flow_result > 0 && !flow_copy_out(kt.flow_front, kt.flow_buffer, static_cast<uint64_t>(flow_result))) {
-          flow_result = error_code(Error::kInvalidArgument);
-        }
+        flow_result = flow_finish(t, kt.flow, a0, kt.flow_front, kt.flow_buffer, kt.flow_capacity);
         kt.flow_depth = 0;
       }
       const Status s = kernel->reply(id);

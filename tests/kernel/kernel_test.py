@@ -906,6 +906,25 @@ class Validate(unittest.TestCase):
         self.assertIn("RELEASE,SCHEDULE,SWITCH,TIMER[,INVOCATION[,MIGRATION]]", r.stderr)
 
 
+def example(name):
+    """The text of examples/NAME."""
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", name)) as f:
+        return f.read()
+
+
+def boot_and_sim(test, toml, *flags):
+    """Boots `toml` (boot() with `flags`, which `edgeos sim` gets too, e.g. --duration) and runs
+    the simulator on the same file; returns (kernel output, simulator output, console)."""
+    out, r = boot(test, toml, *flags)
+    test.assertEqual(r.returncode, 0, r.stderr)
+    serial = serial_of(out)
+    test.assertIn("edgeos: run complete", serial)
+    sim = os.path.join(os.path.dirname(out), "sim")
+    r = edgeos("sim", os.path.join(os.path.dirname(out), "scenario.toml"), *flags, "--out", sim)
+    test.assertEqual(r.returncode, 0, r.stderr)
+    return out, sim, serial
+
+
 def per_cpu_order(out):
     """CPU -> (thread name, job) in completion order."""
     names = {i: n for n, i in thread_indices(out).items()}
@@ -1019,14 +1038,8 @@ class Smp(unittest.TestCase):
         self.assertFalse([r for r in read_trace(out) if r["event"] == "deadline_miss"])
 
     def test_the_edge_server_example_on_four_cpus(self):
-        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "edge-server.toml")) as f:
-            toml = f.read()
-        out, r = boot(self, toml, "--duration", "60ms")
-        self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("cpus: 4 started", serial_of(out))
-        sim = os.path.join(os.path.dirname(out), "sim")
-        r = edgeos("sim", os.path.join(os.path.dirname(out), "scenario.toml"), "--duration", "60ms", "--out", sim)
-        self.assertEqual(r.returncode, 0, r.stderr)
+        out, sim, serial = boot_and_sim(self, example("edge-server.toml"), "--duration", "60ms")
+        self.assertIn("cpus: 4 started", serial)
         # Arrivals come from the compiled scenario at exact instants: the jobs they release carry
         # the simulator's absolute deadlines, on every CPU; the AR frames go through all four
         # stages on three CPUs.
@@ -1122,20 +1135,10 @@ class Global(unittest.TestCase):
         self.assertEqual([mv for mv in migrations(out) if mv[0] in names],
                          [(tasks[i].name, k, a + first_cpu, b + first_cpu) for i, k, a, b in moves], "migrations")
 
-    def boot_and_sim(self, toml):
-        out, r = boot(self, toml)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        serial = serial_of(out)
-        self.assertIn("edgeos: run complete", serial)
-        sim = os.path.join(os.path.dirname(out), "sim")
-        r = edgeos("sim", os.path.join(os.path.dirname(out), "scenario.toml"), "--out", sim)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        return out, sim, serial
-
     def test_global_edf_and_global_fp_on_two_servers(self):
         end = 30 * MS
         toml = global_toml("global-two", end, [("pool", "edf", 2, self.DHALL), ("rack", "fp", 2, self.FP)])
-        out, sim, serial = self.boot_and_sim(toml)
+        out, sim, serial = boot_and_sim(self, toml)
         self.assertIn("domains: 0 0 2 2", serial)
         self.check(out, self.DHALL, "edf", 2, 0, end, 4)
         self.check(out, self.FP, "fp", 2, 2, end, 4)
@@ -1155,7 +1158,7 @@ class Global(unittest.TestCase):
     def test_global_edf_on_four_cpus(self):
         end = 30 * MS
         toml = global_toml("global-four", end, [("quad", "edf", 4, self.FOUR)])
-        out, sim, serial = self.boot_and_sim(toml)
+        out, sim, serial = boot_and_sim(self, toml)
         self.assertIn("domains: 0 0 0 0", serial)
         self.check(out, self.FOUR, "edf", 4, 0, end, 4)
         self.assertEqual(per_cpu_order(out), per_cpu_order(sim))
@@ -1188,14 +1191,8 @@ class Global(unittest.TestCase):
         # it is left out), "rack" in two clusters, {2, 3} and {4, 5}, under global FP. The rack's
         # threads complete the simulator's jobs on the simulator's CPUs and migrate as it does,
         # each within its cluster.
-        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "global-servers.toml")) as f:
-            toml = f.read()
-        out, r = boot(self, toml, "--duration", "120ms")
-        self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("domains: 0 0 2 2 4 4", serial_of(out))
-        sim = os.path.join(os.path.dirname(out), "sim")
-        r = edgeos("sim", os.path.join(os.path.dirname(out), "scenario.toml"), "--duration", "120ms", "--out", sim)
-        self.assertEqual(r.returncode, 0, r.stderr)
+        out, sim, serial = boot_and_sim(self, example("global-servers.toml"), "--duration", "120ms")
+        self.assertIn("domains: 0 0 2 2 4 4", serial)
         rack = {"detect", "track", "encode", "decode0", "decode1", "batch"}
         def rack_only(order):
             return {cpu: jobs for cpu, jobs in order.items() if cpu >= 2}
@@ -1981,11 +1978,25 @@ priority = 2
 
 def density_toml(tenants, duration):
     """examples/memcached-density.toml with `tenants` instances and the run's duration."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "memcached-density.toml")
-    with open(path) as f:
-        text = f.read()
+    text = example("memcached-density.toml")
     assert "instances = 1000" in text and 'duration = "600s"' in text
     return text.replace("instances = 1000", f"instances = {tenants}").replace('duration = "600s"', f'duration = "{duration}"')
+
+
+def memcached_udp(sock, port, rid, body, deadline):
+    """One request in memcached's UDP framing (protocol.txt: request id, sequence 0, one datagram)
+    to 127.0.0.1:`port`, resent until its answer comes or `deadline`: the answer's payload, or None."""
+    header = struct.pack(">HHHH", rid, 0, 1, 0)
+    while time.monotonic() < deadline:
+        sock.sendto(header + body, ("127.0.0.1", port))
+        try:
+            while True:
+                data, _ = sock.recvfrom(65536)
+                if data[:2] == header[:2]:
+                    return data[8:]
+        except socket.timeout:
+            continue
+    return None
 
 
 def serve_boot(test, name, toml, serve_seconds, *flags, ports=1):
@@ -2018,19 +2029,6 @@ class Density(unittest.TestCase):
 
     PORT = 12000
 
-    def request(self, sock, port, rid, body, deadline):
-        header = struct.pack(">HHHH", rid, 0, 1, 0)
-        while time.monotonic() < deadline:
-            sock.sendto(header + body, ("127.0.0.1", port))
-            try:
-                while True:
-                    data, _ = sock.recvfrom(65536)
-                    if data[:2] == header[:2]:
-                        return data[8:]
-            except socket.timeout:
-                continue
-        return None
-
     def test_every_tenant_answers_with_its_own_store(self):
         tenants = int(os.environ.get("EDGEOS_DENSITY_TENANTS", "200"))
         serve_seconds = 60 + tenants // 10
@@ -2044,17 +2042,17 @@ class Density(unittest.TestCase):
             for k in range(tenants):
                 port = self.PORT + k + offset
                 value = f"instance-{k}-{random.Random(k).randrange(10**9)}".encode()
-                stored = self.request(sock, port, 3 * k + 1, b"set key 0 0 %d\r\n%s\r\n" % (len(value), value), deadline)
-                got = self.request(sock, port, 3 * k + 2, b"get key\r\n", deadline)
+                stored = memcached_udp(sock, port, 3 * k + 1, b"set key 0 0 %d\r\n%s\r\n" % (len(value), value), deadline)
+                got = memcached_udp(sock, port, 3 * k + 2, b"get key\r\n", deadline)
                 own = b"own-%d" % k
-                self.request(sock, port, 3 * k + 3, b"set %s 0 0 1\r\nx\r\n" % own, deadline)
+                memcached_udp(sock, port, 3 * k + 3, b"set %s 0 0 1\r\nx\r\n" % own, deadline)
                 if stored == b"STORED\r\n" and got == b"VALUE key 0 %d\r\n%s\r\nEND\r\n" % (len(value), value):
                     answered += 1
                 else:
                     wrong.append((k, stored, got))
             # Instance k + 1 has never seen instance k's own key.
             leaks = [k for k in range(0, tenants - 1, max(1, tenants // 20))
-                     if self.request(sock, self.PORT + k + 1 + offset, 60000 + k % 5000, b"get own-%d\r\n" % k, deadline) != b"END\r\n"]
+                     if memcached_udp(sock, self.PORT + k + 1 + offset, 60000 + k % 5000, b"get own-%d\r\n" % k, deadline) != b"END\r\n"]
         out, err = proc.communicate(timeout=serve_seconds + 240)
         self.assertEqual(proc.returncode, 0, err[-2000:])
         self.assertEqual(answered, tenants, f"instances that did not answer right: {wrong[:5]}")
@@ -2107,10 +2105,10 @@ class Density(unittest.TestCase):
                 stored = []
                 for i in range(120):
                     value = bytes([97 + i % 26]) * 900
-                    stored.append(self.request(sock, port + offset, rid, b"set k%d 0 0 900\r\n%s\r\n" % (i, value), deadline))
+                    stored.append(memcached_udp(sock, port + offset, rid, b"set k%d 0 0 900\r\n%s\r\n" % (i, value), deadline))
                     rid += 1
-                first = self.request(sock, port + offset, rid, b"get k0\r\n", deadline)
-                last = self.request(sock, port + offset, rid + 1, b"get k119\r\n", deadline)
+                first = memcached_udp(sock, port + offset, rid, b"get k0\r\n", deadline)
+                last = memcached_udp(sock, port + offset, rid + 1, b"get k119\r\n", deadline)
                 rid += 2
                 results[name] = (stored, first, last)
             # The CoAP tenant starts at its first datagram (a job of its sporadic thread), and stops there.
@@ -2169,7 +2167,7 @@ class PerClient(unittest.TestCase):
         d, proc, offset = serve_boot(self, "per-client", per_client_toml(160), serve_seconds, "--trace", "csv")
         port = 12000 + offset
         deadline = time.monotonic() + serve_seconds - 5
-        ask = lambda s, rid, body: Density.request(self, s, port, rid, body, deadline)
+        ask = lambda s, rid, body: memcached_udp(s, port, rid, body, deadline)
         value = lambda i: b"client-%d" % i
         answer = lambda i: b"VALUE k 0 %d\r\n%s\r\nEND\r\n" % (len(value(i)), value(i))
         socks = []
@@ -2240,8 +2238,7 @@ class PerClient(unittest.TestCase):
         client = coap_client()
         if client is None:
             self.skipTest("coap-client (libcoap3-bin) is not installed")
-        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "edge-tenants.toml")) as f:
-            text = f.read()
+        text = example("edge-tenants.toml")
         self.assertIn("instances = 1000", text)
         d, proc, offset = serve_boot(self, "edge-tenants", text.replace("instances = 1000", "instances = 20"), 40, ports=20)
         url = f"coap://127.0.0.1:{5683 + offset}"
@@ -2259,7 +2256,7 @@ class PerClient(unittest.TestCase):
         self.assertEqual(coap("-m", "get", f"{url}/humidity").stdout.strip(), "41.00")
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:  # and a memcached tenant beside it
             s.settimeout(0.5)
-            self.assertEqual(Density.request(self, s, 12007 + offset, 1, b"set k 0 0 2\r\nhi\r\n", deadline + 5),
+            self.assertEqual(memcached_udp(s, 12007 + offset, 1, b"set k 0 0 2\r\nhi\r\n", deadline + 5),
                              b"STORED\r\n")
         out, err = proc.communicate(timeout=160)
         self.assertEqual(proc.returncode, 0, err[-2000:])
