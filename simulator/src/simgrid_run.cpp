@@ -28,6 +28,9 @@ namespace edgeos::sim {
 
 namespace {
 
+// The most device actors one run creates (see the check in SimGridRun's constructor).
+constexpr uint64_t kMaxDeviceActors = 20000;
+
 double seconds(Instant t) { return static_cast<double>(t.ns()) * 1e-9; }
 // SimGrid's clock to the core's: to the nearest nanosecond (SimGrid's own timing precision is
 // 1e-9 s, its `precision/timing` default).
@@ -513,6 +516,31 @@ SimGridRun::SimGridRun(const scenario::Scenario& s, const ScenarioOptions& optio
   im.traffic.resize(s.tenants.size());
   im.latencies.resize(s.tenants.size());
   for (size_t t = 0; t < s.tenants.size(); ++t) im.traffic[t].tenant = s.tenants[t].name;
+
+  // One S4U actor per device of every fleet, each with its own stack mapping and guard page:
+  // past a few tens of thousands SimGrid aborts when mmap fails (vm.max_map_count, 65,530 by
+  // default), so a scenario that asks for more is refused here, saying how to shrink it.
+  {
+    std::map<std::string, uint64_t> actors;  // by device group
+    for (uint32_t ci = 0; ci < run_->num_carried(); ++ci) {
+      const scenario::Workload& w = s.workloads[run_->carried_workload(ci)];
+      for (const scenario::DeviceGroup& d : s.devices) {
+        if (d.workload == w.name) actors[d.name] += d.count;
+      }
+    }
+    uint64_t total = 0;
+    for (const auto& [name, n] : actors) total += n;
+    if (total > kMaxDeviceActors) {
+      const auto worst = std::max_element(actors.begin(), actors.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+      const scenario::DeviceGroup& g =
+          *std::find_if(s.devices.begin(), s.devices.end(), [&](const scenario::DeviceGroup& d) { return d.name == worst->first; });
+      throw InputError(fmt::format(
+          "{}: device \"{}\": {} devices for each of the {} thread instances its workload \"{}\" drives make {} device actors "
+          "({} in all); SimGrid runs at most {} here (each actor has a stack of its own): give each instance its own workload "
+          "and device group (target \"thread#k\", first = k), or fewer devices",
+          g.where.describe(), g.name, g.count, worst->second / g.count, g.workload, worst->second, total, kMaxDeviceActors));
+    }
+  }
 
   for (uint32_t ci = 0; ci < run_->num_carried(); ++ci) {
     const scenario::Workload& w = s.workloads[run_->carried_workload(ci)];

@@ -589,6 +589,15 @@ request = "100B"
             xml = read(os.path.join(EXAMPLES, "platforms", "edge-server.xml")).decode()
             self.expect_error(d, self.scenario('platform = "p.xml"', count=5), ["bad.toml:", 'device "headsets"', '"headsets-4"'], xml)
 
+    def test_too_many_device_actors(self):
+        """Every device of a group is an actor for every thread instance its workload drives: 300
+        instances x 100 devices would be 30,000 stacks, past what SimGrid can map (it used to abort
+        in mmap); refused with the numbers and the way out."""
+        text = self.scenario(count=100).replace('name = "svc"', 'name = "svc"\ninstances = 300')
+        with tempfile.TemporaryDirectory() as d:
+            self.expect_error(d, text, ["bad.toml:28:1", 'device "headsets"', "300 thread instances", "30000 device actors",
+                                        "its own workload and device group"])
+
     def test_platform_simgrid_refuses(self):
         head = "<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
         cases = [
