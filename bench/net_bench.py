@@ -73,8 +73,8 @@ def free_port():
         return s.getsockname()[1]
 
 
-def frame(payload):
-    """An Ethernet/IPv4/UDP frame to the guest's echo tenant, checksums computed here."""
+def frame(payload, port=9007):
+    """An Ethernet/IPv4/UDP frame to the guest's UDP `port` (the echo tenant's), checksums computed here."""
     import struct
 
     def csum(data):
@@ -88,7 +88,7 @@ def frame(payload):
     src, dst = bytes([10, 0, 2, 99]), bytes([10, 0, 2, 15])
     udp_len = 8 + len(payload)
     pseudo = src + dst + struct.pack("!BBH", 0, 17, udp_len)
-    udp = struct.pack("!HHHH", 40000, 9007, udp_len, 0) + payload
+    udp = struct.pack("!HHHH", 40000, port, udp_len, 0) + payload
     udp = udp[:6] + struct.pack("!H", csum(pseudo + udp) or 0xFFFF) + udp[8:]
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + udp_len, 1, 0, 64, 17, 0, src, dst)
     ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
@@ -96,11 +96,12 @@ def frame(payload):
     return eth + ip + udp
 
 
-def boot(build, model, duration, icount, qemu_port, mine):
+def boot(build, model, duration, icount, qemu_port, mine, scenario=None):
+    """Boots `scenario` (default: the echo scenario on NIC `model`) on `--net dgram`; (folder, process)."""
     d = tempfile.mkdtemp(prefix="edgeos-net-bench-")
     path = os.path.join(d, "bench.toml")
     with open(path, "w") as f:
-        f.write(SCENARIO.format(model=model, duration=duration))
+        f.write(scenario if scenario is not None else SCENARIO.format(model=model, duration=duration))
     cmd = [os.path.join(build, "simulator", "cli", "edgeos"), "boot", path, "--net", f"dgram:{qemu_port}:{mine}",
            "--out", os.path.join(d, "out"), "--quiet"]
     cmd += ["--icount", "--duration", duration] if icount else ["--serve", duration, "--accel", "tcg"]
@@ -119,18 +120,26 @@ def wait_first_frame(sock, seconds):
     return False
 
 
-def instructions(build, model, count):
+class BenchError(RuntimeError):
+    pass
+
+
+def instructions(build, model, count, scenario=None, port=9007, payloads=None):
+    """Sends `count` requests one at a time under -icount (request i: payloads(i) to UDP port
+    port(i) if callable, else `port`; default 64 bytes of x for the echo tenant) and reads the
+    driver's cycles per datagram, by part:
+    (requests answered, {part: guest instructions}). BenchError if the guest sent or counted nothing."""
     qemu_port, sock = free_port(), socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 0))
-    d, proc = boot(build, model, "30s", True, qemu_port, sock.getsockname()[1])
+    d, proc = boot(build, model, "30s", True, qemu_port, sock.getsockname()[1], scenario)
     try:
         if not wait_first_frame(sock, 60):
-            sys.exit("net_bench: the guest sent nothing")
+            raise BenchError("the guest sent nothing")
         answered = 0
-        request = frame(b"x" * 64)
         sock.settimeout(2)
-        for _ in range(count):
-            sock.sendto(request, ("127.0.0.1", qemu_port))
+        for i in range(count):
+            sock.sendto(frame(payloads(i) if payloads else b"x" * 64, port(i) if callable(port) else port),
+                        ("127.0.0.1", qemu_port))
             try:
                 while True:  # skip anything but the echo (ARP)
                     data = sock.recvfrom(65536)[0]
@@ -143,7 +152,7 @@ def instructions(build, model, count):
         with open(os.path.join(d, "out", "serial.log")) as f:
             lines = [l for l in f.read().splitlines() if "cycles per datagram" in l]
         if not lines:
-            sys.exit("net_bench: the driver reported no cycles (did any echo go through the tenant?)")
+            raise BenchError("the driver reported no cycles (did any request go through the tenant?)")
         parts = dict(re.findall(r"([a-z+-]+) (\d+)", lines[-1].split("datagram:")[1]))
         return answered, {k: int(v) for k, v in parts.items()}
     finally:
@@ -217,7 +226,10 @@ def main():
     ap.add_argument("--count", type=int, default=500, help="echo requests for the instruction count")
     ap.add_argument("--model", default="virtio", choices=["virtio", "e1000"])
     a = ap.parse_args()
-    answered, parts = instructions(a.build, a.model, a.count)
+    try:
+        answered, parts = instructions(a.build, a.model, a.count)
+    except BenchError as e:
+        sys.exit(f"net_bench: {e}")
     total = sum(v for k, v in parts.items() if k != "over")
     print(f"UDP echo through driver FWP -> echo tenant -> driver ({a.model}, -icount: guest instructions, not time)")
     print(f"  {answered} of {a.count} requests answered; the driver timed {parts.get('over', 0)} datagrams")

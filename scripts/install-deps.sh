@@ -36,6 +36,8 @@ bsdutils             # script(1): gives Bochs's text display a terminal
 busybox-static       # make paper: the static program every startup is timed with (/bin/busybox true)
 crun                 # make paper: OCI container runtime timed against FWP startup
 runc                 # make paper: the reference OCI runtime, timed likewise
+linux-image-amd64    # make paper: Debian's Linux booted on the same QEMU machine as edgeos (density baseline)
+cpio                 # make paper: packs that Linux guest's initramfs (busybox-static, memcached)
 libsimgrid-dev       # SimGrid 3.32: the simulated edge platform (edgeos sim --backend simgrid)
 pybind11-dev         # the _edgeos Python extension
 python3-dev          # Python headers for the extension

@@ -100,11 +100,12 @@ def test_counts_equal_the_repetitions_requested(quick):
         assert row["min"] <= row["median"] <= row["p99"] <= row["max"]
 
 
-def test_density_every_tenant_answered_and_memory_from_both_sides(quick):
-    """The density experiment: each side's tenants all answered the client's own values (checked by
-    the client against what it stored), and the memory figures come from two independent sources:
-    the kernel's report for edgeos, /proc's PSS for Linux (re-read here is not possible: the
-    processes are gone, so the bounds are checked instead)."""
+def test_density_every_tenant_answered_and_memory_from_every_side(quick):
+    """The density experiment: on each side (edgeos, Linux under the same QEMU, Linux on the host)
+    every tenant answered the client's own values (checked by the client against what it stored),
+    and the memory figures come from independent sources: the kernel's report for edgeos, /proc's
+    PSS for Linux, read inside the guest and on the host (the processes are gone now, so bounds are
+    checked)."""
     out, m = quick
     e = m["experiments"]["density"]
     assert e["status"] == "done" and e["figures"] == ["density"]
@@ -112,18 +113,26 @@ def test_density_every_tenant_answered_and_memory_from_both_sides(quick):
     assert list(df.columns) == paper.DENSITY_COLUMNS
     tenants = e["inputs"]["tenants"]
     assert sorted(df["tenants"].unique()) == sorted(tenants)
-    for side in ("edgeos", "linux"):
+    assert set(df["side"]) == set(paper.DENSITY_SIDES)
+    for side in paper.DENSITY_SIDES:
         rows = df[df["side"] == side]
         assert len(rows) == len(tenants)
         for _, r in rows.iterrows():
             assert r["status"] == "ok", r["note"]
             assert r["answered"] == r["tenants"]
-            assert r["get_rtt_median_us"] > 0
+            assert 0 < r["get_rtt_median_us"] <= r["get_rtt_p99_us"]
     edgeos = df[df["side"] == "edgeos"]
     # A stack (16 KiB) and its rings at least; under EdgeOS's 256 KiB a tenant.
     assert ((edgeos["memory_kib_per_tenant"] >= 16) & (edgeos["memory_kib_per_tenant"] < 256)).all()
-    assert (df[df["side"] == "linux"]["memory_kib_per_tenant"] > 100).all()  # a memcached process is more
-    assert (df[df["side"] == "edgeos"]["rtt_unit"] == "host_us_tcg").all()  # emulated: said in the data
+    assert (edgeos["memory_system_kib_per_tenant"] == edgeos["memory_kib_per_tenant"]).all()
+    linux = df[df["side"] != "edgeos"]
+    assert (linux["memory_kib_per_tenant"] > 100).all()  # a memcached process is more
+    guest = df[df["side"] == "linux_qemu"]
+    assert (guest["memory_system_kib_per_tenant"] > 100).all()  # the guest's MemAvailable fell by the tenants
+    assert "linux_qemu" in e["inputs"] and any("-initrd" in c and "virtio-net-pci" in c for c in e["commands"])
+    assert (df[df["side"] != "linux_native"]["rtt_unit"] == "host_us_tcg").all()  # emulated: said in the data
+    claims = {c["claim"]: c for c in e["claims"]}
+    assert "Linux under the same QEMU" in claims["1000x lower latency than Linux processes"]["measured"]
 
 
 def test_churn_every_client_had_its_own_fwp(quick):
@@ -146,6 +155,49 @@ def test_churn_every_client_had_its_own_fwp(quick):
         assert 16 <= r["kib_per_fwp"] < 256
         assert 0 < r["first_rtt_median_us"] <= r["first_rtt_p99_us"] and 0 < r["warm_rtt_median_us"] <= r["warm_rtt_p99_us"]
     assert (df["rtt_unit"] == "host_us_tcg").all()
+
+
+def test_scaleout_against_the_network_model_and_a_rerun(quick):
+    """The scale-out prediction: its costs are the kernel's measured path (every request answered,
+    the parts summing to the cost used), the lightest point's median round trip is the platform's
+    route computed here by hand (latencies plus size over bandwidth, no queueing), the CPU time is
+    the requests' costs, the request counts are Poisson's, and a point run again is the same."""
+    out, m = quick
+    e = m["experiments"]["scaleout"]
+    assert e["status"] == "done" and e["figures"] == ["scaleout"]
+    inputs = e["inputs"]
+    df = pd.read_csv(out / "scaleout.csv")
+    costs = pd.read_csv(out / "scaleout_costs.csv")
+    assert list(df.columns) == paper.SCALEOUT_COLUMNS
+    assert list(costs.columns) == paper.SCALEOUT_COST_COLUMNS
+    assert (costs["answered"] == costs["requests"]).all()
+    assert sorted(costs["part"].unique()) == sorted(paper.NET_PARTS)
+    top = costs[costs["tenants"] == max(inputs["measured_tenants"])]
+    assert top["guest_instructions"].sum() == inputs["cost_ns"] and (df["cost_ns"] == inputs["cost_ns"]).all()
+    assert 1000 < inputs["cost_ns"] < 100000
+    seconds = float(inputs["duration"].rstrip("ms")) / 1e3
+    cost_us = inputs["cost_ns"] / 1e3
+    # examples/platforms/edge-10gbe.xml: access 100 Mbps + 1 ms, uplink 100 us, server link 5 us, both ways.
+    route_us = 2 * (1000 + 100 + 5) + (64 + 1100) * 8 / 100e6 * 1e6
+    assert sorted(zip(df["tenants"], df["rate_per_tenant"])) == sorted(
+        (n, r) for n in inputs["tenants"] for r in inputs["rates_per_tenant"])
+    for _, r in df.iterrows():
+        mean = r["tenants"] * r["rate_per_tenant"] * seconds
+        assert abs(r["requests"] - mean) < 5 * mean ** 0.5 + 2, r.to_dict()      # Poisson counts
+        assert r["answered"] <= r["requests"] and r["deadline_misses"] == 0
+        assert r["server_p50_us"] >= cost_us - 1e-3 and r["server_p99_us"] >= r["server_p50_us"]
+        assert r["e2e_p50_us"] >= route_us + cost_us - 0.01
+        busy = r["cpu_utilisation"] * paper.SCALEOUT_CPUS * seconds * 1e6
+        assert busy == pytest.approx(r["requests"] * cost_us, rel=0.05)            # CPU time is the costs
+    light = df.sort_values(["tenants", "rate_per_tenant"]).iloc[0]
+    assert light["e2e_p50_us"] == pytest.approx(route_us + cost_us, abs=0.5)
+    assert light["server_p99_us"] == pytest.approx(cost_us, abs=1e-3)
+    platform = (paper.examples_dir() / "platforms" / "edge-10gbe.xml").read_text()
+    text = paper.scaleout_scenario(int(light["tenants"]), float(light["rate_per_tenant"]), inputs["cost_ns"],
+                                   inputs["duration"])
+    again = paper._scaleout_point(text, platform)
+    for k, v in again.items():
+        assert v == pytest.approx(light[k], rel=1e-5), k                          # deterministic
 
 
 def test_kernel_counts_equal_what_the_bench_program_reports(quick):
@@ -243,7 +295,7 @@ def test_kernel_boots_on_a_dask_cluster_equal_the_boots_here():
     tools = paper.Tools.find()
     if not (tools.build_dir / "kernel_backend" / "edgeos-kernel.elf").exists():
         pytest.skip("the kernel image is not built")
-    bench = paper._boot_bench(tools)
+    bench = paper._bench_module(tools, "boot_bench")
     source = (tools.source_dir / "bench" / "boot_bench.py").read_text()
     points = [(f"live={n}", (source, bench.scenario(n), n, "tcg")) for n in (10, 1000)]
     here = paper.Run("startup", True, tools, show_progress=False).map(paper._boot_point, points, "boots")
