@@ -13,6 +13,8 @@ NOTEBOOKS = {
     "01-prototype-a-scheduler": ["01-gantt", "01-response-cdf"],
     "02-replay-iot-ar-traces": ["02-gantt", "02-response-cdf"],
     "03-schedulability": ["03-schedulability", "03-llf", "03-partitioned-vs-global"],
+    # The paper's experiments at --quick size (boots the kernel and a Linux guest, starts containers).
+    "04-the-edgeos-evaluation": ["04-startup", "04-density", "04-churn", "04-scaleout"],
 }
 
 
