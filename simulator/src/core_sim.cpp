@@ -88,11 +88,13 @@ void SimPlatform::settle(CpuModel& c) {
 void SimPlatform::load_job(ThreadModel& m, const Thread& t) {
   m.loaded_release = t.jobs_released;
   Duration cost = Duration::zero();
+  Duration setup = Duration::zero();
   m.job = JobInfo{};
   m.job.arrival = t.release;
   if (m.releasing && m.releasing_job == t.jobs_released) {
     const arrivals::Arrival& a = m.releasing->arrival;
     cost = a.cost;
+    setup = a.setup;
     m.job.tag = a.tag;
     m.job.kind = a.kind;
     m.job.size = a.size;
@@ -101,6 +103,7 @@ void SimPlatform::load_job(ThreadModel& m, const Thread& t) {
   m.releasing.reset();
   if (cost <= Duration::zero()) cost = m.cost(t.job());
   if (cost <= Duration::zero()) panic("a cost model returned a non-positive cost", __FILE__, __LINE__);
+  cost += setup;
   // Own work, then for each call: the work inside the callee and the own work after it.
   m.segments.clear();
   Duration done = Duration::zero();
@@ -264,8 +267,10 @@ uint32_t CoreSimulator::add_source(std::unique_ptr<arrivals::Source> source) {
   return index;
 }
 
-bool CoreSimulator::deliver(const arrivals::Arrival& a, uint32_t source) {
-  if (a.target >= targets_.size()) panic("arrival for a target that does not exist", __FILE__, __LINE__);
+bool CoreSimulator::deliver(const arrivals::Arrival& in, uint32_t source) {
+  if (in.target >= targets_.size()) panic("arrival for a target that does not exist", __FILE__, __LINE__);
+  arrivals::Arrival a = in;
+  if (admit_ && !admit_(a)) return false;
   const ThreadId id = targets_[a.target];
   Result<const Thread*> t = kernel_->thread(id);
   SimPlatform::ThreadModel* m = t ? &platform_.threads_[id.index] : nullptr;

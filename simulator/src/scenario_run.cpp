@@ -61,7 +61,7 @@ ScenarioRun::ScenarioRun(const Scenario& s, const ScenarioOptions& options, Trac
   uint32_t cpus = 0;
   for (const scenario::Server& sv : s.servers) cpus += sv.cpus;
   for (const scenario::Tenant& t : s.tenants) fwps += t.instances;
-  for (const scenario::Template& t : s.templates) pools += t.pool;
+  for (const scenario::Template& t : s.templates) pools += t.pool + (t.per_client ? t.max_instances : 0);
   for (const ThreadSpec& th : s.threads) threads += s.find_tenant(th.tenant)->instances;
   for (const scenario::RingSpec& r : s.rings) rings += s.find_tenant(r.from)->instances;
   if (cpus >= kNoCpu) throw InputError(fmt::format("{}: {} CPUs in all; at most {}", s.file, cpus, kNoCpu - 1));
@@ -95,6 +95,19 @@ ScenarioRun::ScenarioRun(const Scenario& s, const ScenarioOptions& options, Trac
       target_threads_.push_back(id);
     }
   }
+  // Per-client fronts: the threads of a tenant made from a per_client template take its clients.
+  fronts_ = std::make_unique<PerClientFronts>(sim_->kernel());
+  for (size_t th = 0, target = 0; th < s.threads.size(); target += layout_.threads[th].size(), ++th) {
+    const scenario::Tenant& t = *s.find_tenant(s.threads[th].tenant);
+    if (t.tmpl.empty()) continue;
+    const size_t ti = index_of(s.templates, t.tmpl);
+    const scenario::Template& tp = s.templates[ti];
+    if (!tp.per_client) continue;
+    for (size_t i = 0; i < layout_.threads[th].size(); ++i) {
+      fronts_->add(static_cast<uint32_t>(target + i), t.name, layout_.templates[ti], tp.idle_timeout, tp.create_cost);
+    }
+  }
+  if (!fronts_->empty()) sim_->on_deliver([this](arrivals::Arrival& a) { return fronts_->admit(a); });
   for (size_t i = 0; i < s.workloads.size(); ++i) add_workload(i);
   sim_->on_complete([this](ThreadId t, const JobInfo& job) { on_complete(t, job); });
 }
@@ -463,6 +476,18 @@ std::string scenario_summary_json(const ScenarioRun& run, const Summary& summary
       x["e2e_latency"] = response_stats_json(w.e2e);
     }
     j["workloads"].push_back(x);
+  }
+  for (const PerClientFronts::Front& f : run.per_client().fronts()) {
+    Json x;
+    x["tenant"] = f.tenant;
+    x["made"] = f.counts.made;
+    x["recycled"] = f.counts.recycled;
+    x["refused"] = f.counts.refused;
+    x["live"] = f.live();
+    x["peak_live"] = f.counts.peak_live;
+    x["idle_timeout_ns"] = f.idle_timeout.ns();
+    x["create_cost_ns"] = f.create_cost.ns();
+    j["per_client"].push_back(x);
   }
   return j.dump(2) + "\n";
 }

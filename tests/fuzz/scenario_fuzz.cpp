@@ -72,7 +72,7 @@ bool bounded(const scenario::Scenario& s) {
   uint64_t instances = 0, fwps = 0;
   for (const scenario::ThreadSpec& th : s.threads) instances += s.find_tenant(th.tenant)->instances;
   for (const scenario::Tenant& t : s.tenants) fwps += t.instances;
-  for (const scenario::Template& t : s.templates) fwps += t.pool;
+  for (const scenario::Template& t : s.templates) fwps += t.pool + (t.per_client ? t.max_instances : 0);
   if (instances > kMaxInstances || fwps > kMaxInstances) return false;
   double total = 0;
   for (const scenario::Workload& w : s.workloads) {
@@ -85,6 +85,7 @@ bool bounded(const scenario::Scenario& s) {
     switch (w.kind) {
       case scenario::WorkloadKind::kPoisson:
       case scenario::WorkloadKind::kKv: n = w.rate * seconds * copies; break;
+      case scenario::WorkloadKind::kClients: n = w.rate * seconds * copies * w.requests; break;
       case scenario::WorkloadKind::kMmpp:
         for (const double r : w.rates) n = std::max(n, r * seconds * copies);
         break;

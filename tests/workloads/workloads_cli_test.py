@@ -366,6 +366,151 @@ class GenAndReplay(unittest.TestCase):
             self.assertEqual(deadlines, [t - times[0] + 1_000_000 for t in times])
 
 
+# A per-client front: every client of `front` gets an FWP of its own from template "client".
+PER_CLIENT = """
+[scenario]
+name = "per-client"
+duration = "{duration}"
+[[server]]
+policy = "fp"
+nic = {{ model = "virtio" }}
+[[template]]
+name = "client"
+per_client = true
+idle_timeout = "{idle}"
+max_instances = {max_instances}
+create_cost = "{create}"
+[[tenant]]
+name = "front"
+template = "client"
+udp = [5683]
+[[tenant]]
+name = "net"
+[[thread]]
+name = "driver"
+tenant = "net"
+program = "nic-driver"
+period = "1ms"
+cost = "20us"
+priority = 1
+[[thread]]
+name = "serve"
+tenant = "front"
+priority = 9
+release = "sporadic"
+period = "1ns"
+deadline = "10ms"
+cost = "1us"
+[[workload]]
+name = "clients"
+kind = "clients"
+target = "serve"
+rate = "{rate}"
+requests = {requests}
+gap = "{gap}"
+"""
+
+
+class PerClient(unittest.TestCase):
+    """Per-client FWPs in the simulator, against the kernel's rules (kernel/flows.cpp) written again
+    here: a client's first request makes its FWP, a flow idle for the timeout is recycled at the
+    next request, and a front with no room left refuses new clients."""
+
+    def sim(self, tmp, **kw):
+        params = dict(duration="1s", idle="20ms", max_instances=100000, create="0ns", rate="500/s", requests=1, gap="5ms")
+        params.update(kw)
+        path = os.path.join(tmp, "pc.toml")
+        with open(path, "w") as f:
+            f.write(PER_CLIENT.format(**params))
+        out = os.path.join(tmp, "out")
+        r = run("sim", path, "--quiet", "--out", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(out, "summary.json")) as f:
+            summary = json.load(f)
+        return summary, read_csv(os.path.join(out, "trace.csv"))
+
+    def test_idle_flows_recycled_at_the_next_request(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            s, rows = self.sim(tmp)  # one request per client: every request makes an FWP
+        creates = [int(x["time_ns"]) for x in rows if x["event"] == "fwp_create" and int(x["time_ns"]) > 0]
+        destroys = [int(x["time_ns"]) for x in rows if x["event"] == "fwp_destroy"]
+        idle = 20_000_000
+        live, expected, peak = [], [], 0
+        for t in creates:  # the reference: flows are (last use); recycled, oldest first, at a request
+            while live and live[0] + idle <= t:
+                expected.append(t)
+                live.pop(0)
+            live.append(t)
+            peak = max(peak, len(live))
+        self.assertGreater(len(creates), 400)
+        self.assertEqual(destroys, expected)
+        pc = s["per_client"][0]
+        self.assertEqual((pc["tenant"], pc["made"], pc["recycled"], pc["live"], pc["peak_live"], pc["refused"]),
+                         ("front", len(creates), len(expected), len(live), peak, 0))
+        clients = next(w for w in s["workloads"] if w["name"] == "clients")
+        self.assertEqual(clients["generated"], len(creates))
+
+    def test_a_repeat_within_the_timeout_finds_its_flow_and_after_it_a_new_one(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            warm, _ = self.sim(tmp, requests=3, gap="5ms", idle="50ms")
+            cold, _ = self.sim(tmp, requests=2, gap="30ms", idle="10ms")
+        w = next(x for x in warm["workloads"] if x["name"] == "clients")
+        self.assertEqual(warm["per_client"][0]["made"], w["by_kind"]["first"])
+        self.assertEqual(w["generated"], w["by_kind"]["first"] + w["by_kind"]["repeat"])
+        self.assertLessEqual(2 * w["by_kind"]["first"] - w["by_kind"]["repeat"], 30)  # only the run's end cuts repeats
+        c = next(x for x in cold["workloads"] if x["name"] == "clients")
+        self.assertEqual(cold["per_client"][0]["made"], c["generated"])  # every repeat came after its flow went
+
+    def test_the_creation_cost_is_paid_by_the_first_request(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            s, rows = self.sim(tmp, requests=2, gap="5ms", idle="50ms", create="40us", rate="100/s")
+        start, took = {}, []
+        for x in rows:
+            if x["thread"] != "1":
+                continue
+            key = x["job"]
+            if x["event"] == "start":
+                start[key] = int(x["time_ns"])
+            elif x["event"] == "complete":
+                took.append(int(x["time_ns"]) - start[key])
+        made = s["per_client"][0]["made"]
+        self.assertEqual(sorted(set(took)), [1_000, 41_000])
+        self.assertEqual(took.count(41_000), made)
+
+    def test_no_room_refuses_new_clients(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            s, rows = self.sim(tmp, max_instances=4, idle="100ms", rate="1k/s")
+        pc = s["per_client"][0]
+        clients = next(w for w in s["workloads"] if w["name"] == "clients")
+        self.assertEqual(pc["peak_live"], 3)  # the front is the template's fourth instance
+        self.assertGreater(pc["refused"], 500)
+        self.assertEqual(pc["made"] + pc["refused"], clients["generated"])
+        self.assertEqual(clients["dropped"], pc["refused"])
+        self.assertEqual(sum(1 for x in rows if x["event"] == "release" and x["thread"] == "1"), pc["made"])
+
+    def test_bad_keys(self):
+        cases = [
+            ('per_client = true\nidle_timeout = "{idle}"\n', 'per_client = false\n', "create_cost",
+             "only a per_client template"),
+            ('gap = "{gap}"', 'gap = "0s"', "gap", "must be > 0"),
+            ('requests = {requests}', 'requests = 0', "requests", ""),
+            ('kind = "clients"', 'kind = "clients"\nsensors = 4', "sensors", ""),
+        ]
+        for old, new, key, words in cases:
+            with self.subTest(key=key), tempfile.TemporaryDirectory() as tmp:
+                path = os.path.join(tmp, "bad.toml")
+                with open(path, "w") as f:
+                    f.write(PER_CLIENT.replace(old, new).format(duration="1s", idle="20ms", max_instances=10, create="1us",
+                                                                 rate="10/s", requests=1, gap="5ms"))
+                out = os.path.join(tmp, "out")
+                r = run("sim", path, "--out", out)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn("bad.toml:", r.stderr)
+                self.assertIn(key, r.stderr)
+                self.assertIn(words, r.stderr)
+                self.assertFalse(os.path.exists(out))
+
+
 if __name__ == "__main__":
     EDGEOS = os.path.abspath(sys.argv.pop(1))
     unittest.main(verbosity=2)

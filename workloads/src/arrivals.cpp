@@ -47,6 +47,56 @@ class PoissonSource final : public Source {
   CostFn cost_;
 };
 
+class ClientsSource final : public Source {
+ public:
+  ClientsSource(Rng rng, double rate, uint32_t requests, Duration gap, Instant start, Instant stop, uint32_t target,
+                CostFn cost)
+      : rng_(rng), rate_(rate), requests_(requests), gap_(gap), next_client_(start), stop_(stop), target_(target),
+        cost_(std::move(cost)) {
+    next_client_ += exponential_gap(rng_, rate_);
+  }
+  bool next(Arrival& a) override {
+    // The earliest of: the next new client, the next request of a client already here.
+    while (next_client_ < stop_ && (due_.empty() || next_client_ < due_.top().time)) {
+      due_.push(Due{next_client_, clients_++, 0});
+      next_client_ += exponential_gap(rng_, rate_);
+    }
+    if (due_.empty()) return false;
+    const Due d = due_.top();
+    due_.pop();
+    if (d.time >= stop_) {
+      due_ = {};  // every later request is past the end as well
+      return false;
+    }
+    if (d.request + 1 < requests_) due_.push(Due{d.time + gap_, d.client, d.request + 1});
+    a = Arrival{};
+    a.time = d.time;
+    a.target = target_;
+    a.tag = d.client;
+    a.kind = d.request == 0 ? 0 : 1;
+    if (cost_) a.cost = cost_(rng_, 0);
+    return true;
+  }
+  std::vector<std::string> kinds() const override { return {"first", "repeat"}; }
+
+ private:
+  struct Due {
+    Instant time;
+    uint64_t client;
+    uint32_t request;
+    bool operator>(const Due& o) const { return time != o.time ? time > o.time : client > o.client; }
+  };
+  Rng rng_;
+  double rate_;
+  uint32_t requests_;
+  Duration gap_;
+  Instant next_client_, stop_;
+  uint32_t target_;
+  CostFn cost_;
+  uint64_t clients_ = 0;
+  std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
+};
+
 // The generator of the MMPP's modulating chain, per second.
 Eigen::MatrixXd mmpp_generator(const std::vector<Duration>& sojourn, const std::vector<std::vector<double>>& transitions) {
   const auto n = static_cast<Eigen::Index>(sojourn.size());
@@ -301,6 +351,13 @@ std::unique_ptr<Source> iot(Rng rng, uint32_t sensors, Duration period, Duration
   if (sensors == 0 || period <= Duration::zero()) throw InputError("iot: need sensors > 0 and a period > 0");
   if (jitter > period) throw InputError("iot: jitter must not exceed the reading period (readings of a sensor stay in order)");
   return std::make_unique<IotSource>(rng, sensors, period, jitter, std::move(bursts), start, stop, target, std::move(cost));
+}
+
+std::unique_ptr<Source> clients(Rng rng, double per_second, uint32_t requests, Duration gap, Instant start, Instant stop,
+                                uint32_t target, CostFn cost) {
+  if (!(per_second > 0)) throw InputError("clients: rate must be > 0");
+  if (requests == 0 || gap <= Duration::zero()) throw InputError("clients: need requests >= 1 and a gap > 0");
+  return std::make_unique<ClientsSource>(rng, per_second, requests, gap, start, stop, target, std::move(cost));
 }
 
 std::unique_ptr<Source> ar_frames(Rng rng, double fps, Duration jitter, Instant start, Instant stop, uint32_t target) {

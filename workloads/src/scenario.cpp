@@ -42,6 +42,7 @@ const char* workload_kind_name(WorkloadKind k) {
     case WorkloadKind::kTrace: return "trace";
     case WorkloadKind::kAzure: return "azure";
     case WorkloadKind::kPcap: return "pcap";
+    case WorkloadKind::kClients: return "clients";
   }
   return "unknown";
 }

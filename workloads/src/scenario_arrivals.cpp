@@ -125,7 +125,8 @@ std::vector<WorkloadStream> workload_streams(const Scenario& s, size_t index, ui
     case WorkloadKind::kPoisson:
     case WorkloadKind::kMmpp:
     case WorkloadKind::kIot:
-    case WorkloadKind::kKv: {
+    case WorkloadKind::kKv:
+    case WorkloadKind::kClients: {
       const std::vector<std::string> names = instance_names(s, w.target);
       for (uint32_t j = 0; j < names.size(); ++j) {
         const uint32_t target = threads.index(names[j]);
@@ -144,6 +145,9 @@ std::vector<WorkloadStream> workload_streams(const Scenario& s, size_t index, ui
             src = arrivals::iot(rng, w.sensors, w.sensor_period, w.jitter, bursts, start, stop, target, nullptr);
             break;
           }
+          case WorkloadKind::kClients:
+            src = arrivals::clients(rng, w.rate, w.requests, w.gap, start, stop, target, nullptr);
+            break;
           default:
             src = arrivals::kv(rng, w.rate, w.get_ratio, start, stop, target, nullptr);
             break;

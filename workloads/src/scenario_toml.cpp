@@ -707,7 +707,7 @@ uint64_t parse_memory_budget(const Reader& r) {
 // [[template]] number `index`.
 Template parse_template(const toml::table& t, size_t index, const std::string& name) {
   const Reader r(t, context_of(t, "template", index), name,
-                 {"name", "pool", "max_instances", "memory", "per_client", "idle_timeout"});
+                 {"name", "pool", "max_instances", "memory", "per_client", "idle_timeout", "create_cost"});
   Template v;
   v.name = r.required_str("name");
   v.pool = static_cast<uint32_t>(r.integer("pool", 0, 0, 1 << 20));
@@ -719,6 +719,13 @@ Template parse_template(const toml::table& t, size_t index, const std::string& n
     v.idle_timeout = r.duration("idle_timeout").value_or(v.idle_timeout);
     if (v.idle_timeout < Duration::milliseconds(1) || v.idle_timeout > Duration::seconds(86'400)) {
       r.fail("idle_timeout", "expected 1ms to 24h, e.g. \"10s\"");
+    }
+  }
+  if (r.has("create_cost")) {
+    if (!v.per_client) r.fail("create_cost", "only a per_client template makes FWPs as clients arrive");
+    v.create_cost = r.duration("create_cost").value_or(Duration::zero());
+    if (v.create_cost < Duration::zero() || v.create_cost > Duration::seconds(1)) {
+      r.fail("create_cost", "expected 0 to 1s, e.g. \"2572ns\" (the kernel's creation from a checkpoint)");
     }
   }
   if (v.per_client && v.max_instances == 0) {
@@ -902,14 +909,14 @@ void parse_workload_kind(const toml::table& t, size_t index, const std::string& 
   const Reader probe(t, context_of(t, "workload", index), name,
                      {"name", "kind", "target", "start", "stop", "cost", "deadline", "seed", "rate", "rates", "sojourn",
                       "transitions", "sensors", "period", "jitter", "burst", "stages", "fps", "e2e_deadline", "get_ratio",
-                      "cost_base", "cost_per_kib", "file", "targets", "minutes", "scale", "ports"});
+                      "cost_base", "cost_per_kib", "file", "targets", "minutes", "scale", "ports", "requests", "gap"});
   w.name = probe.required_str("name");
   const std::string kind = probe.required_str("kind");
-  const std::vector<std::string_view> kinds = {"poisson", "mmpp", "iot", "ar", "kv", "trace", "azure", "pcap"};
+  const std::vector<std::string_view> kinds = {"poisson", "mmpp", "iot", "ar", "kv", "trace", "azure", "pcap", "clients"};
   if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
     const std::string hint = nearest(kind, kinds);
     probe.fail("kind", fmt::format("unknown workload kind \"{}\"{}", kind,
-                                   hint.empty() ? " (poisson, mmpp, iot, ar, kv, trace, azure, pcap)"
+                                   hint.empty() ? " (poisson, mmpp, iot, ar, kv, trace, azure, pcap, clients)"
                                                 : fmt::format(" (did you mean \"{}\"?)", hint)));
   }
   w.kind = static_cast<WorkloadKind>(std::find(kinds.begin(), kinds.end(), kind) - kinds.begin());
@@ -931,6 +938,7 @@ std::vector<std::string_view> workload_keys(WorkloadKind kind) {
     case WorkloadKind::kTrace: keys.insert(keys.end(), {"file", "target", "targets"}); break;
     case WorkloadKind::kAzure: keys.insert(keys.end(), {"file", "targets", "minutes", "scale"}); break;
     case WorkloadKind::kPcap: keys.insert(keys.end(), {"file", "target", "ports", "cost_base", "cost_per_kib"}); break;
+    case WorkloadKind::kClients: keys.insert(keys.end(), {"target", "rate", "requests", "gap"}); break;
   }
   return keys;
 }
@@ -1042,6 +1050,14 @@ void parse_workload_model(const Reader& r, const std::string& name, const std::s
       need_target();
       if (!r.has("rate")) r.fail_table("missing key \"rate\"");
       w.rate = rate("rate");
+      break;
+    case WorkloadKind::kClients:
+      need_target();
+      if (!r.has("rate")) r.fail_table("missing key \"rate\" (new clients per second)");
+      w.rate = rate("rate");
+      w.requests = static_cast<uint32_t>(r.integer("requests", 2, 1, 1'000'000));
+      w.gap = r.duration("gap").value_or(w.gap);
+      if (w.gap <= Duration::zero()) r.fail("gap", "must be > 0 (the time between a client's requests)");
       break;
     case WorkloadKind::kMmpp:
       need_target();

@@ -231,6 +231,12 @@ class CoreSimulator {
   // itself produced).
   bool deliver(const arrivals::Arrival& a, uint32_t source = kNoIndex);
 
+  // Called for every arrival about to be delivered (from a source or deliver()), before anything
+  // else: it may change the arrival (its `setup`, say), or refuse it (false: dropped, as deliver()
+  // returns). The scenario run keeps its per-client FWPs with it.
+  using AdmitHook = std::function<bool(arrivals::Arrival&)>;
+  void on_deliver(AdmitHook hook) { admit_ = std::move(hook); }
+
   // Called after every job completion, with the job's arrival record.
   using CompletionHook = std::function<void(ThreadId, const JobInfo&)>;
   void on_complete(CompletionHook hook) { hook_ = std::move(hook); }
@@ -295,6 +301,7 @@ class CoreSimulator {
   };
   std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
   CompletionHook hook_;
+  AdmitHook admit_;
   RunStats stats_;
   const std::atomic<bool>* stop_ = nullptr;
   bool stopped_ = false;

@@ -31,6 +31,7 @@
 #include "edgeos/hosted/summary.hpp"
 #include "edgeos/hosted/trace_io.hpp"
 #include "edgeos/simulator/core_sim.hpp"
+#include "edgeos/simulator/per_client.hpp"
 #include "edgeos/simulator/task_set_run.hpp"
 #include "edgeos/workloads/scenario.hpp"
 #include "edgeos/workloads/scenario_arrivals.hpp"
@@ -106,6 +107,8 @@ class ScenarioRun {
   bool stopped() const { return sim_->stopped(); }
 
   std::vector<WorkloadResult> workload_results() const;
+  // The per-client fronts (tenants of per_client templates) and their flows' counts.
+  const PerClientFronts& per_client() const { return *fronts_; }
 
   // Carried workloads' sources (ScenarioOptions::carried_workloads), one per driven instance.
   uint32_t num_carried() const { return static_cast<uint32_t>(carried_.size()); }
@@ -153,13 +156,14 @@ class ScenarioRun {
   };
   std::vector<Carried> carried_;
   CoreSimulator::CompletionHook extra_hook_;
+  std::unique_ptr<PerClientFronts> fronts_;
 };
 
 // The summary builder's tenant groups for a run: FWP instances grouped by scenario tenant.
 void group_by_tenant(const ScenarioRun& run, SummaryBuilder& builder);
 
 // summary.json of a scenario run: the trace summary (summary_json) plus "scenario" (name, file,
-// seed, duration, servers), "run" counters and "workloads".
+// seed, duration, servers), "run" counters, "workloads" and, with per-client fronts, "per_client".
 std::string scenario_summary_json(const ScenarioRun& run, const Summary& summary, const RunStats& stats);
 // A plain-text table of the workloads: arrivals, drops, per-kind counts, AR end-to-end latency.
 std::string format_workloads_table(const std::vector<WorkloadResult>& workloads);

@@ -40,7 +40,10 @@ struct Arrival {
   Duration deadline = Duration::zero(); // relative; 0: the thread's own
   uint32_t size = 0;                    // bytes (a value, a packet)
   uint16_t kind = 0;                    // index into Source::kinds()
-  uint64_t tag = 0;                     // e.g. the frame number of an AR frame
+  uint64_t tag = 0;                     // e.g. the frame number of an AR frame, a client's number
+  // Work before the request's own, added to its job's cost whatever its cost model (the simulator
+  // sets it: the making of a per-client FWP at a client's first request).
+  Duration setup = Duration::zero();
 };
 
 class Source {
@@ -72,6 +75,13 @@ struct Burst {
 };
 std::unique_ptr<Source> iot(Rng rng, uint32_t sensors, Duration period, Duration jitter, std::vector<Burst> bursts,
                             Instant start, Instant stop, uint32_t target, CostFn cost);
+
+// Clients arriving as a Poisson process of `per_second` new clients, each sending `requests`
+// requests `gap` apart (its first at its arrival), until `stop`: tag = the client's number from 0,
+// kind 0 ("first") for a client's first request and 1 ("repeat") for the others. Open loop: a
+// client's requests do not wait for answers.
+std::unique_ptr<Source> clients(Rng rng, double per_second, uint32_t requests, Duration gap, Instant start, Instant stop,
+                                uint32_t target, CostFn cost);
 
 // Frames at `fps` (each delayed by uniform [0, jitter]); tag = frame number from 0.
 std::unique_ptr<Source> ar_frames(Rng rng, double fps, Duration jitter, Instant start, Instant stop, uint32_t target);

@@ -89,6 +89,9 @@ struct Template {
   // client's first datagram and recycled after `idle_timeout` without one.
   bool per_client = false;
   Duration idle_timeout = Duration::seconds(10);
+  // Per-client, simulators only: the work of making a client's FWP from the checkpoint, added to
+  // its first request (the kernel does the real work; `make paper` measures it there).
+  Duration create_cost = Duration::zero();
   Location where;
 };
 
@@ -149,7 +152,7 @@ struct Burst {
   Duration within;
 };
 
-enum class WorkloadKind : uint8_t { kPoisson, kMmpp, kIot, kAr, kKv, kTrace, kAzure, kPcap };
+enum class WorkloadKind : uint8_t { kPoisson, kMmpp, kIot, kAr, kKv, kTrace, kAzure, kPcap, kClients };
 const char* workload_kind_name(WorkloadKind k);
 
 // What drives sporadic threads. Fields apply per kind (docs/scenario.md); the parser rejects
@@ -163,8 +166,12 @@ struct Workload {
   std::optional<CostDist> cost;         // per arrival; default: the target thread's cost
   Duration deadline = Duration::zero(); // per arrival relative deadline; 0: the thread's
   uint64_t seed = 0;                    // 0: derived from the scenario seed and the name
-  // poisson, kv
-  double rate = 0;  // arrivals per second (kv: the ETC inter-arrival shape, scaled to this mean)
+  // poisson, kv, clients
+  double rate = 0;  // arrivals per second (kv: the ETC inter-arrival shape, scaled to this mean;
+                    // clients: new clients per second)
+  // clients: each new client sends `requests` requests, `gap` apart
+  uint32_t requests = 2;
+  Duration gap = Duration::milliseconds(10);
   // mmpp
   std::vector<double> rates;
   std::vector<Duration> sojourn;                  // mean holding time per state
