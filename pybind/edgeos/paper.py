@@ -76,13 +76,20 @@ rtt_unit ``host_us_tcg``), status, note.
 idle timeout 200 ms) booted under QEMU TCG, and open-loop clients arriving at 20, 100 and 300 new
 clients per second for 5 s (20 for 2 s with ``--quick``), each from a local UDP port of its own:
 its first request (a set) makes its FWP from the template's checkpoint and runs in it, its second
-(a get of its own value, under the key every client uses) finds it warm. ``churn.csv``: side,
-rate_flows_per_s, flows (clients started), answered (read their own value back),
-first_rtt_median_us / first_rtt_p99_us and warm_rtt_median_us / warm_rtt_p99_us (host
-microseconds through emulation, rtt_unit ``host_us_tcg``), fwps_made / fwps_recycled / fwps_live
-(the kernel's end-of-run counts: one more made than clients, for the warm-up request),
-kib_per_fwp (guest KiB per FWP of the tenant at the end, the kernel's report), status, note. The
-simulators do not model per-client FWPs yet: no simulated line.
+(a get of its own value, under the key every client uses) finds it warm. Then the same scenario in
+the simulator (which keeps the kernel's flow table: docs/scenario.md, "Per-client FWPs") at those
+rates and 1k, 10k and 100k new clients/s for 1 s (20 and 1k for 0.5 s), with the kernel's costs
+measured under ``-icount``: a request's path (bench/net_bench.py) and an FWP's creation from a
+checkpoint (bench/boot_bench.py), one instruction per ns; clients are a ``clients`` workload
+(Poisson, a set and a get 1 ms apart). ``churn.csv``: side (``edgeos``, ``simulated``),
+rate_flows_per_s, flows (clients started), answered (booted: read their own value back;
+simulated: their second request completed), first_rtt_median_us / first_rtt_p99_us and
+warm_rtt_median_us / warm_rtt_p99_us (booted: host microseconds through emulation, rtt_unit
+``host_us_tcg``; simulated: arrival to completion at the front, ``sim_us_front``), fwps_made /
+fwps_recycled / fwps_live (booted: the kernel's end-of-run counts, one more made than clients for
+the warm-up request; simulated: summary.json's ``per_client``), fwps_refused (new clients with no
+room: the template's max_instances), requests_dropped (simulated: the front's queue full),
+kib_per_fwp (booted: guest KiB per FWP of the tenant at the end, the kernel's report), status, note.
 
 ``scaleout`` -- the paper's setting predicted by the SimGrid backend: one 16-core EDF server behind
 a 10 GbE link (examples/platforms/edge-10gbe.xml), N = 10, 100, 300, 1000 memcached tenants (10 and
@@ -1176,7 +1183,7 @@ def exp_density(run: Run) -> None:
 
 CHURN_COLUMNS = ["side", "rate_flows_per_s", "flows", "answered", "first_rtt_median_us", "first_rtt_p99_us",
                  "warm_rtt_median_us", "warm_rtt_p99_us", "rtt_unit", "fwps_made", "fwps_recycled", "fwps_live",
-                 "kib_per_fwp", "status", "note"]
+                 "fwps_refused", "requests_dropped", "kib_per_fwp", "status", "note"]
 
 
 def churn_scenario(idle_ms: int = 200, max_instances: int = 2000) -> str:
@@ -1297,7 +1304,7 @@ def _churn_edgeos(run: Run, rate: float, seconds: float, tmp: pathlib.Path) -> D
     if proc.returncode != 0 or m is None or ready is None:
         return {**row, "status": "failed", "note": f"edgeos boot exited {proc.returncode}: {err.strip()[-300:]}"}
     row.update(fwps_made=int(m.group(1)), fwps_recycled=int(m.group(2)), fwps_live=int(m.group(4)),
-               kib_per_fwp=int(mem.group(1)) if mem else None)
+               fwps_refused=int(m.group(3)), kib_per_fwp=int(mem.group(1)) if mem else None)
     for name, xs in (("first", first), ("warm", warm)):
         if xs:
             row[f"{name}_rtt_median_us"] = float(np.median(xs)) / 1e3
@@ -1307,21 +1314,84 @@ def _churn_edgeos(run: Run, rate: float, seconds: float, tmp: pathlib.Path) -> D
     return row
 
 
+def churn_sim_scenario(rate: float, seconds: float, request_ns: int, create_ns: int, gap_ms: float = 1.0,
+                       idle_ms: int = 200, max_instances: int = 2000) -> str:
+    """The booted churn scenario (churn_scenario) for the simulator: the front's work per request and
+    a client FWP's creation measured in the kernel, and clients as a `clients` workload (each a set
+    and a get `gap_ms` apart) at `rate` new clients/s for `seconds`."""
+    text = churn_scenario(idle_ms, max_instances)
+    for old, new in (("per_client = true\n", f'per_client = true\ncreate_cost = "{create_ns}ns"\n'),
+                     ('cost = "50us"', f'cost = "{request_ns}ns"'),
+                     ('duration = "600s"', f'duration = "{seconds:g}s"')):
+        if text.count(old) != 1:
+            raise ExperimentError(f"the churn scenario no longer has {old.strip()!r} once")
+        text = text.replace(old, new)
+    return text + f"""
+[[workload]]
+name = "clients"
+kind = "clients"
+target = "memcached"
+rate = "{rate:g}/s"
+requests = 2
+gap = "{gap_ms:g}ms"
+"""
+
+
+def _churn_sim_point(scenario_text: str) -> Dict[str, Any]:
+    """One simulation of the churn scenario (here or on a Dask worker): summary.json's figures."""
+    tools = Tools.find()
+    with tempfile.TemporaryDirectory(prefix="edgeos-paper-churn-") as work:
+        w = pathlib.Path(work)
+        (w / "churn.toml").write_text(scenario_text)
+        p = subprocess.run([str(tools.edgeos_cli), "sim", str(w / "churn.toml"), "--out", str(w / "out"), "--quiet",
+                            "--trace", "none"], capture_output=True, text=True, timeout=1800)
+        if p.returncode != 0:
+            raise RuntimeError(f"edgeos sim exited {p.returncode}: {p.stderr.strip()[-400:]}")
+        summary = json.loads((w / "out" / "summary.json").read_text())
+    clients = next(x for x in summary["workloads"] if x["name"] == "clients")
+    front = summary["per_client"][0]
+    by = clients["response_by_kind"]
+    us = lambda ns: ns / 1e3
+    return {"flows": clients["by_kind"].get("first", 0), "answered": by["repeat"]["count"],
+            "first_rtt_median_us": us(by["first"]["p50_ns"]), "first_rtt_p99_us": us(by["first"]["p99_ns"]),
+            "warm_rtt_median_us": us(by["repeat"]["p50_ns"]), "warm_rtt_p99_us": us(by["repeat"]["p99_ns"]),
+            "fwps_made": front["made"], "fwps_recycled": front["recycled"], "fwps_live": front["live"],
+            # dropped counts the refused requests too; the rest found the front's queue full
+            "fwps_refused": front["refused"], "requests_dropped": clients["dropped"] - front["refused"]}
+
+
+def _churn_costs(run: Run) -> "tuple[int, int]":
+    """(guest instructions of one memcached request through the kernel's network path, of making a
+    client FWP from its template's checkpoint), both measured in the booted kernel under -icount."""
+    request = int(_scaleout_costs(run, [1], 40 if run.quick else 200)["guest_instructions"].sum())
+    run.progress("kernel: creation of an FWP from a checkpoint, -icount ...")
+    bench = _bench_module(run.tools, "boot_bench")
+    boot = _boot_point((run.tools.source_dir / "bench" / "boot_bench.py").read_text(), bench.scenario(10), 10, "tcg")
+    create = boot["result"]["create_checkpoint"]
+    if not create:
+        raise ExperimentError("the kernel's bench program reported no creation from a checkpoint")
+    return request, int(round(create))
+
+
 def _churn_figure(run: Run, df: pd.DataFrame) -> None:
     import matplotlib.pyplot as plt
-    ok = df[df["status"] == "ok"].sort_values("rate_flows_per_s")
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for col, style, label in (("first_rtt_median_us", "-o", "first request (its FWP made): median"),
-                              ("first_rtt_p99_us", "--o", "first request: p99"),
-                              ("warm_rtt_median_us", "-s", "second request (its FWP warm): median"),
-                              ("warm_rtt_p99_us", "--s", "second request: p99")):
-        ax.plot(ok["rate_flows_per_s"], ok[col], style, label=label)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("new clients per second (each its own FWP, recycled 200 ms after its last request)")
-    ax.set_ylabel("request RTT, host us under QEMU TCG (log)")
-    ax.set_title("Churn: per-client FWPs made on demand (edgeos booted, emulated)", fontsize=10)
-    ax.legend(fontsize=7)
+    fig, (booted, sim) = plt.subplots(1, 2, figsize=(11, 4))
+    styles = (("first_rtt_median_us", "-o", "first request (its FWP made): median"),
+              ("first_rtt_p99_us", "--o", "first request: p99"),
+              ("warm_rtt_median_us", "-s", "second request (its FWP warm): median"),
+              ("warm_rtt_p99_us", "--s", "second request: p99"))
+    for ax, side in ((booted, "edgeos"), (sim, "simulated")):
+        ok = df[(df["status"] == "ok") & (df["side"] == side)].sort_values("rate_flows_per_s")
+        for col, style, label in styles:
+            ax.plot(ok["rate_flows_per_s"], ok[col], style, label=label)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("new clients per second (an FWP each, recycled 200 ms idle)")
+        ax.legend(fontsize=7)
+    booted.set_ylabel("RTT from the client, host us under TCG (log)")
+    booted.set_title("Booted edgeos (emulated CPU and NIC)", fontsize=10)
+    sim.set_ylabel("arrival to completion at the front, us (log)")
+    sim.set_title("Simulated, with the kernel's costs (1 instruction = 1 ns)", fontsize=10)
     fig.tight_layout()
     run.figure(fig, "churn")
 
@@ -1330,22 +1400,42 @@ def _churn_figure(run: Run, df: pd.DataFrame) -> None:
 def exp_churn(run: Run) -> None:
     rates = [20.0] if run.quick else [20.0, 100.0, 300.0]
     seconds = 2.0 if run.quick else 5.0
+    sim_rates = sorted(set(rates) | ({1000.0} if run.quick else {1000.0, 10000.0, 100000.0}))
+    sim_seconds = 0.5 if run.quick else 1.0
     run.inputs.update({"rates_flows_per_s": rates, "seconds_per_rate": seconds,
+                       "simulated_rates_flows_per_s": sim_rates, "simulated_seconds_per_rate": sim_seconds,
                        "requests_per_client": "1 set (its FWP made) + 1 get, a value of its own under one key",
                        "edgeos_scenario": "a per-client memcached front on UDP port 12000, idle timeout 200 ms, "
-                                          "128 KiB per client FWP, one driver FWP, one CPU"})
-    run.seeds.update({"note": "no random draws; the port offsets and the clients' local ports are random (free ports)"})
+                                          "128 KiB per client FWP, one driver FWP, one CPU",
+                       "simulated_scenario": "the same, with the front's work per request and a client FWP's creation "
+                                             "measured in the kernel (-icount, one instruction per ns), and the clients "
+                                             "a `clients` workload: Poisson arrivals, a set and a get 1 ms apart"})
+    run.seeds.update({"note": "the booted side draws nothing (the port offsets and the clients' local ports are "
+                              "random: free ports); the simulated side uses the scenario's seed 1",
+                      "simulated": 1})
     rows = []
     with tempfile.TemporaryDirectory(prefix="edgeos-churn-") as tmp:
         for rate in rates:
             run.progress(f"edgeos: {rate:g} new clients/s for {seconds:g} s ...")
             rows.append(_churn_edgeos(run, rate, seconds, pathlib.Path(tmp)))
+    request_ns, create_ns = _churn_costs(run)
+    run.inputs.update({"request_ns": request_ns, "create_ns": create_ns})
+    run.command([str(run.tools.edgeos_cli), "sim", "CHURN.toml", "--quiet", "--trace", "none"],
+                {str(run.tools.edgeos_cli): "edgeos"})
+    sims = run.map(_churn_sim_point, [(f"{r:g}/s", (churn_sim_scenario(r, sim_seconds, request_ns, create_ns),))
+                                      for r in sim_rates], "simulations")
+    for rate, r in zip(sim_rates, sims):
+        rows.append({"side": "simulated", "rate_flows_per_s": rate, **r, "status": "ok",
+                     "rtt_unit": "sim_us_front (arrival to completion at the front; no network)",
+                     "note": f"edgeos sim: {request_ns:,} ns per request, {create_ns:,} ns per FWP made (the kernel's "
+                             f"guest instructions); {r['fwps_refused']:,} new clients refused (max_instances), "
+                             f"{r['requests_dropped']:,} requests dropped (queue full)"})
     df = pd.DataFrame(rows).reindex(columns=CHURN_COLUMNS)
-    for col in ("flows", "answered", "fwps_made", "fwps_recycled", "fwps_live"):
+    for col in ("flows", "answered", "fwps_made", "fwps_recycled", "fwps_live", "fwps_refused", "requests_dropped"):
         df[col] = pd.to_numeric(df[col]).astype("Int64")
     run.csv(df, "churn")
     _churn_figure(run, df)
-    ok = df[df["status"] == "ok"]
+    ok = df[(df["status"] == "ok") & (df["side"] == "edgeos")]
     if len(ok):
         top = ok.sort_values("rate_flows_per_s").iloc[-1]
         run.claim("per-client isolation: an FWP per client, created on demand",
@@ -1354,11 +1444,25 @@ def exp_churn(run: Run) -> None:
                   f"recycled); first request median {top['first_rtt_median_us']:,.0f} us, second "
                   f"{top['warm_rtt_median_us']:,.0f} us",
                   f"{top['first_rtt_median_us'] / top['warm_rtt_median_us']:.2f}x first/second request",
-                  "booted under QEMU TCG (host time through emulation); the paper's 100k flows/s are not reached "
-                  "here, and the simulators do not model per-client FWPs yet (no simulated line)")
+                  "booted under QEMU TCG (host time through emulation): a few hundred new clients/s")
+    sim = df[df["side"] == "simulated"].sort_values("rate_flows_per_s")
+    if len(sim):
+        served = sim[(sim["fwps_refused"] == 0) & (sim["requests_dropped"] == 0)]
+        best = served.iloc[-1] if len(served) else None
+        worst = sim.iloc[-1]
+        run.claim("per-client FWPs at up to 100k new flows/s (simulated)",
+                  (f"every client served up to {best['rate_flows_per_s']:,.0f}/s (first request p99 "
+                   f"{best['first_rtt_p99_us']:,.1f} us, second {best['warm_rtt_p99_us']:,.1f} us); " if best is not None
+                   else "") +
+                  f"at {worst['rate_flows_per_s']:,.0f}/s: {int(worst['fwps_made']):,} FWPs made, "
+                  f"{int(worst['fwps_refused']):,} clients refused, {int(worst['requests_dropped']):,} requests dropped",
+                  f"creation adds {create_ns:,} ns to a client's first request ({create_ns / request_ns:.2f}x a request)",
+                  "the booted scenario simulated: one front thread on one CPU under its sporadic server (2 ms per "
+                  "10 ms), at most 2,000 client FWPs; costs are the kernel's guest instructions at one per ns")
     run.note("Churn: each client's first request makes its FWP (from the template's checkpoint) and runs in it; "
              "the second finds it warm. The kernel's counts (flows made, recycled after the idle timeout, live) "
-             "come from its end-of-run report.")
+             "come from its end-of-run report; the simulator keeps the same flow table (docs/scenario.md, "
+             "Per-client FWPs). For the simulated rows `answered` counts the clients whose second request completed.")
 
 
 # --- scale-out: the paper's setting in the SimGrid backend, with costs measured in the kernel ------
@@ -1487,9 +1591,13 @@ def _scaleout_figure(run: Run, df: pd.DataFrame, costs: pd.DataFrame) -> None:
     per_n = costs.groupby("tenants")["guest_instructions"].sum() / 1e3
     srv.scatter(per_n.index, per_n.values, marker="*", s=120, color="black", zorder=5,
                 label="measured: kernel path per request\n(guest instructions under -icount, 1 per ns)")
+    # The route alone (examples/platforms/edge-10gbe.xml): latencies both ways and the bytes over the
+    # 100 Mbps access link, plus one request's cost: what the round trip is without any queueing.
+    alone = 2 * (1000 + 100 + 5) + (64 + 1100) * 8 / 100e6 * 1e6 + float(df["cost_ns"].iloc[0]) / 1e3
+    e2e.axhline(alone, color="#999999", linestyle=":", label="the route and one request alone")
+    srv.set_ylim(bottom=0)
     for ax in (srv, e2e):
         ax.set_xscale("log")
-        ax.set_ylim(bottom=0)
         ax.set_xlabel("memcached tenants on one 16-core server")
         ax.legend(fontsize=7)
     srv.set_ylabel("us")

@@ -302,6 +302,10 @@ void ScenarioRun::add_workload(size_t index) {
     const uint32_t si = sim_->add_source(std::move(st.source));
     state.sources.push_back(si);
     state.counters.push_back(raw);
+    if (s_.workloads[index].kind == WorkloadKind::kClients) {
+      if (clients_workload_of_source_.size() <= si) clients_workload_of_source_.resize(si + 1, kNoIndex);
+      clients_workload_of_source_[si] = static_cast<uint32_t>(index);
+    }
     if (pipeline_of_source_.size() <= si) pipeline_of_source_.resize(si + 1, nullptr);
     if (st.stages.empty()) continue;
     auto p = std::make_unique<Pipeline>();
@@ -323,6 +327,12 @@ bool ScenarioRun::deliver_carried(uint32_t i, const arrivals::Arrival& a) {
 
 void ScenarioRun::on_complete(ThreadId thread, const JobInfo& job) {
   if (extra_hook_) extra_hook_(thread, job);
+  if (job.source < clients_workload_of_source_.size() && clients_workload_of_source_[job.source] != kNoIndex) {
+    if (responses_by_kind_.size() < s_.workloads.size()) responses_by_kind_.resize(s_.workloads.size());
+    std::vector<std::vector<Duration>>& per_kind = responses_by_kind_[clients_workload_of_source_[job.source]];
+    if (per_kind.size() <= job.kind) per_kind.resize(job.kind + 1u);
+    per_kind[job.kind].push_back(sim_->now() - job.arrival);
+  }
   if (job.source >= pipeline_of_source_.size() || pipeline_of_source_[job.source] == nullptr) return;
   Pipeline& p = *pipeline_of_source_[job.source];
   const auto it = p.stage_of.find(thread.index);
@@ -421,6 +431,12 @@ std::vector<WorkloadResult> ScenarioRun::workload_results() const {
       }
       r.e2e = response_stats(std::move(e2e));
     }
+    if (w.kind == WorkloadKind::kClients) {
+      for (size_t k = 0; k < kinds.size(); ++k) {
+        const bool seen = i < responses_by_kind_.size() && k < responses_by_kind_[i].size();
+        r.response_by_kind.emplace_back(kinds[k], response_stats(seen ? responses_by_kind_[i][k] : std::vector<Duration>{}));
+      }
+    }
     out.push_back(std::move(r));
   }
   return out;
@@ -474,6 +490,11 @@ std::string scenario_summary_json(const ScenarioRun& run, const Summary& summary
       x["frames_late"] = w.frames_late;
       x["e2e_deadline_ns"] = w.e2e_deadline.ns();
       x["e2e_latency"] = response_stats_json(w.e2e);
+    }
+    if (!w.response_by_kind.empty()) {
+      Json by = Json::object();
+      for (const auto& [k, r] : w.response_by_kind) by[k] = response_stats_json(r);
+      x["response_by_kind"] = by;
     }
     j["workloads"].push_back(x);
   }

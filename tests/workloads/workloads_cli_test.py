@@ -476,6 +476,9 @@ class PerClient(unittest.TestCase):
         made = s["per_client"][0]["made"]
         self.assertEqual(sorted(set(took)), [1_000, 41_000])
         self.assertEqual(took.count(41_000), made)
+        by_kind = next(w for w in s["workloads"] if w["name"] == "clients")["response_by_kind"]
+        self.assertEqual((by_kind["first"]["count"], by_kind["first"]["min_ns"]), (made, 41_000))
+        self.assertEqual(by_kind["repeat"]["p50_ns"], 1_000)  # light load: no queueing
 
     def test_no_room_refuses_new_clients(self):
         with tempfile.TemporaryDirectory() as tmp:

@@ -70,6 +70,8 @@ struct WorkloadResult {
   uint64_t frames_late = 0;
   Duration e2e_deadline;
   ResponseStats e2e;
+  // clients: response time (arrival to completion) of its requests, by kind (first, repeat).
+  std::vector<std::pair<std::string, ResponseStats>> response_by_kind;
 };
 
 // The kernel objects a scenario was instantiated into, by scenario entity.
@@ -149,6 +151,10 @@ class ScenarioRun {
   std::vector<WorkloadState> workloads_;
   std::vector<std::unique_ptr<Pipeline>> pipelines_;
   std::vector<Pipeline*> pipeline_of_source_;  // by source index; null for other sources
+  // clients workloads: the workload of a source (kNoIndex for others), and its requests' response
+  // times by workload and kind.
+  std::vector<uint32_t> clients_workload_of_source_;
+  std::vector<std::vector<std::vector<Duration>>> responses_by_kind_;
   struct Carried {
     size_t workload;
     std::unique_ptr<arrivals::Source> source;
