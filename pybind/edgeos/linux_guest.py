@@ -3,18 +3,28 @@
 EdgeOS's density claim compares FWPs with Linux processes. Measured natively, Linux runs on the
 host's CPU and NIC while edgeos runs emulated, which says little. :class:`LinuxGuest` boots
 Debian's own kernel (``linux-image-amd64``) on the machine ``edgeos boot`` gives the edgeos kernel
-(q35, one CPU, ``-cpu max`` under TCG, a virtio 1.0 NIC, QEMU's user network with every tenant's
-UDP port forwarded from 127.0.0.1) with an initramfs built here from Debian's binaries:
+(q35, one CPU, ``-cpu max`` under TCG, a virtio 1.0 NIC) on either of its networks: QEMU's user
+network with every tenant's UDP port forwarded from 127.0.0.1, or a tap device (``edgeos replay
+--target tap --launch``, which runs this module's command line), with an initramfs built here from
+Debian's binaries:
 
 * ``busybox`` (busybox-static) as ``/init``'s shell and its tools (``insmod``, ``ip``, ``nc``);
 * the virtio modules of the installed kernel, in ``modules.dep`` order;
 * Debian's ``memcached`` and the shared libraries ``ldd`` names for it.
 
 ``/init`` starts N memcached processes, instance k on UDP port ``base + k``, prints
-``edgeos-linux-guest: ready N`` on the serial console, and waits for one TCP connection on the
-control port: to it, :meth:`LinuxGuest.report` reads each memcached's PSS (``smaps_rollup``) and the
-guest's ``MemAvailable`` before and after the tenants started; then the guest powers off.
-Everything lives in a temporary folder the caller owns; QEMU is killed on exit.
+``edgeos-linux-guest: ready N`` on its console (the first serial port, a file), and waits for a
+line on its second serial port (a Unix socket of QEMU's): then it prints each memcached's PSS
+(``smaps_rollup``) and the guest's ``MemAvailable`` before and after the tenants started, which
+:meth:`LinuxGuest.report` reads, and powers off. Everything lives in a folder the caller owns; QEMU
+is killed on exit.
+
+    python3 -m edgeos.linux_guest --tap TAP --tenants N [--port 12000] [--mac M] [--ip A]
+                                  [--serve SECONDS] [--report FILE.json]
+
+boots it on tap TAP (the guest at the scenario's MAC and address, the replayer 10.0.2.99 a
+permanent neighbour), serves until SIGINT, SIGTERM or the time is up, then writes the memory
+report as JSON.
 """
 
 from __future__ import annotations
@@ -25,14 +35,17 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
-__all__ = ["GuestError", "LinuxGuest", "GuestReport", "find_linux"]
+__all__ = ["GuestError", "LinuxGuest", "GuestReport", "find_linux", "main"]
 
 GUEST_IP = "10.0.2.15"  # QEMU's user network gives the guest this address (as edgeos boot assumes)
-CONTROL_PORT = 11999    # the guest's TCP port the report is read from
+GUEST_MAC = "52:54:00:12:34:56"
+# edgeos replay's source (docs/replay.md): it answers no ARP, so the guest knows it beforehand.
+REPLAYER_IP, REPLAYER_MAC = "10.0.2.99", "02:00:0a:00:02:63"
 NIC_MODULES = ["virtio_pci", "virtio_net"]
 
 
@@ -102,6 +115,7 @@ for m in $(cat /modules.order); do insmod /lib/modules/$m || echo "edgeos-linux-
 ip link set lo up
 ip link set eth0 up || { echo "edgeos-linux-guest: no eth0"; poweroff -f; }
 ip addr add {ip}/24 dev eth0
+arp -i eth0 -s {peer_ip} {peer_mac} || echo "edgeos-linux-guest: no static neighbour {peer_ip}"
 grep MemAvailable /proc/meminfo > /before
 k=0
 while [ $k -lt {tenants} ]; do
@@ -112,17 +126,18 @@ done
 # Ready when every instance has bound its port (its UDP socket shows in /proc/net/udp).
 while [ $(($(wc -l < /proc/net/udp) - 1)) -lt {tenants} ]; do sleep 0.2; done
 echo "edgeos-linux-guest: ready {tenants}"
-nc -l -p {control} -e /report
+read line < /dev/ttyS1
+/report
 poweroff -f
 """
 
 REPORT = r"""#!/bin/sh
 for p in $(pidof memcached); do
-  echo "pss $p $(grep '^Pss:' /proc/$p/smaps_rollup | tr -s ' ' | cut -d' ' -f2)"
+  echo "edgeos-linux-guest: pss $p $(grep '^Pss:' /proc/$p/smaps_rollup | tr -s ' ' | cut -d' ' -f2)"
 done
-echo "before $(tr -s ' ' < /before | cut -d' ' -f2)"
-echo "after $(grep MemAvailable /proc/meminfo | tr -s ' ' | cut -d' ' -f2)"
-echo "end"
+echo "edgeos-linux-guest: before $(tr -s ' ' < /before | cut -d' ' -f2)"
+echo "edgeos-linux-guest: after $(grep MemAvailable /proc/meminfo | tr -s ' ' | cut -d' ' -f2)"
+echo "edgeos-linux-guest: end"
 """
 
 
@@ -140,12 +155,15 @@ class GuestReport:
 class LinuxGuest:
     """Debian's Linux booted under QEMU with `tenants` memcached processes; a context manager."""
 
-    def __init__(self, work: pathlib.Path, tenants: int, guest_base: int, host_base: int, memory_mib: int,
-                 qemu: str = "qemu-system-x86_64"):
+    def __init__(self, work: pathlib.Path, tenants: int, guest_base: int, memory_mib: int, host_base: int = 0,
+                 tap: str = "", mac: str = GUEST_MAC, ip: str = GUEST_IP, qemu: str = "qemu-system-x86_64"):
+        """Forwards host UDP port host_base + k to instance k (QEMU's user network), or with `tap`
+        attaches the NIC to that tap device."""
         self.work, self.tenants, self.guest_base, self.host_base = work, tenants, guest_base, host_base
+        self.tap, self.mac, self.ip = tap, mac, ip
         self.memory_mib, self.qemu = memory_mib, shutil.which(qemu) or qemu
-        self.control = host_base + tenants  # the host port forwarded to the guest's control port
         self.serial = work / "linux-serial.log"
+        self.control = work / "linux-control.sock"  # the guest's second serial port
         self.proc: Optional[subprocess.Popen] = None
 
     # -- building ---------------------------------------------------------------------------------
@@ -180,8 +198,10 @@ class LinuxGuest:
         (root / "modules.order").write_text("\n".join(order) + "\n")
         (root / "etc" / "passwd").write_text("root:x:0:0:root:/:/bin/sh\n")
         (root / "etc" / "group").write_text("root:x:0:\n")
-        init = INIT.replace("{ip}", GUEST_IP).replace("{tenants}", str(self.tenants)) \
-                   .replace("{base}", str(self.guest_base)).replace("{control}", str(CONTROL_PORT))
+        init = INIT
+        for key, value in (("{ip}", self.ip), ("{peer_ip}", REPLAYER_IP), ("{peer_mac}", REPLAYER_MAC),
+                           ("{tenants}", str(self.tenants)), ("{base}", str(self.guest_base))):
+            init = init.replace(key, value)
         for name, text in (("init", init), ("report", REPORT)):
             (root / name).write_text(text)
             (root / name).chmod(0o755)
@@ -200,13 +220,16 @@ class LinuxGuest:
 
     def command(self, initramfs: pathlib.Path) -> List[str]:
         """QEMU's command line: the machine `edgeos boot` gives the edgeos kernel, TCG, no -icount."""
-        netdev = "user,id=net0"
-        for k in range(self.tenants):
-            netdev += f",hostfwd=udp:127.0.0.1:{self.host_base + k}-{GUEST_IP}:{self.guest_base + k}"
-        netdev += f",hostfwd=tcp:127.0.0.1:{self.control}-{GUEST_IP}:{CONTROL_PORT}"
+        if self.tap:
+            netdev = f"tap,id=net0,ifname={self.tap},script=no,downscript=no"
+        else:
+            netdev = "user,id=net0"
+            for k in range(self.tenants):
+                netdev += f",hostfwd=udp:127.0.0.1:{self.host_base + k}-{self.ip}:{self.guest_base + k}"
         return [self.qemu, "-machine", "q35", "-m", f"{self.memory_mib}M", "-smp", "1", "-display", "none",
                 "-no-reboot", "-monitor", "none", "-serial", f"file:{self.serial}",
-                "-netdev", netdev, "-device", "virtio-net-pci,disable-legacy=on,netdev=net0,mac=52:54:00:12:34:56",
+                "-chardev", f"socket,id=control,path={self.control},server=on,wait=off", "-serial", "chardev:control",
+                "-netdev", netdev, "-device", f"virtio-net-pci,disable-legacy=on,netdev=net0,mac={self.mac}",
                 "-accel", "tcg", "-cpu", "max", "-kernel", str(self.image), "-initrd", str(initramfs),
                 "-append", "console=ttyS0 quiet panic=-1"]
 
@@ -229,25 +252,33 @@ class LinuxGuest:
         raise GuestError(f"the Linux guest did not start {self.tenants} memcached within {timeout_s:.0f} s; "
                          f"its console ends: {tail!r}")
 
-    def report(self, timeout_s: float = 60.0) -> GuestReport:
-        """Reads the guest's memory report from its control port (and so lets it power off)."""
-        text = b""
-        with socket.create_connection(("127.0.0.1", self.control), timeout=timeout_s) as s:
-            s.settimeout(timeout_s)
-            while b"end\n" not in text:
-                chunk = s.recv(65536)
-                if not chunk:
+    def report(self, timeout_s: float = 120.0) -> GuestReport:
+        """Asks the guest for its memory report (a line on its second serial port) and reads it from
+        its console; the guest powers off after it."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(10)
+            s.connect(str(self.control))
+            s.sendall(b"report\n")
+            t0 = time.monotonic()
+            text = ""
+            while time.monotonic() - t0 < timeout_s:
+                text = self.serial.read_text(errors="replace")
+                if "edgeos-linux-guest: end" in text:
                     break
-                text += chunk
+                time.sleep(0.2)
         r = GuestReport()
-        for line in text.decode(errors="replace").splitlines():
+        for line in text.splitlines():
             parts = line.split()
+            if parts[:1] != ["edgeos-linux-guest:"]:
+                continue
+            parts = parts[1:]
             if len(parts) == 3 and parts[0] == "pss" and parts[2].isdigit():
                 r.pss_kib.append(int(parts[2]))
             elif len(parts) == 2 and parts[0] in ("before", "after") and parts[1].isdigit():
                 setattr(r, f"available_{parts[0]}_kib", int(parts[1]))
-        if "end" not in text.decode(errors="replace"):
-            raise GuestError(f"the guest's report was cut short: {text[-300:]!r}")
+        if "edgeos-linux-guest: end" not in text:
+            raise GuestError(f"the guest's memory report did not come within {timeout_s:.0f} s; its console ends: "
+                             f"{text[-300:]!r}")
         return r
 
     def __enter__(self) -> "LinuxGuest":
@@ -260,3 +291,61 @@ class LinuxGuest:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """The command line of edgeos replay --target tap --launch (see the module's documentation)."""
+    import argparse
+    import json
+    import signal
+    import tempfile
+    ap = argparse.ArgumentParser(prog="python3 -m edgeos.linux_guest",
+                                 description="Debian's Linux with N memcached processes under QEMU on a tap device, "
+                                             "until SIGINT/SIGTERM or --serve seconds; then its memory report.")
+    ap.add_argument("--tap", required=True, help="the tap device to attach the guest's virtio NIC to")
+    ap.add_argument("--tenants", type=int, required=True, help="memcached processes, instance k on UDP port PORT + k")
+    ap.add_argument("--port", type=int, default=12000, help="instance 0's UDP port")
+    ap.add_argument("--mac", default=GUEST_MAC, help="the guest NIC's MAC (the scenario's nic.mac)")
+    ap.add_argument("--ip", default=GUEST_IP, help="the guest's IPv4 address, /24 (the scenario's nic.ipv4)")
+    ap.add_argument("--memory", type=int, default=0, help="guest MiB (default 512 + 4 per tenant)")
+    ap.add_argument("--serve", type=float, default=600, help="seconds to serve at most")
+    ap.add_argument("--report", help="write the memory report here as JSON")
+    ap.add_argument("--console", help="copy the guest's console here when it ends")
+    a = ap.parse_args(argv)
+    if a.tenants < 1:
+        ap.error("--tenants: at least 1")
+    stop = {"now": False}
+
+    def on_signal(signum, frame):
+        stop["now"] = True
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    with tempfile.TemporaryDirectory(prefix="edgeos-linux-guest-") as tmp:
+        guest = LinuxGuest(pathlib.Path(tmp), a.tenants, a.port, a.memory or 512 + 4 * a.tenants, tap=a.tap,
+                           mac=a.mac, ip=a.ip)
+        try:
+            with guest:
+                initramfs = guest.build_initramfs()
+                guest.start(initramfs)
+                ready = guest.wait_ready(120 + a.tenants // 2)
+                print(f"linux_guest: {a.tenants} memcached up after {ready:.1f} s on {a.tap}", flush=True)
+                t0 = time.monotonic()
+                while not stop["now"] and time.monotonic() - t0 < a.serve and guest.proc.poll() is None:
+                    time.sleep(0.1)
+                report = guest.report()
+                if a.report:
+                    pathlib.Path(a.report).write_text(json.dumps({
+                        "tenants": a.tenants, "pss_kib": report.pss_kib, "available_before_kib": report.available_before_kib,
+                        "available_after_kib": report.available_after_kib,
+                        "used_per_tenant_kib": report.used_per_tenant_kib()}) + "\n")
+        except GuestError as e:
+            print(f"linux_guest: {e}", file=sys.stderr, flush=True)
+            return 2
+        finally:
+            if a.console and guest.serial.exists():
+                shutil.copy(guest.serial, a.console)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

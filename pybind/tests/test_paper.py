@@ -8,6 +8,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import tempfile
 import time
 
 import pandas as pd
@@ -108,7 +109,7 @@ def test_density_every_tenant_answered_and_memory_from_every_side(quick):
     checked)."""
     out, m = quick
     e = m["experiments"]["density"]
-    assert e["status"] == "done" and e["figures"] == ["density"]
+    assert e["status"] == "done" and e["figures"] == ["density", "density_load"]
     df = pd.read_csv(out / "density.csv")
     assert list(df.columns) == paper.DENSITY_COLUMNS
     tenants = e["inputs"]["tenants"]
@@ -133,6 +134,34 @@ def test_density_every_tenant_answered_and_memory_from_every_side(quick):
     assert (df[df["side"] != "linux_native"]["rtt_unit"] == "host_us_tcg").all()  # emulated: said in the data
     claims = {c["claim"]: c for c in e["claims"]}
     assert "Linux under the same QEMU" in claims["1000x lower latency than Linux processes"]["measured"]
+
+
+def test_density_under_load_the_same_requests_everywhere(quick):
+    """The density experiment under open-loop load: edgeos replay sent each system the same requests,
+    as many as the simulator releases for the same scenario and seed; every one was answered, and
+    rightly (the replayer checks each get against the last set), so the get hits are the same on
+    all three systems."""
+    out, m = quick
+    e = m["experiments"]["density"]
+    assert "density_load" in e["figures"]
+    df = pd.read_csv(out / "density_load.csv")
+    assert list(df.columns) == paper.DENSITY_LOAD_COLUMNS
+    assert set(df["side"]) == set(paper.DENSITY_SIDES)
+    assert (df["status"] == "ok").all(), df["note"].tolist()
+    assert (df["replies"] == df["requests"]).all() and (df["lost"] == 0).all() and (df["wrong_answers"] == 0).all()
+    for (n, rate), g in df.groupby(["tenants", "rate_per_s"]):
+        assert g["requests"].nunique() == 1 and g["get_hits"].nunique() == 1 and g["get_misses"].nunique() == 1
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "load.toml")
+            with open(path, "w") as f:
+                f.write(paper.density_load_scenario(int(n), float(rate), e["inputs"]["load_seconds"]))
+            r = subprocess.run([os.environ["EDGEOS_CLI"], "sim", path, "--quiet", "--trace", "none", "--out", tmp + "/o"],
+                               capture_output=True, text=True)
+            assert r.returncode == 0, r.stderr
+            released = sum(t["released"] for t in json.load(open(tmp + "/o/summary.json"))["threads"]
+                           if t["name"].startswith("memcached"))
+        assert int(g["requests"].iloc[0]) == released
+    assert (df["p50_us"] <= df["p99_us"]).all() and (df["p99_us"] <= df["p999_us"]).all() and (df["p999_us"] <= df["max_us"]).all()
 
 
 def test_churn_every_client_had_its_own_fwp(quick):

@@ -40,6 +40,7 @@ struct ReplayOptions {
   std::string warmup = "60s";
   std::string kernel;
   std::string device = "af_packet";
+  std::string launch;
 };
 
 std::vector<std::string> split_words(const std::string& text) {
@@ -89,21 +90,26 @@ int run_replay(const ReplayOptions& o) {
   } else if (o.target[0] == "null") {
     if (o.target.size() != 1) throw InputError("--target null: takes no file");
     ro.target = replay::Target::kNull;
-  } else if (o.target[0] == "linux" || o.target[0] == "kernel") {
+  } else if (o.target[0] == "linux" || o.target[0] == "kernel" || o.target[0] == "tap") {
     if (o.target.size() != 1) throw InputError(fmt::format("--target {}: takes no argument (the scenario says what to serve)", o.target[0]));
-    ro.target = o.target[0] == "linux" ? replay::Target::kLinux : replay::Target::kKernel;
+    ro.target = o.target[0] == "linux" ? replay::Target::kLinux : o.target[0] == "kernel" ? replay::Target::kKernel : replay::Target::kTap;
+    if (ro.target == replay::Target::kTap && split_words(o.launch).empty()) {
+      throw InputError("--target tap: give --launch CMD, the command that attaches the system under test to the tap "
+                       "({tap} in it is the tap's name, {serve} the seconds to serve)");
+    }
     if (::geteuid() != 0) {
       throw InputError(fmt::format("--target {}: needs root (it makes two network namespaces for the run, and removes them)",
                                    o.target[0]));
     }
   } else {
-    throw InputError(fmt::format("--target: unknown target '{}'; the targets are: pcap FILE, null, linux, kernel", o.target[0]));
+    throw InputError(fmt::format("--target: unknown target '{}'; the targets are: pcap FILE, null, linux, kernel, tap", o.target[0]));
   }
+  if (!o.launch.empty() && ro.target != replay::Target::kTap) throw InputError("--launch: only with --target tap");
   if (o.device != "af_packet" && o.device != "tap") {
     throw InputError(fmt::format("--device: '{}' is neither af_packet nor tap", o.device));
   }
-  if (o.device == "tap" && ro.target != replay::Target::kLinux && ro.target != replay::Target::kKernel) {
-    throw InputError("--device tap: only with --target linux or kernel");
+  if (o.device == "tap" && !replay::answers(ro.target)) {
+    throw InputError("--device tap: only with --target linux, kernel or tap");
   }
   ro.tap_device = o.device == "tap";
   ro.reply_timeout = parse_duration(o.reply_timeout, "--reply-timeout");
@@ -129,7 +135,7 @@ int run_replay(const ReplayOptions& o) {
 
   StopOnSignal stop;
   ro.stop = stop.flag();
-  const bool answers = ro.target == replay::Target::kLinux || ro.target == replay::Target::kKernel;
+  const bool answers = replay::answers(ro.target);
   std::optional<replay::Testbed> testbed;
   std::string boot_out;
   if (answers) {
@@ -148,6 +154,11 @@ int run_replay(const ReplayOptions& o) {
       const double run_s = static_cast<double>((plan.requests.back().time - plan.requests.front().time).ns()) / 1e9 / ro.speed;
       tc.serve = ro.warmup_timeout + ro.reply_timeout + Duration::nanoseconds(static_cast<int64_t>(run_s * 1e9)) + Duration::seconds(30);
     }
+    if (ro.target == replay::Target::kTap) {
+      tc.launch = split_words(o.launch);
+      const double run_s = static_cast<double>((plan.requests.back().time - plan.requests.front().time).ns()) / 1e9 / ro.speed;
+      tc.serve = ro.warmup_timeout + ro.reply_timeout + Duration::nanoseconds(static_cast<int64_t>(run_s * 1e9)) + Duration::seconds(30);
+    }
     testbed.emplace(plan, tc);
     ro.testbed = &*testbed;
     fmt::print(stderr, "replay: test bed: {}\n", testbed->describe());
@@ -162,10 +173,7 @@ int run_replay(const ReplayOptions& o) {
                plan.requests.size(), o.out.empty() ? "" : "; replay.json has what was done, marked \"complete\": false");
   }
 
-  const char* target = ro.target == replay::Target::kPcap   ? "pcap"
-                       : ro.target == replay::Target::kNull ? "null"
-                       : ro.target == replay::Target::kLinux ? "linux"
-                                                             : "kernel";
+  const char* target = replay::target_name(ro.target);
   fmt::print("== replay {} | seed {} | {} requests -> {}{} ==\n", s.name, seed, plan.requests.size(), target,
              ro.target == replay::Target::kPcap ? fmt::format(" {} at speed {}x", ro.file, ro.speed) : "");
   nlohmann::json tenants = nlohmann::json::array();
@@ -243,8 +251,9 @@ Action add_replay(CLI::App& app) {
   cmd->add_option("scenario", opt->file, "scenario file (TOML)")->required();
   cmd->add_option("--target", opt->target,
                   "pcap FILE (paced against the arrival times), null (as fast as possible), linux (paced, to real\n"
-                  "memcached -U / coap-server / UDP echo servers in a network namespace, replies matched), or kernel\n"
-                  "(paced, to the booted edgeos kernel serving the scenario on a tap in a namespace)")
+                  "memcached -U / coap-server / UDP echo servers in a network namespace, replies matched), kernel\n"
+                  "(paced, to the booted edgeos kernel serving the scenario on a tap in a namespace), or tap (the same,\n"
+                  "to whatever --launch attaches to that tap: another OS in QEMU, say)")
       ->expected(1, 2)
       ->required();
   cmd->add_option("--speed", opt->speed, "pcap: compress time by this factor (100: a 1 s scenario in 10 ms)")->capture_default_str();
@@ -253,13 +262,18 @@ Action add_replay(CLI::App& app) {
   cmd->add_flag("--bench", opt->bench, "null: then generate for 2 s, and send pre-built mbufs for 2 s (the baseline)");
   cmd->add_option("--eal", opt->eal, "more DPDK EAL arguments, space separated (e.g. \"-m 128\")");
   cmd->add_flag("--verbose", opt->verbose, "show DPDK's log (info level; errors only otherwise), and the servers' output");
-  cmd->add_option("--reply-timeout", opt->reply_timeout, "linux, kernel: how long replies are awaited after the last request")
+  cmd->add_option("--reply-timeout", opt->reply_timeout, "linux, kernel, tap: how long replies are awaited after the last request")
       ->capture_default_str();
   cmd->add_option("--device", opt->device,
-                  "linux, kernel: the replayer's DPDK device, af_packet (net_af_packet on the veth) or tap (net_tap,\n"
+                  "linux, kernel, tap: the replayer's DPDK device, af_packet (net_af_packet on the veth) or tap (net_tap,\n"
                   "a tap bridged to the veth)")
       ->capture_default_str();
-  cmd->add_option("--warmup", opt->warmup, "linux, kernel: how long the targets get to answer a first probe")->capture_default_str();
+  cmd->add_option("--warmup", opt->warmup, "linux, kernel, tap: how long the targets get to answer a first probe")->capture_default_str();
+  cmd->add_option("--launch", opt->launch,
+                  "tap: the command (its words space separated) that attaches the system under test to the tap, run\n"
+                  "as root in the servers' namespace and stopped with SIGINT when the replay ends; {tap} in it is the\n"
+                  "tap's name, {serve} the seconds to serve. The system answers at the scenario's NIC MAC and address,\n"
+                  "from 10.0.2.99 (MAC 02:00:0a:00:02:63), which answers no ARP");
   cmd->footer(
       "DPDK runs without hugepages or PCI (--no-huge --no-pci, one lcore): the capture is written by the net_pcap\n"
       "virtual device, to a temporary file renamed into place when the run ends. Exit code 2 for bad input,\n"

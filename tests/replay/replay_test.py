@@ -295,13 +295,18 @@ class AgainstServers:
     SCENARIO_TEXT = None
 
     @classmethod
+    def extra_args(cls, d):
+        return []
+
+    @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory()
         d = cls.tmp.name
         cls.scenario = write(d, "scenario.toml", cls.SCENARIO_TEXT)
         cls.released = releases(os.path.join(d, "sim"), cls.scenario)
         cls.before = network_state()
-        cls.result = run("replay", cls.scenario, "--target", cls.TARGET, "--speed", "2", "--out", os.path.join(d, "out"))
+        cls.result = run("replay", cls.scenario, "--target", cls.TARGET, "--speed", "2", "--out", os.path.join(d, "out"),
+                         *cls.extra_args(d))
         cls.after = network_state()
         cls.summary = None
         if cls.result.returncode == 0:
@@ -427,6 +432,29 @@ class Kernel(AgainstServers, unittest.TestCase):
             self.assertEqual(ps, "", "the guest is still running")
 
 
+@unittest.skipUnless(can_make_namespaces() and have_qemu(), "needs root, iproute2 and QEMU")
+class Tap(AgainstServers, unittest.TestCase):
+    """--target tap: whatever --launch attaches to the tap is the target. Launched here: the edgeos
+    kernel itself (edgeos boot --net tap:{tap}), so the same checks hold, and the guest's own
+    summary counts the datagrams; `make paper` launches Debian's Linux this way."""
+    TARGET = "tap"
+    SCENARIO_TEXT = KERNEL_SCENARIO
+
+    @classmethod
+    def extra_args(cls, d):
+        cls.boot_out = os.path.join(d, "launched")
+        return ["--launch", f"{EDGEOS} boot {os.path.join(d, 'scenario.toml')} --net tap:{{tap}} --serve {{serve}}s "
+                            f"--quiet --out {cls.boot_out}"]
+
+    def test_the_launched_kernel_counted_them(self):
+        self.assertEqual(self.result.returncode, 0, self.result.stdout + self.result.stderr)
+        self.assertEqual(self.summary["target"], "tap")
+        with open(os.path.join(self.boot_out, "summary.json")) as f:
+            kernel = {g["name"]: g for g in json.load(f)["tenant_groups"]}
+        for t in self.summary["tenants"]:
+            self.assertGreaterEqual(kernel[t["tenant"]]["packets_in"], t["replies"], t["tenant"])
+
+
 class BadInput(unittest.TestCase):
     """Exit code 2, a message that says what is wrong, and nothing written."""
 
@@ -466,6 +494,12 @@ class BadInput(unittest.TestCase):
 
     def test_tap_device_needs_a_server_target(self):
         self.check(["replay", "SCENARIO", "--target", "pcap", "OUT/x.pcap", "--device", "tap"], "only with --target linux")
+
+    def test_tap_target_needs_a_launch_command(self):
+        self.check(["replay", "SCENARIO", "--target", "tap"], "give --launch CMD")
+
+    def test_launch_only_with_the_tap_target(self):
+        self.check(["replay", "SCENARIO", "--target", "linux", "--launch", "qemu {tap}"], "--launch: only with --target tap")
 
     def test_bad_reply_timeout(self):
         self.check(["replay", "SCENARIO", "--target", "pcap", "OUT/x.pcap", "--reply-timeout", "0s"], "--reply-timeout")

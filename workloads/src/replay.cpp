@@ -429,7 +429,7 @@ Result replay(const Plan& plan, const Options& o) {
   std::optional<TempCapture> capture;
   std::string vdev;
   const char* name = nullptr;
-  const bool answers = o.target == Target::kLinux || o.target == Target::kKernel;
+  const bool answers = replay::answers(o.target);
   if (o.target == Target::kPcap) {
     capture.emplace(o.file);
     vdev = fmt::format("--vdev=net_pcap0,tx_pcap={}", capture->tmp());

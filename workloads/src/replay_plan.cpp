@@ -25,6 +25,17 @@ const char* protocol_name(Protocol p) {
   return "?";
 }
 
+const char* target_name(Target t) {
+  switch (t) {
+    case Target::kPcap: return "pcap";
+    case Target::kNull: return "null";
+    case Target::kLinux: return "linux";
+    case Target::kKernel: return "kernel";
+    case Target::kTap: return "tap";
+  }
+  return "?";
+}
+
 Plan plan(const scenario::Scenario& s, uint64_t seed) {
   Plan p;
   // An endpoint per bound FWP: instance k of a tenant with ports is bound to each port + k

@@ -78,7 +78,7 @@ void Testbed::run(const std::vector<std::string>& argv) const {
   const int rc = wait_for(start(argv, config_.verbose));
   if (rc != 0) {
     throw InputError(fmt::format("replay: `{}` failed (exit {}): --target {} needs root (CAP_NET_ADMIN) and iproute2",
-                                 join(argv), rc, config_.target == Target::kKernel ? "kernel" : "linux"));
+                                 join(argv), rc, target_name(config_.target)));
   }
 }
 
@@ -149,9 +149,20 @@ Testbed::Testbed(Plan& plan, const Config& config) : config_(config) {
       run({"ip", "-n", srv_ns_, "link", "set", tap, "master", br});
       for (const std::string& i : {br, tap, srv_if_}) run({"ip", "-n", srv_ns_, "link", "set", i, "up"});
       const uint64_t seconds = static_cast<uint64_t>((config.serve.ns() + 999'999'999) / 1'000'000'000);
-      spawn({"ip", "netns", "exec", srv_ns_, config.edgeos, "boot", config.scenario_file, "--net", "tap:" + tap, "--serve",
-             fmt::format("{}s", seconds), "--out", config.boot_out, "--quiet"},
-            false);
+      if (config.target == Target::kTap) {
+        std::vector<std::string> argv = {"ip", "netns", "exec", srv_ns_};
+        for (std::string w : config.launch) {
+          for (const auto& [key, value] : {std::pair<std::string, std::string>{"{tap}", tap}, {"{serve}", std::to_string(seconds)}}) {
+            for (size_t at = w.find(key); at != std::string::npos; at = w.find(key, at + value.size())) w.replace(at, key.size(), value);
+          }
+          argv.push_back(w);
+        }
+        spawn(argv, false);
+      } else {
+        spawn({"ip", "netns", "exec", srv_ns_, config.edgeos, "boot", config.scenario_file, "--net", "tap:" + tap, "--serve",
+               fmt::format("{}s", seconds), "--out", config.boot_out, "--quiet"},
+              false);
+      }
     }
   } catch (...) {
     cleanup();

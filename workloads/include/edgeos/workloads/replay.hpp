@@ -144,8 +144,13 @@ enum class Target : uint8_t {
   kPcap,   // a capture file (net_pcap), paced
   kNull,   // net_null, as fast as it goes
   kLinux,  // real Linux servers (memcached -U, coap-server, a UDP echo) in a namespace, paced, replies matched
-  kKernel  // the booted edgeos kernel (edgeos boot --net tap) behind a bridge in a namespace, the same
+  kKernel, // the booted edgeos kernel (edgeos boot --net tap) behind a bridge in a namespace, the same
+  kTap     // any system under test a command attaches to the bridge's tap (Config::launch), the same
 };
+
+// Whether the target answers (replies are matched): linux, kernel, tap.
+inline bool answers(Target t) { return t == Target::kLinux || t == Target::kKernel || t == Target::kTap; }
+const char* target_name(Target t);
 
 // --- the test bed of --target linux and --target kernel ----------------------------------------
 
@@ -163,7 +168,10 @@ class Testbed {
     std::string scenario_file;  // kKernel: booted
     std::string edgeos;         // kKernel: the edgeos executable
     std::string boot_out;       // kKernel: edgeos boot --out
-    Duration serve = Duration::seconds(60);  // kKernel: edgeos boot --serve (stopped earlier when done)
+    Duration serve = Duration::seconds(60);  // kKernel, kTap: how long to serve (stopped earlier when done)
+    // kTap: the command that attaches the system under test to the tap, run in the servers'
+    // namespace; in its words "{tap}" is the tap's name and "{serve}" the seconds to serve.
+    std::vector<std::string> launch;
     bool verbose = false;
   };
   // Throws InputError (naming the command that failed) and removes what it made.
