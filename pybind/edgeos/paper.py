@@ -74,10 +74,12 @@ rtt_unit ``host_us_tcg``), status, note. Then under open-loop load: N = 10, 100,
 and 2,000 requests/s in all (200) for 5 s (2 s), a ``kv`` workload (ETC gets and sets) split
 evenly over the tenants, sent by ``edgeos replay`` to each system: ``--target kernel`` (edgeos),
 ``--target tap --launch`` (Linux under the same QEMU, on a tap) and ``--target linux`` (Debian's
-memcached in a namespace). ``density_load.csv``: side, tenants, rate_per_s, requests, replies,
-lost, p50_us / p99_us / p999_us / max_us (the tenants' latency histograms merged), get_hits,
-get_misses, wrong_answers (the replayer checks every get against the last set), rtt_unit,
-status, note.
+memcached in a namespace), and the simulator's prediction for the same scenario (side
+``simulated``: each request costs the kernel's measured network path, server side only).
+``density_load.csv``: side, tenants, rate_per_s, requests, replies (simulated: jobs completed),
+lost (simulated: arrivals dropped), p50_us / p99_us / p999_us / max_us (the tenants' latency
+histograms merged; simulated: the tenant group's, no p99.9), get_hits, get_misses, wrong_answers
+(the replayer checks every get against the last set), rtt_unit, status, note.
 
 ``churn`` -- per-client isolation: a per-client memcached front (its template ``per_client``,
 idle timeout 200 ms) booted under QEMU TCG, and open-loop clients arriving at 20, 100 and 300 new
@@ -1200,13 +1202,33 @@ def _density_load_point(run: Run, side: str, tenants: int, rate: float, seconds:
     return row
 
 
+def _density_sim_point(scenario_text: str) -> Dict[str, Any]:
+    """The load scenario in the simulator (here or on a Dask worker): the kv tenant's jobs, all
+    instances together (summary.json's tenant group), arrival to completion."""
+    tools = Tools.find()
+    with tempfile.TemporaryDirectory(prefix="edgeos-paper-density-") as work:
+        w = pathlib.Path(work)
+        (w / "load.toml").write_text(scenario_text)
+        p = subprocess.run([str(tools.edgeos_cli), "sim", str(w / "load.toml"), "--out", str(w / "out"), "--quiet",
+                            "--trace", "none"], capture_output=True, text=True, timeout=1800)
+        if p.returncode != 0:
+            raise RuntimeError(f"edgeos sim exited {p.returncode}: {p.stderr.strip()[-400:]}")
+        summary = json.loads((w / "out" / "summary.json").read_text())
+    kv = next(g for g in summary["tenant_groups"] if g["name"] == "kv")
+    load = next(x for x in summary["workloads"] if x["name"] == "load")
+    rt = kv["response_time"]
+    return {"requests": load["generated"], "replies": kv["completed"], "lost": load["dropped"],
+            "p50_us": rt["p50_ns"] / 1e3, "p99_us": rt["p99_ns"] / 1e3, "max_us": rt["max_ns"] / 1e3}
+
+
 def _density_load_figure(run: Run, df: pd.DataFrame) -> None:
     import matplotlib.pyplot as plt
     ok = df[df["status"] == "ok"]
     rates = sorted(ok["rate_per_s"].unique())
     fig, axes = plt.subplots(1, max(1, len(rates)), figsize=(5.5 * max(1, len(rates)), 4), squeeze=False)
     for ax, rate in zip(axes[0], rates):
-        for side, (colour, _, label) in DENSITY_STYLE.items():
+        styles = {**DENSITY_STYLE, "simulated": ("#756bb1", "", "simulated, server side (kernel's costs)")}
+        for side, (colour, _, label) in styles.items():
             d = ok[(ok["side"] == side) & (ok["rate_per_s"] == rate)].sort_values("tenants")
             if len(d):
                 ax.plot(d["tenants"], d["p50_us"], marker="o", color=colour, label=f"{label}: p50")
@@ -1235,6 +1257,18 @@ def _density_load(run: Run, counts: List[int], rates: List[float], seconds: floa
                 for side in DENSITY_SIDES:
                     run.progress(f"under load: {side}, {n} tenants, {rate:g} requests/s ...")
                     rows.append(_density_load_point(run, side, n, rate, seconds, pathlib.Path(tmp)))
+    # The simulator's prediction for the same scenarios: each request costs the kernel's measured
+    # network path (guest instructions under -icount, one per ns), server side only.
+    request_ns = int(_scaleout_costs(run, [1], 40 if run.quick else 200)["guest_instructions"].sum())
+    run.inputs["load_simulated_cost_ns"] = request_ns
+    points = [(n, rate) for n in counts for rate in rates]
+    sims = run.map(_density_sim_point, [(f"{n}x{rate:g}", (density_load_scenario(n, rate, seconds).replace(
+        'cost = "50us"', f'cost = "{request_ns}ns"'),)) for n, rate in points], "simulations")
+    for (n, rate), r in zip(points, sims):
+        rows.append({"side": "simulated", "tenants": n, "rate_per_s": rate, **r, "status": "ok",
+                     "rtt_unit": "sim_us_server (arrival to completion; no network, no emulator)",
+                     "note": f"edgeos sim of the same scenario, {request_ns:,} ns per request (the kernel's guest "
+                             "instructions); the driver FWP's periodic job as in the scenario"})
     df = pd.DataFrame(rows).reindex(columns=DENSITY_LOAD_COLUMNS)
     for col in ("tenants", "requests", "replies", "lost", "get_hits", "get_misses", "wrong_answers"):
         df[col] = pd.to_numeric(df[col]).astype("Int64")
