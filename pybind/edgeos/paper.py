@@ -1123,6 +1123,25 @@ def _density_figure(run: Run, df: pd.DataFrame) -> None:
     run.figure(fig, "density")
 
 
+def _sim_summary(scenario_text: str, files: Optional[Dict[str, str]] = None, args: Optional[List[str]] = None
+                 ) -> Dict[str, Any]:
+    """`edgeos sim` of a scenario given as text (with `files` beside it, name -> text, and more
+    command-line `args`; {dir} in them is the folder they are in): its summary.json. Runs here or on
+    a Dask worker (the worker's own build of edgeos: Tools.find)."""
+    tools = Tools.find()
+    with tempfile.TemporaryDirectory(prefix="edgeos-paper-sim-") as work:
+        w = pathlib.Path(work)
+        (w / "scenario.toml").write_text(scenario_text)
+        for name, text in (files or {}).items():
+            (w / name).write_text(text)
+        p = subprocess.run([str(tools.edgeos_cli), "sim", str(w / "scenario.toml"), "--out", str(w / "out"), "--quiet",
+                            "--trace", "none", *[a.replace("{dir}", work) for a in args or []]],
+                           capture_output=True, text=True, timeout=1800)
+        if p.returncode != 0:
+            raise RuntimeError(f"edgeos sim exited {p.returncode}: {p.stderr.strip()[-400:]}")
+        return json.loads((w / "out" / "summary.json").read_text())
+
+
 # Under load: `edgeos replay` sends the same open-loop arrivals (a kv workload) to each system.
 DENSITY_LOAD_COLUMNS = ["side", "tenants", "rate_per_s", "requests", "replies", "lost", "p50_us", "p99_us", "p999_us",
                         "max_us", "get_hits", "get_misses", "wrong_answers", "rtt_unit", "status", "note"]
@@ -1205,15 +1224,7 @@ def _density_load_point(run: Run, side: str, tenants: int, rate: float, seconds:
 def _density_sim_point(scenario_text: str) -> Dict[str, Any]:
     """The load scenario in the simulator (here or on a Dask worker): the kv tenant's jobs, all
     instances together (summary.json's tenant group), arrival to completion."""
-    tools = Tools.find()
-    with tempfile.TemporaryDirectory(prefix="edgeos-paper-density-") as work:
-        w = pathlib.Path(work)
-        (w / "load.toml").write_text(scenario_text)
-        p = subprocess.run([str(tools.edgeos_cli), "sim", str(w / "load.toml"), "--out", str(w / "out"), "--quiet",
-                            "--trace", "none"], capture_output=True, text=True, timeout=1800)
-        if p.returncode != 0:
-            raise RuntimeError(f"edgeos sim exited {p.returncode}: {p.stderr.strip()[-400:]}")
-        summary = json.loads((w / "out" / "summary.json").read_text())
+    summary = _sim_summary(scenario_text)
     kv = next(g for g in summary["tenant_groups"] if g["name"] == "kv")
     load = next(x for x in summary["workloads"] if x["name"] == "load")
     rt = kv["response_time"]
@@ -1518,15 +1529,7 @@ gap = "{gap_ms:g}ms"
 
 def _churn_sim_point(scenario_text: str) -> Dict[str, Any]:
     """One simulation of the churn scenario (here or on a Dask worker): summary.json's figures."""
-    tools = Tools.find()
-    with tempfile.TemporaryDirectory(prefix="edgeos-paper-churn-") as work:
-        w = pathlib.Path(work)
-        (w / "churn.toml").write_text(scenario_text)
-        p = subprocess.run([str(tools.edgeos_cli), "sim", str(w / "churn.toml"), "--out", str(w / "out"), "--quiet",
-                            "--trace", "none"], capture_output=True, text=True, timeout=1800)
-        if p.returncode != 0:
-            raise RuntimeError(f"edgeos sim exited {p.returncode}: {p.stderr.strip()[-400:]}")
-        summary = json.loads((w / "out" / "summary.json").read_text())
+    summary = _sim_summary(scenario_text)
     clients = next(x for x in summary["workloads"] if x["name"] == "clients")
     front = summary["per_client"][0]
     by = clients["response_by_kind"]
@@ -1705,17 +1708,8 @@ response = "1100B"
 
 def _scaleout_point(scenario_text: str, platform_text: str) -> Dict[str, Any]:
     """One SimGrid run (here or on a Dask worker): summary.json's figures for the whole server."""
-    tools = Tools.find()
-    with tempfile.TemporaryDirectory(prefix="edgeos-paper-scaleout-") as work:
-        w = pathlib.Path(work)
-        (w / "s.toml").write_text(scenario_text)
-        (w / "edge-10gbe.xml").write_text(platform_text)
-        p = subprocess.run([str(tools.edgeos_cli), "sim", str(w / "s.toml"), "--backend", "simgrid", "--platform",
-                            str(w / "edge-10gbe.xml"), "--out", str(w / "out"), "--quiet", "--trace", "none"],
-                           capture_output=True, text=True, timeout=1800)
-        if p.returncode != 0:
-            raise RuntimeError(f"edgeos sim exited {p.returncode}: {p.stderr.strip()[-400:]}")
-        summary = json.loads((w / "out" / "summary.json").read_text())
+    summary = _sim_summary(scenario_text, {"edge-10gbe.xml": platform_text},
+                           ["--backend", "simgrid", "--platform", "{dir}/edge-10gbe.xml"])
     total = summary["total"]
     kv = next(t for t in summary["simgrid"]["tenants"] if t["tenant"] == "kv")
     uplink = next((l for l in summary["simgrid"]["links"] if l["link"] == "uplink"), {})
