@@ -70,7 +70,7 @@ client stores a value of its own in each and reads it back. ``density.csv``: sid
 memory_system_kib_per_tenant (edgeos: the same report; Linux under QEMU: the drop of the guest's
 MemAvailable over N, kernel memory included; empty on the host), get_rtt_median_us /
 get_rtt_p99_us (host microseconds; through QEMU TCG emulation for edgeos and Linux under QEMU,
-rtt_unit ``host_us_tcg``), status, note. Then under open-loop load: N = 10, 100, 1000 (4) at 500
+rtt_unit ``host_us_tcg``), status, note. Then under open-loop load: N = 10, 100, 300, 1000 (4) at 500
 and 2,000 requests/s in all (200) for 5 s (2 s), a ``kv`` workload (ETC gets and sets) split
 evenly over the tenants, sent by ``edgeos replay`` to each system: ``--target kernel`` (edgeos),
 ``--target tap --launch`` (Linux under the same QEMU, on a tap) and ``--target linux`` (Debian's
@@ -1366,7 +1366,7 @@ def exp_density(run: Run) -> None:
     if run.quick:
         _density_load(run, [4], [200.0], 2.0)
     else:
-        _density_load(run, [10, 100, 1000], [500.0, 2000.0], 5.0)
+        _density_load(run, [10, 100, 300, 1000], [500.0, 2000.0], 5.0)
 
 
 # --- churn: an FWP per client, made at its first datagram and recycled when idle -----------------------
