@@ -1151,15 +1151,15 @@ REPLAY_TARGETS = {"edgeos": "kernel", "linux_qemu": "tap", "linux_native": "linu
 def density_load_scenario(tenants: int, rate: float, seconds: float) -> str:
     """density_scenario(tenants) for `seconds`, with a kv workload of `rate` requests/s in all
     (rate / tenants at each instance): what `edgeos replay` sends to every system alike."""
-    text = density_scenario(tenants)
-    if text.count('duration = "600s"') != 1:
-        raise ExperimentError("examples/memcached-density.toml no longer has duration = \"600s\" once")
-    return text.replace('duration = "600s"', f'duration = "{seconds:g}s"') + f"""
+    # The scenario runs on for its 600 s (the booted kernel serves through the replayer's warm-up,
+    # which at 1,000 tenants outlasts a short run); the requests stop after `seconds`.
+    return density_scenario(tenants) + f"""
 [[workload]]
 name = "load"
 kind = "kv"
 target = "memcached"
 rate = "{rate / tenants:.6g}/s"
+stop = "{seconds:g}s"
 cost = "50us"
 """
 
@@ -1188,9 +1188,12 @@ def _density_load_point(run: Run, side: str, tenants: int, rate: float, seconds:
     work.mkdir()
     scenario = work / "load.toml"
     scenario.write_text(density_load_scenario(tenants, rate, seconds))
-    warmup = 120 + tenants // 2  # Linux under TCG starts 1,000 memcached in about 5 minutes
+    # Linux under TCG starts 1,000 memcached in about 5 minutes; edgeos boots 1,000 tenants in one.
+    warmup = 120 + (tenants // 2 if side == "linux_qemu" else tenants // 10)
     args = [str(run.tools.edgeos_cli), "replay", str(scenario), "--target", REPLAY_TARGETS[side], "--out",
             str(work / "out"), "--warmup", f"{warmup}s", "--reply-timeout", "2s"]
+    if side == "edgeos" and tenants > 300:
+        args += ["--memory", "1G"]
     if side == "linux_qemu":
         args += ["--launch", f"{sys.executable} -m edgeos.linux_guest --tap {{tap}} --tenants {tenants} "
                              f"--serve {{serve}} --port 12000"]
@@ -1285,8 +1288,11 @@ def _density_load(run: Run, counts: List[int], rates: List[float], seconds: floa
         df[col] = pd.to_numeric(df[col]).astype("Int64")
     run.csv(df, "density_load")
     _density_load_figure(run, df)
-    top, hi = max(counts), max(rates)
-    pick = lambda side: df[(df["side"] == side) & (df["tenants"] == top) & (df["rate_per_s"] == hi) & (df["status"] == "ok")]
+    hi = max(rates)
+    ok = df[(df["rate_per_s"] == hi) & (df["status"] == "ok")]
+    both = sorted(set(ok[ok["side"] == "edgeos"]["tenants"]) & set(ok[ok["side"] == "linux_qemu"]["tenants"]))
+    top = both[-1] if both else 0
+    pick = lambda side: ok[(ok["side"] == side) & (ok["tenants"] == top)]
     e, q = pick("edgeos"), pick("linux_qemu")
     if len(e) and len(q):
         e, q = e.iloc[0], q.iloc[0]

@@ -41,6 +41,7 @@ struct ReplayOptions {
   std::string kernel;
   std::string device = "af_packet";
   std::string launch;
+  std::string memory;
 };
 
 std::vector<std::string> split_words(const std::string& text) {
@@ -105,6 +106,7 @@ int run_replay(const ReplayOptions& o) {
     throw InputError(fmt::format("--target: unknown target '{}'; the targets are: pcap FILE, null, linux, kernel, tap", o.target[0]));
   }
   if (!o.launch.empty() && ro.target != replay::Target::kTap) throw InputError("--launch: only with --target tap");
+  if (!o.memory.empty() && ro.target != replay::Target::kKernel) throw InputError("--memory: only with --target kernel");
   if (o.device != "af_packet" && o.device != "tap") {
     throw InputError(fmt::format("--device: '{}' is neither af_packet nor tap", o.device));
   }
@@ -139,6 +141,9 @@ int run_replay(const ReplayOptions& o) {
   std::optional<replay::Testbed> testbed;
   std::string boot_out;
   if (answers) {
+    // Output to a reader that went away fails (an exception, the test bed removed on the way out)
+    // instead of killing the process with what it made still there.
+    std::signal(SIGPIPE, SIG_IGN);
     replay::Testbed::Config tc;
     tc.target = ro.target;
     tc.verbose = o.verbose;
@@ -150,6 +155,7 @@ int run_replay(const ReplayOptions& o) {
       tc.scenario_file = std::filesystem::absolute(o.file).string();
       boot_out = o.out.empty() ? fmt::format("out/replay-kernel-{}", ::getpid()) : o.out + "/kernel";
       tc.boot_out = std::filesystem::absolute(boot_out).string();
+      tc.memory = o.memory;
       // The guest serves through the warm-up, the run at its speed, and the reply timeout, with room.
       const double run_s = static_cast<double>((plan.requests.back().time - plan.requests.front().time).ns()) / 1e9 / ro.speed;
       tc.serve = ro.warmup_timeout + ro.reply_timeout + Duration::nanoseconds(static_cast<int64_t>(run_s * 1e9)) + Duration::seconds(30);
@@ -269,6 +275,7 @@ Action add_replay(CLI::App& app) {
                   "a tap bridged to the veth)")
       ->capture_default_str();
   cmd->add_option("--warmup", opt->warmup, "linux, kernel, tap: how long the targets get to answer a first probe")->capture_default_str();
+  cmd->add_option("--memory", opt->memory, "kernel: the guest's memory, as edgeos boot --memory takes it (1G for 1,000 tenants)");
   cmd->add_option("--launch", opt->launch,
                   "tap: the command (its words space separated) that attaches the system under test to the tap, run\n"
                   "as root in the servers' namespace and stopped with SIGINT when the replay ends; {tap} in it is the\n"

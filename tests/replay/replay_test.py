@@ -446,6 +446,21 @@ class Tap(AgainstServers, unittest.TestCase):
         return ["--launch", f"{EDGEOS} boot {os.path.join(d, 'scenario.toml')} --net tap:{{tap}} --serve {{serve}}s "
                             f"--quiet --out {cls.boot_out}"]
 
+    def test_a_target_that_ends_is_an_error_at_once(self):
+        """A launched target that exits is reported when it does (exit 2, the command and its exit
+        status), not after the warm-up; the namespaces are gone."""
+        import time
+        with tempfile.TemporaryDirectory() as d:
+            scenario = write(d, "s.toml", KERNEL_SCENARIO)
+            t0 = time.monotonic()
+            r = run("replay", scenario, "--target", "tap", "--launch", "false", "--warmup", "120s", "--out",
+                    os.path.join(d, "out"))
+            self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+            self.assertIn("the target ended before every tenant answered: `false` exited 1", r.stderr)
+            self.assertLess(time.monotonic() - t0, 60)
+            self.assertEqual(network_state(), ([], []))
+            self.assertFalse(os.path.exists(os.path.join(d, "out", "replay.json")))
+
     def test_the_launched_kernel_counted_them(self):
         self.assertEqual(self.result.returncode, 0, self.result.stdout + self.result.stderr)
         self.assertEqual(self.summary["target"], "tap")

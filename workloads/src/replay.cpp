@@ -285,6 +285,12 @@ void warm_up(const Port& port, const Plan& plan, const Options& o, Receiver& rx,
                                    silent, o.warmup_timeout.ns() / 1'000'000'000));
     }
     if (now >= next_probe) {
+      // A target that ended will never answer: said now, not at the end of the warm-up.
+      if (o.testbed != nullptr) {
+        if (const std::string gone = o.testbed->ended(); !gone.empty()) {
+          throw InputError(fmt::format("replay: the target ended before every tenant answered: {}", gone));
+        }
+      }
       for (uint16_t e = 0; e < plan.endpoints.size(); ++e) {
         if (rx.last_from_.count(e) != 0) continue;
         Request probe{};

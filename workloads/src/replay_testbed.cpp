@@ -159,9 +159,10 @@ Testbed::Testbed(Plan& plan, const Config& config) : config_(config) {
         }
         spawn(argv, false);
       } else {
-        spawn({"ip", "netns", "exec", srv_ns_, config.edgeos, "boot", config.scenario_file, "--net", "tap:" + tap, "--serve",
-               fmt::format("{}s", seconds), "--out", config.boot_out, "--quiet"},
-              false);
+        std::vector<std::string> argv = {"ip", "netns", "exec", srv_ns_, config.edgeos, "boot", config.scenario_file, "--net",
+                                         "tap:" + tap, "--serve", fmt::format("{}s", seconds), "--out", config.boot_out, "--quiet"};
+        if (!config.memory.empty()) argv.insert(argv.end(), {"--memory", config.memory});
+        spawn(argv, false);
       }
     }
   } catch (...) {
@@ -189,6 +190,20 @@ void Testbed::bridge_tap() const {
   run({"ip", "-n", gen_ns_, "link", "set", gen_if_, "master", br});
   run({"ip", "-n", gen_ns_, "link", "set", tap_name(), "master", br});
   for (const std::string& i : {br, tap_name()}) run({"ip", "-n", gen_ns_, "link", "set", i, "up"});
+}
+
+std::string Testbed::ended() {
+  for (size_t i = 0; i < servers_.size(); ++i) {
+    int status = 0;
+    if (::waitpid(servers_[i], &status, WNOHANG) != servers_[i]) continue;
+    const std::string how = WIFEXITED(status) ? fmt::format("exited {}", WEXITSTATUS(status))
+                                              : fmt::format("was killed by signal {}", WTERMSIG(status));
+    const std::string what = what_[i];
+    servers_.erase(servers_.begin() + static_cast<std::ptrdiff_t>(i));
+    what_.erase(what_.begin() + static_cast<std::ptrdiff_t>(i));
+    return fmt::format("`{}` {}", what.substr(what.find(srv_ns_) + srv_ns_.size() + 1), how);
+  }
+  return "";
 }
 
 void Testbed::stop_servers() {

@@ -168,6 +168,7 @@ class Testbed {
     std::string scenario_file;  // kKernel: booted
     std::string edgeos;         // kKernel: the edgeos executable
     std::string boot_out;       // kKernel: edgeos boot --out
+    std::string memory;         // kKernel: edgeos boot --memory (empty: its default)
     Duration serve = Duration::seconds(60);  // kKernel, kTap: how long to serve (stopped earlier when done)
     // kTap: the command that attaches the system under test to the tap, run in the servers'
     // namespace; in its words "{tap}" is the tap's name and "{serve}" the seconds to serve.
@@ -190,6 +191,8 @@ class Testbed {
   void bridge_tap() const;
   // kKernel: stops the booted kernel (SIGINT: it writes its outputs, marked incomplete) and waits.
   void stop_servers();
+  // "" while every server it started runs; else which one ended, and how (it is reaped).
+  std::string ended();
   std::string describe() const;
 
  private:
@@ -216,7 +219,7 @@ struct Options {
   const std::atomic<bool>* stop = nullptr;  // polled: a run stops early when it is set
   // kLinux, kKernel: the test bed (its generator interface), how long the targets get to answer
   // a first probe, and how long after the last request replies are still awaited.
-  const Testbed* testbed = nullptr;
+  Testbed* testbed = nullptr;
   Duration warmup_timeout = Duration::seconds(30);
   // The replayer's device: DPDK's net_tap, a tap bridged to the veth, in place of net_af_packet on
   // the veth itself.
