@@ -418,6 +418,19 @@ class Kernel(AgainstServers, unittest.TestCase):
             self.assertGreaterEqual(kernel[t["tenant"]]["packets_in"], t["replies"], t["tenant"])
             self.assertGreaterEqual(kernel[t["tenant"]]["packets_out"], t["replies"], t["tenant"])
 
+    def test_a_tenant_no_request_reaches_is_probed_in_its_protocol(self):
+        """The kv workload drives the memcached tenant but, at 0.001/s, sends it nothing in this
+        run: its probes are still memcached requests (an echo probe goes unanswered by the
+        memcached program), so the warm-up ends and the run completes."""
+        with tempfile.TemporaryDirectory() as d:
+            scenario = write(d, "quiet.toml", KERNEL_SCENARIO.replace('rate = "300/s"', 'rate = "0.001/s"'))
+            r = run("replay", scenario, "--target", "kernel", "--warmup", "30s", "--out", os.path.join(d, "out"))
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            with open(os.path.join(d, "out", "replay.json")) as f:
+                cache = next(t for t in json.load(f)["tenants"] if t["tenant"] == "cache")
+            self.assertEqual(cache["packets"], 0)
+            self.assertEqual(network_state(), ([], []))
+
     def test_a_silent_target_is_an_error_and_cleaned_up(self):
         # Tenants without programs answer nothing: the warm-up gives up, names them, exit 2, and
         # the namespaces, the bridge, the tap and the guest are gone.

@@ -296,12 +296,7 @@ void warm_up(const Port& port, const Plan& plan, const Options& o, Receiver& rx,
         Request probe{};
         probe.id = 0xffff'fff0u - e;
         probe.endpoint = e;
-        for (const Request& q : plan.requests) {
-          if (q.endpoint == e) {
-            probe.protocol = q.protocol;
-            break;
-          }
-        }
+        probe.protocol = plan.endpoints[e].protocol;
         rte_mbuf* m = build(port, plan, probe);
         send_all(port.id, &m, 1);
       }

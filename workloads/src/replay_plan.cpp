@@ -36,6 +36,18 @@ const char* target_name(Target t) {
   return "?";
 }
 
+namespace {
+
+Protocol protocol_of(scenario::WorkloadKind k) {
+  switch (k) {
+    case scenario::WorkloadKind::kKv: return Protocol::kMemcached;
+    case scenario::WorkloadKind::kIot: return Protocol::kCoap;
+    default: return Protocol::kEcho;
+  }
+}
+
+}  // namespace
+
 Plan plan(const scenario::Scenario& s, uint64_t seed) {
   Plan p;
   // An endpoint per bound FWP: instance k of a tenant with ports is bound to each port + k
@@ -81,6 +93,24 @@ Plan plan(const scenario::Scenario& s, uint64_t seed) {
     }
   }
 
+  // Each endpoint speaks the protocol of the workloads driving its threads, even one the run's
+  // arrivals happen to miss (a memcached tenant must be probed in memcached's framing).
+  for (const scenario::Workload& w : s.workloads) {
+    const Protocol proto = protocol_of(w.kind);
+    std::vector<std::string> names;
+    if (!w.target.empty()) names = scenario::instance_names(s, w.target);
+    for (const auto& [key, target] : w.targets) {
+      for (const std::string& n : scenario::instance_names(s, target)) names.push_back(n);
+    }
+    for (const std::string& target : w.target_list) {
+      for (const std::string& n : scenario::instance_names(s, target)) names.push_back(n);
+    }
+    for (const std::string& n : names) {
+      const uint32_t i = threads.index(n);
+      if (endpoint_of[i] != kNoEndpoint && proto != Protocol::kEcho) p.endpoints[endpoint_of[i]].protocol = proto;
+    }
+  }
+
   scenario::MergedArrivals merged(s, seed, Instant::epoch() + s.duration, threads);
   arrivals::Arrival a;
   uint32_t stream = 0;
@@ -94,19 +124,11 @@ Plan plan(const scenario::Scenario& s, uint64_t seed) {
     r.time = a.time;
     r.id = static_cast<uint32_t>(p.requests.size());
     r.endpoint = e;
-    switch (s.workloads[merged.workload_of(stream)].kind) {
-      case scenario::WorkloadKind::kKv:
-        r.protocol = Protocol::kMemcached;
-        r.set = a.kind == 1;  // the kv source's kinds: "get", "set"
-        r.key = key_of(r.id);
-        r.value_size = static_cast<uint16_t>(std::clamp<uint32_t>(a.size, 1, kMaxValue));
-        break;
-      case scenario::WorkloadKind::kIot:
-        r.protocol = Protocol::kCoap;
-        break;
-      default:
-        r.protocol = Protocol::kEcho;
-        break;
+    r.protocol = protocol_of(s.workloads[merged.workload_of(stream)].kind);
+    if (r.protocol == Protocol::kMemcached) {
+      r.set = a.kind == 1;  // the kv source's kinds: "get", "set"
+      r.key = key_of(r.id);
+      r.value_size = static_cast<uint16_t>(std::clamp<uint32_t>(a.size, 1, kMaxValue));
     }
     p.requests.push_back(r);
     ++p.per_endpoint[e];

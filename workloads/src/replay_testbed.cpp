@@ -117,13 +117,7 @@ Testbed::Testbed(Plan& plan, const Config& config) : config_(config) {
       run({"ip", "-n", srv_ns_, "neigh", "replace", src, "lladdr", mac_text(kSourceMac), "dev", srv_if_, "nud", "permanent"});
       for (size_t i = 0; i < plan.endpoints.size(); ++i) {
         const Endpoint& e = plan.endpoints[i];
-        Protocol proto = Protocol::kEcho;
-        for (const Request& q : plan.requests) {
-          if (q.endpoint == i) {
-            proto = q.protocol;
-            break;
-          }
-        }
+        const Protocol proto = e.protocol;
         const std::string ip = ipv4_text(e.ipv4), port = std::to_string(e.port);
         std::vector<std::string> argv = {"ip", "netns", "exec", srv_ns_};
         switch (proto) {

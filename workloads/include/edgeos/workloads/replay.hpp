@@ -33,6 +33,9 @@ struct Endpoint {
   uint16_t port = 0;
   uint8_t mac[6] = {};
   uint32_t ipv4 = 0;  // host byte order
+  // What it speaks: the protocol of the workloads that drive its threads (kv: memcached, iot: CoAP,
+  // else echo), whether or not the run sends it a request: its probes and its Linux server.
+  Protocol protocol = Protocol::kEcho;
 };
 
 struct Request {
