@@ -1358,7 +1358,7 @@ def exp_density(run: Run) -> None:
                       f"{fmt_ratio(ratio)} ({'edgeos' if ratio >= 1 else 'Linux'} faster); not the paper's 1000x",
                       "host time through QEMU TCG for both; one request at a time from one client: no contention, "
                       "which is where the paper's gap comes from; edgeos's driver FWP polls the NIC every 1 ms, "
-                      "Linux takes the virtio interrupt. The open-loop load of `edgeos replay` is not yet used here.")
+                      "Linux takes the virtio interrupt. The same tenants under open-loop load: the row below.")
     if nat is not None:
         run.note(f"Linux on the host (context, not comparable: native CPU and loopback): {top:,} memcached "
                  f"processes, {nat['memory_kib_per_tenant']:,.0f} KiB PSS each, get RTT median "
