@@ -147,6 +147,10 @@ int run_replay(const ReplayOptions& o) {
     replay::Testbed::Config tc;
     tc.target = ro.target;
     tc.verbose = o.verbose;
+    // A guest (kernel, tap) serves through the warm-up, the run at its speed, and the reply
+    // timeout, with room.
+    const double run_s = static_cast<double>((plan.requests.back().time - plan.requests.front().time).ns()) / 1e9 / ro.speed;
+    tc.serve = ro.warmup_timeout + ro.reply_timeout + Duration::nanoseconds(static_cast<int64_t>(run_s * 1e9)) + Duration::seconds(30);
     if (ro.target == replay::Target::kKernel) {
       std::error_code ec;
       const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -156,15 +160,8 @@ int run_replay(const ReplayOptions& o) {
       boot_out = o.out.empty() ? fmt::format("out/replay-kernel-{}", ::getpid()) : o.out + "/kernel";
       tc.boot_out = std::filesystem::absolute(boot_out).string();
       tc.memory = o.memory;
-      // The guest serves through the warm-up, the run at its speed, and the reply timeout, with room.
-      const double run_s = static_cast<double>((plan.requests.back().time - plan.requests.front().time).ns()) / 1e9 / ro.speed;
-      tc.serve = ro.warmup_timeout + ro.reply_timeout + Duration::nanoseconds(static_cast<int64_t>(run_s * 1e9)) + Duration::seconds(30);
     }
-    if (ro.target == replay::Target::kTap) {
-      tc.launch = split_words(o.launch);
-      const double run_s = static_cast<double>((plan.requests.back().time - plan.requests.front().time).ns()) / 1e9 / ro.speed;
-      tc.serve = ro.warmup_timeout + ro.reply_timeout + Duration::nanoseconds(static_cast<int64_t>(run_s * 1e9)) + Duration::seconds(30);
-    }
+    if (ro.target == replay::Target::kTap) tc.launch = split_words(o.launch);
     testbed.emplace(plan, tc);
     ro.testbed = &*testbed;
     fmt::print(stderr, "replay: test bed: {}\n", testbed->describe());
