@@ -75,7 +75,9 @@ and 2,000 requests/s in all (200) for 5 s (2 s), a ``kv`` workload (ETC gets and
 evenly over the tenants, sent by ``edgeos replay`` to each system: ``--target kernel`` (edgeos),
 ``--target tap --launch`` (Linux under the same QEMU, on a tap) and ``--target linux`` (Debian's
 memcached in a namespace), and the simulator's prediction for the same scenario (side
-``simulated``: each request costs the kernel's measured network path, server side only).
+``simulated``, server side only: each request costs the kernel's measured network path, and the
+kernel's scheduling overheads are those ``edgeos validate`` fits on the scenario with its threads
+spinning, at the smallest N and the highest rate; the manifest's ``load_validate`` has the fit).
 ``density_load.csv``: side, tenants, rate_per_s, requests, replies (simulated: jobs completed),
 lost (simulated: arrivals dropped), p50_us / p99_us / p999_us / max_us (the tenants' latency
 histograms merged; simulated: the tenant group's, no p99.9), get_hits, get_misses, wrong_answers
@@ -113,6 +115,10 @@ server_p50_us / server_p99_us (release to completion), e2e_p50_us / e2e_p99_us /
 send to response received), cpu_utilisation (of the 16 CPUs), uplink_utilisation, unit. Deterministic:
 the same CSV on every run with the same costs.
 
+Re-runs: the rows named in ``DETERMINISTIC_ROWS`` (the simulated lines and the guest instruction
+counts under ``-icount``) are byte-identical on every run on the same build; the other rows are
+measured in host time and are checked for completeness, not bytes.
+
 ``startup_samples.csv`` has every timed sample of the Linux and container series (series, rep,
 ns, status); ``startup_fwp_events.csv`` the kernel trace's FWP events of the smallest boot
 (time_ns, event, fwp, value), from which ``kernel_count`` is counted.
@@ -128,6 +134,7 @@ import json
 import os
 import pathlib
 import platform
+import re
 import shlex
 import shutil
 import signal
@@ -144,7 +151,7 @@ import pandas as pd
 from .figures import _atomic_write, _git_commit, _sha256, examples_dir
 
 __all__ = ["EXPERIMENTS", "Experiment", "Run", "experiment", "generate", "write_report", "main",
-           "STARTUP_COLUMNS", "SAMPLE_COLUMNS", "EVENT_COLUMNS"]
+           "STARTUP_COLUMNS", "SAMPLE_COLUMNS", "EVENT_COLUMNS", "DETERMINISTIC_ROWS", "deterministic_lines"]
 
 
 # --- the experiment table --------------------------------------------------------------------------
@@ -1224,10 +1231,47 @@ def _density_load_point(run: Run, side: str, tenants: int, rate: float, seconds:
     return row
 
 
-def _density_sim_point(scenario_text: str) -> Dict[str, Any]:
-    """The load scenario in the simulator (here or on a Dask worker): the kv tenant's jobs, all
-    instances together (summary.json's tenant group), arrival to completion."""
-    summary = _sim_summary(scenario_text)
+def spinning_scenario(scenario_text: str) -> str:
+    """The scenario with its threads' programs, its NIC and its UDP ports taken out: the same
+    threads, periods, budgets, priorities and arrivals, run by the kernel's spinning task, which
+    `edgeos validate` can compare job by job with the simulator (it leaves programs out)."""
+    kept = [line for line in scenario_text.splitlines()
+            if not re.match(r"\s*(program|nic|udp)\s*=", line)]
+    return "\n".join(kept) + "\n"
+
+
+def _validate_overheads(run: Run, scenario_text: str, seconds: float, tmp: pathlib.Path) -> Dict[str, Any]:
+    """`edgeos validate` of the scenario's spinning form (QEMU -icount): the kernel's scheduling
+    overheads fitted to its per-job response times, as `edgeos sim --overheads` takes them, and how
+    well the simulator with them matched the kernel."""
+    work = tmp / "validate"
+    work.mkdir()
+    (work / "spinning.toml").write_text(spinning_scenario(scenario_text))
+    args = [str(run.tools.edgeos_cli), "validate", str(work / "spinning.toml"), "--duration", f"{seconds:g}s",
+            "--out", str(work / "out"), "--quiet"]
+    run.command(args, {str(tmp): "$TMP", str(run.tools.edgeos_cli): "edgeos"})
+    p = subprocess.run(args, capture_output=True, text=True, timeout=900)
+    report = work / "out" / "validate.json"
+    if p.returncode not in (0, 3) or not report.exists():  # 3: the schedules differ without overheads
+        raise ExperimentError(f"edgeos validate exited {p.returncode}: {p.stderr.strip()[-300:]}")
+    j = json.loads(report.read_text())
+    fitted, after = j["fitted_overheads_ns"], j["with_fitted_overheads"]
+    if not after["same_job_order"]:
+        raise ExperimentError("edgeos validate: with the fitted overheads the simulator still completes the jobs "
+                              f"in another order than the kernel ({report})")
+    return {"sim_option": fitted["sim_option"],
+            "overheads_ns": {k: fitted[k] for k in ("release", "schedule", "switch", "timer", "invocation",
+                                                     "migration")},
+            "jobs_compared": fitted["equations"],
+            "kernel_minus_sim_mean_ns_before": j["response_difference"]["mean_ns"],
+            "kernel_minus_sim_mean_ns_after": after["response_difference"]["mean_ns"],
+            "kernel_minus_sim_p99_ns_after": after["response_difference"]["p99_ns"]}
+
+
+def _density_sim_point(scenario_text: str, args: Optional[List[str]] = None) -> Dict[str, Any]:
+    """The load scenario in the simulator (here or on a Dask worker), with more `edgeos sim` args:
+    the kv tenant's jobs, all instances together (summary.json's tenant group), arrival to completion."""
+    summary = _sim_summary(scenario_text, args=args)
     kv = next(g for g in summary["tenant_groups"] if g["name"] == "kv")
     load = next(x for x in summary["workloads"] if x["name"] == "load")
     rt = kv["response_time"]
@@ -1241,7 +1285,7 @@ def _density_load_figure(run: Run, df: pd.DataFrame) -> None:
     rates = sorted(ok["rate_per_s"].unique())
     fig, axes = plt.subplots(1, max(1, len(rates)), figsize=(5.5 * max(1, len(rates)), 4), squeeze=False)
     for ax, rate in zip(axes[0], rates):
-        styles = {**DENSITY_STYLE, "simulated": ("#756bb1", "", "simulated, server side (kernel's costs)")}
+        styles = {**DENSITY_STYLE, "simulated": ("#756bb1", "", "simulated, server side (kernel's costs, validate's overheads)")}
         for side, (colour, _, label) in styles.items():
             d = ok[(ok["side"] == side) & (ok["rate_per_s"] == rate)].sort_values("tenants")
             if len(d):
@@ -1272,17 +1316,26 @@ def _density_load(run: Run, counts: List[int], rates: List[float], seconds: floa
                     run.progress(f"under load: {side}, {n} tenants, {rate:g} requests/s ...")
                     rows.append(_density_load_point(run, side, n, rate, seconds, pathlib.Path(tmp)))
     # The simulator's prediction for the same scenarios: each request costs the kernel's measured
-    # network path (guest instructions under -icount, one per ns), server side only.
+    # network path (guest instructions under -icount, one per ns), and the kernel's scheduling
+    # overheads are those `edgeos validate` fits on the same scenario (its threads spinning: the
+    # validator compares no programs), at the smallest N and the highest rate. Server side only.
     request_ns = int(_scaleout_costs(run, [1], 40 if run.quick else 200)["guest_instructions"].sum())
-    run.inputs["load_simulated_cost_ns"] = request_ns
+    run.progress(f"kernel: overheads fitted by edgeos validate ({counts[0]} tenants, {max(rates):g} requests/s) ...")
+    with tempfile.TemporaryDirectory(prefix="edgeos-density-validate-") as tmp:
+        fit = _validate_overheads(run, density_load_scenario(counts[0], max(rates), seconds), seconds,
+                                  pathlib.Path(tmp))
+    run.inputs.update({"load_simulated_cost_ns": request_ns, "load_validate": fit})
     points = [(n, rate) for n in counts for rate in rates]
     sims = run.map(_density_sim_point, [(f"{n}x{rate:g}", (density_load_scenario(n, rate, seconds).replace(
-        'cost = "50us"', f'cost = "{request_ns}ns"'),)) for n, rate in points], "simulations")
+        'cost = "50us"', f'cost = "{request_ns}ns"'), fit["sim_option"].split())) for n, rate in points],
+        "simulations")
+    overheads = ", ".join(f"{k} {v:,} ns" for k, v in fit["overheads_ns"].items() if v)
     for (n, rate), r in zip(points, sims):
         rows.append({"side": "simulated", "tenants": n, "rate_per_s": rate, **r, "status": "ok",
                      "rtt_unit": "sim_us_server (arrival to completion; no network, no emulator)",
                      "note": f"edgeos sim of the same scenario, {request_ns:,} ns per request (the kernel's guest "
-                             "instructions); the driver FWP's periodic job as in the scenario"})
+                             f"instructions), with the overheads edgeos validate fitted ({overheads or 'none'}); "
+                             "the driver FWP's periodic job as in the scenario"})
     df = pd.DataFrame(rows).reindex(columns=DENSITY_LOAD_COLUMNS)
     for col in ("tenants", "requests", "replies", "lost", "get_hits", "get_misses", "wrong_answers"):
         df[col] = pd.to_numeric(df[col]).astype("Int64")
@@ -1835,6 +1888,34 @@ def exp_scaleout(run: Run) -> None:
 
 # --- running experiments, the manifest and the report ------------------------------------------------
 
+# The rows of each CSV that a re-run writes byte for byte (seeded simulations, guest instruction
+# counts under -icount): file -> (column, value) selecting them, or None for every row.
+DETERMINISTIC_ROWS: Dict[str, Optional["tuple[str, str]"]] = {
+    "startup.csv": ("unit", "guest_ns_icount"),
+    "density_load.csv": ("side", "simulated"),
+    "churn.csv": ("side", "simulated"),
+    "scaleout.csv": None,
+    "scaleout_costs.csv": None,
+}
+
+
+def deterministic_lines(path: os.PathLike) -> List[str]:
+    """The lines of a CSV this module wrote that a re-run must reproduce (DETERMINISTIC_ROWS), as
+    text: the header and the selected rows, byte for byte."""
+    import csv
+    p = pathlib.Path(path)
+    lines = p.read_text().splitlines()
+    select = DETERMINISTIC_ROWS[p.name]
+    if select is None:
+        return lines
+    column, value = select
+    rows = list(csv.reader(io.StringIO(p.read_text())))
+    where = rows[0].index(column)
+    # A row is one line (the notes have no newline), so the parsed rows and the lines align.
+    assert len(rows) == len(lines), f"{p}: a field spans lines"
+    return [lines[0]] + [line for line, row in zip(lines[1:], rows[1:]) if row[where] == value]
+
+
 def _git_dirty(source: pathlib.Path) -> Optional[bool]:
     try:
         r = subprocess.run(["git", "-C", str(source), "status", "--porcelain", "--untracked-files=no"],
@@ -1990,7 +2071,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m edgeos paper", description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="figures/paper", help="output directory (default: figures/paper)")
     ap.add_argument("--quick", action="store_true", help="every experiment small (what the tests run)")
-    ap.add_argument("--only", nargs="*", help=f"experiments to run (default: all of {', '.join(EXPERIMENTS)})")
+    ap.add_argument("--only", nargs="+", action="extend", metavar="NAME",
+                    help=f"experiments to run, by name, repeated or comma-separated (default: all of "
+                         f"{', '.join(EXPERIMENTS)})")
     ap.add_argument("--dask", default="", help="run the experiments' independent, deterministic points (kernel boots) "
                     "on a Dask cluster: local[:N] or tcp://HOST:PORT; timed host measurements stay here")
     args = ap.parse_args(argv)
@@ -2000,7 +2083,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.dask:
             from .cluster import parse_dask_spec
             parse_dask_spec(args.dask)
-        m = generate(args.out, quick=args.quick, only=args.only, command=command, dask=args.dask or None)
+        only = [n for a in args.only for n in a.split(",") if n] if args.only else None
+        m = generate(args.out, quick=args.quick, only=only, command=command, dask=args.dask or None)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
