@@ -741,6 +741,7 @@ void size_pools() {
   options.check_invariants = cmdline_has_word(boot.cmdline, "invariants");
   if (options.check_invariants) kprintf("kernel: checking the core's invariants after every event\n");
   stream_trace = cmdline_has_word(boot.cmdline, "stream");
+  plan_trace = cmdline_has_word(boot.cmdline, "plans");
   kernel = new (kernel_storage) PcKernel(platform, storage, options);
 
   trace_begin(timer.tsc_hz);

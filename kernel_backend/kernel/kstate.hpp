@@ -202,6 +202,9 @@ int64_t sys_mem_left(const Thread& t);
 extern uint32_t arrival_cursor[x86::kMaxCpus];
 extern uint16_t* canonical_cpu;  // capacity.threads
 extern uint64_t requests_delivered, requests_dropped;
+// "plans" on the command line (edgeos boot --plans): each job's plan is printed when it is drawn,
+// "plan: <thread> <job> <own ns> [<callee ns> <own ns>]...", for comparison with the simulator.
+extern bool plan_trace;
 Instant arrival_time(uint32_t i);
 bool arrival_pending(uint32_t cpu);
 // Moves CPU `cpu`'s cursor to its next arrival, from `from` on.

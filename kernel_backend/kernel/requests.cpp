@@ -13,68 +13,20 @@ namespace edgeos::kernel {
 uint32_t arrival_cursor[x86::kMaxCpus] = {};
 uint16_t* canonical_cpu = nullptr;
 uint64_t requests_delivered = 0, requests_dropped = 0;
+bool plan_trace = false;
 
-namespace {
-
-// FNV-1a over pieces: the label of a random stream, as the simulator names it.
-struct Fnv {
-  uint64_t h = 0xcbf2'9ce4'8422'2325ull;
-  Fnv& add(const char* s) {
-    for (; *s != '\0'; ++s) {
-      h ^= static_cast<unsigned char>(*s);
-      h *= 0x100'0000'01b3ull;
-    }
-    return *this;
-  }
-  Fnv& add_number(uint32_t v) {
-    char digits[12];
-    int n = 0;
-    do {
-      digits[n++] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    } while (v != 0);
-    char s[13];
-    for (int i = 0; i < n; ++i) s[i] = digits[n - 1 - i];
-    s[n] = '\0';
-    return add(s);
-  }
-};
-
-
-// A cost draw. Fixed and uniform costs draw exactly as the simulator does; the others use
-// integer approximations, as the kernel has no floating point (see README.md).
-Duration sample(const blob::Cost& c, Rng& rng) {
-  switch (c.kind) {
-    case blob::CostKind::kFixed:
-      return c.value;
-    case blob::CostKind::kUniform: {
-      const int64_t v = rng.between(c.min.ns(), c.max.ns());
-      return Duration::nanoseconds(v < 1 ? 1 : v);
-    }
-    default: {
-      // The mean (median for lognormal), clamped to the bounds.
-      Duration v = c.value;
-      if (v < c.min) v = c.min;
-      if (c.max > Duration::zero() && v > c.max) v = c.max;
-      return v < Duration::nanoseconds(1) ? Duration::nanoseconds(1) : v;
-    }
-  }
-}
-
-}  // namespace
-
-// The stream the simulator derives for "<prefix><thread name>[#k]" (simulator/scenario_run.cpp).
+// The stream "<prefix><thread name>[#k]", as the simulator names it (simulator/scenario_run.cpp).
 Rng thread_stream(const char* prefix, uint32_t blob_thread, uint32_t instance) {
   const blob::ThreadRec t = scenario.thread(blob_thread);
-  Fnv f;
-  f.add(prefix).add(scenario.string(t.name));
-  if (scenario.tenant(t.tenant).instances > 1) f.add("#").add_number(instance);
-  return Rng::derive(Rng::derive(scenario.seed(), f.h).next(), 0);
+  workloads::StreamName name;
+  name.add(prefix).add(scenario.string(t.name));
+  if (scenario.tenant(t.tenant).instances > 1) name.add("#").add_number(instance);
+  return name.rng(scenario.seed());
 }
 
 namespace {
 
-// Draws job `job`'s plan for thread `t` (once per job).
+// Draws job `job`'s plan for thread `t` (once per job), as the simulator does (job_driver.hpp).
 void plan_job(KThread& kt, const Thread& t) {
   const uint64_t job = t.job();
   if (kt.planned_job == job) return;
@@ -83,18 +35,19 @@ void plan_job(KThread& kt, const Thread& t) {
   // A request's own cost, or a draw from the thread's model (only then: as in the simulator, a
   // request with a cost leaves the thread's stream untouched).
   const bool own = kt.request_job == t.jobs_released && kt.request_cost > Duration::zero();
-  const Duration cost = own ? kt.request_cost : sample(rec.cost, kt.cost_rng);
-  Duration done = Duration::zero();
+  const Duration cost = own ? kt.request_cost : workloads::draw_cost(rec.cost.model(), kt.cost_rng);
   const uint32_t calls = rec.num_calls < kMaxCalls ? rec.num_calls : kMaxCalls;
-  for (uint32_t i = 0; i < calls; ++i) {
-    const blob::CallRec c = scenario.call(rec.first_call + i);
-    const Duration at = c.at < cost ? c.at : cost;
-    kt.plan_ns[2 * i] = static_cast<uint64_t>((at - done).ns());
-    const Duration callee = sample(c.cost, kt.call_rng);
-    kt.plan_ns[2 * i + 1] = static_cast<uint64_t>(callee.ns() < 1 ? 1 : callee.ns());
-    done = at;
+  uint32_t segment = 0;
+  workloads::plan_job(
+      cost, calls, [&](uint32_t i) { return scenario.call(rec.first_call + i).at; },
+      [&](uint32_t i) { return workloads::draw_cost(scenario.call(rec.first_call + i).cost.model(), kt.call_rng); },
+      [&](Duration d) { kt.plan_ns[segment++] = static_cast<uint64_t>(d.ns()); });
+  if (plan_trace) {  // one line, formatted first: the other CPUs print too
+    char line[40 + 21 * (1 + 2 * kMaxCalls)];
+    size_t n = ksnprintf(line, sizeof line, "plan: %u %lu", kt.canonical, job);
+    for (uint32_t i = 0; i < segment; ++i) n += ksnprintf(line + n, sizeof line - n, " %lu", kt.plan_ns[i]);
+    kprintf("%s\n", line);
   }
-  kt.plan_ns[2 * calls] = static_cast<uint64_t>((cost - done).ns());
 }
 
 }  // namespace

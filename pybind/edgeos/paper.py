@@ -1255,17 +1255,18 @@ def _validate_overheads(run: Run, scenario_text: str, seconds: float, tmp: pathl
     if p.returncode not in (0, 3) or not report.exists():  # 3: the schedules differ without overheads
         raise ExperimentError(f"edgeos validate exited {p.returncode}: {p.stderr.strip()[-300:]}")
     j = json.loads(report.read_text())
+    if "fitted_overheads_ns" not in j:
+        raise ExperimentError(f"edgeos validate fitted no overheads (no job completed in both runs: {report})")
     fitted, after = j["fitted_overheads_ns"], j["with_fitted_overheads"]
-    if not after["same_job_order"]:
-        raise ExperimentError("edgeos validate: with the fitted overheads the simulator still completes the jobs "
-                              f"in another order than the kernel ({report})")
     return {"sim_option": fitted["sim_option"],
             "overheads_ns": {k: fitted[k] for k in ("release", "schedule", "switch", "timer", "invocation",
                                                      "migration")},
             "jobs_compared": fitted["equations"],
             "kernel_minus_sim_mean_ns_before": j["response_difference"]["mean_ns"],
             "kernel_minus_sim_mean_ns_after": after["response_difference"]["mean_ns"],
-            "kernel_minus_sim_p99_ns_after": after["response_difference"]["p99_ns"]}
+            "kernel_minus_sim_p99_ns_after": after["response_difference"]["p99_ns"],
+            # Ties that a few hundred ns decide may still fall the other way (at high load).
+            "same_job_order_after": after["same_job_order"]}
 
 
 def _density_sim_point(scenario_text: str, args: Optional[List[str]] = None) -> Dict[str, Any]:
@@ -1319,17 +1320,24 @@ def _density_load(run: Run, counts: List[int], rates: List[float], seconds: floa
     # network path (guest instructions under -icount, one per ns), and the kernel's scheduling
     # overheads are those `edgeos validate` fits on the same scenario (its threads spinning: the
     # validator compares no programs), at the smallest N and the highest rate. Server side only.
-    request_ns = int(_scaleout_costs(run, [1], 40 if run.quick else 200)["guest_instructions"].sum())
-    run.progress(f"kernel: overheads fitted by edgeos validate ({counts[0]} tenants, {max(rates):g} requests/s) ...")
-    with tempfile.TemporaryDirectory(prefix="edgeos-density-validate-") as tmp:
-        fit = _validate_overheads(run, density_load_scenario(counts[0], max(rates), seconds), seconds,
-                                  pathlib.Path(tmp))
-    run.inputs.update({"load_simulated_cost_ns": request_ns, "load_validate": fit})
+    # A failure here costs the simulated line only, never the measurements above.
     points = [(n, rate) for n in counts for rate in rates]
-    sims = run.map(_density_sim_point, [(f"{n}x{rate:g}", (density_load_scenario(n, rate, seconds).replace(
-        'cost = "50us"', f'cost = "{request_ns}ns"'), fit["sim_option"].split())) for n, rate in points],
-        "simulations")
-    overheads = ", ".join(f"{k} {v:,} ns" for k, v in fit["overheads_ns"].items() if v)
+    try:
+        request_ns = int(_scaleout_costs(run, [1], 40 if run.quick else 200)["guest_instructions"].sum())
+        run.progress(f"kernel: overheads fitted by edgeos validate ({counts[0]} tenants, {max(rates):g} requests/s) ...")
+        with tempfile.TemporaryDirectory(prefix="edgeos-density-validate-") as tmp:
+            fit = _validate_overheads(run, density_load_scenario(counts[0], max(rates), seconds), seconds,
+                                      pathlib.Path(tmp))
+        run.inputs.update({"load_simulated_cost_ns": request_ns, "load_validate": fit})
+        sims = run.map(_density_sim_point, [(f"{n}x{rate:g}", (density_load_scenario(n, rate, seconds).replace(
+            'cost = "50us"', f'cost = "{request_ns}ns"'), fit["sim_option"].split())) for n, rate in points],
+            "simulations")
+    except (RuntimeError, subprocess.TimeoutExpired) as e:  # ExperimentError included
+        for n, rate in points:
+            rows.append({"side": "simulated", "tenants": n, "rate_per_s": rate, "status": "failed",
+                         "note": f"the simulator's prediction: {e}"})
+        sims = []
+    overheads = ", ".join(f"{k} {v:,} ns" for k, v in fit["overheads_ns"].items() if v) if sims else ""
     for (n, rate), r in zip(points, sims):
         rows.append({"side": "simulated", "tenants": n, "rate_per_s": rate, **r, "status": "ok",
                      "rtt_unit": "sim_us_server (arrival to completion; no network, no emulator)",

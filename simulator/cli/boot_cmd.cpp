@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -20,6 +21,7 @@
 #include "edgeos/net/packet.hpp"
 #include "edgeos/simulator/scenario_run.hpp"
 #include "edgeos/simulator/validate.hpp"
+#include "edgeos/workloads/scenario_arrivals.hpp"
 #include "edgeos/workloads/scenario_compile.hpp"
 #include "edgeos/workloads/scenario_toml.hpp"
 
@@ -35,6 +37,7 @@ struct BootCmdOptions {
   std::string trace = "both";
   std::string serve;      // --serve DURATION: the run's length, in real time (no --icount)
   bool check_invariants = false;
+  bool plans = false;
   std::string record, replay;
   int port_offset = 0;    // host port = bound port + this
   harness::BootOptions boot;
@@ -120,6 +123,7 @@ int run_boot(BootCmdOptions& o) {
   const KernelScenario k = kernel_scenario(o.file, o.seed, o.duration);
   network_from_scenario(k.s, o.boot, o.port_offset);
   if (o.check_invariants) o.boot.cmdline += o.boot.cmdline.empty() ? "invariants" : " invariants";
+  if (o.plans) o.boot.cmdline += o.boot.cmdline.empty() ? "plans" : " plans";
   if (!o.serve.empty()) o.boot.cmdline += o.boot.cmdline.empty() ? "stream" : " stream";  // kept if stopped
   if (!o.record.empty() && !o.replay.empty()) throw InputError("--record and --replay: one of them");
   if (!o.record.empty() || !o.replay.empty()) {
@@ -202,6 +206,7 @@ struct ValidateOptions {
   std::string seed;
   std::string duration;
   harness::BootOptions boot;
+  bool plans = false;
   bool quiet = false;
 };
 
@@ -289,22 +294,30 @@ int run_validate(ValidateOptions& o) {
   const Instant end = Instant::epoch() + s.duration;
   for (const scenario::ThreadSpec& t : s.threads) {
     if (o.quiet) break;
-    const scenario::CostDist::Kind kind = t.cost.kind;
     if (t.program != 0) {
       fmt::print(stderr, "note: thread {} runs another program than its task on the kernel (the simulator runs its task): "
                  "its jobs are left out of the comparison\n", t.name);
-    } else if (kind != scenario::CostDist::Kind::kFixed && kind != scenario::CostDist::Kind::kUniform) {
-      fmt::print(stderr, "note: thread {} draws its costs from a distribution the kernel replaces by its mean; "
-                 "its jobs may differ\n", t.name);
     }
   }
 
-  // The simulation.
+  // The simulation, and with --plans the plan of each job it ran, by canonical thread instance.
   TraceBuffer simulated;
+  sim::Plans sim_plans;
   {
     sim::ScenarioRun run(s, {}, simulated);
+    std::map<uint32_t, uint32_t> canonical;  // thread index -> canonical instance index
+    if (o.plans) {
+      for (const std::vector<ThreadId>& instances : run.layout().threads) {
+        for (const ThreadId id : instances) canonical.emplace(id.index, static_cast<uint32_t>(canonical.size()));
+      }
+      run.simulator().on_plan([&](ThreadId id, uint64_t job, const std::vector<Duration>& segments) {
+        std::vector<int64_t>& out = sim_plans[{canonical.at(id.index), job}];
+        for (const Duration d : segments) out.push_back(d.ns());
+      });
+    }
     run.run();
   }
+  if (o.plans) o.boot.cmdline += o.boot.cmdline.empty() ? "plans" : " plans";
   // The kernel, deterministic: QEMU's instruction clock, or Bochs's.
   o.boot.icount = o.boot.emulator == "qemu";
   o.boot.accel = "tcg";
@@ -320,6 +333,9 @@ int run_validate(ValidateOptions& o) {
   write_trace_csv(o.out + "/sim/trace.csv", simulated.records());
 
   const sim::Comparison c = sim::compare_runs(r.records, simulated.records(), k.not_tasks);
+  std::optional<sim::PlanComparison> plans;
+  if (o.plans) plans = sim::compare_plans(sim::kernel_plans(r.serial), sim_plans);
+  const bool validated = c.identical() && (!plans || plans->identical());
   const sim::ResponseStats before = sim::response_stats(differences_of(c));
   // The overheads that account for the differences, and the simulation that charges them.
   const sim::OverheadFit fit = sim::fit_overheads(simulated.records(), c);
@@ -339,7 +355,7 @@ int run_validate(ValidateOptions& o) {
       {"seed", s.seed},
       {"duration_ns", s.duration.ns()},
       {"emulator", o.boot.emulator},
-      {"validated", c.identical()},
+      {"validated", validated},
       {"same_job_order", c.same_order},
       {"completions", c.completions},
       {"same_deadline_misses", c.same_misses()},
@@ -350,6 +366,18 @@ int run_validate(ValidateOptions& o) {
       {"response_difference", stats_json(before)},
   };
   j["kernel_latencies_tsc"] = kernel_latencies(r.serial);
+  const scenario::ThreadInstances instances(s);
+  const auto plan_name = [&](const sim::PlanKey& key) {
+    return fmt::format("{}#{}", key.first < instances.size() ? instances.name(key.first) : std::to_string(key.first), key.second);
+  };
+  if (plans) {
+    j["job_plans"] = {{"compared", plans->compared}, {"identical", plans->identical()}, {"differing", plans->differing},
+                      {"planned_only_by_kernel", plans->only_got}, {"planned_only_by_simulator", plans->only_want}};
+    if (!plans->identical()) {
+      j["job_plans"]["first_difference"] = {{"job", plan_name(plans->first_difference)},
+                                            {"kernel_ns", plans->first_got}, {"simulator_ns", plans->first_want}};
+    }
+  }
   if (!c.same_order) {
     j["first_order_difference"] = {{"cpu", c.diverge_cpu}, {"completion", c.diverge_index + 1}};
   }
@@ -374,6 +402,14 @@ int run_validate(ValidateOptions& o) {
                o.boot.emulator == "bochs" ? "Bochs" : "QEMU (tcg, icount)", format_duration_short(end - Instant::epoch()),
                s.seed);
     for (const std::string& line : comparison_lines(c, k.names)) fmt::print("{}\n", line);
+    if (plans && plans->identical()) {
+      fmt::print("job plans        identical ({} jobs drawn by both; {} by the kernel only, {} by the simulator only)\n",
+                 plans->compared, plans->only_got, plans->only_want);
+    } else if (plans) {
+      fmt::print("job plans        DIFFER in {} of {} jobs; the first, {}: the simulator drew [{}] ns, the kernel [{}]\n",
+                 plans->differing, plans->compared, plan_name(plans->first_difference), fmt::join(plans->first_want, " "),
+                 fmt::join(plans->first_got, " "));
+    }
     if (before.jobs > 0) {
       fmt::print("response time, kernel - simulator, {} jobs: {}\n", before.jobs, stats_line(before));
       const auto worst = std::max_element(c.response_differences.begin(), c.response_differences.end(),
@@ -402,11 +438,11 @@ int run_validate(ValidateOptions& o) {
     }
     if (!measured.empty()) fmt::print("kernel's own latencies, TSC cycles of the emulated machine: {}\n", measured);
     fmt::print("{}\n-> {}/{{validate.json, sim/trace.csv, kernel/trace.csv, kernel/serial.log}}\n",
-               c.identical() ? "VALIDATED: the kernel completes the same jobs in the same order and misses the same deadlines"
-                             : "NOT VALIDATED: the kernel's schedule differs from the simulator's (see above)",
+               validated ? "VALIDATED: the kernel completes the same jobs in the same order and misses the same deadlines"
+                         : "NOT VALIDATED: the kernel's schedule differs from the simulator's (see above)",
                o.out);
   }
-  return c.identical() ? kExitOk : kExitDiffers;
+  return validated ? kExitOk : kExitDiffers;
 }
 
 // The options of the machine the kernel boots on, shared by boot and validate.
@@ -476,6 +512,10 @@ Action add_boot(CLI::App& app) {
   cmd->add_flag("--check-invariants", opt->check_invariants,
                 "the kernel checks the core's invariants after every event (slower; a broken one stops it\n"
                 "with a panic naming it)");
+  cmd->add_flag("--plans", opt->plans,
+                "the kernel prints each job's plan on its console as it draws it (serial.log): \"plan: THREAD\n"
+                "JOB OWN [CALLEE OWN]...\", the thread's canonical index, the job, its segments in ns; the\n"
+                "simulator draws the same (the workload driver, workloads/job_driver.hpp)");
   cmd->add_option("--net", opt->boot.net,
                   "the network behind the NIC: user (QEMU's user-mode network; bound ports forwarded from\n"
                   "127.0.0.1), dgram:LOCAL:REMOTE (each Ethernet frame a UDP datagram between 127.0.0.1:LOCAL\n"
@@ -502,6 +542,10 @@ Action add_validate(CLI::App& app) {
   cmd->add_option("--seed", opt->seed, "replace the scenario's seed");
   cmd->add_option("--duration", opt->duration, "replace the scenario's duration (with a unit)");
   add_machine_options(cmd, opt->boot);
+  cmd->add_flag("--plans", opt->plans,
+                "compare each job's plan too: the kernel prints the costs it draws (boot --plans) and they must\n"
+                "equal the simulator's, job by job (one workload driver, workloads/job_driver.hpp); printing them\n"
+                "adds kernel work, so the fitted overheads grow a little");
   cmd->add_flag("--quiet", opt->quiet, "print nothing; only write the files");
   return [cmd, opt]() { return cmd->parsed() ? run_validate(*opt) : -1; };
 }

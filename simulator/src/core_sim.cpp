@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "edgeos/hosted/error.hpp"
+#include "edgeos/workloads/job_driver.hpp"
 
 namespace edgeos {
 template class Kernel<sim::SimPlatform>;
@@ -106,14 +107,10 @@ void SimPlatform::load_job(ThreadModel& m, const Thread& t) {
   cost += setup;
   // Own work, then for each call: the work inside the callee and the own work after it.
   m.segments.clear();
-  Duration done = Duration::zero();
-  for (const CallPlan& call : m.calls) {
-    const Duration at = min(call.at, cost);
-    m.segments.push_back(at - done);
-    m.segments.push_back(max(call.cost(m.call_rng), Duration::nanoseconds(1)));
-    done = at;
-  }
-  m.segments.push_back(cost - done);
+  workloads::plan_job(
+      cost, static_cast<uint32_t>(m.calls.size()), [&](uint32_t i) { return m.calls[i].at; },
+      [&](uint32_t i) { return m.calls[i].cost(m.call_rng); }, [&](Duration d) { m.segments.push_back(d); });
+  if (plan_hook_) plan_hook_(m.id, t.job(), m.segments);
   if (m.time_scale != 1.0) {
     for (Duration& d : m.segments) {
       if (d > Duration::zero()) d = Duration::nanoseconds(std::max<int64_t>(1, std::llround(static_cast<double>(d.ns()) * m.time_scale)));

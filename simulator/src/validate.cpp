@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdlib>
+
+#include "edgeos/hosted/error.hpp"
 
 namespace edgeos::sim {
 
@@ -269,5 +272,57 @@ std::string format_overheads(const OverheadModel& m) {
 }
 
 std::string job_name(const JobKey& k, const TraceNames& names) { return fmt::format("{}#{}", names.thread(k.first), k.second); }
+
+Plans kernel_plans(const std::string& serial) {
+  Plans plans;
+  size_t line_no = 0;
+  for (size_t at = 0; at < serial.size();) {
+    size_t end = serial.find('\n', at);
+    if (end == std::string::npos) end = serial.size();
+    std::string line = serial.substr(at, end - at);
+    at = end + 1;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    ++line_no;
+    // A line the console cut where its buffer overflowed ("[console: N characters were lost...]")
+    // is left out; the plans it lost are then planned by the simulator only.
+    if (line.rfind("plan: ", 0) != 0 || line.find("characters were lost") != std::string::npos) continue;
+    std::vector<int64_t> fields;
+    for (size_t p = 6; p < line.size();) {
+      const size_t q = line.find(' ', p);
+      const std::string word = line.substr(p, q == std::string::npos ? std::string::npos : q - p);
+      p = q == std::string::npos ? line.size() : q + 1;
+      if (word.empty()) continue;
+      char* stop = nullptr;
+      const long long v = std::strtoll(word.c_str(), &stop, 10);
+      if (*stop != '\0' || v < 0) throw InputError(fmt::format("kernel console line {}: \"{}\" is not a job plan", line_no, line));
+      fields.push_back(v);
+    }
+    // The thread, the job, then an odd number of segments (own work around each call).
+    if (fields.size() < 3 || fields.size() % 2 != 1) {
+      throw InputError(fmt::format("kernel console line {}: \"{}\" is not a job plan", line_no, line));
+    }
+    plans[{static_cast<uint32_t>(fields[0]), static_cast<uint64_t>(fields[1])}] = {fields.begin() + 2, fields.end()};
+  }
+  return plans;
+}
+
+PlanComparison compare_plans(const Plans& got, const Plans& want) {
+  PlanComparison c;
+  for (const auto& [key, segments] : got) {
+    const auto it = want.find(key);
+    if (it == want.end()) {
+      ++c.only_got;
+      continue;
+    }
+    ++c.compared;
+    if (segments != it->second && c.differing++ == 0) {
+      c.first_difference = key;
+      c.first_got = segments;
+      c.first_want = it->second;
+    }
+  }
+  c.only_want = want.size() - c.compared;
+  return c;
+}
 
 }  // namespace edgeos::sim

@@ -39,6 +39,7 @@ Without QEMU every test is skipped with a message (exit code 77 for ctest).
 """
 import bisect
 import csv
+import glob
 import json
 import os
 import random
@@ -895,6 +896,53 @@ class Validate(unittest.TestCase):
         self.assertIn("t2#0", report["missed_only_by_kernel"])
         self.assertEqual(report["missed_only_by_simulator"], [])
 
+    def test_every_example_draws_the_same_job_plans_on_the_kernel_as_in_the_simulator(self):
+        """One workload driver (workloads/job_driver.hpp) in both: for every example that fits one
+        machine, each job the kernel ran has the plan the simulator drew for it, segment by segment
+        (edgeos validate --plans), the normal, lognormal and exponential costs included."""
+        examples = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples")
+        booted = 0
+        for path in sorted(glob.glob(os.path.join(examples, "*.toml"))):
+            with self.subTest(example=os.path.basename(path)):
+                d = tempfile.mkdtemp(prefix="edgeos-kernel-test-")
+                self.addCleanup(shutil.rmtree, d, True)
+                r = edgeos("validate", path, "--kernel", KERNEL, "--out", d, "--duration", "30ms", "--plans", "--quiet")
+                if r.returncode == 2 and "at most 16" in r.stderr:
+                    continue  # edge-cluster.toml: 32 CPUs, the SimGrid backend's example
+                self.assertIn(r.returncode, (0, 3), r.stderr)  # 3: an order that overheads decide
+                with open(os.path.join(d, "validate.json")) as f:
+                    plans = json.load(f)["job_plans"]
+                self.assertTrue(plans["identical"], plans)
+                self.assertGreater(plans["compared"], 5, plans)
+                booted += 1
+        self.assertGreaterEqual(booted, 9)
+
+    def test_the_kernel_draws_costs_from_their_distributions(self):
+        """The kernel's own draws (its console's plans, --plans) against the distributions the
+        scenario declares: a normal cost truncated to [200, 400] us and an exponential one of mean
+        100 us truncated at 600 us, 400 jobs each; the bounds kept, the truncated distributions'
+        means (and the normal's sd) within four standard errors."""
+        toml = (scenario_toml("draws", "fp", [Task("n", 1 * MS, 300 * US, 2), Task("e", 1 * MS, 100 * US, 1)], 400 * MS)
+                .replace('cost = "300000ns"', 'cost = { dist = "normal", mean = "300us", sd = "50us", min = "200us", max = "400us" }')
+                .replace('cost = "100000ns"', 'cost = { dist = "exponential", mean = "100us", max = "600us" }'))
+        out, r = boot(self, toml, "--plans")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        costs = {}
+        for m in re.finditer(r"^plan: (\d+) (\d+) (\d+)\r?$", serial_of(out), re.M):
+            costs.setdefault(int(m.group(1)), []).append(int(m.group(3)))
+        n, e = costs[0], costs[1]  # canonical order: the threads as the file lists them
+        self.assertGreaterEqual(min(len(n), len(e)), 399)  # a job a period, all but perhaps the last
+        self.assertTrue(all(200_000 <= c <= 400_000 for c in n))
+        self.assertTrue(all(1 <= c <= 600_000 for c in e))
+        self.assertGreater(len(set(n)), 300)  # drawn, not a mean
+        # Normal truncated at +-2 sd keeps its mean; its sd shrinks to 0.88 sd (the truncated
+        # normal's variance 1 - 2 z phi(z) / (2 Phi(z) - 1) at z = 2).
+        sd_n = (sum((c - 300_000) ** 2 for c in n) / len(n)) ** 0.5
+        self.assertLess(abs(sum(n) / len(n) - 300_000), 4 * 44_000 / 20)
+        self.assertLess(abs(sd_n - 44_000), 6_000)
+        # Exponential truncated at 6 means: mean 100 us (1 - 7 e^-6 / (1 - e^-6) in units, 0.983).
+        self.assertLess(abs(sum(e) / len(e) - 98_300), 4 * 100_000 / 20)
+
     def test_bad_input(self):
         many = scenario_toml("validate-many", "fp", [Task("t", 4 * MS, 1 * MS)], 10 * MS).replace("cpus = 1", "cpus = 17")
         r, report = self.validate(many)
@@ -1053,10 +1101,10 @@ class Smp(unittest.TestCase):
         kr, sr = releases(out), releases(sim)
         self.assertEqual(kr["decode"], sr["decode"], "decode")
         # The sensor readings queue behind the ingest thread's sporadic server: each is released
-        # when the job before it completes and the server has budget. The kernel runs a job of a
-        # normal or exponential cost for the mean (it draws only fixed and uniform costs, see
-        # kernel_backend/README.md), so the two get through different numbers of them by the end,
-        # but release the same readings in the same order (one list a prefix of the other).
+        # when the job before it completes and the server has budget. Both draw the same costs
+        # (Validate.test_every_example_draws_the_same_job_plans...), but the kernel's overheads
+        # delay the jobs a little, so the two may get through different numbers of them by the
+        # end; they release the same readings in the same order (one list a prefix of the other).
         n = min(len(kr["ingest"]), len(sr["ingest"]))
         self.assertGreater(n, 40)
         self.assertEqual(kr["ingest"][:n], sr["ingest"][:n], "ingest")

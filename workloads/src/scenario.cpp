@@ -11,7 +11,6 @@
 
 #include "edgeos/hosted/error.hpp"
 #include "edgeos/hosted/parse.hpp"
-#include "edgeos/workloads/generators.hpp"
 #include "edgeos/workloads/scenario_blob.hpp"
 #include "edgeos/workloads/task_set.hpp"
 
@@ -47,44 +46,11 @@ const char* workload_kind_name(WorkloadKind k) {
   return "unknown";
 }
 
-namespace {
-// A standard normal draw (Box-Muller on two 53-bit uniforms).
-double standard_normal(Rng& rng) {
-  const double u1 = 1.0 - gen::uniform01(rng);  // (0, 1]
-  const double u2 = gen::uniform01(rng);
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+workloads::CostModel CostDist::model() const {
+  return workloads::CostModel{kind, value.ns(), min.ns(), max.ns(), sd.ns(), static_cast<uint32_t>(std::llround(sigma * 1e6))};
 }
-}  // namespace
 
-Duration CostDist::sample(Rng& rng) const {
-  auto within = [&](double ns) {
-    return ns >= static_cast<double>(min.ns()) && (max == Duration::zero() || ns <= static_cast<double>(max.ns()));
-  };
-  auto clamp = [&](double ns) {
-    ns = std::max(ns, static_cast<double>(std::max<int64_t>(1, min.ns())));
-    if (max != Duration::zero()) ns = std::min(ns, static_cast<double>(max.ns()));
-    return Duration::nanoseconds(std::max<int64_t>(1, std::llround(ns)));
-  };
-  // Truncated distributions redraw (up to 64 times) rather than pile mass on the bounds.
-  auto draw = [&](auto&& one) {
-    double x = one();
-    for (int i = 0; i < 64 && !within(x); ++i) x = one();
-    return clamp(x);
-  };
-  switch (kind) {
-    case Kind::kFixed:
-      return value;
-    case Kind::kUniform:
-      return Duration::nanoseconds(std::max<int64_t>(1, rng.between(min.ns(), max.ns())));
-    case Kind::kNormal:
-      return draw([&] { return static_cast<double>(value.ns()) + static_cast<double>(sd.ns()) * standard_normal(rng); });
-    case Kind::kLogNormal:
-      return draw([&] { return static_cast<double>(value.ns()) * std::exp(sigma * standard_normal(rng)); });
-    case Kind::kExponential:
-      return draw([&] { return -static_cast<double>(value.ns()) * std::log(1.0 - gen::uniform01(rng)); });
-  }
-  return value;
-}
+Duration CostDist::sample(Rng& rng) const { return workloads::draw_cost(model(), rng); }
 
 Duration CostDist::mean() const {
   switch (kind) {

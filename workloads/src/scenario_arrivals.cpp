@@ -14,16 +14,6 @@ namespace edgeos::scenario {
 
 namespace {
 
-// A stable 64-bit name for a random stream (FNV-1a).
-uint64_t stream_id(std::string_view label) {
-  uint64_t h = 0xcbf2'9ce4'8422'2325ull;
-  for (const char c : label) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100'0000'01b3ull;
-  }
-  return h;
-}
-
 [[noreturn]] void fail_at(const Location& at, const std::string& what) {
   throw InputError(fmt::format("{}: {}", at.describe(), what));
 }
@@ -31,7 +21,7 @@ uint64_t stream_id(std::string_view label) {
 }  // namespace
 
 Rng stream(uint64_t seed, std::string_view label, uint64_t instance) {
-  return Rng::derive(Rng::derive(seed, stream_id(label)).next(), instance);
+  return workloads::StreamName().add(label.data(), label.size()).rng(seed, instance);
 }
 
 std::string instance_name(const std::string& base, uint32_t k, uint32_t instances) {

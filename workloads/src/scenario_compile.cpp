@@ -38,8 +38,8 @@ class Out {
 };
 
 blob::Cost cost(const CostDist& c) {
-  return blob::Cost{static_cast<blob::CostKind>(c.kind), static_cast<uint32_t>(std::llround(c.sigma * 1e6)), c.value,
-                    c.min, c.max, c.sd};
+  const workloads::CostModel m = c.model();
+  return blob::Cost{m.kind, m.sigma_ppm, c.value, c.min, c.max, c.sd};
 }
 
 template <class T>

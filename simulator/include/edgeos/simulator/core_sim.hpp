@@ -174,6 +174,7 @@ class SimPlatform {
   OverheadModel overheads_;
   TraceSink* sink_ = nullptr;
   SwitchObserver* observer_ = nullptr;
+  std::function<void(ThreadId, uint64_t, const std::vector<Duration>&)> plan_hook_;
   uint64_t records_ = 0;
 };
 
@@ -240,6 +241,11 @@ class CoreSimulator {
   // Called after every job completion, with the job's arrival record.
   using CompletionHook = std::function<void(ThreadId, const JobInfo&)>;
   void on_complete(CompletionHook hook) { hook_ = std::move(hook); }
+  // Called when a job's plan is drawn (when it first runs): the thread, its job, the plan's
+  // segments (own work, callee work, own work, ...), before any time scaling. What the booted
+  // kernel prints with "plans" on its command line (edgeos validate --plans compares the two).
+  using PlanHook = std::function<void(ThreadId, uint64_t job, const std::vector<Duration>& segments)>;
+  void on_plan(PlanHook hook) { platform_.plan_hook_ = std::move(hook); }
 
   // Processes every event at an instant < horizon, then charges time up to the horizon. May be
   // called again with a later horizon to continue.

@@ -99,4 +99,22 @@ std::string format_overheads(const OverheadModel& m);
 // "thread#job", with the run's names.
 std::string job_name(const JobKey& k, const TraceNames& names);
 
+// Job plans, each job's drawn segments in ns (own work, callee work, own work, ...; the workload
+// driver's, workloads/job_driver.hpp), by (canonical thread instance, job).
+using PlanKey = std::pair<uint32_t, uint64_t>;
+using Plans = std::map<PlanKey, std::vector<int64_t>>;
+// The plans a kernel booted with "plans" printed: its console's "plan: THREAD JOB S..." lines.
+// Throws InputError for a malformed one.
+Plans kernel_plans(const std::string& serial);
+
+struct PlanComparison {
+  size_t compared = 0;             // jobs planned by both
+  size_t only_got = 0, only_want = 0;  // planned by one only (the runs end at different jobs)
+  size_t differing = 0;
+  PlanKey first_difference{};      // when differing > 0
+  std::vector<int64_t> first_got, first_want;
+  bool identical() const { return differing == 0; }
+};
+PlanComparison compare_plans(const Plans& got, const Plans& want);
+
 }  // namespace edgeos::sim

@@ -17,6 +17,7 @@
 #include "edgeos/core/sched_context.hpp"
 #include "edgeos/core/thread.hpp"
 #include "edgeos/core/time.hpp"
+#include "edgeos/workloads/job_driver.hpp"
 
 namespace edgeos {
 struct TaskSet;
@@ -34,7 +35,7 @@ struct Location {
 // A distribution of durations (job costs, stage costs). Costs may be given in cycles; they are
 // converted with the speed of the thread's server when the scenario is resolved.
 struct CostDist {
-  enum class Kind : uint8_t { kFixed, kUniform, kNormal, kLogNormal, kExponential };
+  using Kind = workloads::CostKind;
   Kind kind = Kind::kFixed;
   Duration value;   // fixed; mean (normal, exponential); median (lognormal)
   Duration min;     // uniform lower bound; truncation of normal and lognormal
@@ -42,7 +43,9 @@ struct CostDist {
   Duration sd;      // normal
   double sigma = 0; // lognormal: standard deviation of the underlying normal
 
-  // A draw, at least 1ns. Uses floating point: hosted only.
+  // As the workload driver draws from it (job_driver.hpp), in every backend: sigma in ppm.
+  workloads::CostModel model() const;
+  // A draw, at least 1ns: workloads::draw_cost(model()).
   Duration sample(Rng& rng) const;
   // The mean of the distribution (truncation ignored), for utilisation reports.
   Duration mean() const;

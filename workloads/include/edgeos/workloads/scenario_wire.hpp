@@ -15,6 +15,7 @@
 #include "edgeos/core/sched_context.hpp"
 #include "edgeos/core/thread.hpp"
 #include "edgeos/core/time.hpp"
+#include "edgeos/workloads/job_driver.hpp"
 
 namespace edgeos::blob {
 
@@ -242,13 +243,18 @@ constexpr uint32_t checksum(const uint8_t* p, size_t n) {
 
 // The records as their readers use them, and their one translation to and from the wire.
 
-// Cost distributions (scenario::CostDist::Kind, in the same order).
-enum class CostKind : uint8_t { kFixed, kUniform, kNormal, kLogNormal, kExponential };
+// Cost distributions: the workload driver's (job_driver.hpp), drawn by every backend alike.
+using workloads::CostKind;
 
 struct Cost {
   CostKind kind = CostKind::kFixed;
   uint32_t sigma_ppm = 0;  // lognormal: sigma * 10^6
   Duration value, min, max, sd;
+
+  // What workloads::draw_cost draws from.
+  constexpr workloads::CostModel model() const {
+    return workloads::CostModel{kind, value.ns(), min.ns(), max.ns(), sd.ns(), sigma_ppm};
+  }
 };
 
 struct ServerRec {
