@@ -32,7 +32,7 @@ build: configure
 	@cmake --build --preset $(PRESET) -j $(JOBS)
 
 run: build
-	@$(BUILD)/simulator/cli/edgeos sim --out out/sim
+	@$(BUILD)/cli/edgeos sim --out out/sim
 
 test: build
 	@ctest --preset $(PRESET) -j $(JOBS) -LE long
@@ -77,7 +77,7 @@ fuzz: deps
 	@status=0; scripts/fuzz.sh || status=1; $(MAKE) --no-print-directory fuzz-syscalls || status=1; exit $$status
 
 fuzz-syscalls: build
-	@$(PYTHON) tests/fuzz/syscall_fuzz.py $(BUILD)/simulator/cli/edgeos $(BUILD)/kernel_backend/edgeos-kernel.elf \
+	@$(PYTHON) tests/fuzz/syscall_fuzz.py $(BUILD)/cli/edgeos $(BUILD)/kernel_backend/edgeos-kernel.elf \
 	    --seeds $(SYSCALL_FUZZ_SEEDS) --calls $(SYSCALL_FUZZ_CALLS) --jobs $(JOBS)
 
 clean:

@@ -246,7 +246,7 @@ def main():
     a = ap.parse_args()
     if not 1 <= a.cpus <= 16:
         ap.error("--cpus: between 1 and 16")
-    edgeos = os.path.join(a.build, "simulator", "cli", "edgeos")
+    edgeos = os.path.join(a.build, "cli", "edgeos")
     unit = "guest instructions (TCG, -icount)" if a.accel == "tcg" else "TSC cycles (KVM)"
     rows = []
     with tempfile.TemporaryDirectory() as work:

@@ -102,7 +102,7 @@ def boot(build, model, duration, icount, qemu_port, mine, scenario=None):
     path = os.path.join(d, "bench.toml")
     with open(path, "w") as f:
         f.write(scenario if scenario is not None else SCENARIO.format(model=model, duration=duration))
-    cmd = [os.path.join(build, "simulator", "cli", "edgeos"), "boot", path, "--net", f"dgram:{qemu_port}:{mine}",
+    cmd = [os.path.join(build, "cli", "edgeos"), "boot", path, "--net", f"dgram:{qemu_port}:{mine}",
            "--out", os.path.join(d, "out"), "--quiet"]
     cmd += ["--icount", "--duration", duration] if icount else ["--serve", duration, "--accel", "tcg"]
     return d, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

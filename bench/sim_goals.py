@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Whole-process times of `edgeos sim` on a 100-task EDF set against the goals of issue 20.
 
-    python3 bench/sim_goals.py [build/simulator/cli/edgeos] [-n 21]
+    python3 bench/sim_goals.py [build/cli/edgeos] [-n 21]
 
 The set: `edgeos gen tasks --tasks 100 --utilisation 0.9 --periods 1ms:100ms --seed 3` (UUniFast,
 log-uniform periods, implicit deadlines) as a one-CPU EDF scenario, 1 s simulated (about 22k

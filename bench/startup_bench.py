@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Whole-process times of the edgeos command line against /bin/true, medians of N runs.
 
-    python3 bench/startup_bench.py [build/simulator/cli/edgeos] [-n 50]
+    python3 bench/startup_bench.py [build/cli/edgeos] [-n 50]
 
 Times `edgeos --version`, `edgeos analyze` of a generated 100-task set, and `edgeos sim` of the
 same 100 tasks as an EDF scenario (one CPU, U = 0.9, 1 s simulated) with --trace csv, both and none,
@@ -24,7 +24,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 
 
 def default_cli() -> str:
-    return os.environ.get("EDGEOS_CLI") or str(HERE.parent / "build" / "simulator" / "cli" / "edgeos")
+    return os.environ.get("EDGEOS_CLI") or str(HERE.parent / "build" / "cli" / "edgeos")
 
 
 def scenario_from_tasks(tasks_csv: pathlib.Path, out: pathlib.Path) -> None:

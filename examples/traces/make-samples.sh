@@ -2,7 +2,7 @@
 # Regenerates the sample traces of this folder (deterministic: fixed seeds).
 #   examples/traces/make-samples.sh [path/to/edgeos]
 set -eu
-edgeos=${1:-build/simulator/cli/edgeos}
+edgeos=${1:-build/cli/edgeos}
 here=$(dirname "$0")
 
 "$edgeos" gen iot --sensors 50 --period 100ms --jitter 5ms --burst 1s:300:100ms --duration 2s \

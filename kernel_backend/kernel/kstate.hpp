@@ -1,4 +1,4 @@
-// The kernel's state shared by its files (kernel.cpp, net_path.cpp, checkpoint.cpp): the object
+// The kernel's state shared by its files (kernel.cpp, start.cpp, net_path.cpp, checkpoint.cpp...): the object
 // capacities, what it keeps per thread and per FWP besides the core's objects, the network
 // bindings and the templates' checkpoints, and the helpers every system call uses. Internal to
 // kernel_backend/kernel; nothing outside it includes this.
@@ -14,7 +14,7 @@
 
 namespace edgeos::kernel {
 
-// The kernel's object capacities: sized from the compiled scenario at boot (start() in kernel.cpp),
+// The kernel's object capacities: sized from the compiled scenario at boot (start() in start.cpp),
 // their pools taken from frames once and never freed. Threads, templates and rings are exactly the
 // scenario's (FWPs do not make threads); FWPs leave room for spawns; notifications and rings add
 // the network path's.
@@ -123,7 +123,7 @@ struct Checkpoint {
   uint64_t heap[abi::kCheckpointHeapPages] = {};
 };
 
-// --- the objects (defined in kernel.cpp, net_path.cpp and checkpoint.cpp) ---------------------
+// --- the objects (defined in kernel.cpp, start.cpp, net_path.cpp and checkpoint.cpp) -----------
 
 extern KThread* kthreads;  // capacity.threads of each
 extern KFwp* kfwps;        // capacity.fwps
@@ -140,6 +140,25 @@ extern uint32_t num_net_bindings;
 extern Checkpoint* checkpoints;  // capacity.templates
 extern uint32_t* heap_limits;    // capacity.templates: each template's FWPs' heap ceiling in pages (its memory budget)
 extern uint64_t checkpoints_taken, checkpoint_copies;
+
+// --- the start and the run (start.cpp, kernel.cpp) ---------------------------------------------
+
+// Set by start() before time zero, read by the run.
+extern bool shared_domains;  // some domain has several CPUs: threads migrate between them
+extern Instant run_end;
+extern uint64_t run_end_gate;  // a TSC value a little before run_end: now() is read only past it
+// The clock pages (fwp/abi.hpp): a slot per thread, in consecutive frames mapped read-only into
+// every FWP: the first frame and how many.
+extern abi::ClockSlot* clock_slots;
+extern uint64_t clock_frame, clock_pages;
+extern bool stream_trace;  // "stream" on the command line: the trace goes out in idle time
+extern uint64_t boot_cr4;  // SMEP, SMAP, PCID: what the other CPUs copy
+// What each tenant's live FWPs hold, as console lines "memory: tenant NAME: ..." (the run's end).
+void report_memory();
+// This CPU's timer fired: the core's timer and the arrivals due, in time order.
+void on_timer();
+// Leaves the kernel through the thread the core runs on this CPU, or idles (kernel.cpp).
+[[noreturn]] void resume();
 
 // --- helpers (kernel.cpp) ------------------------------------------------------------------------
 

@@ -151,7 +151,7 @@ def _edgeos_cli() -> str:
     explicit = os.environ.get("EDGEOS_CLI")
     if explicit:
         return explicit
-    beside = pathlib.Path(__file__).resolve().parents[2] / "simulator" / "cli" / "edgeos"
+    beside = pathlib.Path(__file__).resolve().parents[2] / "cli" / "edgeos"
     if beside.is_file():
         return str(beside)
     found = shutil.which("edgeos")

@@ -22,7 +22,7 @@ def quick(tmp_path_factory):
     out = tmp_path_factory.mktemp("paper")
     if not os.environ.get("EDGEOS_CLI"):
         pytest.skip("EDGEOS_CLI is not set (run through ctest)")
-    build = pathlib.Path(os.environ["EDGEOS_CLI"]).resolve().parents[2]
+    build = pathlib.Path(os.environ["EDGEOS_CLI"]).resolve().parents[1]  # build/cli/edgeos
     if not (build / "kernel_backend" / "edgeos-kernel.elf").exists() or not (build / "bench" / "linux_spawn").exists():
         pytest.skip("the kernel image or bench/linux_spawn is not built")
     if not os.path.exists(paper.BUSYBOX):

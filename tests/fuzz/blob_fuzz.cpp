@@ -1,6 +1,6 @@
 // libFuzzer entry point: a compiled scenario as the x86-64 kernel reads its boot module, any bytes
 // at all. ScenarioBlob::open and instantiate() are the kernel's freestanding code, compiled here
-// for the host (blob_kernel.hpp runs them as kernel.cpp's start() does).
+// for the host (blob_kernel.hpp runs them as start.cpp's start() does).
 //
 // Each input is used twice: as it is, and "repaired" (magic, version, header size, total size and
 // checksum made right), so that mutations reach the checks behind the checksum instead of

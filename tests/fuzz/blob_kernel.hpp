@@ -1,5 +1,5 @@
 // A compiled scenario taken the way the x86-64 kernel takes its boot module
-// (kernel_backend/kernel/kernel.cpp, start()): ScenarioBlob::open, the kernel's capacity checks,
+// (kernel_backend/kernel/start.cpp, start()): ScenarioBlob::open, the kernel's capacity checks,
 // a core Kernel with one scheduler per CPU by its server's policy, blob::instantiate, then a short
 // run driven by the blob's arrivals. Shared by scenario_fuzz.cpp (blobs the compiler wrote) and
 // blob_fuzz.cpp (any bytes).

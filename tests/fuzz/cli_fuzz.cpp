@@ -1,6 +1,6 @@
 // libFuzzer entry point: the value parsers of the command line and of scenario values
 // (core/hosted parse.hpp, workloads' parse_rate/parse_frequency/parse_size and the generator
-// options, simulator/cli/options.cpp). The first byte of an input picks the parser (its value
+// options, cli/options.cpp). The first byte of an input picks the parser (its value
 // modulo kParsers), the rest is the text given to it.
 //
 // Findings: any exception but InputError, a sanitizer report, or a value that breaks what the

@@ -184,8 +184,8 @@ std::string find_kernel() {
   std::error_code ec;
   const fs::path self = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
-    // build/simulator/cli/edgeos -> build/kernel_backend/edgeos-kernel.elf
-    const fs::path candidate = self.parent_path().parent_path().parent_path() / "kernel_backend" / "edgeos-kernel.elf";
+    // build/cli/edgeos -> build/kernel_backend/edgeos-kernel.elf
+    const fs::path candidate = self.parent_path().parent_path() / "kernel_backend" / "edgeos-kernel.elf";
     if (fs::exists(candidate)) return candidate.string();
   }
   throw InputError("cannot find the kernel image edgeos-kernel.elf next to this program; build it (make) or give --kernel PATH "

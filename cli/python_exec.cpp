@@ -3,7 +3,7 @@
 // `python3 -m edgeos sweep|batch ...` (pybind/edgeos/cli.py) with the same options: same process
 // id, standard streams and exit codes. The interpreter is EDGEOS_PYTHON (default: the one the
 // package was built for); the package is found beside this executable in the build tree
-// (build/simulator/cli/edgeos -> build/pybind), else through PYTHONPATH as it is.
+// (build/cli/edgeos -> build/pybind), else through PYTHONPATH as it is.
 #include <unistd.h>
 
 #include <cerrno>
@@ -28,7 +28,7 @@ namespace edgeos::cli {
   std::error_code ec;
   const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (!ec) {
-    const std::filesystem::path package = self.parent_path() / ".." / ".." / "pybind";
+    const std::filesystem::path package = self.parent_path() / ".." / "pybind";
     if (std::filesystem::exists(package / "edgeos" / "__init__.py", ec)) {
       const std::string dir = std::filesystem::weakly_canonical(package, ec).string();
       const char* old = std::getenv("PYTHONPATH");
