@@ -128,6 +128,14 @@ void print_summary() {
                "already formatted ({:.0f} MB/s), {:.1f}x that of memcpy ({:.0f} MB/s)\n",
                csv->second / 1e6, io / csv->second, io / 1e6, copy / csv->second, copy / 1e6);
   }
+  for (const char* kind : {"Normal", "LogNormal", "Exponential"}) {
+    const double fixed = get(fmt::format("BM_Draw{}FixedPoint", kind));
+    const double libm = get(fmt::format("BM_Draw{}Libm", kind));
+    if (fixed == 0 || libm == 0) continue;
+    fmt::print("cost draw, {}: {:.1f} ns in integer fixed point (workloads/job_driver.hpp, every backend), {:.1f} ns "
+               "with doubles and libm; ratio = {:.2f}\n",
+               kind, fixed, libm, fixed / libm);
+  }
   const double fwp10 = get("BM_FwpSpawnTerminate/10");
   const double fwp10k = get("BM_FwpSpawnTerminate/10000");
   if (fwp10 > 0) {

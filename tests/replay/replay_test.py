@@ -105,8 +105,27 @@ rate = "100/s"
 NO_UDP = SCENARIO.replace('udp = [11211]', '').replace('udp = [5683]', '')
 
 
+# The edgeos processes this file started: network_state() looks at their namespaces and
+# interfaces only (named after the process: edgeos-rp<pid>-g, erpg<pid>...), not at those of a
+# replay another test runs meanwhile (make paper's density experiment does).
+STARTED = set()
+
+
+def start(*args):
+    proc = subprocess.Popen([EDGEOS, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    STARTED.add(proc.pid)
+    return proc
+
+
 def run(*args):
-    return subprocess.run([EDGEOS, *args], capture_output=True, text=True, timeout=120)
+    proc = start(*args)
+    try:
+        out, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def write(directory, name, text):
@@ -272,12 +291,15 @@ KERNEL_SCENARIO = SCENARIO.replace('name = "memcached"\ntenant = "cache"\n',
 
 
 def network_state():
-    """The namespaces and interfaces of edgeos replay (edgeos-rp<pid>-*, erp*) on this host: a run
-    must leave none behind. (Only those: other tests may make their own meanwhile.)"""
+    """The namespaces and interfaces of the edgeos replay runs this file started (edgeos-rp<pid>-*,
+    erp?<pid>) on this host: a run must leave none behind."""
+    import re
     ns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split()
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
     names = [l.split(":")[1].strip().split("@")[0] for l in links.splitlines() if ":" in l]
-    return sorted(n for n in ns if n.startswith("edgeos-rp")), sorted(n for n in names if n.startswith("erp"))
+    ours = lambda pattern, n: (m := re.fullmatch(pattern, n)) is not None and int(m.group(1)) in STARTED
+    return (sorted(n for n in ns if ours(r"edgeos-rp(\d+)-\w+", n)),
+            sorted(n for n in names if ours(r"erp[a-z](\d+)", n)))
 
 
 def can_make_namespaces():
@@ -369,8 +391,7 @@ class Linux(AgainstServers, unittest.TestCase):
         import signal
         import time
         d = os.path.join(self.tmp.name, "stopped")
-        proc = subprocess.Popen([EDGEOS, "replay", self.scenario, "--target", "linux", "--speed", "0.05", "--out", d],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = start("replay", self.scenario, "--target", "linux", "--speed", "0.05", "--out", d)
         try:
             time.sleep(3)
             proc.send_signal(signal.SIGINT)

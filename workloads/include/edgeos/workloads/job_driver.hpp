@@ -42,10 +42,11 @@ constexpr uint64_t isqrt(uint128_t x) {
   return static_cast<uint64_t>(root);
 }
 
-// log2(x) in Q32 for x >= 1: the integer part from the highest set bit, the fraction a bit at a
-// time by squaring the mantissa (a mantissa m in [1, 2) squared past 2 means the next bit is 1;
-// Knuth, TAOCP vol. 1, 1.2.2, exercise 25).
-constexpr int64_t log2_q32(uint64_t x) {
+// log2(x) in Q32 for x >= 1, a bit at a time: the integer part from the highest set bit, the
+// fraction by squaring the mantissa (a mantissa m in [1, 2) squared past 2 means the next bit is
+// 1; Knuth, TAOCP vol. 1, 1.2.2, exercise 25). Exact to the last bit but slow: it builds the tables
+// below at compile time; log2_q32 is the fast one.
+constexpr int64_t log2_bitwise_q32(uint64_t x) {
   const int n = 63 - __builtin_clzll(x);
   uint64_t m = n <= 62 ? x << (62 - n) : x >> 1;  // x / 2^n, Q62, in [1, 2)
   uint64_t fraction = 0;
@@ -60,22 +61,68 @@ constexpr int64_t log2_q32(uint64_t x) {
 }
 
 // 2^(2^-k) in Q62 for k = 1..32, each the square root of the one before (2^(1/2) = sqrt(2)).
-struct Exp2Table {
+struct Exp2Roots {
   uint64_t root[33] = {};
-  constexpr Exp2Table() {
+  constexpr Exp2Roots() {
     root[0] = 2 * kOneQ62;
     for (int k = 1; k <= 32; ++k) root[k] = isqrt(static_cast<uint128_t>(root[k - 1]) << 62);
   }
 };
-inline constexpr Exp2Table kExp2{};
+inline constexpr Exp2Roots kExp2Roots{};
 
-// 2^f in Q62 for a fraction f in [0, 1) given in Q32: the product of 2^(2^-k) over f's set bits.
-constexpr uint64_t exp2_fraction_q62(uint32_t f) {
+// 2^f in Q62 for f in [0, 1) in Q32, a bit at a time: the product of 2^(2^-k) over f's set bits.
+// Slow, like log2_bitwise_q32: for the tables.
+constexpr uint64_t exp2_bitwise_q62(uint32_t f) {
   uint64_t m = kOneQ62;
   for (int k = 1; k <= 32; ++k) {
-    if ((f >> (32 - k)) & 1) m = static_cast<uint64_t>((static_cast<uint128_t>(m) * kExp2.root[k]) >> 62);
+    if ((f >> (32 - k)) & 1) m = static_cast<uint64_t>((static_cast<uint128_t>(m) * kExp2Roots.root[k]) >> 62);
   }
   return m;
+}
+
+// The fast functions split their argument at its top 8 fraction bits: a table (built at compile
+// time by the bitwise functions) gives the value there, and a short Taylor series the rest, whose
+// argument is below 2^-8, so that three or four terms are exact to about 2^-34.
+inline constexpr uint64_t kLn2Q62 = 3'196'577'161'300'663'915ull;    // ln 2 * 2^62
+inline constexpr uint64_t kLog2eQ62 = 6'653'256'548'922'161'246ull;  // log2(e) * 2^62
+struct Tables {
+  int64_t log2[256] = {};        // log2(1 + i/256), Q32
+  uint64_t reciprocal[256] = {};  // 256 / (256 + i), Q62
+  uint64_t exp2[256] = {};        // 2^(i/256), Q62
+  constexpr Tables() {
+    for (uint32_t i = 0; i < 256; ++i) {
+      log2[i] = log2_bitwise_q32(uint64_t{256 + i} << 40) - (int64_t{48} << 32);
+      reciprocal[i] = static_cast<uint64_t>((uint128_t{1} << 70) / (256 + i));
+      exp2[i] = exp2_bitwise_q62(i << 24);
+    }
+  }
+};
+inline constexpr Tables kTables{};
+
+// log2(x) in Q32 for x >= 1 (to within a few units of Q32's last place).
+constexpr int64_t log2_q32(uint64_t x) {
+  const int n = 63 - __builtin_clzll(x);
+  const uint64_t m = n <= 62 ? x << (62 - n) : x >> 1;  // x / 2^n, Q62, in [1, 2)
+  const uint32_t i = static_cast<uint32_t>(m >> 54) & 0xff;
+  const uint64_t d = m & ((uint64_t{1} << 54) - 1);  // m - (1 + i/256), below 2^-8
+  // m = (1 + i/256)(1 + r): r = d * 256 / (256 + i), below 2^-8; ln(1 + r) = r - r^2/2 + r^3/3.
+  const uint64_t r = static_cast<uint64_t>((static_cast<uint128_t>(d) * kTables.reciprocal[i]) >> 62);
+  const uint64_t r2 = static_cast<uint64_t>((static_cast<uint128_t>(r) * r) >> 62);
+  const uint64_t r3 = static_cast<uint64_t>((static_cast<uint128_t>(r2) * r) >> 62);
+  const uint64_t ln = r - r2 / 2 + r3 / 3;  // Q62
+  const int64_t rest = static_cast<int64_t>((static_cast<uint128_t>(ln) * kLog2eQ62) >> 92);  // Q32
+  return (static_cast<int64_t>(n) << 32) + kTables.log2[i] + rest;
+}
+
+// 2^f in Q62 for a fraction f in [0, 1) given in Q32 (to within about 2^-34, relative).
+constexpr uint64_t exp2_fraction_q62(uint32_t f) {
+  // 2^f = 2^(i/256) * e^y, y = (f - i/256) ln 2 below 2^-8: e^y = 1 + y + y^2/2 + y^3/6 + y^4/24.
+  const uint64_t y = static_cast<uint64_t>((static_cast<uint128_t>(f & 0xff'ffff) * kLn2Q62) >> 32);  // Q62
+  const uint64_t y2 = static_cast<uint64_t>((static_cast<uint128_t>(y) * y) >> 62);
+  const uint64_t y3 = static_cast<uint64_t>((static_cast<uint128_t>(y2) * y) >> 62);
+  const uint64_t y4 = static_cast<uint64_t>((static_cast<uint128_t>(y3) * y) >> 62);
+  const uint64_t series = kOneQ62 + y + y2 / 2 + y3 / 6 + y4 / 24;
+  return static_cast<uint64_t>((static_cast<uint128_t>(kTables.exp2[f >> 24]) * series) >> 62);
 }
 
 // round(value * 2^w) for a Q32 exponent w, saturating at INT64_MAX.
@@ -164,23 +211,24 @@ constexpr int64_t neg_ln_uniform_q32(Rng& rng) {
 
 // A standard normal draw in Q32, by Marsaglia's polar method (Marsaglia & Bray, "A convenient
 // method for generating normal variables", SIAM Review 1964): (v1, v2) uniform in the unit disc,
-// s = v1^2 + v2^2, z = v1 * sqrt(-2 ln s / s). Here sqrt(-2 ln s / s) = sqrt(2 a ln 2) * 2^(a/2)
-// with a = -log2 s, so no division is needed.
+// s = v1^2 + v2^2, z = v1 * sqrt(-2 ln s / s). With a = -log2 s, sqrt(-2 ln s / s) is
+// sqrt(2 a ln 2) * 2^(a/2) = 2^((a + log2(2 a ln 2)) / 2): one log2 and one exp2, no square root
+// and no division.
 constexpr int64_t standard_normal_q32(Rng& rng) {
   for (;;) {
     const int64_t v1 = static_cast<int64_t>(rng.next() >> 32) - (int64_t{1} << 31);  // Q31 in [-1, 1)
     const int64_t v2 = static_cast<int64_t>(rng.next() >> 32) - (int64_t{1} << 31);
     const uint64_t s = static_cast<uint64_t>(v1 * v1) + static_cast<uint64_t>(v2 * v2);  // Q62
     if (s == 0 || s >= fixed::kOneQ62) continue;
-    const uint64_t a = static_cast<uint64_t>((int64_t{62} << 32) - fixed::log2_q32(s));   // Q32, > 0
-    const uint64_t two_a_ln2 = static_cast<uint64_t>((static_cast<uint128_t>(2 * a) * fixed::kLn2Q32) >> 32);
-    const uint64_t root = fixed::isqrt(static_cast<uint128_t>(two_a_ln2) << 32);  // Q32
-    const uint64_t half = a >> 1;
-    const int whole = static_cast<int>(half >> 32);  // <= 30: s >= 2^-62
-    const uint64_t mantissa = fixed::exp2_fraction_q62(static_cast<uint32_t>(half));
-    // |v1| * root (Q63) * 2^whole, in Q32: |v1| <= 2^(31 - a/2), so this stays below 2^37.
-    const uint128_t p = (static_cast<uint128_t>(v1 < 0 ? -v1 : v1) * root) >> (31 - whole);
-    const int64_t z = static_cast<int64_t>((p * mantissa) >> 62);
+    const int64_t a = (int64_t{62} << 32) - fixed::log2_q32(s);  // Q32, in [0, 62]
+    const uint64_t two_a_ln2 = static_cast<uint64_t>((static_cast<uint128_t>(2 * a) * fixed::kLn2Q32) >> 32);  // Q32
+    if (two_a_ln2 == 0) return 0;  // s within 2^-31 of 1: z rounds to 0
+    const int64_t e = (a + fixed::log2_q32(two_a_ln2) - (int64_t{32} << 32)) / 2;  // Q32, in (-17, 35)
+    const int whole = static_cast<int>(e >> 32);  // floor
+    const uint64_t mantissa = fixed::exp2_fraction_q62(static_cast<uint32_t>(e));
+    // |v1| (Q31) * 2^e = |v1| * mantissa (Q93) * 2^whole, in Q32.
+    const uint128_t p = static_cast<uint128_t>(v1 < 0 ? -v1 : v1) * mantissa;
+    const int64_t z = static_cast<int64_t>(p >> (61 - whole));
     return v1 < 0 ? -z : z;
   }
 }
