@@ -5,7 +5,8 @@
 //
 // Freestanding and header-only: the kernel has no floating point (it is built with
 // -mgeneral-regs-only) and no libgcc, so every draw is integer arithmetic in fixed point, with
-// 128-bit products and nothing wider than a 64-bit division.
+// 128-bit products and nothing wider than a 64-bit division (a 128-bit one builds a table, at
+// compile time).
 #pragma once
 
 #include "edgeos/core/base.hpp"
