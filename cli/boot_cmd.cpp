@@ -84,6 +84,12 @@ struct KernelScenario {
   int cpus = 1;                   // all servers' CPUs: the machine the kernel boots on
 };
 
+// Adds `word` to the kernel's command line (space-separated words; start.cpp's cmdline_has_word).
+void add_cmdline_word(std::string& cmdline, const char* word) {
+  if (!cmdline.empty()) cmdline += ' ';
+  cmdline += word;
+}
+
 KernelScenario kernel_scenario(const std::string& file, const std::string& seed, const std::string& duration) {
   KernelScenario k;
   scenario::Scenario& s = k.s;
@@ -122,9 +128,9 @@ int run_boot(BootCmdOptions& o) {
   }
   const KernelScenario k = kernel_scenario(o.file, o.seed, o.duration);
   network_from_scenario(k.s, o.boot, o.port_offset);
-  if (o.check_invariants) o.boot.cmdline += o.boot.cmdline.empty() ? "invariants" : " invariants";
-  if (o.plans) o.boot.cmdline += o.boot.cmdline.empty() ? "plans" : " plans";
-  if (!o.serve.empty()) o.boot.cmdline += o.boot.cmdline.empty() ? "stream" : " stream";  // kept if stopped
+  if (o.check_invariants) add_cmdline_word(o.boot.cmdline, "invariants");
+  if (o.plans) add_cmdline_word(o.boot.cmdline, "plans");
+  if (!o.serve.empty()) add_cmdline_word(o.boot.cmdline, "stream");  // the trace kept if stopped
   if (!o.record.empty() && !o.replay.empty()) throw InputError("--record and --replay: one of them");
   if (!o.record.empty() || !o.replay.empty()) {
     if (!o.serve.empty()) throw InputError("--record/--replay: not with --serve (a recorded run has QEMU's counted clock)");
@@ -317,7 +323,7 @@ int run_validate(ValidateOptions& o) {
     }
     run.run();
   }
-  if (o.plans) o.boot.cmdline += o.boot.cmdline.empty() ? "plans" : " plans";
+  if (o.plans) add_cmdline_word(o.boot.cmdline, "plans");
   // The kernel, deterministic: QEMU's instruction clock, or Bochs's.
   o.boot.icount = o.boot.emulator == "qemu";
   o.boot.accel = "tcg";

@@ -1912,15 +1912,17 @@ def deterministic_lines(path: os.PathLike) -> List[str]:
     text: the header and the selected rows, byte for byte."""
     import csv
     p = pathlib.Path(path)
-    lines = p.read_text().splitlines()
+    text = p.read_text()
+    lines = text.splitlines()
     select = DETERMINISTIC_ROWS[p.name]
     if select is None:
         return lines
     column, value = select
-    rows = list(csv.reader(io.StringIO(p.read_text())))
-    where = rows[0].index(column)
+    rows = list(csv.reader(io.StringIO(text)))
     # A row is one line (the notes have no newline), so the parsed rows and the lines align.
-    assert len(rows) == len(lines), f"{p}: a field spans lines"
+    if len(rows) != len(lines):
+        raise ValueError(f"{p}: a field spans lines")
+    where = rows[0].index(column)
     return [lines[0]] + [line for line, row in zip(lines[1:], rows[1:]) if row[where] == value]
 
 
